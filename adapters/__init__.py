@@ -1,0 +1,1 @@
+"""Chat platform adapters: each only translates between a platform and the chat port."""

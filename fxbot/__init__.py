@@ -1,0 +1,1 @@
+"""fxbot: run MetaTrader 4/5 accounts from chat through the FxSocket API."""

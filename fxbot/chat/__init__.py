@@ -1,0 +1,1 @@
+"""The chat port: neutral chat types, parser, command registry, access policy, dispatcher."""

@@ -1,0 +1,1 @@
+"""FxSocket client library (REST + stream); imports nothing else from fxbot."""

@@ -1,0 +1,1 @@
+"""Notifier and per-chat outbox."""

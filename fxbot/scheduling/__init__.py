@@ -1,0 +1,1 @@
+"""Scheduled jobs (digests); schedules live in our own tables."""

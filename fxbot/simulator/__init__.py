@@ -1,0 +1,1 @@
+"""FxSocket simulator: market engine plus HTTP/WebSocket server (`fxbot sim`)."""

@@ -1,0 +1,1 @@
+"""Storage: aiosqlite database, numbered migrations, repositories, key encryption."""
