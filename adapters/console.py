@@ -1,0 +1,251 @@
+"""Console chat adapter: one message per stdin line, replies on stdout, buttons answered by number or label."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from adapters.text_render import render_reply_text
+from fxbot.chat.adapter import CommandHandlerPort
+from fxbot.chat.types import Button, ButtonPress, ChatKind, ChatRef, ChatUser, IncomingCommand, Reply
+from fxbot.domain.access import Scope
+from fxbot.plugins import AdapterRuntime
+from fxbot.services.console_key import CONSOLE_CHAT_ID, CONSOLE_USER_ID
+
+log = logging.getLogger(__name__)
+
+PROMPT = "fxbot> "
+
+
+class ConsoleSettings(BaseModel):
+    """The `console:` section: the local user's FxSocket key and where images go."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    api_key: SecretStr | None = None
+    scope: Scope = Scope.TRADE
+    key_name: str = "console"
+    images_dir: Path = Path("charts")
+    echo: bool | None = None  # echo each input line when stdin is not a terminal (default: yes)
+
+
+class _LineReader:
+    """Reads stdin lines on a daemon thread (a blocked read never holds up shutdown)."""
+
+    def __init__(self, stream: TextIO, interactive: bool) -> None:
+        self._stream = stream
+        self._interactive = interactive
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name="console-stdin", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _read(self) -> str | None:
+        if self._interactive:
+            try:
+                return input(PROMPT)
+            except EOFError:
+                return None
+        line = self._stream.readline()
+        return None if line == "" else line.rstrip("\r\n")
+
+    def _run(self) -> None:
+        while True:
+            try:
+                line = self._read()
+            except (OSError, ValueError):
+                line = None
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is listening any more
+                self._loop.call_soon_threadsafe(self._queue.put_nowait, line)
+            if line is None:
+                return
+
+    async def next_line(self) -> str | None:
+        return await self._queue.get()
+
+
+class ConsoleAdapter:
+    """A private chat of the local user (an admin of it), driven from a terminal or a pipe."""
+
+    name = "console"
+
+    def __init__(
+        self,
+        handler: CommandHandlerPort,
+        *,
+        stdin: TextIO,
+        stdout: TextIO,
+        images_dir: Path,
+        on_end_of_input: Callable[[], None],
+        echo: bool | None = None,
+        user_name: str | None = None,
+    ) -> None:
+        self._handler = handler
+        self._stdin = stdin
+        self._stdout = stdout
+        self._images_dir = images_dir
+        self._on_end = on_end_of_input
+        self._interactive = stdin.isatty() and stdout.isatty()
+        self._echo = (not self._interactive) if echo is None else echo
+        self._buttons: tuple[Button, ...] = ()
+        self._task: asyncio.Task[None] | None = None
+        self._write_lock = asyncio.Lock()
+        self.chat = ChatRef(id=CONSOLE_CHAT_ID, kind=ChatKind.PRIVATE, platform="console", title="console")
+        self.user = ChatUser(id=CONSOLE_USER_ID, display_name=user_name or _local_name(), is_platform_admin=True)
+
+    async def start(self) -> None:
+        if self._interactive:
+            _enable_line_editing()
+        reader = _LineReader(self._stdin, self._interactive)
+        reader.start()
+        self._task = asyncio.create_task(self._serve(reader), name="console-adapter")
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._interactive:
+            _save_history()
+
+    async def send(self, chat: ChatRef, reply: Reply) -> str | None:
+        """Print a reply or notification (the console has one chat, so `chat` is informational)."""
+        await self._write(reply)
+        return None
+
+    async def _serve(self, reader: _LineReader) -> None:
+        try:
+            while True:
+                line = await reader.next_line()
+                if line is None:
+                    break
+                await self._handle_line(line)
+        finally:
+            if not asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                self._on_end()
+
+    async def _handle_line(self, line: str) -> None:
+        text = line.strip()
+        if not text:
+            return
+        if self._echo:
+            await self._print(f"» {text}")
+        try:
+            button = self._match_button(text)
+            if button is not None:
+                await self._press(button)
+                return
+            if not text.startswith("/") and self._buttons:
+                await self._print("Type the number or the label of a button above, or a /command.")
+                return
+            command = IncomingCommand(
+                user=self.user, chat=self.chat, text=text, received_at=datetime.now(UTC)
+            )
+            for reply in await self._handler.handle(command):
+                await self._write(reply)
+        except Exception:  # one bad line never ends the session
+            log.exception("console: failed to handle a line")
+            await self._print("Something went wrong handling that line; it was logged.")
+
+    def _match_button(self, text: str) -> Button | None:
+        if not self._buttons:
+            return None
+        if text.isdigit() and 1 <= int(text) <= len(self._buttons):
+            return self._buttons[int(text) - 1]
+        lowered = text.lower()
+        for button in self._buttons:
+            if button.label.lower() == lowered:
+                return button
+        return None
+
+    async def _press(self, button: Button) -> None:
+        result = await self._handler.press(ButtonPress(user=self.user, chat=self.chat, action=button.action))
+        if result.remove_buttons:
+            self._buttons = ()
+        if result.toast:
+            await self._print(("⚠ " if result.alert else "") + result.toast)
+        if result.reply is not None:
+            await self._write(result.reply)
+
+    async def _write(self, reply: Reply) -> None:
+        lines = [render_reply_text(reply)] if (reply.title or reply.text or reply.table) else []
+        if reply.image is not None:
+            lines.append(self._save_image(reply.image.data, reply.image.filename, reply.image.caption))
+        if reply.buttons:
+            self._buttons = reply.buttons
+            labels = "  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, start=1))
+            lines.append(f"{labels}   (type the number or the label)")
+        if lines:
+            await self._print("\n".join(lines) + "\n")
+
+    def _save_image(self, data: bytes, filename: str, caption: str | None) -> str:
+        self._images_dir.mkdir(parents=True, exist_ok=True)
+        safe = Path(filename).name or "image.png"
+        path = (self._images_dir / safe).resolve()
+        path.write_bytes(data)
+        return f"{caption + ': ' if caption else ''}image saved to {path}"
+
+    async def _print(self, text: str) -> None:
+        async with self._write_lock:
+            self._stdout.write(text + "\n")
+            self._stdout.flush()
+
+
+def _local_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database entry (containers): a neutral name
+        return "you"
+
+
+_HISTORY = Path(os.path.expanduser("~/.fxbot_history"))
+
+
+def _enable_line_editing() -> None:
+    try:
+        import readline
+    except ImportError:  # Windows without pyreadline: plain input still works
+        return
+    with contextlib.suppress(OSError):
+        readline.read_history_file(_HISTORY)
+    readline.set_history_length(1000)
+
+
+def _save_history() -> None:
+    try:
+        import readline
+    except ImportError:
+        return
+    with contextlib.suppress(OSError):
+        readline.write_history_file(_HISTORY)
+
+
+class ConsolePlugin:
+    """Entry point `console` of the `fxbot.adapters` group."""
+
+    name = "console"
+    settings_model = ConsoleSettings
+
+    def create(self, settings: ConsoleSettings, runtime: AdapterRuntime) -> ConsoleAdapter:
+        import sys
+
+        return ConsoleAdapter(
+            runtime.handler,
+            stdin=runtime.stdin or sys.stdin,
+            stdout=runtime.stdout or sys.stdout,
+            images_dir=settings.images_dir,
+            on_end_of_input=runtime.request_shutdown,
+            echo=settings.echo,
+        )

@@ -1,0 +1,187 @@
+"""Settings: a YAML file plus FXBOT_* environment overrides, validated by pydantic; secrets never printed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+ENV_PREFIX = "FXBOT_"
+#: Environment variables that are not section overrides.
+RESERVED_ENV = frozenset({"FXBOT_SECRET_KEY"})
+CORE_SECTIONS = frozenset({"fxsocket", "database", "logging"})
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; `problems` lists what is wrong, by key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+        self.problems = problems
+
+
+class FxSocketSettings(BaseModel):
+    """Where the FxSocket REST API and stream live."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_url: str = "https://api.fxsocket.com"
+    stream_url: str = "wss://ws.fxsocket.com/v1/stream"
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("stream_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError("must start with ws:// or wss://")
+        return value
+
+
+class DatabaseSettings(BaseModel):
+    """The SQLite file that keeps keys, bindings, roles, settings and the audit log."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: Path = Path("fxbot.db")
+
+
+class LoggingSettings(BaseModel):
+    """Log level for the whole process."""
+
+    model_config = ConfigDict(extra="forbid")
+    level: str = "INFO"
+
+    @field_validator("level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return upper
+
+
+class Settings(BaseModel):
+    """The whole configuration. Adapter sections are kept raw here and validated by their plugin."""
+
+    model_config = ConfigDict(extra="forbid")
+    fxsocket: FxSocketSettings = Field(default_factory=FxSocketSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def adapter_section(self, name: str) -> dict[str, Any]:
+        """The raw settings of one adapter (empty when absent)."""
+        return dict(self.adapters.get(name, {}))
+
+    def enabled_adapters(self) -> list[str]:
+        """Adapter names whose section says `enabled: true` (a section without the flag counts as enabled)."""
+        return [name for name, section in self.adapters.items() if section.get("enabled", True)]
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """FXBOT_SECTION__KEY=value pairs as nested dicts (FXBOT_TELEGRAM__TOKEN -> telegram.token)."""
+    out: dict[str, dict[str, str]] = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name in RESERVED_ENV or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].partition("__")
+        if section and key:
+            out.setdefault(section.lower(), {})[key.lower()] = value
+    return out
+
+
+def _describe(error: ValidationError, prefix: str = "") -> list[str]:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"])
+        problems.append(f"{prefix}{where}: {item['msg']}")
+    return problems
+
+
+def parse_settings(raw: Mapping[str, Any] | None, env: Mapping[str, str]) -> Settings:
+    """Validate raw YAML data merged with environment overrides; ConfigError lists every problem."""
+    data: dict[str, Any] = {}
+    if raw is not None:
+        if not isinstance(raw, Mapping):
+            raise ConfigError(["(top level): must be a mapping of sections such as fxsocket:, database:"])
+        data = {str(k): v for k, v in raw.items()}
+    for section, values in _env_overrides(env).items():
+        current = data.get(section)
+        merged = dict(current) if isinstance(current, Mapping) else {}
+        merged.update(values)
+        data[section] = merged
+    core: dict[str, Any] = {}
+    adapters: dict[str, dict[str, Any]] = {}
+    problems: list[str] = []
+    for section, values in data.items():
+        if section in CORE_SECTIONS:
+            core[section] = values
+        elif isinstance(values, Mapping):
+            adapters[section] = {str(k): v for k, v in values.items()}
+        elif values is None:
+            adapters[section] = {}
+        else:
+            problems.append(f"{section}: must be a mapping of settings")
+    try:
+        settings = Settings(**core, adapters=adapters)
+    except ValidationError as error:
+        problems.extend(_describe(error))
+        raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def load_settings(path: Path, env: Mapping[str, str]) -> Settings:
+    """Read and validate a YAML configuration file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found"]) from None
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot be read ({error.strerror})"]) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError([f"{path}: not valid YAML ({error})"]) from None
+    settings = parse_settings(raw, env)
+    if not settings.database.path.is_absolute():
+        settings.database.path = (path.parent / settings.database.path).resolve()
+    return settings
+
+
+def validate_adapter_section(name: str, model: type[BaseModel], section: Mapping[str, Any]) -> BaseModel:
+    """Validate one adapter's section with its plugin's settings model; ConfigError names the keys."""
+    try:
+        return model.model_validate(dict(section))
+    except ValidationError as error:
+        raise ConfigError(_describe(error, prefix=f"{name}.")) from None
+
+
+def redacted(value: Any) -> Any:
+    """A JSON-able copy of settings data with every secret replaced by '***'."""
+    if isinstance(value, SecretStr):
+        return "***" if value.get_secret_value() else ""
+    if isinstance(value, BaseModel):
+        return {name: redacted(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, Mapping):
+        return {
+            str(k): ("***" if _looks_secret(str(k)) and v else redacted(v)) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redacted(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _looks_secret(key: str) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in ("token", "secret", "password", "api_key", "apikey"))

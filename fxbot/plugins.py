@@ -1,0 +1,51 @@
+"""Chat adapter plugins: the `fxbot.adapters` entry-point group, each with its own settings model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Protocol, TextIO
+
+from pydantic import BaseModel
+
+from fxbot.chat.adapter import ChatAdapter, CommandHandlerPort
+from fxbot.config import ConfigError
+
+ENTRY_POINT_GROUP = "fxbot.adapters"
+
+
+@dataclass
+class AdapterRuntime:
+    """What the app hands an adapter: the command port and a way to ask the app to stop."""
+
+    handler: CommandHandlerPort
+    request_shutdown: Callable[[], None]
+    stdin: TextIO | None = None
+    stdout: TextIO | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class AdapterPlugin(Protocol):
+    """A chat platform: its name, its settings model and a factory for its adapter."""
+
+    name: str
+    settings_model: type[BaseModel]
+
+    def create(self, settings: Any, runtime: AdapterRuntime) -> ChatAdapter: ...
+
+
+def available_plugins() -> list[str]:
+    """Names registered under the entry-point group (built-in adapters included)."""
+    return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+
+
+def load_plugin(name: str) -> AdapterPlugin:
+    """Import one adapter plugin by name; only enabled adapters are ever imported."""
+    matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+    if not matches:
+        known = ", ".join(available_plugins()) or "none"
+        raise ConfigError([f"{name}: no chat adapter of that name is installed (installed: {known})"])
+    factory = matches[0].load()
+    plugin: AdapterPlugin = factory() if isinstance(factory, type) else factory
+    return plugin

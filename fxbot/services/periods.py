@@ -1,0 +1,65 @@
+"""Report periods (today, this week, this month, a date range) as UTC bounds computed in a chat's time zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from fxbot.errors import UsageError
+
+NAMED_PERIODS = ("today", "week", "month")
+MAX_RANGE_DAYS = 366
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A half-open interval [start, end) of aware UTC moments with a label for people."""
+
+    label: str
+    start: datetime
+    end: datetime
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The first moment of `day` in `zone`, as UTC (fold=0 picks the earlier moment on DST changes)."""
+    return datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(UTC)
+
+
+def named_period(name: str, now: datetime, zone: ZoneInfo) -> Period:
+    """`today` (since local midnight), `week` (since Monday 00:00 local) or `month` (since the 1st), up to now."""
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    local_today = now.astimezone(zone).date()
+    key = name.strip().lower()
+    if key == "today":
+        first, label = local_today, "today"
+    elif key == "week":
+        first, label = local_today - timedelta(days=local_today.weekday()), "this week"
+    elif key == "month":
+        first, label = local_today.replace(day=1), "this month"
+    else:
+        raise UsageError(f"unknown period {name!r}: use today, week, month or two dates FROM TO")
+    return Period(label=label, start=_local_midnight(first, zone), end=now.astimezone(UTC))
+
+
+def date_range_period(first: date, last: date, zone: ZoneInfo) -> Period:
+    """The whole local days from `first` to `last` inclusive."""
+    if last < first:
+        raise UsageError(f"the period ends ({last.isoformat()}) before it starts ({first.isoformat()})")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise UsageError(f"a period can span at most {MAX_RANGE_DAYS} days")
+    label = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+    return Period(
+        label=label,
+        start=_local_midnight(first, zone),
+        end=_local_midnight(last + timedelta(days=1), zone),
+    )
+
+
+def parse_day(text: str) -> date | None:
+    """A YYYY-MM-DD date, or None when `text` is not one."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None

@@ -1,0 +1,92 @@
+"""RequestPacer math under a fake clock: many concurrent callers never exceed the window limit."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from fxbot.fxsocket.pacing import RequestPacer
+
+
+class FakeClock:
+    """A clock whose sleep advances time instantly (and yields once so other tasks run)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def max_in_any_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    best = start = 0
+    for end, t in enumerate(times):
+        while times[start] <= t - window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def test_200_concurrent_callers_never_exceed_60_per_second() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(60, 1.0, clock=clock, sleep=clock.sleep)
+    sent: list[float] = []
+
+    async def caller() -> None:
+        await pacer.acquire("acc_1")
+        sent.append(clock())
+
+    await asyncio.gather(*(caller() for _ in range(200)))
+    assert len(sent) == 200
+    assert max_in_any_window(sent, 1.0) <= 60
+    # The pacer does not dawdle either: 200 requests need a bit over 3 windows, not much more.
+    assert 3.0 <= sent[-1] - sent[0] <= 3.2
+    assert all(s > 0 for s in clock.sleeps)  # no busy loop: every wait is a real sleep
+
+
+async def test_first_60_go_without_waiting_and_buckets_are_independent() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(60, 1.0, clock=clock, sleep=clock.sleep)
+    for _ in range(60):
+        await pacer.acquire("acc_1")
+    assert clock.sleeps == []
+    await pacer.acquire("acc_2")
+    assert clock.sleeps == []
+    assert pacer.delay_for("acc_1") == pytest.approx(1.0 + pacer.margin_s)
+
+
+async def test_callers_are_served_in_arrival_order() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(2, 1.0, clock=clock, sleep=clock.sleep)
+    order: list[int] = []
+
+    async def caller(n: int) -> None:
+        await pacer.acquire("acc")
+        order.append(n)
+
+    await asyncio.gather(*(caller(n) for n in range(10)))
+    assert order == list(range(10))
+
+
+async def test_pause_holds_the_bucket() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(60, 1.0, clock=clock, sleep=clock.sleep)
+    pacer.pause("acc", 2.0)
+    start = clock()
+    await pacer.acquire("acc")
+    assert clock() - start == pytest.approx(2.0)
+
+
+def test_bad_configuration_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_requests"):
+        RequestPacer(0)
+    with pytest.raises(ValueError, match="window_s"):
+        RequestPacer(10, 0)
