@@ -8,10 +8,14 @@ from fxbot.simulator import cli as sim_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fxbot", description="Run MetaTrader accounts from chat via FxSocket.")
+    parser = argparse.ArgumentParser(
+        prog="fxbot", description="Run MetaTrader accounts from chat via FxSocket."
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    sim = commands.add_parser("sim", help="run the FxSocket simulator", description="Run the FxSocket simulator.")
+    sim = commands.add_parser(
+        "sim", help="run the FxSocket simulator", description="Run the FxSocket simulator."
+    )
     sim_cli.add_sim_arguments(sim)
     sim.set_defaults(handler=sim_cli.run)
     return parser

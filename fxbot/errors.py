@@ -1,4 +1,4 @@
-"""The error tree: user errors, access denials and upstream (FxSocket) errors, each with a message for a person."""
+"""The error tree: user errors, access denials and upstream (FxSocket) errors, each with a safe message."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ class UpstreamError(FxbotError):
 
 
 class UpstreamRejected(UpstreamError):
-    """FxSocket refused the request with a reason (invalid stops, market closed, no margin); nothing changed."""
+    """FxSocket refused the request with a reason (invalid stops, market closed, …); nothing changed."""
 
     def __init__(self, reason: str, code: str | None = None, message: str | None = None) -> None:
         super().__init__(message or f"rejected: {reason} — nothing was changed")
@@ -87,7 +87,9 @@ class OutcomeUnknown(UpstreamError):
 class KeyRevoked(UpstreamError):
     """FxSocket no longer accepts the chat's key (401)."""
 
-    default_message = "FxSocket no longer accepts this chat's key (revoked or unknown) — link or bind a new key"
+    default_message = (
+        "FxSocket no longer accepts this chat's key (revoked or unknown) — link or bind a new one"
+    )
 
 
 class AccountDisconnected(UpstreamError):

@@ -21,8 +21,12 @@ class SymbolResolver:
 
     def __init__(self, known: Collection[str]) -> None:
         self._by_normal: dict[str, str] = {}
+        for symbol in known:  # the known spelling is kept: brokers may use suffixes such as "EURUSD.m"
+            self._by_normal.setdefault(normalize_symbol(symbol), symbol)
         for symbol in known:
-            self._by_normal.setdefault(normalize_symbol(symbol), symbol.upper())
+            base = symbol.split(".", 1)[0]
+            if base != symbol:
+                self._by_normal.setdefault(normalize_symbol(base), symbol)
 
     @property
     def open_world(self) -> bool:

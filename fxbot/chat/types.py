@@ -1,4 +1,4 @@
-"""Platform-neutral chat values: who wrote where, what they wrote, and the plain-text replies the bot sends."""
+"""Platform-neutral chat values: who wrote where, what they wrote, and the plain-text replies to send."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ class ButtonPress:
 
 @dataclass(frozen=True, slots=True)
 class PressResult:
-    """What to do after a press: an optional reply, a short popup (`toast`) for the presser, keyboard removal."""
+    """After a press: an optional reply, a short popup (`toast`) for the presser, keyboard removal."""
 
     reply: Reply | None = None
     toast: str | None = None

@@ -40,6 +40,8 @@ def _segment(value: str, what: str) -> str:
     """A path segment from user input: non-empty and fully percent-encoded (no `/`, `..` tricks)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidArgumentError(f"{what} must be a non-empty string")
+    if value.strip() in (".", ".."):
+        raise InvalidArgumentError(f"{what} {value.strip()!r} is not valid")
     return url_quote(value.strip(), safe="")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 Clock = Callable[[], float]
@@ -15,18 +16,22 @@ Sleep = Callable[[float], Awaitable[None]]
 @dataclass(slots=True)
 class _Bucket:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    sent: deque[float] = field(default_factory=deque)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: deque[float] = field(default_factory=deque)  # completion times, oldest first
+    in_flight: int = 0
     blocked_until: float = 0.0
 
 
 class RequestPacer:
-    """Spreads requests so that no window of `window_s` seconds holds more than `max_requests` per bucket.
+    """Keeps every bucket (normally an account id) under `max_requests` per `window_s` seconds.
 
-    A bucket is normally an account id (the API limits 60 requests/s per account). Callers wait in
-    FIFO order (an `asyncio.Lock` per bucket), sleeping — never spinning — until a slot is free.
-    `margin_s` widens the window slightly so that network jitter cannot push two windows' worth of
-    requests into one server-side second. One pacer may be shared by several clients.
-    To effectively disable pacing (benchmarks), use `RequestPacer(max_requests=10**9)`.
+    The server counts a request when it arrives, which the client cannot see. So a request counts
+    from the moment it is started until `window_s` after it *finished* (answer, error or timeout):
+    the server surely received it before it finished, hence no server-side window can hold more
+    than `max_requests`, whatever the queueing or network delays. Callers of one bucket wait in
+    FIFO order (an `asyncio.Lock`), sleeping — never spinning. One pacer may be shared by many
+    clients. Use `async with pacer.slot(key): ...` around each request (or `acquire`/`release`).
+    To effectively disable pacing (benchmarks) use `RequestPacer(max_requests=10**9)`.
     `clock` and `sleep` are injectable for tests (a fake clock whose sleep advances time).
     """
 
@@ -35,7 +40,7 @@ class RequestPacer:
         max_requests: int = 60,
         window_s: float = 1.0,
         *,
-        margin_s: float = 0.02,
+        margin_s: float = 0.01,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -59,27 +64,48 @@ class RequestPacer:
             bucket = self._buckets[key] = _Bucket()
         return bucket
 
-    def delay_for(self, key: str) -> float:
-        """Seconds a request in bucket `key` would have to wait right now (0 when a slot is free)."""
+    def delay_for(self, key: str) -> float | None:
+        """Seconds a new request of `key` must wait now: 0 if it may go, None if it must wait for a
+        request in flight to finish first."""
         bucket = self._bucket(key)
         now = self._clock()
         span = self.window_s + self.margin_s
-        while bucket.sent and bucket.sent[0] <= now - span:
-            bucket.sent.popleft()
+        while bucket.finished and bucket.finished[0] <= now - span:
+            bucket.finished.popleft()
         delay = bucket.blocked_until - now
-        if len(bucket.sent) >= self.max_requests:
-            delay = max(delay, bucket.sent[-self.max_requests] + span - now)
+        if bucket.in_flight + len(bucket.finished) >= self.max_requests:
+            if not bucket.finished:
+                return None
+            delay = max(delay, bucket.finished[0] + span - now)
         return max(delay, 0.0)
 
     async def acquire(self, key: str) -> None:
-        """Wait (FIFO among callers of the same bucket) until one more request may be sent, and count it."""
+        """Wait (FIFO per bucket) until one more request of `key` may start; pair with `release(key)`."""
         bucket = self._bucket(key)
         async with bucket.lock:
-            while (delay := self.delay_for(key)) > 0:
-                await self._sleep(delay)
-            bucket.sent.append(self._clock())
-            if len(bucket.sent) > self.max_requests:
-                bucket.sent.popleft()
+            while (delay := self.delay_for(key)) != 0:
+                if delay is None:
+                    bucket.released.clear()
+                    await bucket.released.wait()
+                else:
+                    await self._sleep(delay)
+            bucket.in_flight += 1
+
+    def release(self, key: str) -> None:
+        """The request started by `acquire(key)` has finished (in any way)."""
+        bucket = self._bucket(key)
+        bucket.in_flight = max(bucket.in_flight - 1, 0)
+        bucket.finished.append(self._clock())
+        bucket.released.set()
+
+    @asynccontextmanager
+    async def slot(self, key: str) -> AsyncIterator[None]:
+        """`async with pacer.slot(key):` around one request."""
+        await self.acquire(key)
+        try:
+            yield
+        finally:
+            self.release(key)
 
     def pause(self, key: str, seconds: float) -> None:
         """Hold every request of bucket `key` for `seconds` (after a 429 with `Retry-After`)."""

@@ -88,6 +88,7 @@ class FxSocketStream:
         self._failures = 0
         self._last_frame = 0.0
         self._iterating = False
+        self._pending_connected: StreamConnected | None = None
 
     def __repr__(self) -> str:
         return f"FxSocketStream(url={self._url!r}, connected={self._ws is not None})"
@@ -195,6 +196,10 @@ class FxSocketStream:
             if self._closed.is_set() or self._finished:
                 self._finished = True
                 raise StopAsyncIteration
+            pending = self._pending_connected
+            if pending is not None:  # a previous __anext__ was cancelled while re-subscribing
+                self._pending_connected = None
+                return pending
             if self._ws is None:
                 connected = await self._reconnect()
                 if connected is not None:
@@ -221,17 +226,26 @@ class FxSocketStream:
             logger.debug("fxsocket stream: connect failed (%s), attempt %d",
                          type(exc).__name__, self._failures)
             return None
+        if self._closed.is_set():  # close() was called while connecting
+            with contextlib.suppress(Exception):
+                await ws.close()
+            return None
         self._ws = ws
         self._last_frame = asyncio.get_running_loop().time()
-        for message in self._subscription_messages():
-            await self._send(message)
-        if self._ws is None:  # lost while re-subscribing
-            return None
         reconnected = self._ever_connected
         self._ever_connected = True
-        return StreamConnected(reconnected=reconnected,
-                               disconnected_at=self._disconnected_at if reconnected else None,
-                               connected_at=_now())
+        self._pending_connected = StreamConnected(
+            reconnected=reconnected, disconnected_at=self._disconnected_at if reconnected else None,
+            connected_at=_now())
+        # Shielded: a cancelled __anext__ must not leave the subscriptions half re-sent.
+        await asyncio.shield(self._resubscribe())
+        connected = self._pending_connected
+        self._pending_connected = None
+        return connected
+
+    async def _resubscribe(self) -> None:
+        for message in self._subscription_messages():
+            await self._send(message)
 
     async def _open(self) -> Any:
         try:

@@ -119,12 +119,12 @@ class RestTransport:
         is_read = method == "GET"
         rate_limited = failures = 0
         while True:
-            await self.pacer.acquire(self._bucket(account_id))
             try:
-                response = await self._http.request(
-                    method, self._root + path, params=query or None, json=body,
-                    headers=self._headers, timeout=self._timeout,
-                )
+                async with self.pacer.slot(self._bucket(account_id)):
+                    response = await self._http.request(
+                        method, self._root + path, params=query or None, json=body,
+                        headers=self._headers, timeout=self._timeout,
+                    )
             except httpx.TransportError as exc:
                 reason = type(exc).__name__
                 logger.debug("fxsocket %s %s -> %s", method, path, reason)

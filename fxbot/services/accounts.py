@@ -77,8 +77,9 @@ class AccountService:
         async with upstream_call(self._storage, bound.key_id, what="the list of accounts"):
             summaries = await bound.broker.list_accounts()
         selected = bound.account_id or (summaries[0].id if summaries else None)
-        return AccountChoice(accounts=tuple(summaries), selected_id=selected,
-                             explicitly_chosen=bound.account_id is not None)
+        return AccountChoice(
+            accounts=tuple(summaries), selected_id=selected, explicitly_chosen=bound.account_id is not None
+        )
 
     async def use(self, chat_id: str, ref: str) -> AccountSummary:
         """Make the chat trade the account named by `ref` (validated against the key's accounts list)."""

@@ -30,6 +30,7 @@ class TradeHistory:
     symbol: str | None
     trades: tuple[Trade, ...]
     total: int
+    currency: str | None
 
     @property
     def truncated(self) -> bool:
@@ -50,7 +51,9 @@ class MarketService:
         """The current quote of each symbol, in the order asked (duplicates dropped)."""
         unique = list(dict.fromkeys(s.upper() for s in symbols))
         if not unique:
-            raise UsageError("name at least one symbol", usage="/quote SYMBOL [SYMBOL…]", example="/quote EURUSD")
+            raise UsageError(
+                "name at least one symbol", usage="/quote SYMBOL [SYMBOL…]", example="/quote EURUSD"
+            )
         if len(unique) > MAX_QUOTE_SYMBOLS:
             raise UsageError(f"at most {MAX_QUOTE_SYMBOLS} symbols at once (you gave {len(unique)})")
         bound = await self._brokers.for_chat(chat_id)
@@ -77,14 +80,24 @@ class MarketService:
         trades: list[Trade] = []
         total = 0
         async with upstream_call(self._storage, bound.key_id, what="the trade history"):
+            currency = (await bound.broker.get_account(account_id=bound.account_id)).currency
             while len(trades) < MAX_HISTORY_TRADES:
                 page = await bound.broker.get_history(
-                    start=period.start, end=period.end, symbol=symbol,
-                    limit=HISTORY_FETCH_LIMIT, offset=len(trades), account_id=bound.account_id,
+                    start=period.start,
+                    end=period.end,
+                    symbol=symbol,
+                    limit=HISTORY_FETCH_LIMIT,
+                    offset=len(trades),
+                    account_id=bound.account_id,
                 )
                 total = page.total
                 trades.extend(page.trades)
                 if not page.trades or len(trades) >= total:
                     break
-        return TradeHistory(period=period, symbol=symbol, trades=tuple(trades[:MAX_HISTORY_TRADES]),
-                            total=max(total, len(trades)))
+        return TradeHistory(
+            period=period,
+            symbol=symbol,
+            trades=tuple(trades[:MAX_HISTORY_TRADES]),
+            total=max(total, len(trades)),
+            currency=currency,
+        )

@@ -1,4 +1,4 @@
-"""Report periods (today, this week, this month, a date range) as UTC bounds computed in a chat's time zone."""
+"""Report periods (today, this week, this month, a date range) as UTC bounds in a chat's time zone."""
 
 from __future__ import annotations
 
@@ -27,20 +27,27 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def named_period(name: str, now: datetime, zone: ZoneInfo) -> Period:
-    """`today` (since local midnight), `week` (since Monday 00:00 local) or `month` (since the 1st), up to now."""
+    """The local day, week (Monday to Sunday) or calendar month that contains `now`, as whole local days.
+
+    The end is the next local midnight after the period rather than `now`, so a trade FxSocket stamped a
+    moment after the bot's clock reading still counts.
+    """
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     local_today = now.astimezone(zone).date()
     key = name.strip().lower()
     if key == "today":
-        first, label = local_today, "today"
+        first, after, label = local_today, local_today + timedelta(days=1), "today"
     elif key == "week":
-        first, label = local_today - timedelta(days=local_today.weekday()), "this week"
+        first = local_today - timedelta(days=local_today.weekday())
+        after, label = first + timedelta(days=7), "this week"
     elif key == "month":
-        first, label = local_today.replace(day=1), "this month"
+        first = local_today.replace(day=1)
+        after = (first + timedelta(days=32)).replace(day=1)
+        label = "this month"
     else:
         raise UsageError(f"unknown period {name!r}: use today, week, month or two dates FROM TO")
-    return Period(label=label, start=_local_midnight(first, zone), end=now.astimezone(UTC))
+    return Period(label=label, start=_local_midnight(first, zone), end=_local_midnight(after, zone))
 
 
 def date_range_period(first: date, last: date, zone: ZoneInfo) -> Period:

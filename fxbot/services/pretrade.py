@@ -1,4 +1,4 @@
-"""Pre-trade maths, free of I/O: stops given in pips, stop and pending-price sides, margin and margin level."""
+"""Pre-trade maths, free of I/O: stops in pips, stop and pending-price sides, margin and margin level."""
 
 from __future__ import annotations
 
@@ -55,31 +55,61 @@ def distance_pips(entry: float, price: float | None, spec: InstrumentSpec) -> fl
     return spec.pips(abs(spec.to_points(price) - spec.to_points(entry)) * spec.point)
 
 
-def stop_side_problem(side: Side, entry: float, sl: float | None, tp: float | None,
-                      spec: InstrumentSpec, *, entry_label: str) -> str | None:
-    """Why these stops are on the wrong side of `entry` (a sentence), or None when they are fine.
+@dataclass(frozen=True, slots=True)
+class StopBounds:
+    """The levels stops are checked against: a BUY's SL under `below` and TP over `above`;
+    a SELL's SL over `above` and TP under `below`. Labels name the levels in messages."""
 
-    A BUY needs SL < entry < TP; a SELL needs TP < entry < SL. `entry_label` names the reference
-    ("the current ask 1.08342", "the order price 1.08000").
-    """
-    entry_pts = spec.to_points(entry)
+    below: float
+    above: float
+    below_label: str
+    above_label: str
+
+    @classmethod
+    def market(cls, symbol: str, bid: float, ask: float) -> StopBounds:
+        """A new market order: closes at the bid (BUY) or ask (SELL), enters at the other side."""
+        return cls(bid, ask, f"the current bid {format_price(symbol, bid)}",
+                   f"the current ask {format_price(symbol, ask)}")
+
+    @classmethod
+    def at(cls, symbol: str, price: float, what: str) -> StopBounds:
+        """One level for both (a pending order's price, an open position's closing price)."""
+        label = f"{what} {format_price(symbol, price)}"
+        return cls(price, price, label, label)
+
+    @classmethod
+    def position(cls, symbol: str, side: Side, bid: float, ask: float) -> StopBounds:
+        """An open position's stops, checked at the price it would close at (bid for BUY, ask for SELL)."""
+        if side is Side.BUY:
+            return cls.at(symbol, bid, "the current bid")
+        return cls.at(symbol, ask, "the current ask")
+
+
+def stop_side_problem(side: Side, sl: float | None, tp: float | None, spec: InstrumentSpec,
+                      bounds: StopBounds) -> str | None:
+    """Why these stops are on the wrong side (a sentence naming the level), or None when they are fine."""
     symbol = spec.symbol
+    below, above = spec.to_points(bounds.below), spec.to_points(bounds.above)
     if sl is not None:
         sl_pts = spec.to_points(sl)
-        if side is Side.BUY and sl_pts >= entry_pts:
-            return (f"the stop loss {format_price(symbol, sl)} must be below {entry_label} for a BUY "
-                    "(a BUY's stop loss sits under the entry)")
-        if side is Side.SELL and sl_pts <= entry_pts:
-            return (f"the stop loss {format_price(symbol, sl)} must be above {entry_label} for a SELL "
-                    "(a SELL's stop loss sits over the entry)")
+        if side is Side.BUY and sl_pts >= below:
+            return (f"the stop loss {format_price(symbol, sl)} must be below {bounds.below_label} "
+                    "for a BUY "
+                    "(a BUY's stop loss sits under the price)")
+        if side is Side.SELL and sl_pts <= above:
+            return (f"the stop loss {format_price(symbol, sl)} must be above {bounds.above_label} "
+                    "for a SELL "
+                    "(a SELL's stop loss sits over the price)")
     if tp is not None:
         tp_pts = spec.to_points(tp)
-        if side is Side.BUY and tp_pts <= entry_pts:
-            return (f"the take profit {format_price(symbol, tp)} must be above {entry_label} for a BUY "
-                    "(a BUY's take profit sits over the entry)")
-        if side is Side.SELL and tp_pts >= entry_pts:
-            return (f"the take profit {format_price(symbol, tp)} must be below {entry_label} for a SELL "
-                    "(a SELL's take profit sits under the entry)")
+        if side is Side.BUY and tp_pts <= above:
+            return (f"the take profit {format_price(symbol, tp)} must be above {bounds.above_label} "
+                    "for a BUY "
+                    "(a BUY's take profit sits over the price)")
+        if side is Side.SELL and tp_pts >= below:
+            return (f"the take profit {format_price(symbol, tp)} must be below {bounds.below_label} "
+                    "for a SELL "
+                    "(a SELL's take profit sits under the price)")
     return None
 
 

@@ -77,29 +77,36 @@ def _walk_back(
     rng: random.Random, ref: float, end_close: int, end_minute: int, start_minute: int, step: int,
     minute_vol: float,
 ) -> BarSeries:
-    gauss, uniform = rng.gauss, rng.random
     count = max(0, (end_minute - start_minute) // step)
     sigma = minute_vol * ref * math.sqrt(step)
     wick = sigma * 0.6
-    pull = _REVERSION * step
+    keep = 1.0 - _REVERSION * step
+    drift = ref * _REVERSION * step
     base_volume = 40 * step if step > 1 else 40
+    gauss, uniform = rng.gauss, rng.random
+    noise = [gauss(0.0, sigma) for _ in range(count)]
+    up = [int(uniform() * wick) for _ in range(count)]
+    down = [int(uniform() * wick) for _ in range(count)]
+    volumes = [base_volume // 2 + int(uniform() * base_volume) for _ in range(count)]
     times = list(range(end_minute - step, end_minute - step * (count + 1), -step))
     opens: list[int] = []
     highs: list[int] = []
     lows: list[int] = []
     closes: list[int] = []
-    volumes: list[int] = []
     close = end_close
-    for _ in range(count):
-        opened = round(close + (ref - close) * pull + gauss(0.0, sigma))
-        opened = max(opened, 2)
-        top = max(opened, close)
-        bottom = min(opened, close)
+    for i in range(count):
+        opened = round(close * keep + drift + noise[i])
+        if opened < 2:
+            opened = 2
         opens.append(opened)
         closes.append(close)
-        highs.append(top + int(uniform() * wick))
-        lows.append(max(1, bottom - int(uniform() * wick)))
-        volumes.append(base_volume // 2 + int(uniform() * base_volume))
+        if opened > close:
+            highs.append(opened + up[i])
+            low = close - down[i]
+        else:
+            highs.append(close + up[i])
+            low = opened - down[i]
+        lows.append(low if low > 0 else 1)
         close = opened
     for column in (times, opens, highs, lows, closes, volumes):
         column.reverse()

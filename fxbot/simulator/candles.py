@@ -6,11 +6,12 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from fxbot.domain.instruments import InstrumentSpec
 from fxbot.simulator.candle_history import BarSeries, generate_history
-from fxbot.simulator.wire_time import iso_z, minute_to_datetime
+from fxbot.simulator.wire_time import minute_to_datetime
 
 TIMEFRAMES: tuple[str, ...] = ("M1", "M5", "M15", "M30", "H1", "H4", "D1", "W1", "MN")
 # Each timeframe is built from the one before it in this chain (associative OHLCV aggregation).
@@ -51,6 +52,18 @@ class _Aggregate:
     bars: BarSeries = field(default_factory=BarSeries)
     prefix: int = 0  # leading bars that come from generated deep history, not from the source
     src_starts: list[int] = field(default_factory=list)  # source index where each non-prefix bar begins
+
+
+@lru_cache(maxsize=4096)
+def _day_prefix(day: int) -> str:
+    return minute_to_datetime(day * 1440).strftime("%Y-%m-%dT")
+
+
+def bar_time(minute: int) -> str:
+    """Wire time of a bar opening at an epoch minute (fast path of iso_z for whole minutes)."""
+    day, rest = divmod(minute, 1440)
+    hour, mins = divmod(rest, 60)
+    return f"{_day_prefix(day)}{hour:02d}:{mins:02d}:00.000Z"
 
 
 def canonical_timeframe(timeframe: str) -> str | None:
@@ -112,7 +125,7 @@ class CandleBook:
         out: list[dict[str, Any]] = []
         for i in range(lo, hi):
             out.append({
-                "time": iso_z(minute_to_datetime(bars.t[i])),
+                "time": bar_time(bars.t[i]),
                 "open": round(bars.o[i] / scale, digits),
                 "high": round(bars.h[i] / scale, digits),
                 "low": round(bars.low[i] / scale, digits),
@@ -123,7 +136,9 @@ class CandleBook:
 
     def _ensure_history(self) -> dict[str, _Aggregate]:
         if self._aggregates is None:
-            deep_h1, m1_history = generate_history(self._spec, self._seed, self._start_minute, self._start_bid)
+            deep_h1, m1_history = generate_history(
+                self._spec, self._seed, self._start_minute, self._start_bid
+            )
             self._m1.prepend(m1_history)
             self._aggregates = {name: _Aggregate() for name in TIMEFRAMES if name != "M1"}
             h1 = self._aggregates["H1"]

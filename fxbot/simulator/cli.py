@@ -23,7 +23,9 @@ def _port(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"port must be a whole number, not {text!r}") from None
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535 (0 picks a free port), not {value}")
+        raise argparse.ArgumentTypeError(
+            f"port must be between 0 and 65535 (0 picks a free port), not {value}"
+        )
     return value
 
 
@@ -38,7 +40,9 @@ def _tick_interval(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"tick interval must be a whole number of milliseconds, not {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"tick interval must be a whole number of milliseconds, not {text!r}"
+        ) from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"tick interval must be greater than 0 ms, not {value}")
     return value
@@ -61,10 +65,21 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free port)")
     parser.add_argument("--seed", type=_seed, default=None, help="market seed (default: random)")
-    parser.add_argument("--tick-interval-ms", type=_tick_interval, default=250, dest="tick_interval_ms",
-                        help="milliseconds between random-walk price steps (default 250)")
-    parser.add_argument("--key", type=_key, action="append", default=None, metavar="SCOPE=KEY",
-                        help="an API key (SCOPE: read-only, trade or full); repeatable; replaces generated keys")
+    parser.add_argument(
+        "--tick-interval-ms",
+        type=_tick_interval,
+        default=250,
+        dest="tick_interval_ms",
+        help="milliseconds between random-walk price steps (default 250)",
+    )
+    parser.add_argument(
+        "--key",
+        type=_key,
+        action="append",
+        default=None,
+        metavar="SCOPE=KEY",
+        help="an API key (SCOPE: read-only, trade or full); repeatable; replaces generated keys",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> SimConfig:

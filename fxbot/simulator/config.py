@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fxbot.domain.access import Scope
 
@@ -27,7 +27,6 @@ class SimConfig:
     account_update_interval_ms: int = 250
     log_level: str = "warning"
     access_log: bool = False
-    extra_uvicorn: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         problems = config_problems(self)
@@ -55,7 +54,9 @@ def config_problems(config: SimConfig) -> list[str]:
     if not 0 <= config.port <= 65535:
         problems.append(f"port must be between 0 and 65535, not {config.port}")
     if config.tick_interval_ms <= 0:
-        problems.append(f"tick interval must be a positive number of milliseconds, not {config.tick_interval_ms}")
+        problems.append(
+            f"tick interval must be a positive number of milliseconds, not {config.tick_interval_ms}"
+        )
     if config.ping_interval_s <= 0:
         problems.append(f"ping interval must be positive, not {config.ping_interval_s}")
     if config.rate_limit_per_s <= 0:

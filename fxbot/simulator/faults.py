@@ -11,7 +11,14 @@ from typing import Any
 from fxbot.simulator.errors import SimError
 
 ACCOUNT_STATUSES = ("connected", "connecting", "disconnected")
-_FAULT_KEYS = ("drop_streams", "fail_next", "fail_after_next", "latency_ms", "rate_limit_for_s", "account_status")
+_FAULT_KEYS = (
+    "drop_streams",
+    "fail_next",
+    "fail_after_next",
+    "latency_ms",
+    "rate_limit_for_s",
+    "account_status",
+)
 MAX_LATENCY_MS = 120_000
 MAX_RATE_LIMIT_S = 3_600
 
@@ -46,7 +53,7 @@ class Faults:
         self._rate_limited_until = 0.0
 
     def apply(self, request: FaultRequest) -> None:
-        """Arm the faults of a validated request (account statuses and stream drops are done by the caller)."""
+        """Arm the faults of a validated request (the caller handles account statuses and stream drops)."""
         if request.clear:
             self.clear()
             return
@@ -57,7 +64,9 @@ class Faults:
         if request.latency_ms is not None:
             self.latency_ms = request.latency_ms
         if request.rate_limit_for_s is not None:
-            self._rate_limited_until = self._clock() + request.rate_limit_for_s if request.rate_limit_for_s else 0.0
+            self._rate_limited_until = (
+                self._clock() + request.rate_limit_for_s if request.rate_limit_for_s else 0.0
+            )
 
     def forced_retry_after(self) -> int | None:
         """Whole seconds (>= 1) left of a forced rate limit, or None when none is armed."""
@@ -133,7 +142,7 @@ def parse_fault_request(body: Mapping[str, Any], account_ids: list[str]) -> Faul
     if "account_status" in body:
         statuses = body["account_status"]
         if not isinstance(statuses, dict):
-            raise _bad("'account_status' must be an object like {\"acc_…\": \"disconnected\"}")
+            raise _bad('\'account_status\' must be an object like {"acc_…": "disconnected"}')
         for account_id, status in statuses.items():
             if account_id not in account_ids:
                 raise SimError(404, "not_found", f"account {account_id!r} not found")

@@ -22,7 +22,9 @@ _CODE_BY_STATUS = {
 }
 
 
-def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Response:
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
     """A JSON answer {"error": code, "message": message} with the given status."""
     return JSONResponse({"error": code, "message": message}, status_code=status, headers=dict(headers or {}))
 
@@ -32,7 +34,9 @@ def _location(loc: Sequence[Any]) -> str:
     if parts and parts[0] in ("query", "path", "header", "body"):
         where, rest = parts[0], parts[1:]
         name = ".".join(rest) if rest else "body"
-        label = {"query": "query parameter", "path": "path parameter", "header": "header", "body": "field"}[where]
+        label = {"query": "query parameter", "path": "path parameter", "header": "header", "body": "field"}[
+            where
+        ]
         return f"{label} '{name}'"
     return "'" + ".".join(parts) + "'"
 
@@ -66,7 +70,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         # 405 is not part of the contract: an unsupported method is answered as "no such endpoint".
         return error_response(404, "not_found", f"no endpoint {request.method} {request.url.path}")
     code = _CODE_BY_STATUS.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")
-    status = exc.status_code if exc.status_code in _CODE_BY_STATUS else (400 if exc.status_code < 500 else 500)
+    status = (
+        exc.status_code if exc.status_code in _CODE_BY_STATUS else (400 if exc.status_code < 500 else 500)
+    )
     return error_response(status, code, str(exc.detail))
 
 

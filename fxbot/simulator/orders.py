@@ -30,7 +30,7 @@ def price_or_none(spec: InstrumentSpec, points: int | None) -> float | None:
 
 @dataclass(slots=True)
 class Position:
-    """An open position; prices in integer points, volume in hundredths of a lot, money in account currency."""
+    """An open position: prices in integer points, volume in hundredths of a lot, money in account ccy."""
 
     id: str
     order_id: str

@@ -11,7 +11,9 @@ from collections.abc import Callable
 class SlidingWindowLimiter:
     """At most `limit` accepted requests per account in any `window_s` span; refused ones don't count."""
 
-    def __init__(self, limit: int, window_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int, window_s: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit = limit
         self.window_s = window_s
         self._clock = clock

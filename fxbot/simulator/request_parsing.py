@@ -43,7 +43,9 @@ def reject_unknown(body: dict[str, Any], allowed: tuple[str, ...], what: str) ->
             raise bad_request(f"unknown field {name!r} in {what}; allowed fields: {', '.join(allowed)}")
 
 
-def number_field(body: dict[str, Any], name: str, *, required: bool = False, nullable: bool = True) -> float | None:
+def number_field(
+    body: dict[str, Any], name: str, *, required: bool = False, nullable: bool = True
+) -> float | None:
     """A JSON number field (not a bool, finite); None when absent or null (if allowed)."""
     if name not in body:
         if required:
@@ -59,7 +61,9 @@ def number_field(body: dict[str, Any], name: str, *, required: bool = False, nul
     return float(value)
 
 
-def string_field(body: dict[str, Any], name: str, *, required: bool = False, max_length: int = 256) -> str | None:
+def string_field(
+    body: dict[str, Any], name: str, *, required: bool = False, max_length: int = 256
+) -> str | None:
     """A JSON string field; None when absent or null (unless required)."""
     value = body.get(name)
     if value is None:

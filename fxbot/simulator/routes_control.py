@@ -1,4 +1,4 @@
-"""/_sim/ control routes (no key): set quotes, pause or close the market, inject faults, manage keys, reset."""
+"""/_sim/ control routes (no key): set quotes, pause/close the market, inject faults, manage keys, reset."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ async def set_market(request: Request) -> dict[str, Any]:
     body = await read_json_object(request)
     reject_unknown(body, ("paused", "closed"), "a market switch")
     if not body:
-        raise bad_request("send {\"paused\": true|false} and/or {\"closed\": true|false}")
+        raise bad_request('send {"paused": true|false} and/or {"closed": true|false}')
     for name, value in body.items():
         if not isinstance(value, bool):
             raise bad_request(f"field '{name}' must be true or false")
@@ -86,7 +86,7 @@ async def manage_keys(request: Request) -> dict[str, Any]:
     body = await read_json_object(request)
     reject_unknown(body, ("add", "revoke"), "a key change")
     if not body:
-        raise bad_request("send {\"revoke\": \"<key>\"} or {\"add\": {\"key\": \"…\", \"scope\": \"trade\"}}")
+        raise bad_request('send {"revoke": "<key>"} or {"add": {"key": "…", "scope": "trade"}}')
     state = state_of(request)
     to_revoke = body.get("revoke")
     if "revoke" in body and (not isinstance(to_revoke, str) or not to_revoke):
@@ -95,7 +95,7 @@ async def manage_keys(request: Request) -> dict[str, Any]:
     if "add" in body:
         spec = body["add"]
         if not isinstance(spec, dict):
-            raise bad_request("'add' must be an object {\"key\": \"…\", \"scope\": \"…\"}")
+            raise bad_request('\'add\' must be an object {"key": "…", "scope": "…"}')
         reject_unknown(spec, ("key", "scope", "accounts"), "'add'")
         key, scope = spec.get("key"), spec.get("scope")
         if not isinstance(key, str) or not key or any(ch.isspace() for ch in key) or len(key) > 256:
@@ -112,7 +112,10 @@ async def manage_keys(request: Request) -> dict[str, Any]:
         answer["revoked"] = state.revoke_key(to_revoke)
     if adding is not None:
         state.keys.add(*adding)
-        answer["added"] = {"scope": adding[1].value, "accounts": None if adding[2] is None else list(adding[2])}
+        answer["added"] = {
+            "scope": adding[1].value,
+            "accounts": None if adding[2] is None else list(adding[2]),
+        }
     return answer
 
 

@@ -1,4 +1,4 @@
-"""Run the simulator in-process: uvicorn in a task on the current loop, a handle to stop it (tests, demo, CLI)."""
+"""Run the simulator in-process: uvicorn in a task on the current loop plus a handle to stop it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import contextlib
 import socket
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any
 
 import uvicorn
 
@@ -16,12 +15,42 @@ from fxbot.simulator.server import create_app
 from fxbot.simulator.state import SimState
 
 
-class _EmbeddedServer(uvicorn.Server):  # type: ignore[misc]
+class _EmbeddedServer(uvicorn.Server):
     """A uvicorn server that leaves signal handling to its host (the CLI or the bot's own loop)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.exit_requested = asyncio.Event()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    async def main_loop(self) -> None:
+        # uvicorn polls should_exit every 0.1 s; waking on an event makes stop() (and every test) faster.
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864_000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.exit_requested.wait(), 0.1)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn's shutdown minus its fixed 0.1 s pause: close listeners, ask connections to finish,
+        # wait (bounded) for them, then run the app's lifespan shutdown (tick loop, streams).
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        await asyncio.sleep(0.01)
+        try:
+            await asyncio.wait_for(self._wait_tasks_to_complete(), self.config.timeout_graceful_shutdown)
+        except TimeoutError:
+            for task in self.server_state.tasks:
+                task.cancel()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -49,7 +78,9 @@ def _url_host(host: str) -> str:
 class RunningSimulator:
     """A simulator listening on a loopback port; `async with` or `await stop()` ends it."""
 
-    def __init__(self, state: SimState, server: Any, task: asyncio.Task[None], host: str, port: int) -> None:
+    def __init__(
+        self, state: SimState, server: _EmbeddedServer, task: asyncio.Task[None], host: str, port: int
+    ) -> None:
         self.state = state
         self.host = host
         self.port = port
@@ -72,6 +103,7 @@ class RunningSimulator:
             return
         self.state.hub.close_all(reason="the simulator is stopping")
         self._server.should_exit = True
+        self._server.exit_requested.set()
         try:
             await self._task
         except asyncio.CancelledError:
@@ -104,7 +136,6 @@ async def start_simulator(config: SimConfig) -> RunningSimulator:
         ws_ping_timeout=max(config.ping_interval_s, 20.0),
         timeout_graceful_shutdown=2,
         server_header=False,
-        **config.extra_uvicorn,
     )
     server = _EmbeddedServer(uvicorn_config)
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]), name="fxbot-simulator")

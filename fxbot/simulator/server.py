@@ -1,4 +1,4 @@
-"""The simulator's FastAPI app factory: routes, error shape, /v1 gate and tick-loop lifespan around a SimState."""
+"""The simulator's FastAPI app factory: routes, error shape, /v1 gate and tick-loop lifespan."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from fxbot.simulator.config import SimConfig
 from fxbot.simulator.engine import SimEngine
 from fxbot.simulator.errors import SimError
 from fxbot.simulator.events import SimEvent
-from fxbot.simulator.faults import Faults, FaultRequest
+from fxbot.simulator.faults import FaultRequest, Faults
 from fxbot.simulator.ratelimit import SlidingWindowLimiter
 from fxbot.simulator.stream_hub import StreamHub
 
@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 
 def _utc_now() -> datetime:
-    return datetime.now(UTC)
+    """Now in UTC, cut to whole milliseconds like every wire time, so `to=<a time we sent>` includes it."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class SimState:
@@ -112,7 +114,7 @@ class SimState:
                 await task
 
     def reset(self) -> None:
-        """A fresh engine with the same seed and accounts; keys, faults, switches back to their start values."""
+        """A fresh engine (same seed and accounts); keys, faults and switches back to their start values."""
         self.hub.close_all(reason="the simulator was reset")
         self.hub.reset_throttles()
         self.engine = SimEngine(seed=self.seed, start_time=self.clock())

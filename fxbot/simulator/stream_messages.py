@@ -21,11 +21,11 @@ def _bad(message: str) -> SimError:
 def _symbols(message: dict[str, Any], canonical: Callable[[str], str], required: bool) -> list[str] | None:
     if "symbols" not in message or message["symbols"] is None:
         if required:
-            raise _bad("a quotes subscription needs \"symbols\": [\"EURUSD\", …]")
+            raise _bad('a quotes subscription needs "symbols": ["EURUSD", …]')
         return None
     raw = message["symbols"]
     if not isinstance(raw, list) or not raw or not all(isinstance(item, str) for item in raw):
-        raise _bad("\"symbols\" must be a non-empty list of symbol names")
+        raise _bad('"symbols" must be a non-empty list of symbol names')
     result: list[str] = []
     for name in raw:
         symbol = canonical(name)  # raises SimError(404) for an unknown symbol
@@ -63,7 +63,7 @@ def handle_message(
             raise _bad(f"unknown channel {channel!r}; channels: {', '.join(CHANNELS)}")
         account_id = message.get("account_id")
         if account_id is not None and not isinstance(account_id, str):
-            raise _bad("\"account_id\" must be a string")
+            raise _bad('"account_id" must be a string')
         subscribing = action == "subscribe"
         ack = "subscribed" if subscribing else "unsubscribed"
         if channel == "quotes":
@@ -78,7 +78,7 @@ def handle_message(
                 connection.quote_symbols.difference_update(symbols)
             return ack, {"channel": channel, "symbols": symbols}
         if "symbols" in message:
-            raise _bad(f"\"symbols\" only applies to the quotes channel, not {channel}")
+            raise _bad(f'"symbols" only applies to the quotes channel, not {channel}')
         account = select_account(account_id)
         target = connection.order_accounts if channel == "orders" else connection.account_accounts
         if subscribing:

@@ -17,7 +17,9 @@ from fxbot.simulator.stream_messages import handle_message
 router = APIRouter(prefix="/v1")
 
 
-async def _read_loop(websocket: WebSocket, connection: StreamConnection, state: SimState, record: KeyRecord) -> None:
+async def _read_loop(
+    websocket: WebSocket, connection: StreamConnection, state: SimState, record: KeyRecord
+) -> None:
     def canonical_symbol(symbol: str) -> str:
         return str(state.engine.quote(symbol)["symbol"])
 
@@ -30,7 +32,9 @@ async def _read_loop(websocket: WebSocket, connection: StreamConnection, state: 
             return
         text = message.get("text")
         if text is None:
-            connection.send_frame("error", {"error": "bad_request", "message": "send JSON text frames, not binary"})
+            connection.send_frame(
+                "error", {"error": "bad_request", "message": "send JSON text frames, not binary"}
+            )
             continue
         kind, data = handle_message(
             connection, text, canonical_symbol=canonical_symbol, select_account=select_account
@@ -45,7 +49,9 @@ async def stream(websocket: WebSocket) -> None:
     record = state.keys.lookup(key)
     if record is None or key is None:
         await websocket.send_denial_response(
-            error_response(401, "unauthorized", "missing, unknown or revoked API key (send Authorization: Bearer <key>)")
+            error_response(
+                401, "unauthorized", "missing, unknown or revoked API key (send Authorization: Bearer <key>)"
+            )
         )
         return
     await websocket.accept()

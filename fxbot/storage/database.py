@@ -282,13 +282,14 @@ def split_statements(script: str) -> list[str]:
     """Split an SQL script into complete statements (respects strings and trigger bodies)."""
     statements: list[str] = []
     buffer = ""
-    for part in script.split(";"):
+    *parts, last = script.split(";")
+    for part in parts:
         buffer += part + ";"
         if sqlite3.complete_statement(buffer):
             if buffer.strip(" \t\r\n;"):
                 statements.append(buffer.strip())
             buffer = ""
-    rest = buffer.rstrip(";").strip()
+    rest = (buffer + last).strip()
     if rest:
         statements.append(rest)
     return statements

@@ -67,18 +67,34 @@ class SecretBox:
 def load_master_key(db_path: Path, env: Mapping[str, str]) -> bytes:
     """The master key: FXBOT_SECRET_KEY if set, else `fxbot.key` beside the database (created 0600).
 
+    A set-but-empty FXBOT_SECRET_KEY is an error, not "unset". The key file is only created for a
+    new database; an existing database without its key file is refused with a clear message.
+
     A key file readable by group or others is tightened to 0600 with a warning (the key may
     already have been read: consider rotating); if it cannot be tightened, loading is refused.
     """
     if ENV_VAR in env:
         return _validated(env[ENV_VAR].strip().encode("ascii", "replace"), ENV_VAR)
     key_path = db_path.parent / KEY_FILE_NAME
+    if not key_path.exists() and _has_data(db_path):
+        # A new key could never decrypt what is stored: refuse rather than leave a useless key file.
+        raise MasterKeyError(
+            f"the database {db_path} already exists but its key file {key_path} is missing: "
+            f"restore the key file or set {ENV_VAR} to the key it was created with"
+        )
     key_path.parent.mkdir(parents=True, exist_ok=True)
     created = _create_key_file(key_path)
     if created is not None:
         logger.info("created a new master key file at %s (mode 0600)", key_path)
         return created
     return _read_key_file(key_path)
+
+
+def _has_data(db_path: Path) -> bool:
+    try:
+        return db_path.stat().st_size > 0
+    except OSError:
+        return False
 
 
 def _validated(key: bytes, source: str) -> bytes:

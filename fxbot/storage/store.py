@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -48,7 +49,7 @@ class Storage:
         migrations: Sequence[Migration] = MIGRATIONS,
     ) -> Storage:
         """Load the master key, open and migrate the database, and check the key fits it."""
-        box = SecretBox(load_master_key(path, env))
+        box = SecretBox(await asyncio.to_thread(load_master_key, path, env))
         db = await Database.open(path, migrations=migrations, clock=clock)
         try:
             await _check_master_key(db, box)

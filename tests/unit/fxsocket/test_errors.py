@@ -21,7 +21,8 @@ from fxbot.fxsocket.errors import (
 @pytest.mark.parametrize(("status", "code", "cls"), [
     (400, "invalid_volume", BadRequestError), (400, "insufficient_margin", BadRequestError),
     (401, "unauthorized", UnauthorizedError), (403, "forbidden", ForbiddenError),
-    (404, "not_found", NotFoundError), (500, "internal_error", ServerError), (503, "internal_error", ServerError),
+    (404, "not_found", NotFoundError), (500, "internal_error", ServerError),
+    (503, "internal_error", ServerError),
 ])
 def test_error_body_maps_to_class(status: int, code: str, cls: type[ApiError]) -> None:
     error = error_from_response(status, f'{{"error": "{code}", "message": "Volume is bad."}}'.encode())

@@ -60,14 +60,16 @@ def test_reference_order_result_and_pending_order() -> None:
     result = OrderResult.model_validate({"id": "ord_2aF9xK", "symbol": "EURUSD", "type": "BUY", "volume": 0.1,
                                          "price": 1.08342, "status": "filled"})
     assert result.type is OrderType.BUY and result.position_id is None
-    pending = PendingOrder.model_validate({"id": "ord_1", "symbol": "EURUSD", "type": "BUY_LIMIT", "volume": 1,
-                                           "price": 1.07, "sl": None, "tp": None, "status": "pending",
+    pending = PendingOrder.model_validate({"id": "ord_1", "symbol": "EURUSD", "type": "BUY_LIMIT",
+                                           "volume": 1, "price": 1.07, "sl": None, "tp": None,
+                                           "status": "pending",
                                            "created_at": "2026-04-02T14:30:00Z"})
     assert pending.type.is_pending and pending.type.side is Side.BUY
 
 
 def test_reference_modify_close_quote_candles_history() -> None:
-    assert ModifyResult.model_validate({"id": "ord_2aF9xK", "sl": 1.0720, "tp": 1.0950, "updated": True}).updated
+    modified = ModifyResult.model_validate({"id": "ord_2aF9xK", "sl": 1.0720, "tp": 1.0950, "updated": True})
+    assert modified.updated and modified.price is None
     closed = CloseResult.model_validate({"id": "ord_2aF9xK", "status": "closed", "close_price": 1.08501,
                                          "profit": 15.90})
     assert closed.remaining is None and closed.profit == 15.90

@@ -41,8 +41,8 @@ async def test_200_concurrent_callers_never_exceed_60_per_second() -> None:
     sent: list[float] = []
 
     async def caller() -> None:
-        await pacer.acquire("acc_1")
-        sent.append(clock())
+        async with pacer.slot("acc_1"):
+            sent.append(clock())
 
     await asyncio.gather(*(caller() for _ in range(200)))
     assert len(sent) == 200
@@ -56,11 +56,32 @@ async def test_first_60_go_without_waiting_and_buckets_are_independent() -> None
     clock = FakeClock()
     pacer = RequestPacer(60, 1.0, clock=clock, sleep=clock.sleep)
     for _ in range(60):
-        await pacer.acquire("acc_1")
+        async with pacer.slot("acc_1"):
+            pass
     assert clock.sleeps == []
-    await pacer.acquire("acc_2")
+    async with pacer.slot("acc_2"):
+        pass
     assert clock.sleeps == []
     assert pacer.delay_for("acc_1") == pytest.approx(1.0 + pacer.margin_s)
+
+
+async def test_a_request_counts_until_a_window_after_it_finished() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(2, 1.0, margin_s=0.0, clock=clock, sleep=clock.sleep)
+    await pacer.acquire("acc")
+    await pacer.acquire("acc")
+    assert pacer.delay_for("acc") is None  # both in flight: wait for one to finish
+    waiter = asyncio.create_task(pacer.acquire("acc"))
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    clock.now += 5.0  # a slow answer: the server may have counted it as late as now
+    pacer.release("acc")
+    await asyncio.sleep(0)
+    assert not waiter.done()  # it must now wait a full window after that completion
+    for _ in range(5):
+        await asyncio.sleep(0)
+    await waiter
+    assert clock.now == pytest.approx(1005.0 + 1.0)
 
 
 async def test_callers_are_served_in_arrival_order() -> None:
@@ -69,8 +90,8 @@ async def test_callers_are_served_in_arrival_order() -> None:
     order: list[int] = []
 
     async def caller(n: int) -> None:
-        await pacer.acquire("acc")
-        order.append(n)
+        async with pacer.slot("acc"):
+            order.append(n)
 
     await asyncio.gather(*(caller(n) for n in range(10)))
     assert order == list(range(10))
@@ -81,8 +102,8 @@ async def test_pause_holds_the_bucket() -> None:
     pacer = RequestPacer(60, 1.0, clock=clock, sleep=clock.sleep)
     pacer.pause("acc", 2.0)
     start = clock()
-    await pacer.acquire("acc")
-    assert clock() - start == pytest.approx(2.0)
+    async with pacer.slot("acc"):
+        assert clock() - start == pytest.approx(2.0)
 
 
 def test_bad_configuration_is_refused() -> None:

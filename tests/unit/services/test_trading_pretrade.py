@@ -8,6 +8,7 @@ from fxbot.domain.instruments import INSTRUMENTS
 from fxbot.fxsocket.models import OrderType, Side
 from fxbot.services.pretrade import (
     PlainStop,
+    StopBounds,
     conversion_symbols,
     distance_pips,
     margin_in_account_currency,
@@ -69,16 +70,34 @@ def test_distance_in_pips() -> None:
         (Side.BUY, 1.08342, None, "must be below"),  # equal to the entry is wrong too
     ],
 )
-def test_wrong_side_stops_are_explained(side: Side, sl: float | None, tp: float | None, fragment: str) -> None:
-    problem = stop_side_problem(side, 1.08342, sl, tp, EURUSD, entry_label="the current price")
+def test_wrong_side_stops_are_explained(side: Side, sl: float | None, tp: float | None,
+                                        fragment: str) -> None:
+    problem = stop_side_problem(side, sl, tp, EURUSD, StopBounds.at("EURUSD", 1.08342, "the price"))
     assert problem is not None
     assert fragment in problem
 
 
 def test_right_side_stops_pass() -> None:
-    assert stop_side_problem(Side.BUY, 1.08342, 1.0800, 1.0900, EURUSD, entry_label="x") is None
-    assert stop_side_problem(Side.SELL, 1.08340, 1.0900, 1.0800, EURUSD, entry_label="x") is None
-    assert stop_side_problem(Side.SELL, 1.08340, None, None, EURUSD, entry_label="x") is None
+    market = StopBounds.market("EURUSD", 1.08340, 1.08342)
+    assert stop_side_problem(Side.BUY, 1.0800, 1.0900, EURUSD, market) is None
+    assert stop_side_problem(Side.SELL, 1.0900, 1.0800, EURUSD, market) is None
+    assert stop_side_problem(Side.SELL, None, None, EURUSD, market) is None
+
+
+def test_market_stops_use_bid_for_a_buy_stop_loss_and_ask_for_its_take_profit() -> None:
+    market = StopBounds.market("EURUSD", 1.08340, 1.08350)
+    problem = stop_side_problem(Side.BUY, 1.08345, None, EURUSD, market)
+    assert problem is not None and "below the current bid 1.08340" in problem
+    problem = stop_side_problem(Side.BUY, None, 1.08345, EURUSD, market)
+    assert problem is not None and "above the current ask 1.08350" in problem
+    problem = stop_side_problem(Side.SELL, 1.08345, None, EURUSD, market)
+    assert problem is not None and "above the current ask 1.08350" in problem
+
+
+def test_position_stops_are_checked_at_the_closing_price() -> None:
+    bounds = StopBounds.position("EURUSD", Side.SELL, 1.08340, 1.08350)
+    assert stop_side_problem(Side.SELL, 1.08351, None, EURUSD, bounds) is None
+    assert stop_side_problem(Side.SELL, 1.08350, None, EURUSD, bounds) is not None
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,218 @@
+"""The dispatcher: parse, look up, check access, bind arguments, run the handler, turn errors into replies."""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable, Collection
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from fxbot.chat.access import check_access
+from fxbot.chat.arguments import bind_arguments
+from fxbot.chat.confirmations import NO_LONGER_ACTIVE, ConfirmAction, ConfirmationBook
+from fxbot.chat.context import ChatContextResolver, CommandContext
+from fxbot.chat.error_replies import apology, reply_for_error
+from fxbot.chat.parser import command_name_of, parse
+from fxbot.chat.redaction import looks_like_key, redact_secrets
+from fxbot.chat.registry import CommandRegistry, CommandSpec
+from fxbot.chat.symbols import SymbolResolver
+from fxbot.chat.types import ButtonPress, IncomingCommand, PressResult, Reply, ReplyKind
+from fxbot.errors import FxbotError
+
+log = logging.getLogger(__name__)
+
+S = TypeVar("S")
+
+KEY_IN_GROUP = ("never paste keys in a group — use a private chat with the bot; "
+                "this message was deleted if I'm allowed to")
+KEY_IN_PRIVATE = "that looks like an FxSocket key — to use it, send /link followed by the key"
+_MAX_AUDIT_TEXT = 300
+
+
+class AuditSink(Protocol):
+    """Where state-changing commands are recorded (implemented by storage's audit log)."""
+
+    async def record(
+        self,
+        *,
+        chat_id: str,
+        user_id: str,
+        command: str,
+        ok: bool,
+        result: str,
+        latency_ms: float,
+        order_ref: str | None,
+    ) -> None: ...
+
+
+class Dispatcher(Generic[S]):
+    """Runs chat messages and button presses against the registry; implements CommandHandlerPort.
+
+    `handle` and `press` never raise (except cancellation): every failure becomes a reply."""
+
+    def __init__(
+        self,
+        registry: CommandRegistry[S],
+        resolver: ChatContextResolver,
+        services: S,
+        *,
+        known_symbols: Collection[str],
+        confirmations: ConfirmationBook,
+        clock: Callable[[], datetime],
+        audit: AuditSink | None = None,
+    ) -> None:
+        self._registry = registry
+        self._resolver = resolver
+        self._services = services
+        self._symbols = SymbolResolver(known_symbols)
+        self._confirmations = confirmations
+        self._clock = clock
+        self._audit = audit
+
+    def commands(self) -> list[CommandSpec[Any]]:
+        return list(self._registry.all())
+
+    async def handle(self, command: IncomingCommand) -> list[Reply]:
+        """The replies to one chat message; [] when it is not a command and needs no answer."""
+        text = command.text
+        if looks_like_key(text):
+            if not command.chat.is_private:
+                return [Reply(text=(KEY_IN_GROUP,), kind=ReplyKind.WARNING, delete_user_message=True)]
+            if not text.lstrip().startswith("/"):
+                return [Reply(text=(KEY_IN_PRIVATE,), kind=ReplyKind.INFO)]
+        if not text.lstrip().startswith("/"):
+            return []
+        started = time.perf_counter()
+        spec: CommandSpec[S] | None = None
+        context: CommandContext[S] | None = None
+        try:
+            parsed = parse(text)
+            if parsed is None:  # pragma: no cover - ruled out above
+                return []
+            spec = self._registry.get(parsed.name)
+            if spec is None:
+                return [self._unknown(parsed.name)]
+            chat_ctx = await self._resolver.resolve(command.chat, command.user)
+            denial = check_access(spec.permission, chat_ctx, spec.name)
+            if denial is not None:
+                raise denial
+            args = bind_arguments(spec, parsed, self._symbols)
+            context = CommandContext(
+                command=command,
+                command_name=spec.name,
+                ctx=chat_ctx,
+                services=self._services,
+                now=self._clock(),
+                confirmations=self._confirmations,
+                guard=self._guard,
+            )
+            replies = _as_replies(await spec.handler(context, args))
+        except FxbotError as error:
+            usage_spec = spec or self._registry.get(command_name_of(text) or "")
+            example = usage_spec.examples[0] if usage_spec and usage_spec.examples else None
+            usage = usage_spec.usage if usage_spec else None
+            replies = [reply_for_error(error, usage=usage, example=example)]
+        except Exception as error:
+            _log_failure(error, command, spec.name if spec else command_name_of(text))
+            replies = [apology(spec.name if spec else None)]
+        if spec is not None and spec.state_changing:
+            order_ref = context.order_ref if context is not None else None
+            await self._record(command, replies, started, order_ref, suffix="")
+        return replies
+
+    async def press(self, press: ButtonPress) -> PressResult:
+        """Handle a button press: confirmation cards, or a command carried by the button ("/close pos_1")."""
+        try:
+            if ConfirmationBook.owns(press.action):
+                chat_ctx = await self._resolver.resolve(press.chat, press.user)
+                return await self._confirmations.press(press, chat_ctx.role)
+            if press.action.startswith("/"):
+                return await self._press_command(press)
+            return PressResult(toast=NO_LONGER_ACTIVE, remove_buttons=True)
+        except Exception as error:
+            _log_failure(error, IncomingCommand(press.user, press.chat, press.action), "button")
+            return PressResult(toast="something went wrong — it was logged", alert=True)
+
+    async def _press_command(self, press: ButtonPress) -> PressResult:
+        incoming = IncomingCommand(press.user, press.chat, press.action, received_at=self._clock())
+        replies = await self.handle(incoming)
+        if not replies:
+            return PressResult()
+        first = replies[0]
+        if first.kind is ReplyKind.ERROR and first.ephemeral and first.image is None and first.text:
+            return PressResult(toast=first.text[0][:200], alert=True)  # a refusal goes only to the presser
+        return PressResult(reply=first)
+
+    def _unknown(self, name: str) -> Reply:
+        suggestion = self._registry.suggest(name)
+        hint = f" — did you mean /{suggestion}?" if suggestion else " —"
+        return Reply(text=(f"unknown command /{name}{hint} /help lists commands",),
+                     kind=ReplyKind.ERROR, ephemeral=True)
+
+    def _guard(self, context: CommandContext[object], action: ConfirmAction) -> ConfirmAction:
+        """Wrap a confirmed action: errors become replies, and the run is audited."""
+
+        async def guarded() -> Reply:
+            started = time.perf_counter()
+            try:
+                reply = await action()
+            except FxbotError as error:
+                reply = reply_for_error(error)
+            except Exception as error:
+                _log_failure(error, context.command, context.command_name)
+                reply = Reply(text=(f"something went wrong carrying out /{context.command_name} — it was "
+                                    "logged and not retried; check /positions before trying again",),
+                              kind=ReplyKind.ERROR)
+            await self._record(context.command, [reply], started, context.order_ref, suffix=" [confirmed]")
+            return reply
+
+        return guarded
+
+    async def _record(
+        self,
+        command: IncomingCommand,
+        replies: list[Reply],
+        started: float,
+        order_ref: str | None,
+        suffix: str,
+    ) -> None:
+        if self._audit is None:
+            return
+        ok = all(r.kind is not ReplyKind.ERROR for r in replies)
+        first = replies[0].plain_text if replies else ""
+        try:
+            await self._audit.record(
+                chat_id=command.chat.id,
+                user_id=command.user.id,
+                command=redact_secrets(command.text.strip())[:_MAX_AUDIT_TEXT] + suffix,
+                ok=ok,
+                result=redact_secrets(first)[:_MAX_AUDIT_TEXT],
+                latency_ms=round((time.perf_counter() - started) * 1000.0, 3),
+                order_ref=order_ref,
+            )
+        except Exception as error:
+            _log_failure(error, command, "audit")
+
+
+def _as_replies(result: object) -> list[Reply]:
+    if isinstance(result, Reply):
+        return [result]
+    if isinstance(result, list) and all(isinstance(r, Reply) for r in result):
+        return list(result) or [Reply(text=("done",), kind=ReplyKind.OK)]
+    raise TypeError(f"a handler returned {type(result).__name__}, not a Reply or a list of Replies")
+
+
+def _log_failure(error: BaseException, command: IncomingCommand, name: str | None) -> None:
+    """Log an unexpected failure with context; keys are masked in the text and in the traceback."""
+    trace = redact_secrets("".join(traceback.format_exception(error)))
+    log.error(
+        "unexpected failure in /%s (platform %s, chat %s, user %s, text %r)\n%s",
+        name or "?",
+        command.chat.platform,
+        command.chat.id,
+        command.user.id,
+        redact_secrets(command.text)[:_MAX_AUDIT_TEXT],
+        trace,
+    )

@@ -1,0 +1,32 @@
+"""The full command catalog: registers /help, /start and every feature module's commands on one registry."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fxbot.chat.help import register_help_commands
+from fxbot.chat.registry import CommandRegistry
+from fxbot.commands import account, chat_settings, keys, market, orders, status, team, trading
+
+if TYPE_CHECKING:
+    from fxbot.services.container import Services
+
+
+def register_all(registry: CommandRegistry[Services]) -> None:
+    """Register every command, in the order /help lists them: help, trading, orders, market, account, …"""
+    register_help_commands(registry)
+    trading.register(registry)
+    orders.register(registry)
+    market.register(registry)
+    account.register(registry)
+    keys.register(registry)
+    team.register(registry)
+    chat_settings.register(registry)
+    status.register(registry)
+
+
+def build_registry() -> CommandRegistry[Services]:
+    """A new registry holding every command."""
+    registry: CommandRegistry[Services] = CommandRegistry()
+    register_all(registry)
+    return registry

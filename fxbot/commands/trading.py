@@ -1,0 +1,147 @@
+"""Order commands: /buy /sell (market), /buylimit /selllimit /buystop /sellstop (pending), pre-trade card."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs, PriceOrPips
+from fxbot.chat.context import CommandContext
+from fxbot.chat.registry import CommandRegistry, CommandSpec, Handler, Permission
+from fxbot.chat.types import Reply
+from fxbot.commands.trading_replies import card_reply, order_result_reply, order_type_text
+from fxbot.domain.access import Role, Scope
+from fxbot.fxsocket.models import OrderType
+from fxbot.services.trading_models import OrderTicket, PreparedOrder
+from fxbot.services.trading_policy import confirmation_needed, describe_policy
+
+if TYPE_CHECKING:
+    from fxbot.services.container import Services
+
+TRADE = Permission(scope=Scope.TRADE, role=Role.TRADER)
+CATEGORY = "trading"
+CONFIRM_TTL_SECONDS = 60.0
+
+STOPS_DETAILS = (
+    "Stops: sl= and tp= take a price (sl=1.0800) or a distance in pips (sl=20p). In pips, a BUY's SL "
+    "sits that far below the entry and its TP above it (a SELL's the other way round); for pending orders "
+    "the distance is measured from the order price. Orders are confirmed with a card (symbol, price, stops, "
+    "required margin, margin level after) according to the chat's policy: /settings confirm always|never|"
+    "above LOTS (default: always in groups, above 1 lot in private chats)."
+)
+
+_STOP_ARGS = (
+    Argument("sl", ArgKind.PRICE_OR_PIPS, required=False, keyword=True,
+             help="stop loss: a price (1.0800) or pips from the entry (20p)"),
+    Argument("tp", ArgKind.PRICE_OR_PIPS, required=False, keyword=True,
+             help="take profit: a price (1.0900) or pips from the entry (40p)"),
+)
+
+
+def _ticket(args: BoundArgs, order_type: OrderType) -> OrderTicket:
+    price = args.number("price") if order_type.is_pending else None
+    return OrderTicket(
+        symbol=args.text("symbol"),
+        order_type=order_type,
+        volume=args.number("volume"),
+        price=price,
+        sl=args.optional("sl", PriceOrPips),
+        tp=args.optional("tp", PriceOrPips),
+    )
+
+
+def _sender(context: CommandContext[Services], prepared: PreparedOrder) -> Callable[[], Awaitable[Reply]]:
+    """The one-shot action that sends the prepared order; a second call cannot send it again."""
+    sent: list[bool] = []
+
+    async def send() -> Reply:
+        if sent:  # belt and braces: the confirmation book already runs an action at most once
+            return Reply(text=("this order was already sent — see /positions and /orders",))
+        sent.append(True)
+        result = await context.services.trading.send_order(prepared)
+        context.record_order_ref(result.id)
+        return order_result_reply(result, prepared)
+
+    return send
+
+
+async def place_order(context: CommandContext[Services], args: BoundArgs, order_type: OrderType) -> Reply:
+    """Check the order, then send it at once or show the card, as the chat's confirmation policy says."""
+    services = context.services
+    prepared = await services.trading.prepare_order(context.chat.id, _ticket(args, order_type))
+    settings = await services.storage.settings.get(context.chat.id)
+    private = context.chat.is_private
+    send = _sender(context, prepared)
+    if not confirmation_needed(settings, private_chat=private, volume=prepared.request.volume):
+        return await send()
+    card = card_reply(prepared.card, policy=describe_policy(settings, private_chat=private),
+                      ttl_seconds=CONFIRM_TTL_SECONDS)
+    label = f"Confirm {order_type_text(order_type)}"
+
+    async def cancelled() -> Reply:
+        return Reply(text=(f"cancelled — the {order_type_text(order_type)} {prepared.request.symbol} order "
+                           "was not sent",))
+
+    return context.confirm(card, send, cancelled, confirm_label=label, confirm_style="primary")
+
+
+def _handler(order_type: OrderType) -> Handler[Services]:
+    async def handler(context: CommandContext[Services], args: BoundArgs) -> Reply:
+        return await place_order(context, args, order_type)
+
+    return handler
+
+
+def _market_spec(name: str, order_type: OrderType, verb: str) -> CommandSpec[Services]:
+    return CommandSpec(
+        name=name, aliases=(),
+        summary=f"{verb} at the market price, optionally with stop loss and take profit",
+        usage=f"/{name} SYMBOL VOLUME [sl=PRICE|PIPSp] [tp=PRICE|PIPSp]",
+        examples=(f"/{name} EURUSD 0.10", f"/{name} EURUSD 0.10 sl=20p tp=40p",
+                  f"/{name} XAUUSD 0.05 sl=2300 tp=2350" if order_type is OrderType.BUY
+                  else f"/{name} XAUUSD 0.05 sl=2350 tp=2300"),
+        arguments=(
+            Argument("symbol", ArgKind.SYMBOL, help="e.g. EURUSD (any case)"),
+            Argument("volume", ArgKind.VOLUME, help="lots, e.g. 0.10"),
+            *_STOP_ARGS,
+        ),
+        permission=TRADE, handler=_handler(order_type), state_changing=True, category=CATEGORY,
+        details=STOPS_DETAILS,
+    )
+
+
+_PENDING_RULES = {
+    OrderType.BUY_LIMIT: ("Buy when the price falls to PRICE (below the current ask)", "1.0800",
+                          "sl=20p tp=40p"),
+    OrderType.SELL_LIMIT: ("Sell when the price rises to PRICE (above the current bid)", "1.0900",
+                           "sl=20p tp=40p"),
+    OrderType.BUY_STOP: ("Buy when the price rises to PRICE (above the current ask)", "1.0900", "sl=20p"),
+    OrderType.SELL_STOP: ("Sell when the price falls to PRICE (below the current bid)", "1.0800", "sl=20p"),
+}
+
+
+def _pending_spec(order_type: OrderType) -> CommandSpec[Services]:
+    name = order_type.value.replace("_", "").lower()
+    summary, price, stops = _PENDING_RULES[order_type]
+    return CommandSpec(
+        name=name, aliases=(),
+        summary=f"{summary} — a pending order",
+        usage=f"/{name} SYMBOL VOLUME PRICE [sl=PRICE|PIPSp] [tp=PRICE|PIPSp]",
+        examples=(f"/{name} EURUSD 0.10 {price}", f"/{name} EURUSD 0.10 {price} {stops}"),
+        arguments=(
+            Argument("symbol", ArgKind.SYMBOL, help="e.g. EURUSD (any case)"),
+            Argument("volume", ArgKind.VOLUME, help="lots, e.g. 0.10"),
+            Argument("price", ArgKind.PRICE, help="the order price"),
+            *_STOP_ARGS,
+        ),
+        permission=TRADE, handler=_handler(order_type), state_changing=True, category=CATEGORY,
+        details=STOPS_DETAILS,
+    )
+
+
+def register(registry: CommandRegistry[Services]) -> None:
+    """Add /buy /sell /buylimit /selllimit /buystop /sellstop."""
+    registry.register(_market_spec("buy", OrderType.BUY, "Buy"))
+    registry.register(_market_spec("sell", OrderType.SELL, "Sell"))
+    for order_type in (OrderType.BUY_LIMIT, OrderType.SELL_LIMIT, OrderType.BUY_STOP, OrderType.SELL_STOP):
+        registry.register(_pending_spec(order_type))

@@ -1,0 +1,94 @@
+"""Replies of the order commands: the pre-trade card, fills, pending orders, modify results."""
+
+from __future__ import annotations
+
+from fxbot.chat.types import Reply, ReplyKind
+from fxbot.domain.formatting import (
+    format_lots,
+    format_money,
+    format_percent,
+    format_pips,
+    format_price,
+)
+from fxbot.fxsocket.models import OrderResult, OrderType
+from fxbot.services.pretrade import PreTradeCard
+from fxbot.services.trading_models import ModifyOutcome, PreparedOrder
+
+
+def order_type_text(order_type: OrderType) -> str:
+    """"BUY", "SELL LIMIT", "BUY STOP"."""
+    return order_type.value.replace("_", " ")
+
+
+def stop_text(symbol: str, price: float | None, pips: float | None) -> str:
+    """"1.08142 (20.0 pips)" or "none"."""
+    if price is None:
+        return "none"
+    if pips is None:
+        return format_price(symbol, price)
+    return f"{format_price(symbol, price)} ({format_pips(pips)})"
+
+
+def card_reply(card: PreTradeCard, *, policy: str, ttl_seconds: float) -> Reply:
+    """The pre-trade card shown above the Confirm / Cancel buttons."""
+    symbol = card.symbol
+    what = f"{order_type_text(card.order_type)} {format_lots(card.volume)} {symbol}"
+    if card.is_market:
+        side_price = "ask" if card.side.value == "BUY" else "bid"
+        price_line = f"price: {format_price(symbol, card.price)} (current {side_price}, market order)"
+    else:
+        price_line = (f"order price: {format_price(symbol, card.price)} "
+                      f"(now bid {format_price(symbol, card.bid)} / ask {format_price(symbol, card.ask)})")
+    margin = (format_money(card.required_margin, card.currency) if card.required_margin is not None
+              else "unknown (no quote converts it into " + card.currency + ")")
+    lines = (
+        price_line,
+        f"stop loss: {stop_text(symbol, card.sl, card.sl_pips)}",
+        f"take profit: {stop_text(symbol, card.tp, card.tp_pips)}",
+        f"required margin: {margin} (leverage 1:{card.leverage})",
+        f"margin level after: {format_percent(card.margin_level_after)}",
+        f"free margin now: {format_money(card.free_margin, card.currency)}",
+        f"account: {card.account_id}",
+        f"confirm within {ttl_seconds:g} s — this chat's policy: {policy}",
+    )
+    return Reply(title=f"Confirm {what}?", text=lines, kind=ReplyKind.INFO)
+
+
+def order_result_reply(result: OrderResult, prepared: PreparedOrder) -> Reply:
+    """The reply after an order was sent: the fill (market) or the pending order placed."""
+    symbol = result.symbol
+    what = f"{order_type_text(result.type)} {format_lots(result.volume)} {symbol}"
+    sl = result.sl if result.sl is not None else prepared.request.sl
+    tp = result.tp if result.tp is not None else prepared.request.tp
+    stops = f"SL {format_price(symbol, sl) if sl is not None else 'none'}, " \
+            f"TP {format_price(symbol, tp) if tp is not None else 'none'}"
+    if result.status == "filled":
+        lines = [
+            f"filled at {format_price(symbol, result.price)}",
+            f"order {result.id}" + (f", position {result.position_id}" if result.position_id else ""),
+            stops,
+        ]
+        return Reply(title=f"{what} filled", text=tuple(lines), kind=ReplyKind.OK)
+    lines = [
+        f"pending at {format_price(symbol, result.price)} — it fills when the price gets there",
+        f"order {result.id}",
+        stops,
+        f"/cancel {result.id} removes it",
+    ]
+    return Reply(title=f"{what} placed", text=tuple(lines), kind=ReplyKind.OK)
+
+
+def modify_reply(outcome: ModifyOutcome) -> Reply:
+    """The reply after /modify."""
+    result = outcome.result
+    symbol = outcome.symbol
+    lines = [
+        f"SL {format_price(symbol, result.sl) if result.sl is not None else 'none'}, "
+        f"TP {format_price(symbol, result.tp) if result.tp is not None else 'none'}",
+    ]
+    if result.price is not None and outcome.kind == "order":
+        lines.append(f"order price {format_price(symbol, result.price)}")
+    title = f"{outcome.kind} {outcome.ref} ({outcome.label.replace('_', ' ')}) modified"
+    if not result.updated:
+        title = f"{outcome.kind} {outcome.ref} was already like that — nothing changed"
+    return Reply(title=title, text=tuple(lines), kind=ReplyKind.OK)

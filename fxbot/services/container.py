@@ -1,0 +1,61 @@
+"""The service container handlers receive (Services), and build_services wiring it from storage + HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from fxbot.fxsocket.pacing import RequestPacer
+from fxbot.services.accounts import AccountService
+from fxbot.services.brokers import BrokerProvider
+from fxbot.services.chat_settings import SettingsService
+from fxbot.services.health import HealthService
+from fxbot.services.keys import KeyService
+from fxbot.services.market import MarketService
+from fxbot.services.team import TeamService
+from fxbot.services.trading import TradingService
+from fxbot.storage import Storage
+
+
+@dataclass
+class Services:
+    """Every use-case service, sharing one Storage, one BrokerProvider (HTTP client + pacer) and one clock."""
+
+    storage: Storage
+    brokers: BrokerProvider
+    trading: TradingService
+    market: MarketService
+    accounts: AccountService
+    keys: KeyService
+    team: TeamService
+    chat_settings: SettingsService
+    health: HealthService
+    clock: Callable[[], datetime]
+
+    def __repr__(self) -> str:
+        return f"Services(brokers={self.brokers!r})"
+
+    async def close(self) -> None:
+        """Close the shared HTTP client (the storage belongs to whoever opened it)."""
+        await self.brokers.aclose()
+
+
+async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url: str, stream_url: str,
+                         clock: Callable[[], datetime], pacer: RequestPacer | None = None) -> Services:
+    """Wire every service; `http` becomes owned by the result (closed by `Services.close()`)."""
+    brokers = BrokerProvider(storage, http=http, base_url=base_url, stream_url=stream_url, pacer=pacer)
+    return Services(
+        storage=storage,
+        brokers=brokers,
+        trading=TradingService(storage=storage, brokers=brokers, clock=clock),
+        market=MarketService(storage=storage, brokers=brokers),
+        accounts=AccountService(storage=storage, brokers=brokers),
+        keys=KeyService(storage=storage, brokers=brokers),
+        team=TeamService(storage=storage),
+        chat_settings=SettingsService(storage=storage),
+        health=HealthService(storage=storage, brokers=brokers, clock=clock),
+        clock=clock,
+    )

@@ -1,0 +1,142 @@
+"""Bot health for /status: uptime, whether FxSocket answers and how fast, the database, and the stream pump.
+
+Constructor: `HealthService(*, storage: Storage, brokers: BrokerProvider, clock: Callable[[], datetime])`.
+The stream pump registers itself later with `set_stream_status_provider(provider)`; until then the
+stream is reported as not running.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import httpx
+
+from fxbot.errors import FxbotError
+from fxbot.fxsocket.errors import FxSocketError, UnauthorizedError
+from fxbot.services.brokers import BrokerProvider
+from fxbot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHealth:
+    """What the stream pump reports about its FxSocket stream connection."""
+
+    connected: bool
+    since: datetime | None = None  # connected (or disconnected) since
+    last_event_at: datetime | None = None
+    reconnects: int = 0
+    subscriptions: int = 0
+    detail: str | None = None
+
+
+class StreamStatusProvider(Protocol):
+    """Implemented by the stream pump."""
+
+    def stream_health(self) -> StreamHealth: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FxSocketHealth:
+    """Whether FxSocket answered, in how many milliseconds, and what the chat's key check said."""
+
+    reachable: bool
+    latency_ms: float | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    """Everything /status shows."""
+
+    started_at: datetime
+    uptime: timedelta
+    fxsocket: FxSocketHealth
+    database_ok: bool
+    stream: StreamHealth | None  # None: no stream pump is running
+
+
+class HealthService:
+    """Measures FxSocket reachability on demand; remembers when the bot started."""
+
+    def __init__(self, *, storage: Storage, brokers: BrokerProvider, clock: Callable[[], datetime]) -> None:
+        self._storage = storage
+        self._brokers = brokers
+        self._clock = clock
+        self._started_at = clock()
+        self._stream: StreamStatusProvider | None = None
+
+    def __repr__(self) -> str:
+        return f"HealthService(started_at={self._started_at.isoformat()})"
+
+    @property
+    def started_at(self) -> datetime:
+        return self._started_at
+
+    def set_stream_status_provider(self, provider: StreamStatusProvider | None) -> None:
+        """Called by the stream pump when it starts (and with None when it stops)."""
+        self._stream = provider
+
+    async def report(self, chat_id: str) -> HealthReport:
+        """A fresh health report; FxSocket is checked with the chat's key when it has one."""
+        fxsocket = await self._check_fxsocket(chat_id)
+        stream: StreamHealth | None = None
+        if self._stream is not None:
+            try:
+                stream = self._stream.stream_health()
+            except Exception:  # a broken provider must not break /status
+                log.warning("stream status provider failed", exc_info=True)
+                stream = StreamHealth(connected=False, detail="the stream pump did not answer")
+        now = self._clock()
+        return HealthReport(
+            started_at=self._started_at,
+            uptime=now - self._started_at,
+            fxsocket=fxsocket,
+            database_ok=await self._check_database(),
+            stream=stream,
+        )
+
+    async def _check_database(self) -> bool:
+        try:
+            return bool(await self._storage.db.fetch_value("SELECT 1") == 1)
+        except Exception:
+            log.warning("database check failed", exc_info=True)
+            return False
+
+    async def _check_fxsocket(self, chat_id: str) -> FxSocketHealth:
+        if await self._storage.bindings.get(chat_id) is None:
+            return await self._probe_without_key()
+        started = time.perf_counter()
+        try:
+            bound = await self._brokers.for_chat(chat_id)
+            await bound.broker.list_accounts()
+        except UnauthorizedError:
+            elapsed = (time.perf_counter() - started) * 1000
+            return FxSocketHealth(True, elapsed, "reachable, but it refused this chat's key (revoked?)")
+        except FxSocketError as exc:
+            return FxSocketHealth(False, None, f"not reachable ({exc.code})")
+        except FxbotError as exc:
+            return FxSocketHealth(False, None, exc.message)
+        elapsed = (time.perf_counter() - started) * 1000
+        return FxSocketHealth(True, elapsed, f"reachable, key '{bound.key_name}' accepted")
+
+    async def _probe_without_key(self) -> FxSocketHealth:
+        """Any HTTP answer (401 expected) to an unauthenticated request means FxSocket is reachable."""
+        # WORKAROUND: BrokerProvider keeps its HTTP client private; a short-lived one is used for this probe.
+        url = f"{self._brokers.base_url.rstrip('/').removesuffix('/v1')}/v1/accounts"
+        started = time.perf_counter()
+        try:
+            async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_S) as http:
+                await http.get(url)
+        except httpx.HTTPError as exc:
+            return FxSocketHealth(False, None, f"not reachable ({type(exc).__name__})")
+        elapsed = (time.perf_counter() - started) * 1000
+        return FxSocketHealth(True, elapsed, "reachable (this chat has no key to check)")

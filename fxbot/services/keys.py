@@ -1,0 +1,206 @@
+"""People's FxSocket keys: link (validated with FxSocket before storing), list, unlink, bind one to a chat.
+
+Constructor: `KeyService(*, storage: Storage, brokers: BrokerProvider)`.
+
+A key's scope is what its owner declares (default `trade`): FxSocket has no call that reveals a key's
+scope, and the bot never goes beyond the declared scope; a 403 from FxSocket lowers it (upstream.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from fxbot.chat.types import ChatRef, ChatUser
+from fxbot.domain.access import Role, Scope
+from fxbot.errors import NotFound, UpstreamUnavailable, UsageError, UserError
+from fxbot.fxsocket.client import FxSocketClient
+from fxbot.fxsocket.errors import FxSocketError, UnauthorizedError
+from fxbot.fxsocket.models import AccountSummary
+from fxbot.services.brokers import BrokerProvider
+from fxbot.services.upstream import upstream_call
+from fxbot.storage import DuplicateName, InvalidValue, Storage, StoredKey
+
+DEFAULT_SCOPE = Scope.TRADE
+DEFAULT_KEY_NAME = "main"
+VALIDATION_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class LinkResult:
+    """A key stored (or re-declared), the accounts it reaches, and whether this chat now uses it."""
+
+    key: StoredKey
+    accounts: tuple[AccountSummary, ...]
+    bound_here: bool
+    updated_scope_from: Scope | None = None  # set when an already linked key only had its scope changed
+
+
+@dataclass(frozen=True, slots=True)
+class KeyUsage:
+    """A stored key and the chats bound to it."""
+
+    key: StoredKey
+    chats: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BindResult:
+    """A chat bound to one of the binder's keys; `previous` names the key it used before, if another."""
+
+    key: StoredKey
+    accounts: tuple[AccountSummary, ...]
+    previous: str | None
+    made_admin: bool
+
+
+def _key_refused_message() -> str:
+    return "FxSocket refused this key (unknown or revoked) — nothing was stored"
+
+
+class KeyService:
+    """Stores keys only after FxSocket accepted them; replies built from its results never contain secrets."""
+
+    def __init__(self, *, storage: Storage, brokers: BrokerProvider) -> None:
+        self._storage = storage
+        self._brokers = brokers
+
+    def __repr__(self) -> str:
+        return "KeyService()"
+
+    async def validate_secret(self, secret: str) -> tuple[AccountSummary, ...]:
+        """The accounts FxSocket says the secret reaches (GET /v1/accounts); UserError when refused."""
+        # WORKAROUND: BrokerProvider has no public call for a secret that is not stored yet, so a short-lived
+        # client is built here against the provider's base_url (suggested: BrokerProvider.probe_secret()).
+        async with httpx.AsyncClient(timeout=VALIDATION_TIMEOUT_S) as http:
+            client = FxSocketClient(http, api_key=secret, base_url=self._brokers.base_url, get_retries=1)
+            try:
+                accounts = await client.list_accounts()
+            except UnauthorizedError:
+                raise UserError(_key_refused_message()) from None
+            except FxSocketError as exc:
+                raise UpstreamUnavailable(
+                    f"could not check the key with FxSocket ({exc.code}) — nothing was stored; try again"
+                ) from None
+        if not accounts:
+            raise UserError(
+                "FxSocket accepted this key but it reaches no trading account — nothing was stored"
+            )
+        return tuple(accounts)
+
+    async def _free_name(self, owner_id: str) -> str:
+        taken = {key.name.casefold() for key in await self._storage.keys.list_for_owner(owner_id)}
+        if DEFAULT_KEY_NAME not in taken:
+            return DEFAULT_KEY_NAME
+        number = 2
+        while f"key{number}" in taken:
+            number += 1
+        return f"key{number}"
+
+    async def link(
+        self,
+        *,
+        owner_id: str,
+        secret: str,
+        name: str | None,
+        scope: Scope | None,
+        private_chat_id: str | None,
+    ) -> LinkResult:
+        """Validate then store the owner's key; in a private chat with no key yet, bind it there.
+
+        Linking a secret already stored for the owner only changes its declared scope (when given).
+        """
+        secret = secret.strip()
+        if not secret or any(ch.isspace() for ch in secret):
+            raise UsageError("give the FxSocket API key as one word", usage="/link KEY [NAME] [SCOPE]")
+        accounts = await self.validate_secret(secret)
+        existing = await self._storage.keys.find_by_secret(owner_id, secret)
+        if existing is not None:
+            return await self._relink(existing, name, scope, accounts)
+        chosen_name = name.strip() if name else await self._free_name(owner_id)
+        try:
+            key = await self._storage.keys.add(owner_id, chosen_name, secret, scope or DEFAULT_SCOPE)
+        except DuplicateName:
+            raise UserError(
+                f"you already have a key named '{chosen_name}' — pick another name or "
+                f"/unlink {chosen_name} first; nothing was stored"
+            ) from None
+        except InvalidValue as exc:
+            raise UsageError(f"{exc} — nothing was stored", usage="/link KEY [NAME] [SCOPE]") from None
+        bound_here = False
+        if private_chat_id is not None and await self._storage.bindings.get(private_chat_id) is None:
+            await self._storage.bindings.bind(private_chat_id, key.id, bound_by=owner_id)
+            bound_here = True
+        return LinkResult(key=key, accounts=accounts, bound_here=bound_here)
+
+    async def _relink(
+        self, existing: StoredKey, name: str | None, scope: Scope | None, accounts: tuple[AccountSummary, ...]
+    ) -> LinkResult:
+        if name is not None and name.strip().casefold() != existing.name.casefold():
+            raise UserError(f"this key is already linked as '{existing.name}' — nothing was stored")
+        if scope is None or scope is existing.scope:
+            raise UserError(
+                f"this key is already linked as '{existing.name}' ({existing.scope.value}) — nothing changed"
+            )
+        await self._storage.keys.set_scope(existing.id, scope)
+        self._brokers.invalidate(existing.id)
+        updated = await self._storage.keys.get(existing.id)
+        assert updated is not None
+        return LinkResult(key=updated, accounts=accounts, bound_here=False, updated_scope_from=existing.scope)
+
+    async def keys(self, owner_id: str) -> list[KeyUsage]:
+        """The owner's keys with the chats using each."""
+        result = []
+        for key in await self._storage.keys.list_for_owner(owner_id):
+            chats = await self._storage.bindings.chats_using_key(key.id)
+            result.append(KeyUsage(key=key, chats=tuple(chats)))
+        return result
+
+    async def _own_key(self, owner_id: str, name: str) -> StoredKey:
+        key = await self._storage.keys.get_by_name(owner_id, name)
+        if key is None:
+            names = [k.name for k in await self._storage.keys.list_for_owner(owner_id)]
+            known = (
+                f"your keys: {', '.join(names)}"
+                if names
+                else "you have no linked key — /link one in a private chat with the bot"
+            )
+            raise NotFound(f"you have no key named '{name.strip()}' ({known})")
+        return key
+
+    async def unlink(self, owner_id: str, name: str) -> KeyUsage:
+        """Delete the owner's key; every chat bound to it loses its binding. Returns what was removed."""
+        key = await self._own_key(owner_id, name)
+        chats = tuple(await self._storage.bindings.chats_using_key(key.id))
+        await self._storage.keys.remove(owner_id, key.name)
+        self._brokers.invalidate(key.id)
+        return KeyUsage(key=key, chats=chats)
+
+    async def bind(self, chat: ChatRef, user: ChatUser, name: str) -> BindResult:
+        """Make the chat use one of the user's own keys (checked with FxSocket first).
+
+        In a group the binder becomes (or stays) an admin of the chat. Re-binding the same key keeps
+        the chat's chosen account; another key starts on its first account.
+        """
+        key = await self._own_key(user.id, name)
+        broker = await self._brokers.for_key(key.id)
+        async with upstream_call(self._storage, key.id, what="checking the key"):
+            accounts = tuple(await broker.list_accounts())
+        previous_binding = await self._storage.bindings.get(chat.id)
+        previous: str | None = None
+        account_id: str | None = None
+        if previous_binding is not None:
+            if previous_binding.key_id == key.id:
+                account_id = previous_binding.account_id
+            else:
+                old = await self._storage.keys.get(previous_binding.key_id)
+                previous = old.name if old is not None else "a removed key"
+        await self._storage.bindings.bind(chat.id, key.id, bound_by=user.id, account_id=account_id)
+        made_admin = False
+        if not chat.is_private:
+            member = await self._storage.members.get(chat.id, user.id)
+            if member is None or member.role is not Role.ADMIN:
+                await self._storage.members.set_role(chat.id, user.id, Role.ADMIN, user.display_name)
+                made_admin = True
+        return BindResult(key=key, accounts=accounts, previous=previous, made_admin=made_admin)

@@ -1,0 +1,247 @@
+"""TradingService: prepare and send orders, list positions and pending orders, modify, close and cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from fxbot.domain.instruments import InstrumentSpec, instrument
+from fxbot.errors import NotFound, UsageError, UserError
+from fxbot.fxsocket.broker import Broker
+from fxbot.fxsocket.models import (
+    Account,
+    OrderChanges,
+    OrderRequest,
+    OrderResult,
+    PendingOrder,
+    Position,
+    Quote,
+)
+from fxbot.services.brokers import BoundBroker, BrokerProvider
+from fxbot.services.pretrade import (
+    PreTradeCard,
+    StopBounds,
+    conversion_symbols,
+    distance_pips,
+    margin_in_account_currency,
+    margin_level_after,
+    market_entry,
+    pending_price_problem,
+    resolve_stop,
+    stop_side_problem,
+)
+from fxbot.services.trading_close import CloseService
+from fxbot.services.trading_models import (
+    AccountOrders,
+    AccountPositions,
+    ModifyOutcome,
+    OrderTicket,
+    PreparedOrder,
+    StopEdit,
+)
+from fxbot.services.upstream import ORDER_OUTCOME_UNKNOWN, ensure_connected, upstream_call
+
+if TYPE_CHECKING:
+    from fxbot.storage import Storage
+
+ORDER_USAGE = "/buy SYMBOL VOLUME [sl=PRICE|PIPSp] [tp=PRICE|PIPSp]"
+MODIFY_USAGE = "/modify ID [sl=PRICE|PIPSp|none] [tp=PRICE|PIPSp|none] [price=PRICE]"
+
+
+def spec_of(symbol: str) -> InstrumentSpec:
+    """The instrument spec of a canonical symbol; UserError when fxbot does not know it."""
+    spec = instrument(symbol)
+    if spec is None:
+        raise UserError(f"fxbot has no contract details for {symbol}, so it cannot trade it")
+    return spec
+
+
+class TradingService(CloseService):
+    """Trading use cases for a chat: every FxSocket error leaves as an fxbot error with a plain message."""
+
+    def __init__(self, *, storage: Storage, brokers: BrokerProvider, clock: Callable[[], datetime]) -> None:
+        super().__init__(storage=storage, brokers=brokers, clock=clock)
+
+    # --- placing orders -------------------------------------------------------------------------
+
+    async def prepare_order(self, chat_id: str, ticket: OrderTicket) -> PreparedOrder:
+        """Check an order against the current market and account, and work out its pre-trade card.
+
+        Nothing is sent. Raises UsageError for wrong-side stops or pending price, AccountDisconnected
+        when the account is disconnected, and the upstream errors of the reads.
+        """
+        spec = spec_of(ticket.symbol)
+        if ticket.order_type.is_pending and ticket.price is None:
+            raise UsageError(f"a {ticket.order_type.value} order needs a PRICE")
+        self._check_volume(spec, ticket.volume)
+        bound = await self._brokers.for_chat(chat_id)
+        account_id = bound.account_id
+        async with upstream_call(self._storage, bound.key_id, what="preparing the order"):
+            accounts = await bound.broker.list_accounts()
+            ensure_connected(accounts, account_id)
+            quote, account = await asyncio.gather(
+                bound.broker.get_quote(spec.symbol, account_id=account_id),
+                bound.broker.get_account(account_id=account_id),
+            )
+            mids = await self._conversion_mids(bound.broker, account_id, spec, account.currency, quote)
+        card = self._card(ticket, spec, quote, account, mids)
+        request = OrderRequest(symbol=spec.symbol, type=ticket.order_type, volume=ticket.volume,
+                               price=card.price if ticket.order_type.is_pending else None,
+                               sl=card.sl, tp=card.tp)
+        return PreparedOrder(card=card, request=request, key_id=bound.key_id, account_id=account_id)
+
+    async def send_order(self, prepared: PreparedOrder) -> OrderResult:
+        """Send a prepared order exactly once; an unknown outcome is reported, never resent."""
+        broker = await self._brokers.for_key(prepared.key_id)
+        async with upstream_call(self._storage, prepared.key_id, what="placing the order",
+                                 outcome_message=ORDER_OUTCOME_UNKNOWN):
+            return await broker.place_order(prepared.request, account_id=prepared.account_id)
+
+    @staticmethod
+    def _check_volume(spec: InstrumentSpec, volume: float) -> None:
+        if volume < spec.min_volume - 1e-9 or volume > spec.max_volume + 1e-9:
+            raise UsageError(f"volume {volume:g} is outside {spec.min_volume:g}-{spec.max_volume:g} lots "
+                             f"for {spec.symbol}", usage=ORDER_USAGE, example=f"/buy {spec.symbol} 0.10")
+
+    async def _conversion_mids(self, broker: Broker, account_id: str | None, spec: InstrumentSpec,
+                               currency: str, quote: Quote) -> dict[str, float]:
+        mids = {quote.symbol: (quote.bid + quote.ask) / 2}
+        needed = [s for s in conversion_symbols(spec.quote, currency) if s not in mids]
+        quotes = await asyncio.gather(*(broker.get_quote(s, account_id=account_id) for s in needed))
+        mids.update({q.symbol: (q.bid + q.ask) / 2 for q in quotes})
+        return mids
+
+    @staticmethod
+    def _card(ticket: OrderTicket, spec: InstrumentSpec, quote: Quote, account: Account,
+              mids: dict[str, float]) -> PreTradeCard:
+        side = ticket.order_type.side
+        symbol = spec.symbol
+        if ticket.order_type.is_pending:
+            assert ticket.price is not None
+            price = spec.round_price(ticket.price)
+            problem = pending_price_problem(ticket.order_type, price, quote.bid, quote.ask, spec)
+            if problem:
+                raise UsageError(problem)
+            bounds = StopBounds.at(symbol, price, "the order price")
+        else:
+            price = market_entry(side, quote.bid, quote.ask)
+            bounds = StopBounds.market(symbol, quote.bid, quote.ask)
+        sl = resolve_stop(ticket.sl, kind="sl", side=side, entry=price, spec=spec)
+        tp = resolve_stop(ticket.tp, kind="tp", side=side, entry=price, spec=spec)
+        for value, name in ((sl, "stop loss"), (tp, "take profit")):
+            if value is not None and spec.to_points(value) <= 0:
+                raise UsageError(f"the {name} would be at or below zero — use a smaller distance")
+        problem = stop_side_problem(side, sl, tp, spec, bounds)
+        if problem:
+            raise UsageError(problem)
+        leverage = account.leverage or 100
+        required = margin_in_account_currency(ticket.volume, spec, price, leverage, account.currency,
+                                              mids.get)
+        return PreTradeCard(
+            account_id=account.id, symbol=symbol, order_type=ticket.order_type, volume=ticket.volume,
+            price=price, is_market=not ticket.order_type.is_pending, sl=sl, tp=tp,
+            sl_pips=distance_pips(price, sl, spec), tp_pips=distance_pips(price, tp, spec),
+            required_margin=required, currency=account.currency, leverage=leverage,
+            equity=account.equity, free_margin=account.free_margin,
+            margin_level_after=margin_level_after(account.equity, account.margin, required),
+            bid=quote.bid, ask=quote.ask,
+        )
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    async def positions(self, chat_id: str) -> AccountPositions:
+        """The chat's account and its open positions."""
+        bound = await self._brokers.for_chat(chat_id)
+        async with upstream_call(self._storage, bound.key_id, what="reading positions"):
+            account, positions = await asyncio.gather(
+                bound.broker.get_account(account_id=bound.account_id),
+                bound.broker.get_positions(account_id=bound.account_id),
+            )
+        return AccountPositions(account=account, positions=positions)
+
+    async def pending_orders(self, chat_id: str) -> AccountOrders:
+        """The chat's account and its pending orders."""
+        bound = await self._brokers.for_chat(chat_id)
+        async with upstream_call(self._storage, bound.key_id, what="reading pending orders"):
+            account, orders = await asyncio.gather(
+                bound.broker.get_account(account_id=bound.account_id),
+                bound.broker.get_orders(account_id=bound.account_id),
+            )
+        return AccountOrders(account=account, orders=orders)
+
+    # --- modifying -------------------------------------------------------------------------------
+
+    async def modify(self, chat_id: str, ref: str, *, sl: StopEdit | None = None, tp: StopEdit | None = None,
+                     price: float | None = None) -> ModifyOutcome:
+        """Change the SL/TP of a position (or SL/TP/price of a pending order); None leaves a field alone.
+
+        Stops in pips are measured from the position's open price or the order's (new) price.
+        """
+        if sl is None and tp is None and price is None:
+            raise UsageError("nothing to change — give sl=, tp= or price=", usage=MODIFY_USAGE,
+                             example="/modify pos_123 sl=1.0800 tp=none")
+        bound = await self._brokers.for_chat(chat_id)
+        async with upstream_call(self._storage, bound.key_id, what="reading the order to modify"):
+            accounts = await bound.broker.list_accounts()
+            ensure_connected(accounts, bound.account_id)
+            position, order = await self._find(bound, ref)
+            symbol = position.symbol if position is not None else order.symbol if order is not None else ""
+            quote = await bound.broker.get_quote(symbol, account_id=bound.account_id) if symbol else None
+        changes, outcome_ref, label, kind = self._changes(ref, position, order, quote, sl, tp, price)
+        async with upstream_call(self._storage, bound.key_id, what="modifying the order"):
+            result = await bound.broker.modify_order(outcome_ref, changes, account_id=bound.account_id)
+        return ModifyOutcome(ref=outcome_ref, symbol=symbol, kind=kind, label=label, result=result)
+
+    async def _find(self, bound: BoundBroker, ref: str) -> tuple[Position | None, PendingOrder | None]:
+        positions, orders = await asyncio.gather(
+            bound.broker.get_positions(account_id=bound.account_id),
+            bound.broker.get_orders(account_id=bound.account_id),
+        )
+        position = next((p for p in positions if ref in (p.id, p.order_id)), None)
+        order = next((o for o in orders if o.id == ref), None)
+        return position, order
+
+    def _changes(self, ref: str, position: Position | None, order: PendingOrder | None, quote: Quote | None,
+                 sl: StopEdit | None, tp: StopEdit | None, price: float | None
+                 ) -> tuple[OrderChanges, str, str, Literal["position", "order"]]:
+        if quote is None or (position is None and order is None):
+            raise NotFound(f"no open position or pending order '{ref}' — see /positions and /orders")
+        spec = spec_of(quote.symbol)
+        fields: dict[str, float | None] = {}
+        if position is not None:
+            if price is not None:
+                raise UsageError(f"price= only applies to pending orders; {ref} is an open position",
+                                 usage=MODIFY_USAGE, example=f"/modify {ref} sl=20p")
+            side, entry = position.type, position.open_price
+            bounds = StopBounds.position(spec.symbol, side, quote.bid, quote.ask)
+            label, target = f"{side.value} {position.volume:.2f} {position.symbol}", position.id
+            kind: Literal["position", "order"] = "position"
+            current_sl, current_tp = position.sl, position.tp
+        else:
+            assert order is not None
+            side = order.type.side
+            entry = spec.round_price(price) if price is not None else order.price
+            if price is not None:
+                problem = pending_price_problem(order.type, entry, quote.bid, quote.ask, spec)
+                if problem:
+                    raise UsageError(problem)
+                fields["price"] = entry
+            bounds = StopBounds.at(spec.symbol, entry, "the order price")
+            label, target, kind = f"{order.type.value} {order.volume:.2f} {order.symbol}", order.id, "order"
+            current_sl, current_tp = order.sl, order.tp
+        new_sl = current_sl if sl is None else resolve_stop(sl.stop, kind="sl", side=side, entry=entry,
+                                                            spec=spec)
+        new_tp = current_tp if tp is None else resolve_stop(tp.stop, kind="tp", side=side, entry=entry,
+                                                            spec=spec)
+        if sl is not None:
+            fields["sl"] = new_sl
+        if tp is not None:
+            fields["tp"] = new_tp
+        # Check the stops that will be in force (kept ones too, when a pending price moves).
+        problem = stop_side_problem(side, new_sl if sl is not None or price is not None else None,
+                                    new_tp if tp is not None or price is not None else None, spec, bounds)
+        if problem:
+            raise UsageError(problem)
+        return OrderChanges(**fields), target, label, kind

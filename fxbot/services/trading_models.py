@@ -1,0 +1,115 @@
+"""Value objects of the trading use cases: tickets, prepared orders, modify/close requests, outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from fxbot.fxsocket.models import (
+    Account,
+    CloseResult,
+    ModifyResult,
+    OrderRequest,
+    OrderType,
+    PendingOrder,
+    Position,
+)
+from fxbot.services.pretrade import PreTradeCard, StopInput
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTicket:
+    """An order as the user asked for it: stops may still be distances in pips."""
+
+    symbol: str
+    order_type: OrderType
+    volume: float
+    price: float | None = None
+    sl: StopInput | None = None
+    tp: StopInput | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedOrder:
+    """A checked order ready to send: the card shown to the user and the exact request that will go out."""
+
+    card: PreTradeCard
+    request: OrderRequest
+    key_id: int
+    account_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StopEdit:
+    """A requested change of one stop in /modify: a new level (price or pips), or `stop=None` to clear it."""
+
+    stop: StopInput | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyOutcome:
+    """What /modify changed: the target (position or pending order) and FxSocket's answer."""
+
+    ref: str
+    symbol: str
+    kind: Literal["position", "order"]
+    label: str  # "BUY 0.10 EURUSD" / "BUY_LIMIT 0.10 EURUSD"
+    result: ModifyResult
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPositions:
+    """The chat's account and its open positions."""
+
+    account: Account
+    positions: list[Position]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountOrders:
+    """The chat's account and its pending orders."""
+
+    account: Account
+    orders: list[PendingOrder]
+
+
+CloseTargetKind = Literal["id", "symbol", "all"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePlan:
+    """The positions a /close will close (volume only for a partial close of one position)."""
+
+    target: str  # what the user typed, canonicalised: an id, a symbol or "all"
+    kind: CloseTargetKind
+    positions: list[Position]
+    volume: float | None
+    key_id: int
+    account_id: str | None
+    currency: str
+
+    @property
+    def several(self) -> bool:
+        return len(self.positions) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class CloseOutcome:
+    """One position's close: FxSocket's answer, or the plain reason it failed."""
+
+    position: Position
+    result: CloseResult | None
+    error: str | None = None
+    outcome_unknown: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOutcome:
+    """A cancelled pending order and FxSocket's answer."""
+
+    order: PendingOrder
+    result: CloseResult

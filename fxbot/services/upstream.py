@@ -1,0 +1,186 @@
+"""Turning FxSocket client errors into fxbot errors with plain messages (a 403 lowers the key's scope)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fxbot.domain.access import Scope
+from fxbot.errors import (
+    AccountDisconnected,
+    FxbotError,
+    KeyRevoked,
+    NotFound,
+    OutcomeUnknown,
+    ScopeTooLow,
+    UpstreamError,
+    UpstreamRejected,
+    UpstreamUnavailable,
+    UserError,
+)
+from fxbot.fxsocket.errors import (
+    BadRequestError,
+    ConnectionFailedError,
+    ForbiddenError,
+    FxSocketError,
+    InvalidArgumentError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    ServerError,
+    UnauthorizedError,
+    UnexpectedResponseError,
+)
+from fxbot.fxsocket.models import AccountSummary
+
+if TYPE_CHECKING:
+    from fxbot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+#: Plain reasons for the pinned 400 codes.
+REJECTION_REASONS: dict[str, str] = {
+    "invalid_symbol": "unknown symbol",
+    "invalid_volume": "invalid volume",
+    "invalid_price": "invalid price",
+    "invalid_stops": "stops on the wrong side",
+    "invalid_timeframe": "invalid timeframe",
+    "market_closed": "the market is closed",
+    "insufficient_margin": "insufficient margin",
+    "bad_request": "bad request",
+}
+
+#: What a 403 lowers a stored key's scope to.
+LOWERED_SCOPE: dict[Scope, Scope] = {Scope.FULL: Scope.TRADE, Scope.TRADE: Scope.READ_ONLY}
+
+ORDER_OUTCOME_UNKNOWN = "the order may have been placed — check /positions; it was NOT resent"
+CHANGE_OUTCOME_UNKNOWN = (
+    "FxSocket did not confirm the outcome — the change may have been applied; "
+    "check /positions and /orders; it was NOT resent"
+)
+
+
+def is_disconnected_message(message: str) -> bool:
+    """True when a 400's message says the account is disconnected from its terminal."""
+    return "disconnected" in message.lower()
+
+
+def translate_upstream(exc: FxSocketError, *, key_name: str | None = None, what: str = "this request",
+                       outcome_message: str | None = None) -> FxbotError:
+    """The fxbot error for a client error; `what` ("placing the order") and `key_name` refine messages.
+
+    Everything maps to an UpstreamError except a 404 (NotFound) and a request the client refused to
+    send (UserError).
+    """
+    key_text = f"the FxSocket key '{key_name}'" if key_name else "this chat's FxSocket key"
+    if isinstance(exc, OutcomeUnknownError):
+        return OutcomeUnknown(outcome_message or CHANGE_OUTCOME_UNKNOWN)
+    if isinstance(exc, RateLimitedError):
+        seconds = max(1, round(exc.retry_after))
+        return UpstreamUnavailable(f"FxSocket is rate-limiting, try again in {seconds}s — nothing was done",
+                                   retry_after=float(seconds))
+    if isinstance(exc, BadRequestError):
+        if is_disconnected_message(exc.message):
+            return AccountDisconnected(f"{exc.message.rstrip('.')} — try again once it reconnects")
+        reason = REJECTION_REASONS.get(exc.code, exc.code.replace("_", " "))
+        detail = exc.message.strip().rstrip(".")
+        if detail and detail.lower() != reason:
+            reason = f"{reason}: {detail}"
+        return UpstreamRejected(reason, exc.code)
+    if isinstance(exc, UnauthorizedError):
+        return KeyRevoked(f"{key_text} was refused (revoked?) — /link a new one")
+    if isinstance(exc, ForbiddenError):
+        return ScopeTooLow(f"FxSocket refused {what}: {key_text} does not have the scope this needs")
+    if isinstance(exc, NotFoundError):
+        detail = exc.message.strip().rstrip(".") or "not found"
+        return NotFound(f"not found: {detail}")
+    if isinstance(exc, ConnectionFailedError):
+        return UpstreamUnavailable(f"could not reach FxSocket while {what} — nothing was sent; try again")
+    if isinstance(exc, ServerError):
+        return UpstreamUnavailable(f"FxSocket had a server error while {what}; try again in a moment")
+    if isinstance(exc, UnexpectedResponseError):
+        return UpstreamUnavailable(f"FxSocket sent an answer fxbot could not read while {what}")
+    if isinstance(exc, InvalidArgumentError):
+        return UserError(exc.message)
+    return UpstreamRejected(exc.message or exc.code, exc.code)
+
+
+async def _key_name(storage: Storage, key_id: int | None) -> str | None:
+    if key_id is None:
+        return None
+    try:
+        key = await storage.keys.get(key_id)
+    except Exception:  # the name only decorates a message; never fail the translation over it
+        log.warning("could not read key %s for an error message", key_id, exc_info=True)
+        return None
+    return key.name if key is not None else None
+
+
+async def _lower_scope(storage: Storage, key_id: int | None) -> str:
+    """Lower a stored key's scope after a 403; a sentence saying what changed ('' when nothing)."""
+    if key_id is None:
+        return ""
+    try:
+        key = await storage.keys.get(key_id)
+        if key is None:
+            return ""
+        lowered = LOWERED_SCOPE.get(key.scope)
+        if lowered is None:
+            return ""
+        await storage.keys.set_scope(key_id, lowered)
+    except Exception:
+        log.warning("could not lower the scope of key %s", key_id, exc_info=True)
+        return ""
+    return f"fxbot now treats the key '{key.name}' as {lowered.value} (it was {key.scope.value})"
+
+
+@asynccontextmanager
+async def upstream_call(storage: Storage, key_id: int | None, *, what: str,
+                        outcome_message: str | None = None) -> AsyncIterator[None]:
+    """Run FxSocket calls inside; any client error leaves as the matching fxbot error.
+
+    A 403 also lowers the stored key's scope (full -> trade -> read-only) and says so.
+    `outcome_message` is the reply when a write's outcome is unknown.
+    """
+    try:
+        yield
+    except FxSocketError as exc:
+        name = await _key_name(storage, key_id)
+        error = translate_upstream(exc, key_name=name, what=what, outcome_message=outcome_message)
+        if isinstance(error, ScopeTooLow):
+            lowered = await _lower_scope(storage, key_id)
+            if lowered:
+                error = ScopeTooLow(f"{error.message}; {lowered}")
+        raise error from exc
+
+
+def account_summary(accounts: Sequence[AccountSummary], account_id: str | None) -> AccountSummary | None:
+    """The chat's account among the key's accounts (the first one when `account_id` is None)."""
+    if account_id is None:
+        return accounts[0] if accounts else None
+    return next((a for a in accounts if a.id == account_id), None)
+
+
+def ensure_connected(accounts: Sequence[AccountSummary], account_id: str | None) -> AccountSummary | None:
+    """Raise AccountDisconnected when the chat's account is disconnected; return its summary (or None)."""
+    summary = account_summary(accounts, account_id)
+    if summary is not None and summary.status == "disconnected":
+        login = f" (login {summary.login})" if summary.login is not None else ""
+        raise AccountDisconnected(
+            f"the account {summary.id}{login} at {summary.broker} is disconnected from its trading terminal "
+            "— nothing was sent; try again once it reconnects"
+        )
+    return summary
+
+
+__all__ = [
+    "CHANGE_OUTCOME_UNKNOWN",
+    "ORDER_OUTCOME_UNKNOWN",
+    "UpstreamError",
+    "account_summary",
+    "ensure_connected",
+    "translate_upstream",
+    "upstream_call",
+]

@@ -1,0 +1,263 @@
+"""The e2e harness: a real simulator, a real Storage, build_services and the Dispatcher with every command.
+
+Fixture `bot` (function-scoped, async) -> BotHarness:
+
+    replies = await bot.say("/buy EURUSD 0.1")                # the owner, in the private chat
+    result = await bot.press(replies[0], "Confirm")            # a button by (a prefix of) its label
+    alice = bot.user("alice"); group = await bot.group_chat(members={alice: Role.TRADER})
+    await bot.say("/positions", user=alice, chat=group)
+    await bot.link_key(bot.owner, "read-only", bind_to=chat)         # bind a key of another scope
+    bot.clock.advance(61)                                             # expire confirmation cards
+    await bot.sim_positions(); await bot.sim_orders(); await bot.set_quote("EURUSD", 1.1)
+    await bot.fault(fail_after_next=1); await bot.revoke(bot.sim.keys["trade"])
+
+`bot.owner` is a console user whose private chat `bot.private_chat` is bound to the simulator's trade
+key (linked as "sim-trade"). The simulator is `sim_paused`: prices move only when a test sets them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fxbot.chat.confirmations import ConfirmationBook
+from fxbot.chat.dispatcher import Dispatcher
+from fxbot.chat.registry import CommandRegistry
+from fxbot.chat.types import ButtonPress, ChatKind, ChatRef, ChatUser, IncomingCommand, PressResult, Reply
+from fxbot.commands.catalog import register_all
+from fxbot.domain.access import Role, Scope
+from fxbot.domain.instruments import INSTRUMENTS
+from fxbot.services.chat_context import StorageChatContextResolver
+from fxbot.services.container import Services, build_services
+from fxbot.simulator.runner import RunningSimulator
+from fxbot.storage import Storage, StoredKey
+
+MASTER_KEY_ENV = "FXBOT_SECRET_KEY"
+PLATFORM = "console"
+
+
+@dataclass
+class FakeClock:
+    """A settable clock: `now()` (aware UTC) for services, `monotonic()` for the confirmation book."""
+
+    current: datetime = field(default_factory=lambda: datetime(2026, 4, 2, 14, 30, tzinfo=UTC))
+    mono: float = 1_000.0
+
+    def now(self) -> datetime:
+        return self.current
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def advance(self, seconds: float) -> None:
+        """Move both readings forward."""
+        self.current += timedelta(seconds=seconds)
+        self.mono += seconds
+
+
+class StorageAudit:
+    """The Dispatcher's AuditSink over storage.audit (stamped with the fake clock)."""
+
+    def __init__(self, storage: Storage, clock: FakeClock) -> None:
+        self._storage = storage
+        self._clock = clock
+
+    async def record(self, *, chat_id: str, user_id: str, command: str, ok: bool, result: str,
+                     latency_ms: float, order_ref: str | None) -> None:
+        await self._storage.audit.record(chat_id, user_id, command, ok, result, latency_ms, self._clock.now(),
+                                         order_ref=order_ref)
+
+
+def button_labels(reply: Reply) -> list[str]:
+    return [b.label for b in reply.buttons]
+
+
+def reply_text(replies: Reply | list[Reply] | None) -> str:
+    """Every title, text line and table cell of the replies, joined (for `in` assertions)."""
+    if replies is None:
+        return ""
+    items = [replies] if isinstance(replies, Reply) else replies
+    parts: list[str] = []
+    for reply in items:
+        parts.append(reply.plain_text)
+        if reply.table is not None:
+            parts.append(" | ".join(reply.table.headers))
+            parts.extend(" | ".join(row) for row in reply.table.rows)
+    return "\n".join(parts)
+
+
+class BotHarness:
+    """Drives the assembled bot like a chat platform would, and inspects the simulator."""
+
+    def __init__(self, *, sim: RunningSimulator, storage: Storage, services: Services,
+                 dispatcher: Dispatcher[Services], clock: FakeClock, control: httpx.AsyncClient) -> None:
+        self.sim = sim
+        self.storage = storage
+        self.services = services
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self.control = control
+        self.owner = self.user("owner")
+        self.private_chat = self.private_chat_of(self.owner)
+        self.trade_key: StoredKey | None = None
+        self._message_ids = 0
+
+    # --- people and chats ------------------------------------------------------------------------
+
+    def user(self, name: str, *, platform_admin: bool = False) -> ChatUser:
+        """A console user `console:<name>`."""
+        return ChatUser(id=f"{PLATFORM}:{name}", display_name=name, is_platform_admin=platform_admin)
+
+    def private_chat_of(self, user: ChatUser) -> ChatRef:
+        """The private chat between the bot and `user` (nothing bound unless you bind it)."""
+        return ChatRef(id=f"{PLATFORM}:dm-{user.display_name}", kind=ChatKind.PRIVATE, platform=PLATFORM)
+
+    async def group_chat(self, name: str = "desk", *, members: Mapping[ChatUser, Role] | None = None,
+                         scope: str | None = "trade", admin: ChatUser | None = None) -> ChatRef:
+        """A group chat whose stored admin is `admin` (default the owner), with `members` and their roles,
+        bound to the owner's key of `scope` (None: not bound)."""
+        chat = ChatRef(id=f"{PLATFORM}:group-{name}", kind=ChatKind.GROUP, platform=PLATFORM, title=name)
+        boss = admin or self.owner
+        await self.storage.members.set_role(chat.id, boss.id, Role.ADMIN, boss.display_name)
+        for person, role in (members or {}).items():
+            await self.storage.members.set_role(chat.id, person.id, role, person.display_name)
+        if scope is not None:
+            await self.link_key(self.owner, scope, bind_to=chat)
+        return chat
+
+    async def link_key(self, owner: ChatUser, scope: str, *, bind_to: ChatRef | None = None,
+                       name: str | None = None, secret: str | None = None) -> StoredKey:
+        """Store the simulator's key of `scope` for `owner` (once) and optionally bind it to a chat."""
+        secret = secret or self.sim.keys[scope]
+        key = await self.storage.keys.find_by_secret(owner.id, secret)
+        if key is None:
+            key = await self.storage.keys.add(owner.id, name or f"sim-{scope}", secret, Scope(scope))
+        if bind_to is not None:
+            await self.storage.bindings.bind(bind_to.id, key.id, owner.id)
+        return key
+
+    # --- talking -----------------------------------------------------------------------------------
+
+    async def say(self, text: str, *, user: ChatUser | None = None,
+                  chat: ChatRef | None = None) -> list[Reply]:
+        """Send one chat message; the bot's replies."""
+        self._message_ids += 1
+        command = IncomingCommand(user=user or self.owner, chat=chat or self.private_chat, text=text,
+                                  message_id=str(self._message_ids), received_at=self.clock.now())
+        return await self.dispatcher.handle(command)
+
+    async def press(self, reply: Reply, label: str, *, user: ChatUser | None = None,
+                    chat: ChatRef | None = None) -> PressResult:
+        """Press the button of `reply` whose label is or starts with `label` ("Confirm" matches
+        "Confirm BUY")."""
+        matches = [b for b in reply.buttons if b.label == label] or \
+                  [b for b in reply.buttons if b.label.startswith(label)]
+        if not matches:
+            raise AssertionError(f"no button {label!r} on the reply; buttons: {button_labels(reply)}")
+        press = ButtonPress(user=user or self.owner, chat=chat or self.private_chat, action=matches[0].action)
+        return await self.dispatcher.press(press)
+
+    # --- the simulator -----------------------------------------------------------------------------
+
+    async def _get(self, path: str, key: str | None = None, **params: Any) -> Any:
+        headers = {"Authorization": f"Bearer {key or self.sim.keys['full']}"}
+        answer = await self.control.get(f"{self.sim.base_url}{path}", headers=headers, params=params)
+        answer.raise_for_status()
+        return answer.json()
+
+    async def _control(self, path: str, body: Mapping[str, Any]) -> Any:
+        answer = await self.control.post(f"{self.sim.base_url}/_sim/{path}", json=dict(body))
+        answer.raise_for_status()
+        return answer.json()
+
+    async def account_ids(self) -> list[str]:
+        return [a["id"] for a in await self._get("/v1/accounts")]
+
+    async def sim_positions(self, account_id: str | None = None) -> list[dict[str, Any]]:
+        """Positions on the simulator (the key's first account unless given)."""
+        params = {"account_id": account_id} if account_id else {}
+        result: list[dict[str, Any]] = await self._get("/v1/positions", **params)
+        return result
+
+    async def sim_orders(self, account_id: str | None = None) -> list[dict[str, Any]]:
+        """Pending orders on the simulator."""
+        params = {"account_id": account_id} if account_id else {}
+        result: list[dict[str, Any]] = await self._get("/v1/orders", **params)
+        return result
+
+    async def sim_quote(self, symbol: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._get(f"/v1/quotes/{symbol}")
+        return result
+
+    async def sim_account(self, account_id: str | None = None) -> dict[str, Any]:
+        params = {"account_id": account_id} if account_id else {}
+        result: dict[str, Any] = await self._get("/v1/account", **params)
+        return result
+
+    async def set_quote(self, symbol: str, bid: float, ask: float | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"bid": bid}
+        if ask is not None:
+            body["ask"] = ask
+        result: dict[str, Any] = await self._control(f"quotes/{symbol}", body)
+        return result
+
+    async def fault(self, **body: Any) -> dict[str, Any]:
+        """POST /_sim/faults with these keys (e.g. fail_after_next=1, rate_limit_for_s=1)."""
+        result: dict[str, Any] = await self._control("faults", body)
+        return result
+
+    async def revoke(self, key: str) -> None:
+        await self._control("keys", {"revoke": key})
+
+    async def set_account_status(self, status: str, account_id: str | None = None) -> None:
+        account = account_id or (await self.account_ids())[0]
+        await self._control("faults", {"account_status": {account: status}})
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def bot(sim_paused: RunningSimulator, tmp_path: Path,
+              fake_clock: FakeClock) -> AsyncIterator[BotHarness]:
+    """The assembled bot against a paused simulator; see the module docstring."""
+    env = {MASTER_KEY_ENV: _test_master_key()}
+    storage = await Storage.open(tmp_path / "fxbot.db", env)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    control = httpx.AsyncClient(timeout=10.0)
+    services = await build_services(storage, http=http, base_url=sim_paused.base_url,
+                                    stream_url=sim_paused.stream_url, clock=fake_clock.now)
+    registry: CommandRegistry[Services] = CommandRegistry()
+    register_all(registry)
+    dispatcher: Dispatcher[Services] = Dispatcher(
+        registry,
+        StorageChatContextResolver(storage=storage),
+        services,
+        known_symbols=sorted(INSTRUMENTS),
+        confirmations=ConfirmationBook(clock=fake_clock.monotonic),
+        clock=fake_clock.now,
+        audit=StorageAudit(storage, fake_clock),
+    )
+    harness = BotHarness(sim=sim_paused, storage=storage, services=services, dispatcher=dispatcher,
+                         clock=fake_clock, control=control)
+    harness.trade_key = await harness.link_key(harness.owner, "trade", bind_to=harness.private_chat)
+    try:
+        yield harness
+    finally:
+        await services.close()
+        await control.aclose()
+        await storage.close()
+
+
+def _test_master_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode("ascii")

@@ -1,0 +1,29 @@
+"""e2e: the BrokerProvider's per-key client cache and chat lookup, and /buy in an unbound chat."""
+
+from __future__ import annotations
+
+import pytest
+
+from fxbot.errors import UserError
+from tests.e2e.conftest import BotHarness, reply_text
+
+
+async def test_clients_are_cached_per_key_and_invalidated(bot: BotHarness) -> None:
+    brokers = bot.services.brokers
+    assert bot.trade_key is not None
+    bound = await brokers.for_chat(bot.private_chat.id)
+    assert bound.key_id == bot.trade_key.id and bound.key_name == "sim-trade" and bound.account_id is None
+    assert await brokers.for_key(bot.trade_key.id) is bound.broker
+    brokers.invalidate(bot.trade_key.id)
+    assert await brokers.for_key(bot.trade_key.id) is not bound.broker
+    assert "sk_" not in repr(brokers) and "sk_" not in repr(bound.broker)
+
+
+async def test_an_unbound_chat_is_told_how_to_bind(bot: BotHarness) -> None:
+    stranger = bot.user("stranger")
+    chat = bot.private_chat_of(stranger)
+    with pytest.raises(UserError):
+        await bot.services.brokers.for_chat(chat.id)
+    text = reply_text(await bot.say("/buy EURUSD 0.1", user=stranger, chat=chat))
+    assert "bound" in text or "/link" in text, text
+    assert await bot.sim_positions() == []

@@ -1,0 +1,80 @@
+"""HealthService: uptime from the injected clock, FxSocket checks, and the optional stream provider."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from fxbot.domain.access import Scope
+from fxbot.fxsocket.errors import ConnectionFailedError, UnauthorizedError
+from fxbot.services.health import HealthService, StreamHealth
+from fxbot.storage import Storage
+from tests.unit.services.fake_chat_broker import NOW, FakeBrokers, ScriptedBroker, open_storage
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        return self.now
+
+
+class BrokenProvider:
+    def stream_health(self) -> StreamHealth:
+        raise RuntimeError("boom")
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    store = await open_storage(tmp_path)
+    key = await store.keys.add("u", "main", "sk_test_aaaaaaaaaaaaaaaaaaaaaaaa", Scope.TRADE)
+    await store.bindings.bind("bound", key.id, bound_by="u")
+    yield store
+    await store.close()
+
+
+def health(storage: Storage, broker: ScriptedBroker, clock: Clock) -> HealthService:
+    return HealthService(storage=storage, brokers=FakeBrokers(broker), clock=clock)  # type: ignore[arg-type]
+
+
+async def test_uptime_and_no_stream_pump(storage: Storage) -> None:
+    clock = Clock()
+    service = health(storage, ScriptedBroker(), clock)
+    clock.now = NOW + timedelta(hours=2, minutes=5)
+    report = await service.report("bound")
+    assert report.uptime == timedelta(hours=2, minutes=5) and report.started_at == NOW
+    assert report.stream is None and report.database_ok
+    assert report.fxsocket.reachable and report.fxsocket.latency_ms is not None
+    assert "'main' accepted" in report.fxsocket.detail
+
+
+async def test_stream_provider_is_used_and_a_broken_one_is_contained(storage: Storage) -> None:
+    service = health(storage, ScriptedBroker(), Clock())
+    service.set_stream_status_provider(type("P", (), {"stream_health": lambda self: StreamHealth(True, NOW)})())
+    assert (await service.report("bound")).stream == StreamHealth(True, NOW)
+    service.set_stream_status_provider(BrokenProvider())
+    stream = (await service.report("bound")).stream
+    assert stream is not None and not stream.connected
+    service.set_stream_status_provider(None)
+    assert (await service.report("bound")).stream is None
+
+
+async def test_a_refused_key_is_reachable_but_reported(storage: Storage) -> None:
+    broker = ScriptedBroker(fail=UnauthorizedError("unauthorized", "no", status=401))
+    report = await health(storage, broker, Clock()).report("bound")
+    assert report.fxsocket.reachable and "refused" in report.fxsocket.detail
+
+
+async def test_unreachable_fxsocket(storage: Storage) -> None:
+    broker = ScriptedBroker(fail=ConnectionFailedError("down", method="GET", path="/v1/accounts"))
+    report = await health(storage, broker, Clock()).report("bound")
+    assert not report.fxsocket.reachable and report.fxsocket.latency_ms is None
+
+
+async def test_an_unbound_chat_probes_without_a_key(storage: Storage) -> None:
+    report = await health(storage, ScriptedBroker(), Clock()).report("unbound")  # port 9: nothing listens
+    assert not report.fxsocket.reachable
