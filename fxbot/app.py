@@ -23,7 +23,7 @@ from fxbot.domain.instruments import INSTRUMENTS
 from fxbot.plugins import AdapterRuntime, load_plugin
 from fxbot.services.audit_sink import StorageAuditSink
 from fxbot.services.chat_context import StorageChatContextResolver
-from fxbot.services.console_key import ensure_console_key
+from fxbot.services.console_key import ConsoleKeySettings, ensure_console_key
 from fxbot.services.container import Services, build_services
 from fxbot.storage.store import Storage
 
@@ -119,7 +119,7 @@ async def build(
             stream_url=settings.fxsocket.stream_url,
             clock=clock,
         )
-        registry = CommandRegistry()
+        registry: CommandRegistry[Services] = CommandRegistry()
         register_all(registry)
         dispatcher: Dispatcher[Services] = Dispatcher(
             registry,
@@ -128,14 +128,14 @@ async def build(
             known_symbols=sorted(INSTRUMENTS),
             confirmations=ConfirmationBook(clock=clock),
             clock=clock,
-            audit=StorageAuditSink(storage),
+            audit=StorageAuditSink(storage, clock),
         )
         app = App(settings=settings, storage=storage, http=http, services=services, dispatcher=dispatcher)
         for plugin, plugin_settings in plugins:
             runtime = AdapterRuntime(
                 handler=dispatcher, request_shutdown=app.request_shutdown, stdin=stdin, stdout=stdout
             )
-            if plugin.name == "console":
+            if isinstance(plugin_settings, ConsoleKeySettings):
                 await ensure_console_key(storage, plugin_settings)
             app.adapters.append(plugin.create(plugin_settings, runtime))
         return app

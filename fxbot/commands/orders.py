@@ -169,7 +169,8 @@ def register(registry: CommandRegistry[Services]) -> None:
                      help="close only this many lots of one position"),
         ),
         permission=TRADE, handler=close_command, state_changing=True, category=CATEGORY,
-        details="Closing several positions shows a card listing them first; each result is reported.",
+        details="Closing several positions shows a card listing them first (not when the chat's policy is "
+                "/settings confirm never); each result is reported. A VOLUME closes part of one position.",
     ))
     registry.register(CommandSpec(
         name="cancel", aliases=(), summary="Cancel a pending order",

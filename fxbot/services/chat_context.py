@@ -2,9 +2,11 @@
 
 Roles:
 - private chat: the one person in it owns the chat and is its admin;
-- group: the stored member role. A person seen for the first time is recorded as a viewer — or as an
-  admin when the platform reports them as a chat administrator (Telegram admin, Discord "Manage
-  Server") and `platform_admins_are_admins` is on (the default). Later changes by /role are kept.
+- group: the stored member role; a person seen for the first time is recorded as a viewer.
+- platform admins (Telegram chat admin, Discord "Manage Server"): with `platform_admins_are_admins`
+  (the default) they are admins, and their stored role is raised to admin when they speak (so /members
+  shows it); /role refuses to demote them while they are platform admins (a marker in the chat's
+  setting values remembers who was seen as one). With the option off they are ordinary members.
 - a group with no fxbot admin yet: platform admins act as admins (so they can /bind and claim it);
   on a platform that reports no administrators (console, plugins not in `platforms_reporting_admins`)
   anyone acts as admin until the first /bind, whose sender becomes the chat's stored admin.
@@ -15,6 +17,7 @@ from __future__ import annotations
 from fxbot.chat.context import ChatContext
 from fxbot.chat.types import ChatRef, ChatUser
 from fxbot.domain.access import Role
+from fxbot.services.team import platform_admin_marker
 from fxbot.storage import Storage
 
 PLATFORMS_REPORTING_ADMINS = frozenset({"telegram", "discord"})
@@ -57,15 +60,20 @@ class StorageChatContextResolver:
         """The sender's role in a group; records the member (so /members lists everyone who spoke)."""
         members = self._storage.members
         existing = await members.get(chat.id, user.id)
+        marker = platform_admin_marker(user.id)
+        if user.is_platform_admin and self._platform_admins_are_admins:
+            if existing is None or existing.role is not Role.ADMIN or existing.display_name != user.display_name:
+                await members.set_role(chat.id, user.id, Role.ADMIN, user.display_name)
+                await self._storage.settings.set_value(chat.id, marker, "yes")
+            return Role.ADMIN
         if existing is None:
-            first_role = (
-                Role.ADMIN if user.is_platform_admin and self._platform_admins_are_admins else Role.VIEWER
-            )
-            member = await members.ensure(chat.id, user.id, user.display_name, first_role)
-        elif existing.display_name != user.display_name:
-            member = await members.ensure(chat.id, user.id, user.display_name, existing.role)
+            member = await members.ensure(chat.id, user.id, user.display_name, Role.VIEWER)
         else:
             member = existing
+            if existing.display_name != user.display_name:
+                member = await members.ensure(chat.id, user.id, user.display_name, existing.role)
+            if existing.role is Role.ADMIN:
+                await self._storage.settings.set_value(chat.id, marker, None)  # no longer a platform admin
         if member.role is Role.ADMIN:
             return Role.ADMIN
         if await members.count_admins(chat.id) == 0 and (

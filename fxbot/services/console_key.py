@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import SecretStr
 
@@ -16,6 +16,7 @@ CONSOLE_CHAT_ID = "console:local"
 CONSOLE_USER_ID = "console:local"
 
 
+@runtime_checkable
 class ConsoleKeySettings(Protocol):
     """The parts of the console adapter's settings this needs."""
 

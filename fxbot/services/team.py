@@ -23,6 +23,11 @@ class RoleChange:
     previous: Role
 
 
+def platform_admin_marker(user_id: str) -> str:
+    """The chat setting value name that records "this member was last seen as a platform admin"."""
+    return f"platform-admin:{user_id}"[:64]
+
+
 def platform_of(chat_id: str) -> str:
     """The platform prefix of a platform-qualified id ("telegram:-100" -> "telegram")."""
     return chat_id.split(":", 1)[0] if ":" in chat_id else ""
@@ -70,6 +75,13 @@ class TeamService:
         previous = member.role
         if previous is role:
             return RoleChange(member=member, previous=previous)
+        if previous is Role.ADMIN and await self._storage.settings.get_value(
+            chat_id, platform_admin_marker(member.user_id)
+        ):
+            raise UsageError(
+                f"{member.display_name} administers this chat on {platform_of(chat_id) or 'the platform'}, and "
+                "platform admins are fxbot admins — remove their admin rights there first"
+            )
         if previous is Role.ADMIN and await self._storage.members.count_admins(chat_id) <= 1:
             raise UsageError(
                 f"{member.display_name} is the last admin of this chat — make someone else admin first"

@@ -10,6 +10,7 @@ import pytest
 from fxbot.chat.types import ChatKind, ChatRef, ChatUser
 from fxbot.domain.access import Role, Scope
 from fxbot.services.chat_context import StorageChatContextResolver
+from fxbot.services.team import platform_admin_marker
 from fxbot.storage import Storage
 from tests.unit.services.fake_chat_broker import open_storage
 
@@ -57,10 +58,18 @@ async def test_a_platform_admin_is_recorded_as_admin_unless_configured_otherwise
     assert (await strict.resolve(other_group, TG_ADMIN)).role is Role.VIEWER
 
 
-async def test_a_stored_role_wins_over_the_first_sight_rule(storage: Storage) -> None:
+async def test_a_platform_admins_stored_role_is_raised_and_marked(storage: Storage) -> None:
     await storage.members.set_role(GROUP.id, ALICE.id, Role.ADMIN, "Alice")
     await storage.members.set_role(GROUP.id, TG_ADMIN.id, Role.TRADER, "Carol")
-    assert (await StorageChatContextResolver(storage=storage).resolve(GROUP, TG_ADMIN)).role is Role.TRADER
+    resolver = StorageChatContextResolver(storage=storage)
+    assert (await resolver.resolve(GROUP, TG_ADMIN)).role is Role.ADMIN
+    member = await storage.members.get(GROUP.id, TG_ADMIN.id)
+    assert member is not None and member.role is Role.ADMIN
+    assert await storage.settings.get_value(GROUP.id, platform_admin_marker(TG_ADMIN.id)) == "yes"
+    # No longer a platform admin: keeps the stored admin role, loses the marker.
+    no_longer = ChatUser(TG_ADMIN.id, "Carol")
+    assert (await resolver.resolve(GROUP, no_longer)).role is Role.ADMIN
+    assert await storage.settings.get_value(GROUP.id, platform_admin_marker(TG_ADMIN.id)) is None
 
 
 async def test_in_a_group_without_admin_only_platform_admins_act_as_admin(storage: Storage) -> None:

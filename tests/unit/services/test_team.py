@@ -10,7 +10,7 @@ import pytest
 
 from fxbot.domain.access import Role
 from fxbot.errors import NotFound, UsageError
-from fxbot.services.team import TeamService, platform_of
+from fxbot.services.team import TeamService, platform_admin_marker, platform_of
 from fxbot.storage import Storage
 from tests.unit.services.fake_chat_broker import open_storage
 
@@ -79,3 +79,12 @@ async def test_audit_is_newest_first_and_bounded(storage: Storage) -> None:
     assert [e.command for e in entries] == ["/cmd2", "/cmd1"]
     with pytest.raises(UsageError):
         await TeamService(storage=storage).audit(GROUP, 51)
+
+
+async def test_a_platform_admin_cannot_be_demoted_while_marked(storage: Storage) -> None:
+    await storage.members.set_role(GROUP, "telegram:3", Role.ADMIN, "Carol")
+    await storage.settings.set_value(GROUP, platform_admin_marker("telegram:3"), "yes")
+    with pytest.raises(UsageError, match="administers this chat on telegram"):
+        await TeamService(storage=storage).set_role(GROUP, "@carol", Role.VIEWER)
+    stored = await storage.members.get(GROUP, "telegram:3")
+    assert stored is not None and stored.role is Role.ADMIN
