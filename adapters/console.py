@@ -153,8 +153,11 @@ class ConsoleAdapter:
             command = IncomingCommand(
                 user=self.user, chat=self.chat, text=text, received_at=datetime.now(UTC)
             )
-            for reply in await self._handler.handle(command):
+            replies = await self._handler.handle(command)
+            for reply in replies:
                 await self._write(reply)
+            if not replies and not text.startswith("/"):
+                await self._print("Commands start with / — /help lists them.")
         except Exception:  # one bad line never ends the session
             log.exception("console: failed to handle a line")
             await self._print("Something went wrong handling that line; it was logged.")

@@ -3,22 +3,143 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
+from fxbot.config import ConfigError, Settings, load_settings, redacted, validate_adapter_section
+from fxbot.domain.access import Scope
+from fxbot.logging_setup import configure_logging
+from fxbot.plugins import load_plugin
 from fxbot.simulator import cli as sim_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="fxbot", description="Run MetaTrader accounts from chat via FxSocket."
-    )
+    parser = argparse.ArgumentParser(prog="fxbot", description="Run MetaTrader accounts from chat via FxSocket.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
-    sim = commands.add_parser(
-        "sim", help="run the FxSocket simulator", description="Run the FxSocket simulator."
-    )
+
+    sim = commands.add_parser("sim", help="run the FxSocket simulator", description="Run the FxSocket simulator.")
     sim_cli.add_sim_arguments(sim)
     sim.set_defaults(handler=sim_cli.run)
+
+    demo = commands.add_parser(
+        "demo",
+        help="simulator in-process + a console chat bound to a demo key",
+        description="Start the FxSocket simulator on a free loopback port and open a console chat bound to a "
+        "demo key. Reads one chat message per line from stdin; exits at end of input.",
+    )
+    demo.add_argument("--scope", choices=[s.value for s in Scope], default=Scope.TRADE.value,
+                      help="scope of the demo key (default: trade)")
+    demo.add_argument("--seed", type=int, default=None, help="random-walk seed (default: random)")
+    demo.add_argument("--tick-interval-ms", type=_positive_int, default=500, help="price tick interval")
+    demo.set_defaults(handler=_run_demo)
+
+    console = commands.add_parser("console", help="a console chat against the configured FxSocket")
+    console.add_argument("--config", type=Path, required=True, metavar="FILE")
+    console.set_defaults(handler=_run_console)
+
+    run = commands.add_parser("run", help="run every chat adapter enabled in the config")
+    run.add_argument("--config", type=Path, required=True, metavar="FILE")
+    run.set_defaults(handler=_run_bot)
+
+    check = commands.add_parser("check-config", help="validate a config file and print it with secrets redacted")
+    check.add_argument("file", type=Path, metavar="FILE")
+    check.set_defaults(handler=_check_config)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {value}")
+    return value
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from fxbot.demo import run_demo
+
+    configure_logging("WARNING")
+    return asyncio.run(
+        run_demo(
+            scope=Scope(args.scope),
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+            env=os.environ,
+            seed=args.seed,
+            tick_interval_ms=args.tick_interval_ms,
+        )
+    )
+
+
+def _load(path: Path) -> Settings | None:
+    try:
+        settings = load_settings(path, os.environ)
+        for name in settings.enabled_adapters():
+            plugin = load_plugin(name)
+            validate_adapter_section(name, plugin.settings_model, settings.adapter_section(name))
+    except ConfigError as error:
+        print(f"{path}: the configuration has problems:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return None
+    return settings
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    settings = _load(args.file)
+    if settings is None:
+        return 1
+    print(json.dumps(redacted(settings), indent=2, ensure_ascii=False))
+    enabled = settings.enabled_adapters()
+    print(f"OK: {args.file} is valid; chat adapters enabled: {', '.join(enabled) or 'none'}", file=sys.stderr)
+    return 0
+
+
+def _run_console(args: argparse.Namespace) -> int:
+    settings = _load(args.config)
+    if settings is None:
+        return 1
+    overrides: dict[str, dict[str, Any]] = {name: {"enabled": False} for name in settings.adapters if name != "console"}
+    overrides["console"] = {"enabled": True}
+    return _serve(settings, overrides)
+
+
+def _run_bot(args: argparse.Namespace) -> int:
+    settings = _load(args.config)
+    if settings is None:
+        return 1
+    if not settings.enabled_adapters():
+        print(f"{args.config}: no chat adapter is enabled (add a console:, telegram: or discord: section)",
+              file=sys.stderr)
+        return 1
+    return _serve(settings, {})
+
+
+def _serve(settings: Settings, overrides: Mapping[str, Mapping[str, Any]]) -> int:
+    from fxbot.app import build
+
+    configure_logging(settings.logging.level)
+
+    async def main() -> int:
+        try:
+            app = await build(settings, env=os.environ, stdin=sys.stdin, stdout=sys.stdout,
+                              adapter_overrides=overrides)
+        except ConfigError as error:
+            for problem in error.problems:
+                print(f"  - {problem}", file=sys.stderr)
+            return 1
+        await app.run()
+        return 0
+
+    return asyncio.run(main())
 
 
 def main(argv: list[str] | None = None) -> int:

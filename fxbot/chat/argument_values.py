@@ -9,9 +9,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from fxbot.chat.argument_types import ArgKind, Argument, PriceOrPips
-from fxbot.chat.redaction import looks_like_key, redact_secrets
 from fxbot.chat.symbols import SymbolResolver
 from fxbot.domain.access import Role, Scope
+from fxbot.domain.redaction import looks_like_key, redact_secrets
 from fxbot.errors import UsageError
 
 TIMEFRAMES = ("M1", "M5", "M15", "M30", "H1", "H4", "D1", "W1", "MN")

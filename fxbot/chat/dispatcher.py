@@ -15,10 +15,10 @@ from fxbot.chat.confirmations import NO_LONGER_ACTIVE, ConfirmAction, Confirmati
 from fxbot.chat.context import ChatContextResolver, CommandContext
 from fxbot.chat.error_replies import apology, reply_for_error
 from fxbot.chat.parser import command_name_of, parse
-from fxbot.chat.redaction import looks_like_key, redact_secrets
 from fxbot.chat.registry import CommandRegistry, CommandSpec
 from fxbot.chat.symbols import SymbolResolver
 from fxbot.chat.types import ButtonPress, IncomingCommand, PressResult, Reply, ReplyKind
+from fxbot.domain.redaction import looks_like_key, redact_secrets
 from fxbot.errors import FxbotError
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fxbot.chat.redaction import redact_secrets
 from fxbot.chat.types import Reply, ReplyKind
+from fxbot.domain.redaction import redact_secrets
 from fxbot.errors import (
     AccessDenied,
     FxbotError,

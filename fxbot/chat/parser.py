@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from fxbot.chat.redaction import redact_secrets
+from fxbot.domain.redaction import redact_secrets
 from fxbot.errors import ParseError
 
 _NAME = re.compile(r"[a-z0-9_]{1,64}", re.ASCII)

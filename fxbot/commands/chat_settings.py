@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from fxbot.chat.access import check_access
 from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
 from fxbot.chat.context import CommandContext
-from fxbot.chat.redaction import redact_secrets
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Reply, ReplyKind
 from fxbot.domain.access import Role
+from fxbot.domain.redaction import redact_secrets
 from fxbot.errors import UsageError
 from fxbot.services.chat_settings import CONFIRM_USAGE, DEFAULT_TIMEZONE, TIMEZONE_USAGE
 from fxbot.services.trading_policy import describe_policy

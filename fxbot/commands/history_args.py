@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from fxbot.chat.redaction import redact_secrets
 from fxbot.chat.symbols import SymbolResolver
+from fxbot.domain.redaction import redact_secrets
 from fxbot.errors import UsageError
 from fxbot.services.periods import NAMED_PERIODS, Period, date_range_period, named_period, parse_day
 

@@ -1,5 +1,6 @@
 """Storage: aiosqlite database, numbered migrations, repositories, key encryption."""
 
+from fxbot.domain.redaction import redact_secrets
 from fxbot.storage.audit import AuditEntry, AuditRepository
 from fxbot.storage.bindings import Binding, BindingRepository
 from fxbot.storage.chat_settings import ChatSettings, ChatSettingsRepository
@@ -20,7 +21,6 @@ from fxbot.storage.errors import (
 from fxbot.storage.keys import KeyRepository, StoredKey
 from fxbot.storage.members import Member, MemberRepository
 from fxbot.storage.migrations import MIGRATIONS, Migration
-from fxbot.storage.redaction import redact_secrets
 from fxbot.storage.secret_box import SecretBox, load_master_key
 from fxbot.storage.store import Storage
 

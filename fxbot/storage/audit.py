@@ -7,9 +7,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from fxbot.domain.redaction import redact_secrets
 from fxbot.storage.database import Database
 from fxbot.storage.errors import InvalidValue
-from fxbot.storage.redaction import redact_secrets
 from fxbot.storage.timestamps import from_db, to_db
 
 _COLUMNS = "id, at, chat_id, user_id, command, ok, result, latency_ms, order_ref"

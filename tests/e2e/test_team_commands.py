@@ -58,7 +58,8 @@ async def test_bind_role_members_audit_flow_in_a_telegram_group(bot: BotHarness)
 
     members = (await bot.say("/members", user=bob, chat=TG_GROUP))[0]
     assert members.table is not None
-    assert [(row[0], row[1]) for row in members.table.rows] == [("alice", "admin"), ("carol", "admin"), ("bob", "trader")]
+    assert [(row[0], row[1]) for row in members.table.rows] == [
+        ("alice", "admin"), ("carol", "admin"), ("bob", "trader")]
 
     platform_admin = await bot.say("/role @carol viewer", user=alice, chat=TG_GROUP)
     assert platform_admin[0].kind is ReplyKind.ERROR and "administers this chat" in reply_text(platform_admin)

@@ -9,7 +9,6 @@ import pytest
 
 from fxbot.errors import UsageError
 from fxbot.services.chat_settings import SettingsService
-from fxbot.storage import Storage
 from tests.unit.services.fake_chat_broker import open_storage
 
 

@@ -7,16 +7,16 @@ import pytest
 from fxbot.storage.database import split_statements
 from fxbot.storage.keys import fingerprint
 from fxbot.storage.members import name_key
-from fxbot.storage.redaction import redact_secrets
+from fxbot.domain.redaction import redact_secrets
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("/key add main sk_live_AbC123-_x9", "/key add main sk_…redacted"),
-        ("sk_test_abc and sk_live_def", "sk_…redacted and sk_…redacted"),
-        ("key=sk_test_ZZ9,next", "key=sk_…redacted,next"),
-        ("no secrets here: sk_prod_abc sk_ sk_live_", "no secrets here: sk_prod_abc sk_ sk_live_"),
+        ("/key add main sk_live_AbC123-_x9", "/key add main sk_live_***"),
+        ("sk_test_abc and sk_live_def", "sk_test_*** and sk_live_***"),
+        ("key=sk_test_ZZ9,next", "key=sk_test_***"),
+        ("no secrets here: sk_prod_abc sk_", "no secrets here: sk_prod_abc sk_"),
         ("", ""),
     ],
 )

@@ -1,0 +1,71 @@
+"""The notification value the alert engine hands to the outbox: one event for one chat."""
+
+from __future__ import annotations
+
+from dataclasses import KW_ONLY, dataclass
+from datetime import datetime
+from enum import IntEnum
+
+MAX_DEDUPE_KEY_LENGTH = 200
+
+
+class Severity(IntEnum):
+    """How urgent a notification is; critical ones skip the coalescing window and are never dropped."""
+
+    INFO = 0
+    WARNING = 1
+    CRITICAL = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One event for one chat (a fired alert, a fill); all text is plain text, adapters escape it.
+
+    `dedupe_key` identifies the event durably ("alert:{rule_id}:{fire_seq}", "fill:…"): enqueueing
+    the same key twice delivers it once. `kind` names the event ("price_alert", "fill", …).
+    """
+
+    chat_id: str
+    severity: Severity
+    title: str
+    lines: tuple[str, ...]
+    dedupe_key: str
+    kind: str
+    _: KW_ONLY
+    silent: bool = False
+    created_at: datetime
+    thread_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.chat_id, str) or ":" not in self.chat_id or self.chat_id.startswith(":"):
+            raise ValueError(
+                f"notification chat_id must be platform-qualified like 'telegram:123', got {self.chat_id!r}"
+            )
+        if not isinstance(self.severity, Severity):
+            try:
+                object.__setattr__(self, "severity", Severity(self.severity))
+            except ValueError:
+                raise ValueError(f"unknown notification severity {self.severity!r}") from None
+        if not self.title or not self.title.strip():
+            raise ValueError("a notification needs a title")
+        if isinstance(self.lines, str) or not all(isinstance(line, str) for line in self.lines):
+            raise ValueError("notification lines must be a tuple of strings")
+        if not isinstance(self.lines, tuple):
+            object.__setattr__(self, "lines", tuple(self.lines))
+        if not self.dedupe_key or len(self.dedupe_key) > MAX_DEDUPE_KEY_LENGTH:
+            raise ValueError(f"a notification dedupe_key must be 1-{MAX_DEDUPE_KEY_LENGTH} characters")
+        if not self.kind:
+            raise ValueError("a notification needs a kind (e.g. 'price_alert', 'fill')")
+        if self.created_at.tzinfo is None or self.created_at.utcoffset() is None:
+            raise ValueError("notification created_at must be timezone-aware")
+        if self.thread_id is not None and not self.thread_id:
+            raise ValueError("notification thread_id must be None or non-empty")
+
+    @property
+    def platform(self) -> str:
+        """The platform prefix of the chat id ("telegram" for "telegram:-100123")."""
+        return self.chat_id.split(":", 1)[0]
+
+    @property
+    def is_critical(self) -> bool:
+        return self.severity is Severity.CRITICAL
