@@ -168,16 +168,17 @@ class ConsoleAdapter:
         if text.isdigit() and 1 <= int(text) <= len(self._buttons):
             return self._buttons[int(text) - 1]
         lowered = text.lower()
-        for button in self._buttons:
-            if button.label.lower() == lowered:
-                return button
-        return None
+        exact = [b for b in self._buttons if b.label.lower() == lowered]
+        if exact:
+            return exact[0]
+        by_first_word = [b for b in self._buttons if b.label.lower().split()[:1] == [lowered]]
+        return by_first_word[0] if len(by_first_word) == 1 else None
 
     async def _press(self, button: Button) -> None:
         result = await self._handler.press(ButtonPress(user=self.user, chat=self.chat, action=button.action))
         if result.remove_buttons:
             self._buttons = ()
-        if result.toast:
+        if result.toast and (result.alert or result.reply is None):
             await self._print(("⚠ " if result.alert else "") + result.toast)
         if result.reply is not None:
             await self._write(result.reply)

@@ -169,7 +169,7 @@ async def test_audit_redacts_keys_and_rejects_naive_times(storage: Storage) -> N
                                           "stored sk_live_SECRETSECRET", 1.0, T0)
     raw = await storage.db.fetch_one("SELECT command, result FROM audit_log WHERE id = ?", (entry_id,))
     assert raw is not None
-    assert tuple(raw) == ("/key add main sk_…redacted", "stored sk_…redacted")
+    assert tuple(raw) == ("/key add main sk_live_***", "stored sk_live_***")
     with pytest.raises(InvalidValue, match="timezone-aware"):
         await storage.audit.record(CHAT, ADMIN, "/x", True, "ok", 1.0, datetime(2025, 1, 1))
     with pytest.raises(InvalidValue):

@@ -1,0 +1,147 @@
+"""The in-memory price index: per (account, symbol, side) sorted thresholds found by bisection.
+
+Each `SideBook` keeps two parallel compact arrays (`array('q')` of integer points, `array('i')` of
+rule slots) sorted by points. A quote that moves the price from `prev` to `cur` only looks at the
+entries with points in [min(prev, cur), max(prev, cur)]: O(log n + found), never a scan.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
+
+from alerts.rules import PriceSide
+
+
+class ThresholdIndex:
+    """Sorted (points, slot) pairs; several entries may share one points value."""
+
+    __slots__ = ("points", "slots")
+
+    def __init__(self) -> None:
+        self.points: array[int] = array("q")
+        self.slots: array[int] = array("i")
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def add(self, points: int, slot: int) -> None:
+        at = bisect_right(self.points, points)
+        self.points.insert(at, points)
+        self.slots.insert(at, slot)
+
+    def remove(self, points: int, slot: int) -> bool:
+        """Remove one (points, slot) entry; False when it was not there."""
+        lo = bisect_left(self.points, points)
+        hi = bisect_right(self.points, points, lo)
+        for at in range(lo, hi):
+            if self.slots[at] == slot:
+                del self.points[at]
+                del self.slots[at]
+                return True
+        return False
+
+    def between(self, lo: int, hi: int) -> array[int]:
+        """The slots of every entry with lo <= points <= hi (a copy: callers may change the index)."""
+        start = bisect_left(self.points, lo)
+        end = bisect_right(self.points, hi, start)
+        return self.slots[start:end]
+
+    def bulk_load(self, pairs_points: array[int], pairs_slots: array[int]) -> None:
+        """Replace the content with unsorted parallel arrays, sorting once (cold start)."""
+        order = sorted(range(len(pairs_points)), key=pairs_points.__getitem__)
+        self.points = array("q", [pairs_points[i] for i in order])
+        self.slots = array("i", [pairs_slots[i] for i in order])
+
+    def merge(self, points: array[int], slots: array[int]) -> None:
+        """Add many entries at once (sorted in one pass)."""
+        if not len(points):
+            return
+        self.bulk_load(self.points + points, self.slots + slots)
+
+
+class SideBook:
+    """Everything kept for one (account, symbol, side): index, last price, rules waiting for a price.
+
+    `unsynced` holds slots added while no price was known (or after a restart): they are judged
+    against their own remembered price on the next quote. `holding` maps the slots of `repeat`
+    rules whose condition currently holds to the epoch second they are next due.
+    """
+
+    __slots__ = ("account_id", "digits", "holding", "index", "last", "live", "next_due", "side", "symbol", "unsynced")
+
+    def __init__(self, account_id: str, symbol: str, side: PriceSide, digits: int) -> None:
+        self.account_id = account_id
+        self.symbol = symbol
+        self.side = side
+        self.digits = digits
+        self.index = ThresholdIndex()
+        self.last: int | None = None
+        self.unsynced: list[int] = []
+        self.holding: dict[int, float] = {}
+        self.next_due = float("inf")
+        self.live = 0
+
+    def recompute_next_due(self) -> None:
+        self.next_due = min(self.holding.values(), default=float("inf"))
+
+
+class SymbolBooks:
+    """The bid/ask/mid books of one (account, symbol); a side without rules is None."""
+
+    __slots__ = ("ask", "bid", "mid")
+
+    def __init__(self) -> None:
+        self.bid: SideBook | None = None
+        self.ask: SideBook | None = None
+        self.mid: SideBook | None = None
+
+    def get(self, side: PriceSide) -> SideBook | None:
+        return self.bid if side is PriceSide.BID else self.ask if side is PriceSide.ASK else self.mid
+
+    def set(self, side: PriceSide, book: SideBook | None) -> None:
+        if side is PriceSide.BID:
+            self.bid = book
+        elif side is PriceSide.ASK:
+            self.ask = book
+        else:
+            self.mid = book
+
+    def books(self) -> Iterator[SideBook]:
+        for book in (self.bid, self.ask, self.mid):
+            if book is not None:
+                yield book
+
+
+class AlertIndex:
+    """All side books, by (account_id, symbol); books are numbered so rules refer to them by int."""
+
+    def __init__(self) -> None:
+        self.by_symbol: dict[tuple[str, str], SymbolBooks] = {}
+        self.books: list[SideBook] = []
+        self._numbers: dict[tuple[str, str, PriceSide], int] = {}
+
+    def book_number(self, account_id: str, symbol: str, side: PriceSide, digits: int) -> int:
+        """The number of the book for this key, creating it if needed."""
+        key = (account_id, symbol, side)
+        number = self._numbers.get(key)
+        if number is None:
+            book = SideBook(account_id, symbol, side, digits)
+            number = len(self.books)
+            self.books.append(book)
+            self._numbers[key] = number
+            self.by_symbol.setdefault((account_id, symbol), SymbolBooks()).set(side, book)
+        return number
+
+    def find(self, account_id: str, symbol: str, side: PriceSide) -> SideBook | None:
+        number = self._numbers.get((account_id, symbol, side))
+        return None if number is None else self.books[number]
+
+    def watched_symbols(self) -> dict[str, set[str]]:
+        """account_id -> symbols that have at least one live (not paused, not done) price rule."""
+        watched: dict[str, set[str]] = {}
+        for book in self.books:
+            if book.live > 0:
+                watched.setdefault(book.account_id, set()).add(book.symbol)
+        return watched

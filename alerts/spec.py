@@ -1,0 +1,343 @@
+"""Parsing the arguments of `/alert …` into a price or account rule spec, with specific error messages.
+
+Price: `EURUSD above 1.0900` (`below`, `cross`, `cross up`, `cross down`, `>`, `<`), options
+`bid|ask|mid`, `once|every|repeat 5m`, `hysteresis 2` (pips), `for 2h` / `until 2026-12-31 [18:00]`,
+`note …` (a quoted token, or the rest of the line). Account: `margin < 150%`, `freemargin < 500`,
+`equity < 9500`, `equity > 11000`, `drawdown 3%` / `drawdown 300`, options `once|every`,
+`tz Europe/London`, `anchor 17:00`, `for`/`until`, `note`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from alerts.rules import (
+    DEFAULT_ANCHOR_HOUR,
+    DEFAULT_ANCHOR_TZ,
+    MAX_NOTE_LENGTH,
+    AccountMetric,
+    AccountRule,
+    FireState,
+    Mode,
+    PriceCondition,
+    PriceRule,
+    PriceSide,
+    pip_points,
+    to_points,
+)
+from alerts.spec_times import (
+    AlertSpecError,
+    is_clock,
+    parse_clock,
+    parse_duration,
+    parse_until,
+    parse_zone,
+)
+from fxbot.domain.instruments import instrument
+
+DigitsOf = Callable[[str], int | None]
+_CONDITION_WORDS = {
+    "above": PriceCondition.ABOVE,
+    ">": PriceCondition.ABOVE,
+    ">=": PriceCondition.ABOVE,
+    "below": PriceCondition.BELOW,
+    "<": PriceCondition.BELOW,
+    "<=": PriceCondition.BELOW,
+    "cross": PriceCondition.CROSS,
+    "crosses": PriceCondition.CROSS,
+}
+_ACCOUNT_WORDS = {
+    "margin": "margin",
+    "marginlevel": "margin",
+    "freemargin": "freemargin",
+    "free_margin": "freemargin",
+    "equity": "equity",
+    "drawdown": "drawdown",
+    "dd": "drawdown",
+}
+PRICE_USAGE = "/alert EURUSD above|below|cross [up|down] 1.0900 [ask|mid] [every|repeat 5m] [for 2h|until DATE]"
+
+
+def default_digits(symbol: str) -> int | None:
+    spec = instrument(symbol)
+    return None if spec is None else spec.digits
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRuleSpec:
+    """A parsed price alert, not yet bound to a chat, owner or account."""
+
+    symbol: str
+    digits: int
+    side: PriceSide
+    condition: PriceCondition
+    level_points: int
+    mode: Mode = Mode.ONCE
+    repeat_minutes: int | None = None
+    hysteresis_points: int | None = None
+    expires_at: datetime | None = None
+    note: str | None = None
+
+    def build(
+        self, *, chat_id: str, owner_id: str, account_id: str, now: datetime, current_price: float | None = None
+    ) -> PriceRule:
+        """The rule (id 0 until stored), remembering the current price of its side when known."""
+        last = None if current_price is None else to_points(current_price, self.digits)
+        return PriceRule(
+            id=0, chat_id=chat_id, owner_id=owner_id, account_id=account_id, created_at=now,
+            symbol=self.symbol, digits=self.digits, side=self.side, condition=self.condition,
+            level_points=self.level_points, mode=self.mode, repeat_minutes=self.repeat_minutes,
+            hysteresis_points=self.hysteresis_points, expires_at=self.expires_at, note=self.note,
+            state=FireState(last_points=last),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRuleSpec:
+    """A parsed margin/equity/drawdown alert."""
+
+    metric: AccountMetric
+    threshold: float
+    percent: bool = False
+    mode: Mode = Mode.EVERY
+    anchor_tz: str = DEFAULT_ANCHOR_TZ
+    anchor_hour: int = DEFAULT_ANCHOR_HOUR
+    anchor_minute: int = 0
+    expires_at: datetime | None = None
+    note: str | None = None
+
+    def build(self, *, chat_id: str, owner_id: str, account_id: str, now: datetime) -> AccountRule:
+        return AccountRule(
+            id=0, chat_id=chat_id, owner_id=owner_id, account_id=account_id, created_at=now,
+            metric=self.metric, threshold=self.threshold, percent=self.percent, mode=self.mode,
+            anchor_tz=self.anchor_tz, anchor_hour=self.anchor_hour, anchor_minute=self.anchor_minute,
+            expires_at=self.expires_at, note=self.note,
+        )
+
+
+def parse_alert_args(
+    args: list[str],
+    *,
+    now: datetime,
+    chat_tz: str | None = None,
+    digits_of: DigitsOf = default_digits,
+) -> PriceRuleSpec | AccountRuleSpec:
+    """The spec of `/alert <args>`; AlertSpecError (a ValueError) with a specific message otherwise.
+
+    `chat_tz` is the chat's time zone: it is the drawdown day's zone (else America/New_York) and
+    the zone of an `until` date (else UTC). `digits_of` gives a symbol's price digits (None: unknown).
+    """
+    tokens = [t for t in (a.strip() for a in args) if t]
+    if not tokens:
+        raise AlertSpecError(f"what should I watch? e.g. {PRICE_USAGE}, or /alert margin < 150%")
+    head = tokens[0].lower()
+    if head in _ACCOUNT_WORDS or (head == "free" and len(tokens) > 1 and tokens[1].lower() == "margin"):
+        return _parse_account(tokens, now, chat_tz)
+    return _parse_price(tokens, now, chat_tz, digits_of)
+
+
+def _parse_price(tokens: list[str], now: datetime, chat_tz: str | None, digits_of: DigitsOf) -> PriceRuleSpec:
+    symbol = tokens[0].upper().replace("/", "")
+    digits = digits_of(symbol)
+    if digits is None:
+        raise AlertSpecError(f"unknown symbol {tokens[0]!r}: use a symbol your broker quotes, e.g. EURUSD")
+    if len(tokens) < 3:
+        raise AlertSpecError(f"say when it should fire: {PRICE_USAGE}")
+    word = tokens[1].lower()
+    rest_at = 2
+    if word not in _CONDITION_WORDS:
+        raise AlertSpecError(f"{tokens[1]!r} is not a condition: use above, below, cross, cross up or cross down")
+    condition = _CONDITION_WORDS[word]
+    if condition is PriceCondition.CROSS and tokens[2].lower() in ("up", "down"):
+        condition = PriceCondition.CROSS_UP if tokens[2].lower() == "up" else PriceCondition.CROSS_DOWN
+        rest_at = 3
+    if rest_at >= len(tokens):
+        raise AlertSpecError(f"which level? e.g. /alert {symbol} {condition.words} 1.0900")
+    level_points = _parse_level(tokens[rest_at], symbol, digits)
+    options = _Options(tokens[rest_at + 1 :], now, chat_tz, price=True)
+    hysteresis = None
+    if options.hysteresis_pips is not None:
+        hysteresis = round(options.hysteresis_pips * pip_points(symbol, digits))
+    if options.mode is Mode.REPEAT and condition.is_edge:
+        raise AlertSpecError("repeat works with above/below (a state that holds); a cross is a moment: use every")
+    return PriceRuleSpec(
+        symbol=symbol, digits=digits, side=options.side, condition=condition, level_points=level_points,
+        mode=options.mode_or_once, repeat_minutes=options.repeat_minutes, hysteresis_points=hysteresis,
+        expires_at=options.expires_at, note=options.note,
+    )
+
+
+def _parse_level(text: str, symbol: str, digits: int) -> int:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise AlertSpecError(f"{text!r} is not a price level (e.g. 1.0900)") from None
+    if not value > 0 or value == float("inf"):
+        raise AlertSpecError(f"a price level must be a positive number, got {text!r}")
+    decimals = text.replace(",", ".").partition(".")[2].rstrip("0")
+    if len(decimals) > digits:
+        raise AlertSpecError(f"{symbol} prices have {digits} decimals; {text!r} has more")
+    return to_points(value, digits)
+
+
+def _parse_account(tokens: list[str], now: datetime, chat_tz: str | None) -> AccountRuleSpec:
+    head = tokens[0].lower()
+    kind = "freemargin" if head == "free" else _ACCOUNT_WORDS[head]
+    rest = tokens[2:] if head == "free" else tokens[1:]
+    if kind == "margin" and rest and rest[0].lower() == "level":
+        rest = rest[1:]
+    if kind == "drawdown":
+        if not rest:
+            raise AlertSpecError("how much drawdown? e.g. /alert drawdown 3% or /alert drawdown 300")
+        value, percent = _parse_amount(rest[0], "drawdown")
+        options = _Options(rest[1:], now, chat_tz, price=False)
+        if percent and value >= 100:
+            raise AlertSpecError("a drawdown percentage must be below 100%")
+        return AccountRuleSpec(
+            metric=AccountMetric.DRAWDOWN, threshold=value, percent=percent, mode=options.account_mode(Mode.ONCE),
+            anchor_tz=options.anchor_tz or chat_tz or DEFAULT_ANCHOR_TZ,
+            anchor_hour=options.anchor[0], anchor_minute=options.anchor[1],
+            expires_at=options.expires_at, note=options.note,
+        )
+    if len(rest) < 2 or rest[0] not in ("<", ">"):
+        example = {"margin": "margin < 150%", "freemargin": "freemargin < 500", "equity": "equity < 9500"}[kind]
+        raise AlertSpecError(f"write it as /alert {example}")
+    op, (value, percent) = rest[0], _parse_amount(rest[1], kind)
+    options = _Options(rest[2:], now, chat_tz, price=False)
+    if kind == "margin":
+        if op != "<":
+            raise AlertSpecError("margin level alerts watch a fall: /alert margin < 150%")
+        metric = AccountMetric.MARGIN_LEVEL
+        percent = True
+    elif kind == "freemargin":
+        if op != "<":
+            raise AlertSpecError("free margin alerts watch a fall: /alert freemargin < 500")
+        metric = AccountMetric.FREE_MARGIN
+    else:
+        metric = AccountMetric.EQUITY_BELOW if op == "<" else AccountMetric.EQUITY_ABOVE
+    if percent and kind != "margin":
+        raise AlertSpecError(f"{kind} is money in the account currency, not a percentage")
+    if options.anchor_tz is not None or options.anchor_set:
+        raise AlertSpecError("tz and anchor only apply to drawdown alerts")
+    return AccountRuleSpec(
+        metric=metric, threshold=value, percent=percent, mode=options.account_mode(Mode.EVERY),
+        expires_at=options.expires_at, note=options.note,
+    )
+
+
+def _parse_amount(text: str, what: str) -> tuple[float, bool]:
+    percent = text.endswith("%")
+    number = text[:-1] if percent else text
+    try:
+        value = float(number.replace(",", ""))
+    except ValueError:
+        raise AlertSpecError(f"{what}: {text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise AlertSpecError(f"{what}: the threshold must be a positive number, got {text!r}")
+    return value, percent
+
+
+class _Options:
+    """The trailing options of an /alert command, validated one by one."""
+
+    def __init__(self, tokens: list[str], now: datetime, chat_tz: str | None, *, price: bool) -> None:
+        self.side = PriceSide.BID
+        self.mode: Mode | None = None
+        self.repeat_minutes: int | None = None
+        self.hysteresis_pips: float | None = None
+        self.expires_at: datetime | None = None
+        self.note: str | None = None
+        self.anchor_tz: str | None = None
+        self.anchor: tuple[int, int] = (DEFAULT_ANCHOR_HOUR, 0)
+        self.anchor_set = False
+        seen: set[str] = set()
+        i = 0
+        while i < len(tokens):
+            word = tokens[i].lower()
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            group = {"bid": "side", "ask": "side", "mid": "side", "once": "mode", "every": "mode",
+                     "repeat": "mode", "for": "expiry", "until": "expiry"}.get(word, word)
+            if group in seen:
+                raise AlertSpecError(f"{tokens[i]!r}: the {group} is given twice")
+            seen.add(group)
+            if word in ("bid", "ask", "mid") and price:
+                self.side = PriceSide(word)
+            elif word in ("once", "every"):
+                self.mode = Mode(word)
+            elif word == "repeat" and price:
+                if nxt is None:
+                    raise AlertSpecError("repeat needs an interval, e.g. repeat 5m")
+                minutes = parse_duration(nxt, "repeat").total_seconds() / 60
+                if minutes != int(minutes):
+                    raise AlertSpecError("repeat takes whole minutes (at least 1m)")
+                self.mode, self.repeat_minutes = Mode.REPEAT, int(minutes)
+                i += 1
+            elif word == "hysteresis" and price:
+                self.hysteresis_pips = _positive(nxt, "hysteresis (in pips)")
+                i += 1
+            elif word == "for":
+                if nxt is None:
+                    raise AlertSpecError("for needs a duration, e.g. for 2h")
+                self.expires_at = now + parse_duration(nxt, "for")
+                i += 1
+            elif word == "until":
+                if nxt is None:
+                    raise AlertSpecError("until needs a date, e.g. until 2026-12-31")
+                clock = tokens[i + 2] if i + 2 < len(tokens) and is_clock(tokens[i + 2]) else None
+                zone = ZoneInfo(chat_tz) if chat_tz else ZoneInfo("UTC")
+                self.expires_at = parse_until(nxt, clock, zone, now.astimezone(UTC))
+                i += 2 if clock else 1
+            elif word == "tz" and not price:
+                if nxt is None:
+                    raise AlertSpecError("tz needs a zone, e.g. tz Europe/London")
+                self.anchor_tz = parse_zone(nxt).key
+                i += 1
+            elif word == "anchor" and not price:
+                if nxt is None:
+                    raise AlertSpecError("anchor needs a time of day, e.g. anchor 17:00")
+                self.anchor, self.anchor_set = parse_clock(nxt, "anchor"), True
+                i += 1
+            elif word == "note":
+                self.note = _note(tokens[i + 1 :])
+                break
+            else:
+                raise AlertSpecError(f"unknown option {tokens[i]!r}; {_known(price)}")
+            i += 1
+
+    def account_mode(self, default: Mode) -> Mode:
+        return self.mode or default
+
+    @property
+    def mode_or_once(self) -> Mode:
+        return self.mode or Mode.ONCE
+
+
+def _known(price: bool) -> str:
+    if price:
+        return "options are ask, mid, every, repeat 5m, hysteresis 2, for 2h, until 2026-12-31, note …"
+    return "options are once, every, for 2h, until 2026-12-31, tz Europe/London, anchor 17:00, note …"
+
+
+def _positive(text: str | None, what: str) -> float:
+    try:
+        value = float(text) if text is not None else float("nan")
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise AlertSpecError(f"{what} must be a positive number")
+    return value
+
+
+def _note(tokens: list[str]) -> str:
+    text = " ".join(tokens).strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'“”":
+        text = text[1:-1].strip()
+    text = text.strip("“”\"'").strip()
+    if not text:
+        raise AlertSpecError('note needs some text, e.g. note "breakout"')
+    if len(text) > MAX_NOTE_LENGTH:
+        raise AlertSpecError(f"a note must be at most {MAX_NOTE_LENGTH} characters")
+    return text
