@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -83,6 +83,15 @@ class App:
                 loop.remove_signal_handler(sig)
             await self.close()
 
+    async def move_chat(self, old_chat_id: str, new_chat_id: str) -> None:
+        """A chat changed id on its platform: move everything it owns to the new id."""
+        moved = await self.storage.move_chat(old_chat_id, new_chat_id)
+        log.info("chat %s migrated to %s (%d rows moved)", old_chat_id, new_chat_id, moved)
+
+    async def symbols_for_chat(self, chat_id: str) -> Sequence[str]:
+        """Symbols offered for autocomplete (FxSocket has no symbol list, so the known instruments)."""
+        return sorted(INSTRUMENTS)
+
     async def close(self) -> None:
         """Release the HTTP client and the database (idempotent)."""
         await self.services.close()
@@ -133,7 +142,12 @@ async def build(
         app = App(settings=settings, storage=storage, http=http, services=services, dispatcher=dispatcher)
         for plugin, plugin_settings in plugins:
             runtime = AdapterRuntime(
-                handler=dispatcher, request_shutdown=app.request_shutdown, stdin=stdin, stdout=stdout
+                handler=dispatcher,
+                request_shutdown=app.request_shutdown,
+                stdin=stdin,
+                stdout=stdout,
+                on_chat_migrated=app.move_chat,
+                symbols=app.symbols_for_chat,
             )
             if isinstance(plugin_settings, ConsoleKeySettings):
                 await ensure_console_key(storage, plugin_settings)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Protocol, TextIO
@@ -15,14 +15,31 @@ from fxbot.config import ConfigError
 ENTRY_POINT_GROUP = "fxbot.adapters"
 
 
+async def _no_migration(old_chat_id: str, new_chat_id: str) -> None:
+    return None
+
+
+async def _no_symbols(chat_id: str) -> Sequence[str]:
+    return ()
+
+
 @dataclass
 class AdapterRuntime:
-    """What the app hands an adapter: the command port and a way to ask the app to stop."""
+    """What the app hands an adapter: the command port, core hooks, and a way to ask the app to stop.
+
+    - `handler`: commands and button presses go here (the dispatcher).
+    - `request_shutdown`: ask the app to stop (the console at end of input).
+    - `on_chat_migrated(old, new)`: a chat changed id (Telegram group -> supergroup); the core moves
+      its binding, roles, settings, alerts and outbox.
+    - `symbols(chat_id)`: the symbols that chat's account trades (for autocomplete).
+    """
 
     handler: CommandHandlerPort
     request_shutdown: Callable[[], None]
     stdin: TextIO | None = None
     stdout: TextIO | None = None
+    on_chat_migrated: Callable[[str, str], Awaitable[None]] = _no_migration
+    symbols: Callable[[str], Awaitable[Sequence[str]]] = _no_symbols
     extras: dict[str, Any] = field(default_factory=dict)
 
 

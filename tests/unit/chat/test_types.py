@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fxbot.domain.redaction import looks_like_key, redact_secrets
 from fxbot.chat.types import Button, ChatKind, ChatRef, Image, Reply, Table
+from fxbot.domain.redaction import looks_like_key, redact_secrets
 from fxbot.errors import AccessDenied, OutcomeUnknown, UpstreamRejected, UsageError
 
 

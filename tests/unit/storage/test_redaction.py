@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from fxbot.domain.redaction import redact_secrets
 from fxbot.storage.database import split_statements
 from fxbot.storage.keys import fingerprint
 from fxbot.storage.members import name_key
-from fxbot.domain.redaction import redact_secrets
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,170 @@
+"""A rule firing (or expiring, or being paused as a runaway) and its conversion to a Notification."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from alerts.rules import AccountMetric, AccountRule, FireState, Mode, PriceCondition, PriceRule, Rule
+from fxbot.notify.notification import Notification, Severity
+
+KIND_PRICE = "price_alert"
+KIND_MARGIN = "margin_alert"
+KIND_EQUITY = "equity_alert"
+KIND_DRAWDOWN = "drawdown_alert"
+KIND_EXPIRED = "expired"
+KIND_RUNAWAY = "runaway"
+GAP_LINE = "This happened while the price stream was disconnected."
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """One decision of the engine for one chat.
+
+    `rule` is the rule as it is after this firing (`rule.state` is the fire state to persist once
+    the notification is enqueued). `dedupe_key` is built from the durable state before the firing:
+    "alert:{rule_id}:{fire_seq}", "expired:{rule_id}" or "runaway:{rule_id}:{fire_seq}".
+    """
+
+    rule: Rule
+    kind: str
+    severity: Severity
+    title: str
+    lines: tuple[str, ...]
+    dedupe_key: str
+    at: datetime
+    after_gap: bool = False
+
+    @property
+    def chat_id(self) -> str:
+        return self.rule.chat_id
+
+    @property
+    def rule_id(self) -> int:
+        return self.rule.id
+
+    @property
+    def state(self) -> FireState:
+        return self.rule.state
+
+    def to_notification(self, *, thread_id: str | None = None) -> Notification:
+        return Notification(
+            chat_id=self.rule.chat_id,
+            severity=self.severity,
+            title=self.title,
+            lines=self.lines,
+            dedupe_key=self.dedupe_key,
+            kind=self.kind,
+            created_at=self.at,
+            thread_id=thread_id,
+        )
+
+
+def describe_rule(rule: Rule) -> str:
+    """One line naming what a rule watches ("EURUSD bid above 1.09000", "margin level < 150%")."""
+    if isinstance(rule, PriceRule):
+        return f"{rule.symbol} {rule.side.value} {rule.condition.words} {rule.format_points(rule.level_points)}"
+    return describe_account_rule(rule)
+
+
+def describe_account_rule(rule: AccountRule) -> str:
+    t = rule.threshold
+    if rule.metric is AccountMetric.MARGIN_LEVEL:
+        return f"margin level < {t:g}%"
+    if rule.metric is AccountMetric.FREE_MARGIN:
+        return f"free margin < {t:,.2f}"
+    if rule.metric is AccountMetric.EQUITY_BELOW:
+        return f"equity < {t:,.2f}"
+    if rule.metric is AccountMetric.EQUITY_ABOVE:
+        return f"equity > {t:,.2f}"
+    amount = f"{t:g}%" if rule.percent else f"{t:,.2f}"
+    return f"daily drawdown {amount} (day starts {rule.anchor_hour:02d}:{rule.anchor_minute:02d} {rule.anchor_tz})"
+
+
+def price_firing(
+    rule: PriceRule, *, price_points: int, prev_points: int | None, fire_seq_before: int, at: datetime,
+    after_gap: bool, rearm_points: tuple[int, ...] = (),
+) -> Firing:
+    """The firing of a price rule at `price_points` (the rule carries its new state)."""
+    fmt = rule.format_points
+    verb = {
+        PriceCondition.ABOVE: "is above",
+        PriceCondition.BELOW: "is below",
+        PriceCondition.CROSS: "crossed",
+        PriceCondition.CROSS_UP: "crossed up through",
+        PriceCondition.CROSS_DOWN: "crossed down through",
+    }[rule.condition]
+    if rule.condition in (PriceCondition.ABOVE, PriceCondition.BELOW) and price_points == rule.level_points:
+        verb = "reached"
+    title = f"{rule.symbol} {verb} {fmt(rule.level_points)}"
+    lines = [f"{rule.side.value.capitalize()} {fmt(price_points)} (alert #{rule.id}: {describe_rule(rule)})"]
+    if after_gap:
+        since = f" (last price before the outage {fmt(prev_points)})" if prev_points is not None else ""
+        lines.append(GAP_LINE + since)
+    if rule.mode is Mode.ONCE:
+        lines.append("One-time alert: it is now done.")
+    elif rule.mode is Mode.EVERY:
+        if rearm_points:
+            where = " or ".join(fmt(p) for p in rearm_points)
+            lines.append(f"Fires again after the price moves back to {where}.")
+        else:
+            lines.append("Fires again on the next crossing.")
+    else:
+        lines.append(f"Repeats every {rule.repeat_minutes} min while this holds.")
+    if rule.note:
+        lines.append(f"Note: {rule.note}")
+    return Firing(
+        rule=rule, kind=KIND_PRICE, severity=Severity.INFO, title=title, lines=tuple(lines),
+        dedupe_key=f"alert:{rule.id}:{fire_seq_before}", at=at, after_gap=after_gap,
+    )
+
+
+def account_firing(
+    rule: AccountRule, *, value: float, currency: str, fire_seq_before: int, at: datetime, extra: tuple[str, ...] = ()
+) -> Firing:
+    """The firing of a margin, equity or drawdown rule at `value`."""
+    metric = rule.metric
+    if metric is AccountMetric.MARGIN_LEVEL:
+        kind, severity, title = KIND_MARGIN, Severity.CRITICAL, f"Margin level {value:,.1f}% (below {rule.threshold:g}%)"
+    elif metric is AccountMetric.FREE_MARGIN:
+        kind, severity = KIND_MARGIN, Severity.WARNING
+        title = f"Free margin {value:,.2f} {currency} (below {rule.threshold:,.2f})"
+    elif metric is AccountMetric.DRAWDOWN:
+        unit = "%" if rule.percent else f" {currency}"
+        shown = f"{value:,.2f}{unit}"
+        kind, severity, title = KIND_DRAWDOWN, Severity.CRITICAL, f"Daily drawdown {shown} reached"
+    else:
+        word = "below" if metric is AccountMetric.EQUITY_BELOW else "above"
+        kind, severity = KIND_EQUITY, Severity.WARNING
+        title = f"Equity {value:,.2f} {currency} ({word} {rule.threshold:,.2f})"
+    lines = [f"Alert #{rule.id}: {describe_account_rule(rule)}", *extra]
+    if rule.mode is Mode.ONCE and metric is not AccountMetric.DRAWDOWN:
+        lines.append("One-time alert: it is now done.")
+    if rule.note:
+        lines.append(f"Note: {rule.note}")
+    return Firing(
+        rule=rule, kind=kind, severity=severity, title=title, lines=tuple(lines),
+        dedupe_key=f"alert:{rule.id}:{fire_seq_before}", at=at,
+    )
+
+
+def expired_firing(rule: Rule, at: datetime) -> Firing:
+    """The one report that a rule expired without (or after) firing."""
+    fired = rule.state.fire_seq
+    how = "it never fired" if fired == 0 else f"it fired {fired} time{'s' if fired != 1 else ''}"
+    return Firing(
+        rule=rule, kind=KIND_EXPIRED, severity=Severity.INFO, title=f"Alert #{rule.id} expired",
+        lines=(f"{describe_rule(rule)}: {how}.",), dedupe_key=f"expired:{rule.id}", at=at,
+    )
+
+
+def runaway_firing(rule: Rule, at: datetime, fires: int, window_s: int) -> Firing:
+    """The notice that a rule fired too often and was paused."""
+    return Firing(
+        rule=rule, kind=KIND_RUNAWAY, severity=Severity.WARNING, title=f"Alert #{rule.id} paused",
+        lines=(
+            f"{describe_rule(rule)} fired {fires} times in {window_s // 60} minutes, so it was paused.",
+            f"Resume it with /alert resume {rule.id} (consider a wider level or mode once).",
+        ),
+        dedupe_key=f"runaway:{rule.id}:{rule.state.fire_seq}", at=at,
+    )
