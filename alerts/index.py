@@ -78,7 +78,7 @@ class SideBook:
         self.digits = digits
         self.index = ThresholdIndex()
         self.last: int | None = None
-        self.unsynced: list[int] = []
+        self.unsynced: array[int] = array("i")
         self.holding: dict[int, float] = {}
         self.next_due = float("inf")
         self.live = 0

@@ -26,7 +26,6 @@ from alerts.price_table import (
     NO_POINTS,
     ONCE,
     REPEAT,
-    SIDES,
     PriceRuleTable,
 )
 from alerts.rules import PriceRule, PriceSide, pip_points
@@ -114,7 +113,7 @@ class PriceEvaluator:
         prev = book.last
         done: set[int] | None = None
         if book.unsynced:
-            pending, book.unsynced = book.unsynced, []
+            pending, book.unsynced = book.unsynced, array("i")
             done = set(pending)
             last = self.table.last
             for slot in pending:
@@ -278,10 +277,3 @@ class PriceEvaluator:
             book.unsynced.remove(slot)
         self.table.release(slot)
 
-
-def side_of_code(code: int) -> PriceSide:
-    return SIDES[code]
-
-
-def slots_array(values: list[int]) -> array[int]:
-    return array("i", values)

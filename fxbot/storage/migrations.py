@@ -89,7 +89,87 @@ CREATE INDEX audit_log_chat ON audit_log (chat_id, at DESC, id DESC);
 CREATE INDEX audit_log_order_ref ON audit_log (order_ref) WHERE order_ref IS NOT NULL;
 """
 
+_V2_ALERTS = """
+CREATE TABLE alert_rules (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id           TEXT NOT NULL,
+    owner_id          TEXT NOT NULL,
+    account_id        TEXT NOT NULL,
+    kind              TEXT NOT NULL CHECK (kind IN ('price', 'account')),
+    created_at        TEXT NOT NULL,
+    symbol            TEXT,
+    digits            INTEGER,
+    side              TEXT CHECK (side IN ('bid', 'ask', 'mid')),
+    condition         TEXT CHECK (condition IN ('above', 'below', 'cross', 'cross_up', 'cross_down')),
+    level_points      INTEGER,
+    metric            TEXT CHECK (metric IN ('margin_level', 'free_margin', 'equity_below', 'equity_above',
+                                             'drawdown')),
+    threshold         REAL,
+    percent           INTEGER NOT NULL DEFAULT 0 CHECK (percent IN (0, 1)),
+    anchor_tz         TEXT,
+    anchor_hour       INTEGER,
+    anchor_minute     INTEGER,
+    mode              TEXT NOT NULL CHECK (mode IN ('once', 'every', 'repeat')),
+    repeat_minutes    INTEGER,
+    hysteresis_points INTEGER,
+    expires_at        TEXT,
+    note              TEXT,
+    paused            INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+    armed             INTEGER NOT NULL DEFAULT 1 CHECK (armed IN (0, 1)),
+    done              INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),
+    expired_reported  INTEGER NOT NULL DEFAULT 0 CHECK (expired_reported IN (0, 1)),
+    last_points       INTEGER,
+    fire_seq          INTEGER NOT NULL DEFAULT 0,
+    last_fired_at     TEXT,
+    recent_fires      TEXT NOT NULL DEFAULT '',
+    rearm_band        REAL,
+    day_id            TEXT,
+    day_start_balance REAL,
+    dormant           INTEGER NOT NULL DEFAULT 0 CHECK (dormant IN (0, 1)),
+    ref_value         REAL,
+    CHECK ((kind = 'price' AND symbol IS NOT NULL AND level_points IS NOT NULL)
+           OR (kind = 'account' AND metric IS NOT NULL AND threshold IS NOT NULL))
+);
+CREATE INDEX alert_rules_chat ON alert_rules (chat_id, id);
+CREATE INDEX alert_rules_account ON alert_rules (account_id, symbol);
+"""
+
+_V3_NOTIFY = """
+CREATE TABLE notify_outbox (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    dedupe_key  TEXT NOT NULL UNIQUE,
+    chat_id     TEXT NOT NULL,
+    platform    TEXT NOT NULL,
+    thread_id   TEXT,
+    chat_kind   TEXT CHECK (chat_kind IN ('private', 'group')),
+    severity    INTEGER NOT NULL CHECK (severity IN (0, 1, 2)),
+    kind        TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    lines_json  TEXT NOT NULL,
+    silent      INTEGER NOT NULL CHECK (silent IN (0, 1)),
+    created_at  TEXT NOT NULL,
+    enqueued_at TEXT NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'sent', 'undeliverable', 'failed')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    finished_at TEXT
+);
+CREATE INDEX notify_outbox_pending ON notify_outbox (id) WHERE state = 'pending';
+CREATE INDEX notify_outbox_chat_pending ON notify_outbox (chat_id, id) WHERE state = 'pending';
+CREATE INDEX notify_outbox_finished ON notify_outbox (finished_at) WHERE state <> 'pending';
+
+CREATE TABLE notification_preferences (
+    chat_id    TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    mode       TEXT NOT NULL CHECK (mode IN ('on', 'silent', 'off')),
+    PRIMARY KEY (chat_id, event_type)
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core: keys, bindings, members, settings, audit", _V1_CORE),
+    Migration(2, "alerts: price and account rules with their fire state", _V2_ALERTS),
+    Migration(3, "notify: outbox and notification preferences", _V3_NOTIFY),
 )
 """Every migration this code knows, in order; versions are 1, 2, 3 … without gaps."""

@@ -1,0 +1,272 @@
+"""AlertEngine: the one object the stream pump feeds (quotes, account updates, clock ticks).
+
+Contract for the caller (the pump), per firing: enqueue `firing.to_notification()` FIRST, then
+persist `firing.state` (AlertRepository.save_state(firing.rule_id, firing.state)); afterwards
+persist `take_state_changes()` (re-arms, dormancy, new trading days: changes that notify nobody).
+A crash between enqueue and save re-fires with the same dedupe key, which the outbox drops.
+Bursts of account updates should be coalesced by the pump (only the latest state evaluated).
+The engine is synchronous, does no I/O and never raises on odd market data.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+
+from alerts.account_eval import AccountState, evaluate_account_rule
+from alerts.firing import Firing, expired_firing, runaway_firing
+from alerts.price_eval import RUNAWAY_FIRES, RUNAWAY_WINDOW_S, PriceEvaluator
+from alerts.price_table import F_ARMED, F_LIVE, F_PAUSED, NO_POINTS
+from alerts.rules import AccountRule, FireState, PriceRule, Rule
+
+
+class AlertEngine:
+    """Price rules in a compact bisection index; account rules per account; expiry by a heap."""
+
+    def __init__(self) -> None:
+        self._prices = PriceEvaluator()
+        self._account_rules: dict[int, AccountRule] = {}
+        self._by_account: dict[str, set[int]] = {}
+        self._last_account: dict[str, AccountState] = {}
+        self._dirty_accounts: dict[int, AccountRule] = {}
+        self._expiry: list[tuple[float, int]] = []
+
+    def __len__(self) -> int:
+        return self._prices.table.count + len(self._account_rules)
+
+    # -- rules --------------------------------------------------------------------------------
+
+    def add(self, rule: Rule, now: datetime | None = None) -> list[Firing]:
+        """Watch a stored rule (it must have its id); returns what fires at once (a state already true).
+
+        A price rule is judged against the last price seen for its symbol and side if there is
+        one, else on the next quote (`above`/`below` fire at once if true; crossings are judged
+        from the price remembered at creation, `rule.state.last_points`).
+        """
+        at = now or rule.created_at
+        if isinstance(rule, AccountRule):
+            if not self._add_account(rule):
+                return []
+            last = self._last_account.get(rule.account_id)
+            return [] if last is None else self._evaluate_account(rule.account_id, last, at, only={rule.id})
+        slot = self._prices.insert(rule)
+        if slot is None:
+            return []
+        self._push_expiry(rule)
+        book = self._prices.book_of(slot)
+        if book.last is None or rule.state.paused:
+            return []
+        book.unsynced.remove(slot)
+        own = self._prices.table.last[slot]
+        fired: list[Firing] = []
+        self._prices.step(book, slot, book.last if own == NO_POINTS else own, book.last, at, at.timestamp(), False,
+                          fired)
+        return fired
+
+    def add_many(self, rules: Iterable[Rule]) -> int:
+        """Cold start: watch many stored rules without judging them (the next quotes do); returns the count."""
+        count = 0
+        for rule in rules:
+            if isinstance(rule, AccountRule):
+                count += self._add_account(rule)
+            elif self._prices.insert(rule) is not None:
+                self._push_expiry(rule)
+                count += 1
+        return count
+
+    def remove(self, rule_id: int) -> bool:
+        """Stop watching a rule (deleted by its chat); False when the engine does not have it."""
+        slot = self._prices.table.slot_of(rule_id)
+        if slot is not None:
+            self._prices.drop(slot)
+            self._prices.dirty.discard(rule_id)
+            return True
+        rule = self._account_rules.pop(rule_id, None)
+        if rule is None:
+            return False
+        self._by_account.get(rule.account_id, set()).discard(rule_id)
+        self._dirty_accounts.pop(rule_id, None)
+        return True
+
+    def get(self, rule_id: int) -> Rule | None:
+        slot = self._prices.table.slot_of(rule_id)
+        if slot is not None:
+            return self._prices.rule_at(slot)
+        return self._account_rules.get(rule_id)
+
+    def pause(self, rule_id: int) -> bool:
+        """Pause a rule (it keeps its place but never fires); False if unknown or already paused."""
+        p = self._prices
+        slot = p.table.slot_of(rule_id)
+        if slot is not None:
+            flags = p.table.flags[slot]
+            if flags & F_PAUSED:
+                return False
+            book = p.book_of(slot)
+            p.index_remove(slot)
+            if slot in book.unsynced:
+                book.unsynced.remove(slot)
+            p.table.flags[slot] = flags | F_PAUSED
+            book.live -= 1
+            p.dirty.add(rule_id)
+            return True
+        rule = self._account_rules.get(rule_id)
+        if rule is None or rule.state.paused:
+            return False
+        self._set_account(replace(rule, state=replace(rule.state, paused=True)))
+        return True
+
+    def resume(self, rule_id: int) -> bool:
+        """Resume a paused rule, freshly armed: edges are judged from the current price."""
+        p = self._prices
+        slot = p.table.slot_of(rule_id)
+        if slot is not None:
+            flags = p.table.flags[slot]
+            if not flags & F_PAUSED:
+                return False
+            book = p.book_of(slot)
+            p.table.flags[slot] = (flags & ~F_PAUSED) | F_ARMED
+            p.table.last[slot] = NO_POINTS if book.last is None else book.last
+            p.table.recent.pop(rule_id, None)
+            book.live += 1
+            p.index_add(slot)
+            book.unsynced.append(slot)
+            p.dirty.add(rule_id)
+            return True
+        rule = self._account_rules.get(rule_id)
+        if rule is None or not rule.state.paused:
+            return False
+        self._set_account(replace(rule, state=replace(rule.state, paused=False, armed=True, recent_fires=())))
+        return True
+
+    def rules_for_chat(self, chat_id: str) -> list[Rule]:
+        """Every rule the engine watches for a chat (a scan: for listings, not for the hot path)."""
+        t = self._prices.table
+        found: list[Rule] = []
+        number = t.intern(chat_id)
+        for slot in t.live_slots():
+            if t.chat[slot] == number and t.flags[slot] & F_LIVE:
+                found.append(self._prices.rule_at(slot))
+        found.extend(r for r in self._account_rules.values() if r.chat_id == chat_id)
+        return sorted(found, key=lambda r: r.id)
+
+    def watched_symbols(self) -> dict[str, set[str]]:
+        """account_id -> symbols with live price rules (what the stream must subscribe to)."""
+        return self._prices.index.watched_symbols()
+
+    def watched_accounts(self) -> set[str]:
+        """Accounts with live account rules (their `account` channel must be subscribed)."""
+        return {r.account_id for r in self._account_rules.values() if not r.state.paused}
+
+    def typical_spread(self, symbol: str) -> float:
+        """The tracked typical spread of a symbol, in points (an EMA of the quotes seen)."""
+        return self._prices.typical_spread(symbol)
+
+    # -- events -------------------------------------------------------------------------------
+
+    def on_quote(
+        self, account_id: str, symbol: str, bid: float, ask: float, at: datetime, *, after_gap: bool = False
+    ) -> list[Firing]:
+        """Judge the price rules of (account, symbol) for this quote; `after_gap` marks a quote after an outage.
+
+        Crossings are judged on [last price evaluated, this price], so after an outage the first
+        price is compared with the last one seen before it and firings say so.
+        """
+        if not (math.isfinite(bid) and math.isfinite(ask)) or bid <= 0 or ask <= 0:
+            return []
+        fired = self._prices.on_quote(account_id, symbol, bid, ask, at, at.timestamp(), after_gap)
+        return fired
+
+    def on_account(self, account_id: str, account: AccountState, at: datetime) -> list[Firing]:
+        """Judge the account's margin/equity/drawdown rules on its latest state."""
+        self._last_account[account_id] = account
+        return self._evaluate_account(account_id, account, at)
+
+    def expire_due(self, now: datetime) -> list[Firing]:
+        """Report (once) every rule whose expiry has passed and stop watching it."""
+        fired: list[Firing] = []
+        limit = now.timestamp()
+        while self._expiry and self._expiry[0][0] <= limit:
+            _, rule_id = heapq.heappop(self._expiry)
+            slot = self._prices.table.slot_of(rule_id)
+            if slot is not None:
+                live_rule = self._prices.rule_at(slot)
+                rule: Rule = replace(
+                    live_rule, state=replace(live_rule.state, expired_reported=True, done=True, armed=False)
+                )
+                self._prices.drop(slot)
+                self._prices.dirty.discard(rule_id)
+            else:
+                account_rule = self._account_rules.get(rule_id)
+                if account_rule is None:
+                    continue
+                rule = replace(account_rule, state=replace(account_rule.state, expired_reported=True, done=True))
+                self.remove(rule_id)
+            fired.append(expired_firing(rule, now))
+        return fired
+
+    def take_state_changes(self) -> dict[int, FireState]:
+        """Fire-state changes that notified nobody (re-arm, pause, dormancy, new day) since the last call."""
+        changes: dict[int, FireState] = {}
+        table = self._prices.table
+        for rule_id in self._prices.dirty:
+            slot = table.slot_of(rule_id)
+            if slot is not None:
+                changes[rule_id] = table.state_of(slot)
+        self._prices.dirty.clear()
+        for rule_id, rule in self._dirty_accounts.items():
+            changes[rule_id] = rule.state
+        self._dirty_accounts.clear()
+        return changes
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _push_expiry(self, rule: PriceRule | AccountRule) -> None:
+        if rule.expires_at is not None:
+            heapq.heappush(self._expiry, (rule.expires_at.timestamp(), rule.id))
+
+    def _add_account(self, rule: AccountRule) -> bool:
+        if rule.id <= 0:
+            raise ValueError("store the rule first: it has no id yet")
+        if rule.state.done or rule.state.expired_reported:
+            return False
+        if rule.id in self._account_rules or self._prices.table.slot_of(rule.id) is not None:
+            raise ValueError(f"rule {rule.id} is already in the engine")
+        self._account_rules[rule.id] = rule
+        self._by_account.setdefault(rule.account_id, set()).add(rule.id)
+        self._push_expiry(rule)
+        return True
+
+    def _set_account(self, rule: AccountRule) -> None:
+        self._account_rules[rule.id] = rule
+        self._dirty_accounts[rule.id] = rule
+
+    def _evaluate_account(
+        self, account_id: str, account: AccountState, at: datetime, only: set[int] | None = None
+    ) -> list[Firing]:
+        fired: list[Firing] = []
+        for rule_id in sorted(only if only is not None else self._by_account.get(account_id, ())):
+            rule = self._account_rules.get(rule_id)
+            if rule is None:
+                continue
+            outcome = evaluate_account_rule(rule, account, at)
+            if not outcome.changed:
+                continue
+            new_rule = outcome.rule
+            if outcome.firing is None:
+                self._set_account(new_rule)
+                continue
+            fired.append(outcome.firing)
+            self._dirty_accounts.pop(rule_id, None)
+            if new_rule.state.done:
+                self.remove(rule_id)
+                continue
+            recent = [t for t in new_rule.state.recent_fires if t > at.timestamp() - RUNAWAY_WINDOW_S]
+            if len(recent) > RUNAWAY_FIRES:
+                new_rule = replace(new_rule, state=replace(new_rule.state, paused=True))
+                fired.append(runaway_firing(new_rule, at, len(recent), RUNAWAY_WINDOW_S))
+            self._account_rules[rule_id] = new_rule
+        return fired

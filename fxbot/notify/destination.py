@@ -1,0 +1,79 @@
+"""The notifier's in-memory view of one destination (a chat, or a thread of it): what waits and what is due."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fxbot.chat.types import ChatKind, ChatRef
+from fxbot.notify.composer import ComposedPart, compose
+from fxbot.notify.outbox import OutboxItem
+
+DestinationKey = tuple[str, str | None]
+"""(chat_id, thread_id)."""
+
+
+@dataclass(slots=True)
+class Destination:
+    """Pending items of one chat/thread, the message batch being sent, and the retry backoff."""
+
+    chat: ChatRef
+    items: dict[int, OutboxItem] = field(default_factory=dict)
+    seen_at: dict[int, float] = field(default_factory=dict)  # monotonic time each item was loaded
+    attempts: dict[int, int] = field(default_factory=dict)
+    batch: list[ComposedPart] = field(default_factory=list)
+    in_flight: bool = False
+    failures: int = 0
+    next_attempt: float = 0.0
+
+    @property
+    def chat_id(self) -> str:
+        return self.chat.id
+
+    @property
+    def platform(self) -> str:
+        return self.chat.platform
+
+    @property
+    def is_group(self) -> bool:
+        return self.chat.kind is ChatKind.GROUP
+
+    @property
+    def has_critical(self) -> bool:
+        return any(item.is_critical for item in self.items.values())
+
+    def add(self, item: OutboxItem, now: float) -> None:
+        if item.id in self.items:
+            return
+        self.items[item.id] = item
+        self.seen_at[item.id] = now
+        self.attempts[item.id] = item.attempts
+        if item.is_critical and self.batch and not self.batch[0].critical:
+            self.batch = []  # recompose so the critical one is first in line
+
+    def remove(self, ids: tuple[int, ...] | list[int]) -> None:
+        for item_id in ids:
+            self.items.pop(item_id, None)
+            self.seen_at.pop(item_id, None)
+            self.attempts.pop(item_id, None)
+
+    def due_at(self, coalesce_s: float) -> float:
+        """When the oldest item's coalescing window ends (at once when a critical item waits)."""
+        base = min(self.seen_at.values())
+        if not (self.has_critical or self.batch):
+            base += coalesce_s
+        return max(base, self.next_attempt)
+
+    def next_part(self, message_limit: int | None, max_parts: int) -> ComposedPart:
+        """The next message: continue the current batch, or compose one from everything pending."""
+        self.batch = [p for p in self.batch if all(i in self.items for i in p.item_ids)]
+        if not self.batch:
+            entries = [(item.id, item.notification) for item in self.items.values()]
+            self.batch = compose(entries, message_limit=message_limit, max_parts=max_parts)
+        return self.batch[0]
+
+    def part_sent(self, part: ComposedPart) -> None:
+        self.remove(part.item_ids)
+        if self.batch and self.batch[0] is part:
+            self.batch.pop(0)
+        self.failures = 0
+        self.next_attempt = 0.0
