@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from alerts.account_eval import AccountState, evaluate_account_rule
 from alerts.firing import Firing, expired_firing, runaway_firing
@@ -76,6 +77,20 @@ class AlertEngine:
                 self._push_expiry(rule)
                 count += 1
         return count
+
+    def load_price_rows(self, rows: Iterable[Sequence[Any]]) -> int:
+        """Cold start, fast path: lean rows (alerts.rows.LEAN_PRICE_COLUMNS); call finish_loading() after.
+
+        Rows must come in ascending id order (AlertRepository.load_into does this and finishes).
+        """
+        count, expiries = self._prices.load_rows(rows)
+        for item in expiries:
+            heapq.heappush(self._expiry, item)
+        return count
+
+    def finish_loading(self) -> None:
+        """Index what load_price_rows gathered; the engine is ready for quotes afterwards."""
+        self._prices.finish_loading()
 
     def remove(self, rule_id: int) -> bool:
         """Stop watching a rule (deleted by its chat); False when the engine does not have it."""

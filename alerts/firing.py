@@ -125,7 +125,8 @@ def account_firing(
     """The firing of a margin, equity or drawdown rule at `value`."""
     metric = rule.metric
     if metric is AccountMetric.MARGIN_LEVEL:
-        kind, severity, title = KIND_MARGIN, Severity.CRITICAL, f"Margin level {value:,.1f}% (below {rule.threshold:g}%)"
+        kind, severity = KIND_MARGIN, Severity.CRITICAL
+        title = f"Margin level {value:,.1f}% (below {rule.threshold:g}%)"
     elif metric is AccountMetric.FREE_MARGIN:
         kind, severity = KIND_MARGIN, Severity.WARNING
         title = f"Free margin {value:,.2f} {currency} (below {rule.threshold:,.2f})"

@@ -8,7 +8,9 @@ disarmed `every` rule sits at its re-arm point(s) L ∓ h; a `repeat` rule alway
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from alerts.firing import Firing, price_firing, runaway_firing
 from alerts.index import AlertIndex, SideBook
@@ -28,6 +30,9 @@ from alerts.price_table import (
     REPEAT,
     PriceRuleTable,
 )
+from alerts.price_table import CONDITION_CODE as _CONDITION_CODE
+from alerts.price_table import MODE_CODE as _MODE_CODE
+from alerts.rows import epoch_of_db, parse_recent
 from alerts.rules import PriceRule, PriceSide, pip_points
 from fxbot.domain.instruments import instrument
 
@@ -35,6 +40,8 @@ RUNAWAY_FIRES = 15
 RUNAWAY_WINDOW_S = 180
 SPREAD_EMA_ALPHA = 0.05
 _BLOCKED = F_DONE | F_PAUSED
+CONDITION_CODE_BY_TEXT = {c.value: code for c, code in _CONDITION_CODE.items()}
+MODE_CODE_BY_TEXT = {m.value: code for m, code in _MODE_CODE.items()}
 
 
 class PriceEvaluator:
@@ -46,6 +53,8 @@ class PriceEvaluator:
         self.spread: dict[str, float] = {}
         self.dirty: set[int] = set()
         self._pip: dict[int, int] = {}
+        self._pending: dict[int, tuple[array[int], array[int]]] = {}
+        self.unwatched_quotes: dict[tuple[str, str], tuple[float, float]] = {}
 
     # -- index entries ------------------------------------------------------------------------
 
@@ -59,9 +68,9 @@ class PriceEvaluator:
             return (level,)
         band = max(t.band[slot], 1)
         cond = t.condition[slot]
-        if cond == ABOVE or cond == CROSS_UP:
+        if cond in (ABOVE, CROSS_UP):
             return (level - band,)
-        if cond == BELOW or cond == CROSS_DOWN:
+        if cond in (BELOW, CROSS_DOWN):
             return (level + band,)
         return (level - band, level + band)
 
@@ -86,6 +95,7 @@ class PriceEvaluator:
     ) -> list[Firing]:
         books = self.index.by_symbol.get((account_id, symbol))
         if books is None:
+            self.unwatched_quotes[(account_id, symbol)] = (bid, ask)
             return []
         fired: list[Firing] = []
         for book in (books.bid, books.ask, books.mid):
@@ -93,12 +103,7 @@ class PriceEvaluator:
                 continue
             scale = 10.0**book.digits
             self._track_spread(symbol, (ask - bid) * scale)
-            if book.side is PriceSide.BID:
-                cur = round(bid * scale)
-            elif book.side is PriceSide.ASK:
-                cur = round(ask * scale)
-            else:
-                cur = round((bid + ask) * scale / 2)
+            cur = side_points(bid, ask, book.side, book.digits)
             self._evaluate(book, cur, at, now, after_gap, fired)
         return fired
 
@@ -155,9 +160,9 @@ class PriceEvaluator:
             return
         if not flags & F_ARMED:
             band = max(t.band[slot], 1)
-            if cond == ABOVE or cond == CROSS_UP:
+            if cond in (ABOVE, CROSS_UP):
                 rearm = cur <= level - band
-            elif cond == BELOW or cond == CROSS_DOWN:
+            elif cond in (BELOW, CROSS_DOWN):
                 rearm = cur >= level + band
             else:
                 rearm = abs(cur - level) >= band
@@ -254,6 +259,10 @@ class PriceEvaluator:
         number = self.index.book_number(rule.account_id, rule.symbol, rule.side, rule.digits)
         slot = self.table.insert(rule, number)
         book = self.index.books[number]
+        if book.last is None:
+            seen = self.unwatched_quotes.pop((rule.account_id, rule.symbol), None)
+            if seen is not None:
+                book.last = side_points(seen[0], seen[1], book.side, book.digits)
         if not rule.state.paused:
             book.live += 1
             self.index_add(slot)
@@ -277,3 +286,87 @@ class PriceEvaluator:
             book.unsynced.remove(slot)
         self.table.release(slot)
 
+
+    # -- cold start ---------------------------------------------------------------------------
+
+    def load_rows(self, rows: Iterable[Sequence[Any]]) -> tuple[int, list[tuple[float, int]]]:
+        """Append lean rows (alerts.rows.LEAN_PRICE_COLUMNS order, ascending ids) without judging them.
+
+        The fast cold-start path: column-wise, no PriceRule objects; call finish_loading() after the
+        last chunk. Returns the number of rules added and the (expiry epoch, id) pairs of rules that expire.
+        """
+        chunk = rows if isinstance(rows, list) else list(rows)
+        if not chunk:
+            return 0, []
+        t = self.table
+        books: dict[tuple[str, str, str], int] = {}
+
+        def book_of(acc: str, symbol: str, side: str, digits: int) -> int:
+            number = books.get((acc, symbol, side))
+            if number is None:
+                number = self.index.book_number(acc, symbol, PriceSide(side), digits)
+                books[(acc, symbol, side)] = number
+            return number
+
+        intern = t.intern
+        cond_code, mode_code = CONDITION_CODE_BY_TEXT, MODE_CODE_BY_TEXT
+        columns = (
+            [r[0] for r in chunk],
+            [r[9] for r in chunk],
+            [NO_POINTS if r[17] is None else r[17] for r in chunk],
+            [-1 if r[21] is None else round(r[21]) for r in chunk],
+            [-1 if r[12] is None else r[12] for r in chunk],
+            [cond_code[r[8]] for r in chunk],
+            [mode_code[r[10]] for r in chunk],
+            [F_LIVE | (F_ARMED if r[16] else 0) | (F_PAUSED if r[15] else 0) for r in chunk],
+            [r[11] or 0 for r in chunk],
+            [r[18] for r in chunk],
+            [book_of(r[3], r[5], r[7], r[6]) for r in chunk],
+            [intern(r[1]) for r in chunk],
+            [intern(r[2]) for r in chunk],
+            [epoch_of_db(r[4]) for r in chunk],
+            [0.0 if r[13] is None else epoch_of_db(r[13]) for r in chunk],
+            [0.0 if r[19] is None else epoch_of_db(r[19]) for r in chunk],
+        )
+        slots = t.extend_columns(columns)
+        expiries = [(e, i) for e, i in zip(columns[14], columns[0], strict=True) if e]
+        for row in chunk:
+            if row[14]:
+                t.notes[row[0]] = row[14]
+            if row[20]:
+                t.recent[row[0]] = list(parse_recent(row[20]))
+        pending = self._pending
+        flags_col, mode_col, book_col, level_col = columns[7], columns[6], columns[10], columns[1]
+        for k, slot in enumerate(slots):
+            flags = flags_col[k]
+            if flags & F_PAUSED:
+                continue
+            number = book_col[k]
+            book = self.index.books[number]
+            book.live += 1
+            book.unsynced.append(slot)
+            points, entry_slots = pending.setdefault(number, (array("q"), array("i")))
+            if flags & F_ARMED or mode_col[k] == REPEAT:
+                points.append(level_col[k])
+                entry_slots.append(slot)
+            else:
+                for p in self.entries(slot):
+                    points.append(p)
+                    entry_slots.append(slot)
+        return len(chunk), expiries
+
+    def finish_loading(self) -> None:
+        """Sort the index entries gathered by load_rows into their books (once, after the last chunk)."""
+        for number, (points, slots) in self._pending.items():
+            self.index.books[number].index.merge(points, slots)
+        self._pending.clear()
+
+
+def side_points(bid: float, ask: float, side: PriceSide, digits: int) -> int:
+    """The watched price of a quote as integer points (mid is rounded to a point)."""
+    scale = 10.0**digits
+    if side is PriceSide.BID:
+        return round(bid * scale)
+    if side is PriceSide.ASK:
+        return round(ask * scale)
+    return round((bid + ask) * scale / 2)

@@ -11,6 +11,7 @@ import math
 from array import array
 from bisect import bisect_left
 from datetime import UTC, datetime
+from typing import Any
 
 from alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
 
@@ -71,6 +72,7 @@ class PriceRuleTable:
         self._free: list[int] = []
         self._sorted_ids = array("q")
         self._sorted_slots = array("i")
+        self._tombstones = 0
         self.count = 0
 
     # -- strings ----------------------------------------------------------------------------
@@ -88,7 +90,8 @@ class PriceRuleTable:
     def slot_of(self, rule_id: int) -> int | None:
         at = bisect_left(self._sorted_ids, rule_id)
         if at < len(self._sorted_ids) and self._sorted_ids[at] == rule_id:
-            return self._sorted_slots[at]
+            slot = self._sorted_slots[at]
+            return None if slot < 0 else slot
         return None
 
     def insert(self, rule: PriceRule, book: int) -> int:
@@ -136,18 +139,43 @@ class PriceRuleTable:
             self._sorted_slots.append(slot)
         else:
             at = bisect_left(self._sorted_ids, rule_id)
-            self._sorted_ids.insert(at, rule_id)
-            self._sorted_slots.insert(at, slot)
+            if at < len(self._sorted_ids) and self._sorted_ids[at] == rule_id:
+                self._sorted_slots[at] = slot  # a released id coming back: reuse its tombstone
+                self._tombstones -= 1
+            else:
+                self._sorted_ids.insert(at, rule_id)
+                self._sorted_slots.insert(at, slot)
         self.count += 1
         return slot
+
+    def extend_columns(self, columns: tuple[list[Any], ...]) -> range | list[int]:
+        """Store many rules given column-wise (append_raw's order); returns their slots.
+
+        The cold-start path: with no free slot and ascending new ids the arrays are extended in
+        one call per column; otherwise rules are stored one by one.
+        """
+        ids = columns[0]
+        count = len(ids)
+        if self._free or (self._sorted_ids and ids[0] <= self._sorted_ids[-1]) or ids != sorted(ids):
+            return [self.append_raw(*values) for values in zip(*columns, strict=True)]
+        first = len(self.ids)
+        for column, values in zip(self._columns(), columns, strict=True):
+            column.extend(values)
+        self._sorted_ids.extend(ids)
+        self._sorted_slots.extend(range(first, first + count))
+        self.count += count
+        return range(first, first + count)
 
     def release(self, slot: int) -> None:
         """Forget the rule in this slot (the slot is reused later)."""
         rule_id = self.ids[slot]
         at = bisect_left(self._sorted_ids, rule_id)
-        if at < len(self._sorted_ids) and self._sorted_ids[at] == rule_id:
-            del self._sorted_ids[at]
-            del self._sorted_slots[at]
+        if at < len(self._sorted_ids) and self._sorted_ids[at] == rule_id and self._sorted_slots[at] >= 0:
+            # a tombstone (O(1)) instead of shifting the whole id map; compacted once they are many
+            self._sorted_slots[at] = -1
+            self._tombstones += 1
+            if self._tombstones > 1024 and self._tombstones * 2 > len(self._sorted_ids):
+                self._compact_id_map()
         self.flags[slot] = 0
         self.ids[slot] = 0
         self.notes.pop(rule_id, None)
@@ -156,9 +184,15 @@ class PriceRuleTable:
         self.count -= 1
 
     def live_slots(self) -> list[int]:
-        return [self._sorted_slots[i] for i in range(len(self._sorted_slots))]
+        return [slot for slot in self._sorted_slots if slot >= 0]
 
-    def _columns(self) -> tuple[array[int] | array[float], ...]:
+    def _compact_id_map(self) -> None:
+        keep = [i for i, slot in enumerate(self._sorted_slots) if slot >= 0]
+        self._sorted_ids = array("q", [self._sorted_ids[i] for i in keep])
+        self._sorted_slots = array("i", [self._sorted_slots[i] for i in keep])
+        self._tombstones = 0
+
+    def _columns(self) -> tuple[Any, ...]:
         return (self.ids, self.level, self.last, self.band, self.user_band, self.condition, self.mode,
                 self.flags, self.repeat, self.fire_seq, self.book, self.chat, self.owner, self.created,
                 self.expires, self.last_fired)

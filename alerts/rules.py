@@ -174,7 +174,7 @@ def pip_points(symbol: str, digits: int) -> int:
     """How many points make one pip (10 for EURUSD, USDJPY and XAUUSD; 10 for an unknown symbol)."""
     spec = instrument(symbol)
     if spec is not None:
-        return max(1, round(spec.pip_size * 10**spec.digits))
+        return max(1, round(spec.pip_size * 10.0**spec.digits))
     return 10 if digits >= 1 else 1
 
 

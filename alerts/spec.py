@@ -38,6 +38,8 @@ from alerts.spec_times import (
 )
 from fxbot.domain.instruments import instrument
 
+__all__ = ["AccountRuleSpec", "AlertSpecError", "PriceRuleSpec", "default_digits", "parse_alert_args"]
+
 DigitsOf = Callable[[str], int | None]
 _CONDITION_WORDS = {
     "above": PriceCondition.ABOVE,

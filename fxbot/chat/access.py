@@ -20,8 +20,7 @@ def check_access(permission: Permission, ctx: ChatContext, command: str | None =
     is denied."""
     label = f"/{command}" if command else "this command"
     if permission.private_only and not ctx.chat.is_private:
-        return AccessDenied(f"{label} only works in a private chat — use a private chat with the bot",
-                            PRIVATE_ONLY)
+        return private_only_denial(command)
     if not ctx.role.allows(permission.role):
         return AccessDenied(_role_reason(ctx.role, permission.role, label), ROLE_TOO_LOW)
     if permission.scope is None:
@@ -33,6 +32,12 @@ def check_access(permission: Permission, ctx: ChatContext, command: str | None =
     if not ctx.key_scope.allows(permission.scope):
         return AccessDenied(_scope_reason(ctx.key_scope, permission.scope, label), SCOPE_TOO_LOW)
     return None
+
+
+def private_only_denial(command: str | None = None) -> AccessDenied:
+    """The refusal of a private-only command in a group chat."""
+    label = f"/{command}" if command else "this command"
+    return AccessDenied(f"{label} only works in a private chat — use a private chat with the bot", PRIVATE_ONLY)
 
 
 def _role_reason(have: Role, need: Role, label: str) -> str:

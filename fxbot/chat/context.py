@@ -46,8 +46,8 @@ def _unguarded(_: CommandContext[object], action: ConfirmAction) -> ConfirmActio
 class CommandContext(Generic[S_co]):
     """Everything a handler may use: chat, user, resolved ChatContext, the clock reading and the services."""
 
-    __slots__ = ("_command", "_command_name", "_confirmations", "_ctx", "_guard", "_now", "_order_ref",
-                 "_services")
+    __slots__ = ("_audited", "_command", "_command_name", "_confirmations", "_ctx", "_guard", "_now",
+                 "_order_ref", "_services")
 
     def __init__(
         self,
@@ -68,6 +68,7 @@ class CommandContext(Generic[S_co]):
         self._confirmations = confirmations
         self._guard = guard
         self._order_ref: str | None = None
+        self._audited = True
 
     @property
     def command(self) -> IncomingCommand:
@@ -105,6 +106,17 @@ class CommandContext(Generic[S_co]):
     def record_order_ref(self, ref: str) -> None:
         """Note the ord_/pos_ id this command created or touched, for the audit log."""
         self._order_ref = ref
+
+    @property
+    def audited(self) -> bool:
+        """False once the handler said this run changed nothing (see `skip_audit`)."""
+        return self._audited
+
+    def skip_audit(self) -> None:
+        """This run of a state-changing command only showed something: leave it out of the audit log.
+
+        Call it only on a path that changes nothing (e.g. `/settings` with no arguments)."""
+        self._audited = False
 
     def confirm(
         self,

@@ -7,9 +7,10 @@ import time
 import traceback
 from collections.abc import Callable, Collection
 from datetime import datetime
+from dataclasses import replace
 from typing import Any, Generic, Protocol, TypeVar
 
-from fxbot.chat.access import check_access
+from fxbot.chat.access import check_access, private_only_denial
 from fxbot.chat.arguments import bind_arguments
 from fxbot.chat.confirmations import NO_LONGER_ACTIVE, ConfirmAction, ConfirmationBook
 from fxbot.chat.context import ChatContextResolver, CommandContext
@@ -84,6 +85,22 @@ class Dispatcher(Generic[S]):
                 return [Reply(text=(KEY_IN_PRIVATE,), kind=ReplyKind.INFO)]
         if not text.lstrip().startswith("/"):
             return []
+        sensitive = self._sensitive_spec(text)
+        if sensitive is not None and not command.chat.is_private:
+            return await self._refuse_in_group(command, sensitive)
+        return await self._run(command)
+
+    async def _refuse_in_group(self, command: IncomingCommand, spec: CommandSpec[S]) -> list[Reply]:
+        """A sensitive command in a group: refused before its arguments are even parsed (an error message
+        could quote them), and the message is deleted where the bot may."""
+        started = time.perf_counter()
+        refusal = replace(reply_for_error(private_only_denial(spec.name)), delete_user_message=True)
+        if spec.state_changing:
+            await self._record(command, [refusal], started, None, suffix="")
+        return [refusal]
+
+    async def _run(self, command: IncomingCommand) -> list[Reply]:
+        text = command.text
         started = time.perf_counter()
         spec: CommandSpec[S] | None = None
         context: CommandContext[S] | None = None
@@ -115,9 +132,9 @@ class Dispatcher(Generic[S]):
             usage = usage_spec.usage if usage_spec else None
             replies = [reply_for_error(error, usage=usage, example=example)]
         except Exception as error:
-            _log_failure(error, command, spec.name if spec else command_name_of(text))
+            self._log_failure(error, command, spec.name if spec else command_name_of(text))
             replies = [apology(spec.name if spec else None)]
-        if spec is not None and spec.state_changing:
+        if spec is not None and spec.state_changing and (context is None or context.audited):
             order_ref = context.order_ref if context is not None else None
             await self._record(command, replies, started, order_ref, suffix="")
         return replies
@@ -132,7 +149,7 @@ class Dispatcher(Generic[S]):
                 return await self._press_command(press)
             return PressResult(toast=NO_LONGER_ACTIVE, remove_buttons=True)
         except Exception as error:
-            _log_failure(error, IncomingCommand(press.user, press.chat, press.action), "button")
+            self._log_failure(error, IncomingCommand(press.user, press.chat, press.action), "button")
             return PressResult(toast="something went wrong — it was logged", alert=True)
 
     async def _press_command(self, press: ButtonPress) -> PressResult:
@@ -148,7 +165,7 @@ class Dispatcher(Generic[S]):
     def _unknown(self, name: str) -> Reply:
         suggestion = self._registry.suggest(name)
         hint = f" — did you mean /{suggestion}?" if suggestion else " —"
-        return Reply(text=(f"unknown command /{name}{hint} /help lists commands",),
+        return Reply(text=(f"unknown command /{redact_secrets(name)}{hint} /help lists commands",),
                      kind=ReplyKind.ERROR, ephemeral=True)
 
     def _guard(self, context: CommandContext[object], action: ConfirmAction) -> ConfirmAction:
@@ -161,7 +178,7 @@ class Dispatcher(Generic[S]):
             except FxbotError as error:
                 reply = reply_for_error(error)
             except Exception as error:
-                _log_failure(error, context.command, context.command_name)
+                self._log_failure(error, context.command, context.command_name)
                 reply = Reply(text=(f"something went wrong carrying out /{context.command_name} — it was "
                                     "logged and not retried; check /positions before trying again",),
                               kind=ReplyKind.ERROR)
@@ -186,14 +203,73 @@ class Dispatcher(Generic[S]):
             await self._audit.record(
                 chat_id=command.chat.id,
                 user_id=command.user.id,
-                command=redact_secrets(command.text.strip())[:_MAX_AUDIT_TEXT] + suffix,
+                command=self._shown_text(command.text) + suffix,
                 ok=ok,
-                result=redact_secrets(first)[:_MAX_AUDIT_TEXT],
+                result=self._shown_result(command.text, first),
                 latency_ms=round((time.perf_counter() - started) * 1000.0, 3),
                 order_ref=order_ref,
             )
         except Exception as error:
-            _log_failure(error, command, "audit")
+            self._log_failure(error, command, "audit")
+
+    def _sensitive_spec(self, text: str) -> CommandSpec[S] | None:
+        """The sensitive command `text` runs (by its name, without a full parse), if it runs one."""
+        spec = self._registry.get(command_name_of(text) or "")
+        return spec if spec is not None and spec.sensitive else None
+
+    def _shown_text(self, text: str) -> str:
+        """A command's text as logs and the audit log may show it: keys masked, a sensitive command's
+        arguments hidden entirely ("/link [arguments hidden]")."""
+        sensitive = self._sensitive_spec(text)
+        if sensitive is not None:
+            return sensitive.hidden_form
+        return redact_secrets(text.strip())[:_MAX_AUDIT_TEXT]
+
+    def _shown_result(self, command_text: str, result: str) -> str:
+        """A reply's text for the audit log: keys masked; for a sensitive command, any word of its arguments
+        that the reply quotes (e.g. in an error message) is hidden too."""
+        shown = redact_secrets(result)
+        if self._sensitive_spec(command_text) is not None:
+            shown = _hide_words(shown, command_text.strip().split()[1:])
+        return shown[:_MAX_AUDIT_TEXT]
+
+    def _log_failure(self, error: BaseException, command: IncomingCommand, name: str | None) -> None:
+        """Log an unexpected failure with context; keys are masked in the text and in the traceback, and a
+        sensitive command's traceback carries no exception messages (they might quote its arguments)."""
+        hide = self._sensitive_spec(command.text) is not None
+        trace = redact_secrets(_format_trace(error, with_messages=not hide))
+        log.error(
+            "unexpected failure in /%s (platform %s, chat %s, user %s, text %r)\n%s",
+            name or "?",
+            command.chat.platform,
+            command.chat.id,
+            command.user.id,
+            self._shown_text(command.text),
+            trace,
+        )
+
+
+def _hide_words(text: str, words: list[str]) -> str:
+    """`text` with every occurrence of each word (of 3 characters or more, quotes stripped) hidden."""
+    cleaned = {word.strip("\"'“”‘’") for word in words}
+    for word in sorted((w for w in cleaned if len(w) >= 3), key=len, reverse=True):
+        text = text.replace(word, "[hidden]")
+    return text
+
+
+def _format_trace(error: BaseException, *, with_messages: bool) -> str:
+    """The traceback of `error`; without messages, only exception types and frames (no values)."""
+    if with_messages:
+        return "".join(traceback.format_exception(error))
+    parts: list[str] = []
+    current: BaseException | None = error
+    seen: set[int] = set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts.append("".join(traceback.format_tb(current.__traceback__)))
+        parts.append(f"{type(current).__qualname__}: [message hidden: arguments of a sensitive command]\n")
+        current = current.__cause__ or current.__context__
+    return "Traceback (the failure, then what caused it):\n" + "".join(parts)
 
 
 def _as_replies(result: object) -> list[Reply]:
@@ -204,15 +280,3 @@ def _as_replies(result: object) -> list[Reply]:
     raise TypeError(f"a handler returned {type(result).__name__}, not a Reply or a list of Replies")
 
 
-def _log_failure(error: BaseException, command: IncomingCommand, name: str | None) -> None:
-    """Log an unexpected failure with context; keys are masked in the text and in the traceback."""
-    trace = redact_secrets("".join(traceback.format_exception(error)))
-    log.error(
-        "unexpected failure in /%s (platform %s, chat %s, user %s, text %r)\n%s",
-        name or "?",
-        command.chat.platform,
-        command.chat.id,
-        command.user.id,
-        redact_secrets(command.text)[:_MAX_AUDIT_TEXT],
-        trace,
-    )

@@ -71,6 +71,12 @@ class CommandSpec(Generic[S]):
     state_changing: bool = False
     category: str = "general"
     details: str = ""
+    sensitive: bool = False  # its arguments are secret: private chats only, never logged or audited
+
+    @property
+    def hidden_form(self) -> str:
+        """How a sensitive command is shown in logs and the audit log: "/link [arguments hidden]"."""
+        return f"/{self.name} [arguments hidden]"
 
     def __post_init__(self) -> None:
         for name in (self.name, *self.aliases):
@@ -80,6 +86,8 @@ class CommandSpec(Generic[S]):
             raise ValueError(f"/{self.name}: summary must be 1-{MAX_SUMMARY} characters")
         if not self.usage.startswith(f"/{self.name}"):
             raise ValueError(f"/{self.name}: usage must start with /{self.name}")
+        if self.sensitive and not self.permission.private_only:
+            raise ValueError(f"/{self.name}: a sensitive command must be private_only")
         _check_arguments(self.name, self.arguments)
         for example in self.examples:
             try:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from fxbot.chat.confirmations import ConfirmationBook
+from fxbot.chat.dispatcher import AuditSink, Dispatcher
 from fxbot.chat.help import register_help_commands
 from fxbot.chat.registry import CommandRegistry
 from fxbot.commands import account, chat_settings, keys, market, orders, status, team, trading
+from fxbot.domain.instruments import INSTRUMENTS
+from fxbot.services.chat_context import StorageChatContextResolver
 
 if TYPE_CHECKING:
     from fxbot.services.container import Services
@@ -30,3 +36,22 @@ def build_registry() -> CommandRegistry[Services]:
     registry: CommandRegistry[Services] = CommandRegistry()
     register_all(registry)
     return registry
+
+
+def build_dispatcher(
+    services: Services,
+    *,
+    clock: Callable[[], datetime],
+    confirmations: ConfirmationBook,
+    audit: AuditSink | None,
+) -> Dispatcher[Services]:
+    """The bot's dispatcher: every command, roles and bindings from storage, the known instruments."""
+    return Dispatcher(
+        build_registry(),
+        StorageChatContextResolver(storage=services.storage),
+        services,
+        known_symbols=sorted(INSTRUMENTS),
+        confirmations=confirmations,
+        clock=clock,
+        audit=audit,
+    )

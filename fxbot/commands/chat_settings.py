@@ -75,6 +75,7 @@ async def settings_command(cmd: CommandContext[Services], args: BoundArgs) -> Re
     value = (args.optional("value", str) or "").strip()
     service = cmd.services.chat_settings
     if what is None:
+        cmd.skip_audit()  # showing changes nothing
         settings = await service.get(cmd.chat.id)
         return settings_reply(
             settings, private=cmd.chat.is_private, key_name=cmd.ctx.key_name, account_id=cmd.ctx.account_id

@@ -13,6 +13,7 @@ from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Reply, ReplyKind, Table
 from fxbot.domain.access import Role, Scope
 from fxbot.errors import UsageError
+from fxbot.services.brokers import LINK_USAGE
 from fxbot.services.keys import DEFAULT_SCOPE, BindResult, KeyUsage, LinkResult
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ OWN_KEYS = Permission(scope=None, role=Role.VIEWER, private_only=True, needs_bin
 # fxbot/services/chat_context.py for who counts as admin).
 BIND = Permission(scope=None, role=Role.ADMIN, needs_binding=False)
 CATEGORY = "keys"
-LINK_USAGE = "/link KEY [NAME] [SCOPE]"
 _SCOPE_WORDS = {
     "read-only": Scope.READ_ONLY,
     "readonly": Scope.READ_ONLY,
@@ -158,6 +158,7 @@ def register(registry: CommandRegistry[Services]) -> None:
             permission=OWN_KEYS,
             handler=link_command,
             state_changing=True,
+            sensitive=True,
             category=CATEGORY,
             details="The key is encrypted at rest and never shown again; replies show its fingerprint. "
             "The first key you link becomes this private chat's key.",

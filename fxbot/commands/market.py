@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
@@ -32,14 +31,6 @@ HISTORY_PAGE_SIZE = 20
 CATEGORY = "market"
 
 
-def quote_time(value: datetime, timezone: str) -> str:
-    """A quote's time in the chat's zone, to the second: "2026-04-02 16:30:05 CEST"."""
-    # Seconds matter for quotes; fxbot.domain.formatting.format_time shows minutes only.
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    local = aware.astimezone(chat_zone(timezone))
-    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname() or 'UTC'}"
-
-
 def spread_pips(quote: Quote) -> float | None:
     """The spread in pips from the instrument's pip size, else FxSocket's own figure."""
     spec = instrument(quote.symbol)
@@ -61,7 +52,7 @@ def quotes_reply(quotes: list[Quote], timezone: str) -> Reply:
             text=(
                 f"bid {format_price(q.symbol, q.bid)}   ask {format_price(q.symbol, q.ask)}",
                 f"spread {_pips_text(spread_pips(q))} pips",
-                f"at {quote_time(q.time, timezone)}",
+                f"at {format_time(q.time, timezone, seconds=True)}",
             ),
         )
     rows = tuple(
@@ -70,7 +61,7 @@ def quotes_reply(quotes: list[Quote], timezone: str) -> Reply:
             format_price(q.symbol, q.bid),
             format_price(q.symbol, q.ask),
             _pips_text(spread_pips(q)),
-            quote_time(q.time, timezone),
+            format_time(q.time, timezone, seconds=True),
         )
         for q in quotes
     )

@@ -73,18 +73,20 @@ def chat_zone(timezone: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
     try:
         return ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Europe" (tzdata)
         return ZoneInfo("UTC")
 
 
-def format_time(moment: datetime | None, timezone: str | None = None) -> str:
-    """A moment in the chat's zone ("2026-04-02 16:30 CEST"); naive times are taken as UTC."""
+def format_time(moment: datetime | None, timezone: str | None = None, *, seconds: bool = False) -> str:
+    """A moment in the chat's zone ("2026-04-02 16:30 CEST"; with `seconds`, "2026-04-02 16:30:05 CEST",
+    as for quotes); naive times are taken as UTC; "—" for None."""
     if moment is None:
         return NO_VALUE
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(chat_zone(timezone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or 'UTC'}"
+    shown = f"{local:%Y-%m-%d %H:%M:%S}" if seconds else f"{local:%Y-%m-%d %H:%M}"
+    return f"{shown} {local.tzname() or 'UTC'}"
 
 
 def format_signed_pips(pips: float) -> str:

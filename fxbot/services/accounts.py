@@ -65,7 +65,7 @@ class AccountService:
     async def details(self, chat_id: str) -> AccountDetails:
         """Balance, equity, margin… of the chat's account, plus its summary from the accounts list."""
         bound = await self._brokers.for_chat(chat_id)
-        async with upstream_call(self._storage, bound.key_id, what="the account"):
+        async with upstream_call(self._storage, bound.key_id, what="read the account"):
             account = await bound.broker.get_account(account_id=bound.account_id)
             summaries = await bound.broker.list_accounts()
         summary = next((s for s in summaries if s.id == account.id), None)
@@ -74,7 +74,7 @@ class AccountService:
     async def choices(self, chat_id: str) -> AccountChoice:
         """Every account of the chat's key; the selected one is the binding's, else the key's first."""
         bound = await self._brokers.for_chat(chat_id)
-        async with upstream_call(self._storage, bound.key_id, what="the list of accounts"):
+        async with upstream_call(self._storage, bound.key_id, what="list the accounts"):
             summaries = await bound.broker.list_accounts()
         selected = bound.account_id or (summaries[0].id if summaries else None)
         return AccountChoice(
@@ -84,7 +84,7 @@ class AccountService:
     async def use(self, chat_id: str, ref: str) -> AccountSummary:
         """Make the chat trade the account named by `ref` (validated against the key's accounts list)."""
         bound = await self._brokers.for_chat(chat_id)
-        async with upstream_call(self._storage, bound.key_id, what="the list of accounts"):
+        async with upstream_call(self._storage, bound.key_id, what="list the accounts"):
             summaries = await bound.broker.list_accounts()
         chosen = match_account(summaries, ref)
         await self._storage.bindings.set_account(chat_id, chosen.id)

@@ -26,7 +26,8 @@ def _default_factory(http: httpx.AsyncClient, api_key: str, base_url: str, pacer
 
 
 NOT_BOUND_MESSAGE = "this chat is not bound to an FxSocket key yet"
-NOT_BOUND_USAGE = "/link NAME KEY (in a private chat with the bot), then /bind NAME here"
+LINK_USAGE = "/link KEY [NAME] [SCOPE]"
+NOT_BOUND_USAGE = f"{LINK_USAGE} (in a private chat with the bot), then /bind NAME here"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,16 @@ class BrokerProvider:
 
     def __repr__(self) -> str:
         return f"BrokerProvider(base_url={self.base_url!r}, cached={len(self._clients)})"
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The shared HTTP client (for unauthenticated probes; closed by `aclose`)."""
+        return self._http
+
+    def client_for_secret(self, secret: str) -> Broker:
+        """A new, uncached client for a secret that is not stored (yet), e.g. to check a key before
+        storing it. It shares the HTTP client and pacer; the caller just drops it when done."""
+        return self._factory(self._http, secret, self.base_url, self._pacer)
 
     async def for_key(self, key_id: int) -> Broker:
         """The (cached) client of a stored key; UserError when the key no longer exists.

@@ -130,12 +130,10 @@ class HealthService:
 
     async def _probe_without_key(self) -> FxSocketHealth:
         """Any HTTP answer (401 expected) to an unauthenticated request means FxSocket is reachable."""
-        # WORKAROUND: BrokerProvider keeps its HTTP client private; a short-lived one is used for this probe.
         url = f"{self._brokers.base_url.rstrip('/').removesuffix('/v1')}/v1/accounts"
         started = time.perf_counter()
         try:
-            async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_S) as http:
-                await http.get(url)
+            await self._brokers.http.get(url, timeout=PROBE_TIMEOUT_S)
         except httpx.HTTPError as exc:
             return FxSocketHealth(False, None, f"not reachable ({type(exc).__name__})")
         elapsed = (time.perf_counter() - started) * 1000

@@ -10,21 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
-
 from fxbot.chat.types import ChatRef, ChatUser
 from fxbot.domain.access import Role, Scope
 from fxbot.errors import NotFound, UpstreamUnavailable, UsageError, UserError
-from fxbot.fxsocket.client import FxSocketClient
 from fxbot.fxsocket.errors import FxSocketError, UnauthorizedError
 from fxbot.fxsocket.models import AccountSummary
-from fxbot.services.brokers import BrokerProvider
+from fxbot.services.brokers import LINK_USAGE, BrokerProvider
 from fxbot.services.upstream import upstream_call
 from fxbot.storage import DuplicateName, InvalidValue, Storage, StoredKey
 
 DEFAULT_SCOPE = Scope.TRADE
 DEFAULT_KEY_NAME = "main"
-VALIDATION_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +67,15 @@ class KeyService:
 
     async def validate_secret(self, secret: str) -> tuple[AccountSummary, ...]:
         """The accounts FxSocket says the secret reaches (GET /v1/accounts); UserError when refused."""
-        # WORKAROUND: BrokerProvider has no public call for a secret that is not stored yet, so a short-lived
-        # client is built here against the provider's base_url (suggested: BrokerProvider.probe_secret()).
-        async with httpx.AsyncClient(timeout=VALIDATION_TIMEOUT_S) as http:
-            client = FxSocketClient(http, api_key=secret, base_url=self._brokers.base_url, get_retries=1)
-            try:
-                accounts = await client.list_accounts()
-            except UnauthorizedError:
-                raise UserError(_key_refused_message()) from None
-            except FxSocketError as exc:
-                raise UpstreamUnavailable(
-                    f"could not check the key with FxSocket ({exc.code}) — nothing was stored; try again"
-                ) from None
+        client = self._brokers.client_for_secret(secret)
+        try:
+            accounts = await client.list_accounts()
+        except UnauthorizedError:
+            raise UserError(_key_refused_message()) from None
+        except FxSocketError as exc:
+            raise UpstreamUnavailable(
+                f"could not check the key with FxSocket ({exc.code}) — nothing was stored; try again"
+            ) from None
         if not accounts:
             raise UserError(
                 "FxSocket accepted this key but it reaches no trading account — nothing was stored"
@@ -113,7 +106,7 @@ class KeyService:
         """
         secret = secret.strip()
         if not secret or any(ch.isspace() for ch in secret):
-            raise UsageError("give the FxSocket API key as one word", usage="/link KEY [NAME] [SCOPE]")
+            raise UsageError("give the FxSocket API key as one word", usage=LINK_USAGE)
         accounts = await self.validate_secret(secret)
         existing = await self._storage.keys.find_by_secret(owner_id, secret)
         if existing is not None:
@@ -127,7 +120,7 @@ class KeyService:
                 f"/unlink {chosen_name} first; nothing was stored"
             ) from None
         except InvalidValue as exc:
-            raise UsageError(f"{exc} — nothing was stored", usage="/link KEY [NAME] [SCOPE]") from None
+            raise UsageError(f"{exc} — nothing was stored", usage=LINK_USAGE) from None
         bound_here = False
         if private_chat_id is not None and await self._storage.bindings.get(private_chat_id) is None:
             await self._storage.bindings.bind(private_chat_id, key.id, bound_by=owner_id)
@@ -185,7 +178,7 @@ class KeyService:
         """
         key = await self._own_key(user.id, name)
         broker = await self._brokers.for_key(key.id)
-        async with upstream_call(self._storage, key.id, what="checking the key"):
+        async with upstream_call(self._storage, key.id, what="check the key"):
             accounts = tuple(await broker.list_accounts())
         previous_binding = await self._storage.bindings.get(chat.id)
         previous: str | None = None

@@ -59,7 +59,7 @@ class MarketService:
         bound = await self._brokers.for_chat(chat_id)
 
         async def one(symbol: str) -> Quote:
-            async with upstream_call(self._storage, bound.key_id, what=f"the quote of {symbol}"):
+            async with upstream_call(self._storage, bound.key_id, what=f"read the quote of {symbol}"):
                 return await bound.broker.get_quote(symbol, account_id=bound.account_id)
 
         return list(await asyncio.gather(*(one(symbol) for symbol in unique)))
@@ -69,7 +69,7 @@ class MarketService:
         if not 1 <= count <= MAX_CANDLES:
             raise UsageError(f"the number of candles must be between 1 and {MAX_CANDLES} (you gave {count})")
         bound = await self._brokers.for_chat(chat_id)
-        async with upstream_call(self._storage, bound.key_id, what=f"{symbol} candles"):
+        async with upstream_call(self._storage, bound.key_id, what=f"read the {symbol} candles"):
             return await bound.broker.get_candles(
                 symbol, timeframe=timeframe, limit=count, account_id=bound.account_id
             )
@@ -79,7 +79,7 @@ class MarketService:
         bound = await self._brokers.for_chat(chat_id)
         trades: list[Trade] = []
         total = 0
-        async with upstream_call(self._storage, bound.key_id, what="the trade history"):
+        async with upstream_call(self._storage, bound.key_id, what="read the trade history"):
             currency = (await bound.broker.get_account(account_id=bound.account_id)).currency
             while len(trades) < MAX_HISTORY_TRADES:
                 page = await bound.broker.get_history(

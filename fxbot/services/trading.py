@@ -78,7 +78,7 @@ class TradingService(CloseService):
         self._check_volume(spec, ticket.volume)
         bound = await self._brokers.for_chat(chat_id)
         account_id = bound.account_id
-        async with upstream_call(self._storage, bound.key_id, what="preparing the order"):
+        async with upstream_call(self._storage, bound.key_id, what="prepare the order"):
             accounts = await bound.broker.list_accounts()
             ensure_connected(accounts, account_id)
             quote, account = await asyncio.gather(
@@ -95,7 +95,7 @@ class TradingService(CloseService):
     async def send_order(self, prepared: PreparedOrder) -> OrderResult:
         """Send a prepared order exactly once; an unknown outcome is reported, never resent."""
         broker = await self._brokers.for_key(prepared.key_id)
-        async with upstream_call(self._storage, prepared.key_id, what="placing the order",
+        async with upstream_call(self._storage, prepared.key_id, what="place the order",
                                  outcome_message=ORDER_OUTCOME_UNKNOWN):
             return await broker.place_order(prepared.request, account_id=prepared.account_id)
 
@@ -154,7 +154,7 @@ class TradingService(CloseService):
     async def positions(self, chat_id: str) -> AccountPositions:
         """The chat's account and its open positions."""
         bound = await self._brokers.for_chat(chat_id)
-        async with upstream_call(self._storage, bound.key_id, what="reading positions"):
+        async with upstream_call(self._storage, bound.key_id, what="read the positions"):
             account, positions = await asyncio.gather(
                 bound.broker.get_account(account_id=bound.account_id),
                 bound.broker.get_positions(account_id=bound.account_id),
@@ -164,7 +164,7 @@ class TradingService(CloseService):
     async def pending_orders(self, chat_id: str) -> AccountOrders:
         """The chat's account and its pending orders."""
         bound = await self._brokers.for_chat(chat_id)
-        async with upstream_call(self._storage, bound.key_id, what="reading pending orders"):
+        async with upstream_call(self._storage, bound.key_id, what="read the pending orders"):
             account, orders = await asyncio.gather(
                 bound.broker.get_account(account_id=bound.account_id),
                 bound.broker.get_orders(account_id=bound.account_id),
@@ -183,14 +183,14 @@ class TradingService(CloseService):
             raise UsageError("nothing to change — give sl=, tp= or price=", usage=MODIFY_USAGE,
                              example="/modify pos_123 sl=1.0800 tp=none")
         bound = await self._brokers.for_chat(chat_id)
-        async with upstream_call(self._storage, bound.key_id, what="reading the order to modify"):
+        async with upstream_call(self._storage, bound.key_id, what="read the order to modify"):
             accounts = await bound.broker.list_accounts()
             ensure_connected(accounts, bound.account_id)
             position, order = await self._find(bound, ref)
             symbol = position.symbol if position is not None else order.symbol if order is not None else ""
             quote = await bound.broker.get_quote(symbol, account_id=bound.account_id) if symbol else None
         changes, outcome_ref, label, kind = self._changes(ref, position, order, quote, sl, tp, price)
-        async with upstream_call(self._storage, bound.key_id, what="modifying the order"):
+        async with upstream_call(self._storage, bound.key_id, what="modify the order"):
             result = await bound.broker.modify_order(outcome_ref, changes, account_id=bound.account_id)
         return ModifyOutcome(ref=outcome_ref, symbol=symbol, kind=kind, label=label, result=result)
 

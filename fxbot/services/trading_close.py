@@ -43,7 +43,7 @@ class CloseService:
         a partial close and only works on one position, for less than its volume (equal = full close).
         """
         bound = await self._brokers.for_chat(chat_id)
-        async with upstream_call(self._storage, bound.key_id, what="reading positions"):
+        async with upstream_call(self._storage, bound.key_id, what="read the positions"):
             accounts = await bound.broker.list_accounts()
             ensure_connected(accounts, bound.account_id)
             account, positions = await asyncio.gather(
@@ -87,7 +87,7 @@ class CloseService:
         outcomes: list[CloseOutcome] = []
         for position in plan.positions:
             try:
-                async with upstream_call(self._storage, plan.key_id, what=f"closing {position.id}",
+                async with upstream_call(self._storage, plan.key_id, what=f"close {position.id}",
                                          outcome_message=CLOSE_OUTCOME_UNKNOWN):
                     result = await broker.close_order(position.id, volume=plan.volume,
                                                       account_id=plan.account_id)
@@ -102,7 +102,7 @@ class CloseService:
     async def cancel(self, chat_id: str, ref: str) -> CancelOutcome:
         """Cancel one pending order; a position id is pointed to /close."""
         bound = await self._brokers.for_chat(chat_id)
-        async with upstream_call(self._storage, bound.key_id, what="reading pending orders"):
+        async with upstream_call(self._storage, bound.key_id, what="read the pending orders"):
             accounts = await bound.broker.list_accounts()
             ensure_connected(accounts, bound.account_id)
             orders = await bound.broker.get_orders(account_id=bound.account_id)
@@ -113,7 +113,7 @@ class CloseService:
                     raise UsageError(f"{ref} is an open position — use /close {ref} to close it",
                                      usage=CLOSE_USAGE, example=f"/close {ref}")
                 raise NotFound(f"no pending order '{ref}' — see /orders")
-        async with upstream_call(self._storage, bound.key_id, what="cancelling the order",
+        async with upstream_call(self._storage, bound.key_id, what="cancel the order",
                                  outcome_message=CANCEL_OUTCOME_UNKNOWN):
             result = await bound.broker.close_order(order.id, account_id=bound.account_id)
         return CancelOutcome(order=order, result=result)

@@ -55,6 +55,9 @@ REJECTION_REASONS: dict[str, str] = {
 #: What a 403 lowers a stored key's scope to.
 LOWERED_SCOPE: dict[Scope, Scope] = {Scope.FULL: Scope.TRADE, Scope.TRADE: Scope.READ_ONLY}
 
+#: `what` when a caller says nothing more specific (a verb phrase that follows "to").
+DEFAULT_WHAT = "carry out the request"
+
 ORDER_OUTCOME_UNKNOWN = "the order may have been placed — check /positions; it was NOT resent"
 CHANGE_OUTCOME_UNKNOWN = (
     "FxSocket did not confirm the outcome — the change may have been applied; "
@@ -67,9 +70,12 @@ def is_disconnected_message(message: str) -> bool:
     return "disconnected" in message.lower()
 
 
-def translate_upstream(exc: FxSocketError, *, key_name: str | None = None, what: str = "this request",
+def translate_upstream(exc: FxSocketError, *, key_name: str | None = None, what: str = DEFAULT_WHAT,
                        outcome_message: str | None = None) -> FxbotError:
-    """The fxbot error for a client error; `what` ("placing the order") and `key_name` refine messages.
+    """The fxbot error for a client error; `what` and `key_name` refine messages.
+
+    `what` says what fxbot was asked to do, as a verb phrase that follows "to": "read the account",
+    "place the order" ("could not reach FxSocket to place the order — nothing was sent; try again").
 
     Everything maps to an UpstreamError except a 404 (NotFound) and a request the client refused to
     send (UserError).
@@ -92,16 +98,18 @@ def translate_upstream(exc: FxSocketError, *, key_name: str | None = None, what:
     if isinstance(exc, UnauthorizedError):
         return KeyRevoked(f"{key_text} was refused (revoked?) — /link a new one")
     if isinstance(exc, ForbiddenError):
-        return ScopeTooLow(f"FxSocket refused {what}: {key_text} does not have the scope this needs")
+        return ScopeTooLow(f"FxSocket refused to {what}: {key_text} does not have the scope this needs")
     if isinstance(exc, NotFoundError):
         detail = exc.message.strip().rstrip(".") or "not found"
         return NotFound(f"not found: {detail}")
     if isinstance(exc, ConnectionFailedError):
-        return UpstreamUnavailable(f"could not reach FxSocket while {what} — nothing was sent; try again")
+        # a write that fails this way surely never left (the client says OutcomeUnknownError otherwise)
+        unsent = "" if exc.method.upper() == "GET" else " — nothing was sent"
+        return UpstreamUnavailable(f"could not reach FxSocket to {what}{unsent}; try again")
     if isinstance(exc, ServerError):
-        return UpstreamUnavailable(f"FxSocket had a server error while {what}; try again in a moment")
+        return UpstreamUnavailable(f"FxSocket had a server error when asked to {what}; try again in a moment")
     if isinstance(exc, UnexpectedResponseError):
-        return UpstreamUnavailable(f"FxSocket sent an answer fxbot could not read while {what}")
+        return UpstreamUnavailable(f"FxSocket sent an answer fxbot could not read when asked to {what}")
     if isinstance(exc, InvalidArgumentError):
         return UserError(exc.message)
     return UpstreamRejected(exc.message or exc.code, exc.code)

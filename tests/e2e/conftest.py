@@ -28,12 +28,10 @@ import pytest
 
 from fxbot.chat.confirmations import ConfirmationBook
 from fxbot.chat.dispatcher import Dispatcher
-from fxbot.chat.registry import CommandRegistry
 from fxbot.chat.types import ButtonPress, ChatKind, ChatRef, ChatUser, IncomingCommand, PressResult, Reply
-from fxbot.commands.catalog import register_all
+from fxbot.commands.catalog import build_dispatcher
 from fxbot.domain.access import Role, Scope
-from fxbot.domain.instruments import INSTRUMENTS
-from fxbot.services.chat_context import StorageChatContextResolver
+from fxbot.services.audit_sink import StorageAuditSink
 from fxbot.services.container import Services, build_services
 from fxbot.simulator.runner import RunningSimulator
 from fxbot.storage import Storage, StoredKey
@@ -59,19 +57,6 @@ class FakeClock:
         """Move both readings forward."""
         self.current += timedelta(seconds=seconds)
         self.mono += seconds
-
-
-class StorageAudit:
-    """The Dispatcher's AuditSink over storage.audit (stamped with the fake clock)."""
-
-    def __init__(self, storage: Storage, clock: FakeClock) -> None:
-        self._storage = storage
-        self._clock = clock
-
-    async def record(self, *, chat_id: str, user_id: str, command: str, ok: bool, result: str,
-                     latency_ms: float, order_ref: str | None) -> None:
-        await self._storage.audit.record(chat_id, user_id, command, ok, result, latency_ms, self._clock.now(),
-                                         order_ref=order_ref)
 
 
 def button_labels(reply: Reply) -> list[str]:
@@ -220,41 +205,47 @@ class BotHarness:
         await self._control("faults", {"account_status": {account: status}})
 
 
+async def assemble_bot(sim: RunningSimulator, storage: Storage, clock: FakeClock) -> BotHarness:
+    """The bot as the app wires it (build_services, every command, the storage audit sink) over an open
+    Storage; `close_bot` undoes it."""
+    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    services = await build_services(storage, http=http, base_url=sim.base_url, stream_url=sim.stream_url,
+                                    clock=clock.now)
+    dispatcher = build_dispatcher(services, clock=clock.now, confirmations=ConfirmationBook(clock=clock.monotonic),
+                                  audit=StorageAuditSink(storage, clock.now))
+    return BotHarness(sim=sim, storage=storage, services=services, dispatcher=dispatcher, clock=clock,
+                      control=httpx.AsyncClient(timeout=10.0))
+
+
+async def close_bot(harness: BotHarness) -> None:
+    """Close the services (and their HTTP client), the control client and the storage."""
+    await harness.services.close()
+    await harness.control.aclose()
+    await harness.storage.close()
+
+
 @pytest.fixture
 def fake_clock() -> FakeClock:
     return FakeClock()
 
 
 @pytest.fixture
-async def bot(sim_paused: RunningSimulator, tmp_path: Path,
-              fake_clock: FakeClock) -> AsyncIterator[BotHarness]:
+def master_env() -> dict[str, str]:
+    """The environment holding a fresh storage master key."""
+    return {MASTER_KEY_ENV: _test_master_key()}
+
+
+@pytest.fixture
+async def bot(sim_paused: RunningSimulator, tmp_path: Path, fake_clock: FakeClock,
+              master_env: dict[str, str]) -> AsyncIterator[BotHarness]:
     """The assembled bot against a paused simulator; see the module docstring."""
-    env = {MASTER_KEY_ENV: _test_master_key()}
-    storage = await Storage.open(tmp_path / "fxbot.db", env)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
-    control = httpx.AsyncClient(timeout=10.0)
-    services = await build_services(storage, http=http, base_url=sim_paused.base_url,
-                                    stream_url=sim_paused.stream_url, clock=fake_clock.now)
-    registry: CommandRegistry[Services] = CommandRegistry()
-    register_all(registry)
-    dispatcher: Dispatcher[Services] = Dispatcher(
-        registry,
-        StorageChatContextResolver(storage=storage),
-        services,
-        known_symbols=sorted(INSTRUMENTS),
-        confirmations=ConfirmationBook(clock=fake_clock.monotonic),
-        clock=fake_clock.now,
-        audit=StorageAudit(storage, fake_clock),
-    )
-    harness = BotHarness(sim=sim_paused, storage=storage, services=services, dispatcher=dispatcher,
-                         clock=fake_clock, control=control)
+    storage = await Storage.open(tmp_path / "fxbot.db", master_env)
+    harness = await assemble_bot(sim_paused, storage, fake_clock)
     harness.trade_key = await harness.link_key(harness.owner, "trade", bind_to=harness.private_chat)
     try:
         yield harness
     finally:
-        await services.close()
-        await control.aclose()
-        await storage.close()
+        await close_bot(harness)
 
 
 def _test_master_key() -> str:

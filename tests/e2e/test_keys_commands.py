@@ -45,6 +45,7 @@ async def test_link_validates_stores_binds_and_never_echoes(bot: BotHarness) -> 
     assert keys.table is not None and keys.table.rows == (("desk", "full", stored.fingerprint, dana.chat.id),)
     audit = await bot.storage.audit.recent(dana.chat.id, 10)
     assert audit and all(full not in entry.command and full not in entry.result for entry in audit)
+    assert [e.command for e in audit if e.command.startswith("/link")] == ["/link [arguments hidden]"]
     dana.assert_never_shows(full)
 
 
@@ -85,7 +86,10 @@ async def test_link_in_a_group_is_refused_and_the_message_deleted(bot: BotHarnes
     assert await bot.storage.keys.list_for_owner(gina.user.id) == []
     plain = await gina.say("/link notakeyshape mine", chat=group)
     assert plain[0].kind is ReplyKind.ERROR and "only works in a private chat" in reply_text(plain)
+    assert plain[0].delete_user_message  # /link is sensitive: deleted whatever the key looks like
     assert await bot.storage.keys.list_for_owner(gina.user.id) == []
+    [refused] = await bot.storage.audit.recent(group.id)
+    assert refused.command == "/link [arguments hidden]" and not refused.ok
     gina.assert_never_shows(secret)
 
 

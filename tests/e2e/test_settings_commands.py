@@ -4,27 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-import pytest
-
-from fxbot.chat.confirmations import ConfirmationBook
-from fxbot.chat.dispatcher import Dispatcher
-from fxbot.chat.registry import CommandRegistry
 from fxbot.chat.types import ChatKind, ChatRef, ReplyKind
-from fxbot.commands.catalog import register_all
 from fxbot.domain.access import Role
-from fxbot.domain.instruments import INSTRUMENTS
-from fxbot.services.chat_context import StorageChatContextResolver
-from fxbot.services.container import Services, build_services
 from fxbot.simulator.runner import RunningSimulator
 from fxbot.storage import Storage
-from tests.e2e.conftest import MASTER_KEY_ENV, BotHarness, FakeClock, StorageAudit, reply_text
+from tests.e2e.conftest import BotHarness, FakeClock, assemble_bot, close_bot, reply_text
 
 
 async def test_settings_show_defaults(bot: BotHarness) -> None:
     text = reply_text(await bot.say("/settings"))
     assert "order confirmation: confirm orders above 1.00 lot (default for private chats)" in text
     assert "time zone: UTC (default)" in text and "key: sim-trade" in text
+
+
+async def test_showing_settings_is_not_audited_but_changing_them_is(bot: BotHarness) -> None:
+    await bot.say("/settings")
+    assert await bot.storage.audit.recent(bot.private_chat.id) == []
+    await bot.say("/settings timezone Europe/Berlin")
+    await bot.say("/settings")
+    [changed] = await bot.storage.audit.recent(bot.private_chat.id)
+    assert changed.command == "/settings timezone Europe/Berlin" and changed.ok
 
 
 async def test_settings_confirm_changes_how_orders_are_sent(bot: BotHarness) -> None:
@@ -75,32 +74,9 @@ async def test_in_a_group_only_admins_change_settings(bot: BotHarness) -> None:
     assert (await bot.storage.settings.get(group.id)).timezone == "Asia/Tokyo"
 
 
-@pytest.fixture
-def master_env() -> dict[str, str]:
-    from cryptography.fernet import Fernet
-
-    return {MASTER_KEY_ENV: Fernet.generate_key().decode("ascii")}
-
-
 async def assemble(sim: RunningSimulator, path: Path, env: dict[str, str], clock: FakeClock) -> BotHarness:
     """The same assembly as the `bot` fixture, over an existing database file."""
-    storage = await Storage.open(path, env)
-    services = await build_services(storage, http=httpx.AsyncClient(timeout=10.0), base_url=sim.base_url,
-                                    stream_url=sim.stream_url, clock=clock.now)
-    registry: CommandRegistry[Services] = CommandRegistry()
-    register_all(registry)
-    dispatcher: Dispatcher[Services] = Dispatcher(
-        registry, StorageChatContextResolver(storage=storage), services, known_symbols=sorted(INSTRUMENTS),
-        confirmations=ConfirmationBook(clock=clock.monotonic), clock=clock.now, audit=StorageAudit(storage, clock),
-    )
-    return BotHarness(sim=sim, storage=storage, services=services, dispatcher=dispatcher, clock=clock,
-                      control=httpx.AsyncClient(timeout=10.0))
-
-
-async def close(harness: BotHarness) -> None:
-    await harness.services.close()
-    await harness.control.aclose()
-    await harness.storage.close()
+    return await assemble_bot(sim, await Storage.open(path, env), clock)
 
 
 async def test_bindings_roles_and_settings_survive_a_restart(sim_paused: RunningSimulator, tmp_path: Path,
@@ -121,7 +97,7 @@ async def test_bindings_roles_and_settings_survive_a_restart(sim_paused: Running
         assert (await first.say("/settings confirm never", user=owner, chat=group))[0].kind is ReplyKind.OK
         assert (await first.say("/settings timezone Asia/Tokyo", user=owner, chat=group))[0].kind is ReplyKind.OK
     finally:
-        await close(first)
+        await close_bot(first)
 
     second = await assemble(sim_paused, path, master_env, clock)
     try:
@@ -137,4 +113,4 @@ async def test_bindings_roles_and_settings_survive_a_restart(sim_paused: Running
         audit = (await second.say("/audit", user=owner, chat=group))[0]
         assert audit.table is not None and "/role @tom trader" in [row[2] for row in audit.table.rows]
     finally:
-        await close(second)
+        await close_bot(second)

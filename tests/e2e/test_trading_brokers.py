@@ -27,3 +27,12 @@ async def test_an_unbound_chat_is_told_how_to_bind(bot: BotHarness) -> None:
     text = reply_text(await bot.say("/buy EURUSD 0.1", user=stranger, chat=chat))
     assert "bound" in text or "/link" in text, text
     assert await bot.sim_positions() == []
+
+
+async def test_a_client_for_an_unstored_secret_shares_the_http_client(bot: BotHarness) -> None:
+    brokers = bot.services.brokers
+    client = brokers.client_for_secret(bot.sim.keys["read-only"])
+    accounts = await client.list_accounts()
+    assert [a.id for a in accounts] == await bot.account_ids()
+    assert client is not brokers.client_for_secret(bot.sim.keys["read-only"])  # never cached
+    assert not brokers.http.is_closed and "sk_" not in repr(client)

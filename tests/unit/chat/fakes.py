@@ -132,6 +132,20 @@ async def fail(ctx: CommandContext[Services], args: BoundArgs) -> Reply:
 
 
 async def link(ctx: CommandContext[Services], args: BoundArgs) -> Reply:
+    """A sensitive command: "crash…" raises with the key in the message, "bad…" a usage error quoting it,
+    "confirm…" asks first (and "confirm…boom" then crashes); anything else links."""
+    key = args.text("key")
+    if key.startswith("crash"):
+        raise RuntimeError(f"could not link {key}")
+    if key.startswith("bad"):
+        raise UsageError(f"the key '{key}' is malformed")
+    if key.startswith("confirm"):
+        async def store() -> Reply:
+            if key.endswith("boom"):
+                raise RuntimeError(f"storing {key} failed")
+            return Reply(text=("linked",), kind=ReplyKind.OK)
+
+        return ctx.confirm(Reply(title="Link this key?"), store)
     return Reply(text=("linked",), kind=ReplyKind.OK)
 
 
@@ -168,7 +182,7 @@ def build_registry() -> CommandRegistry[Services]:
         name="link", aliases=(), summary="Link a key", usage="/link KEY", examples=(),
         arguments=(Argument("key", ArgKind.TEXT),),
         permission=Permission(None, Role.VIEWER, private_only=True),
-        handler=link, category="setup"))
+        handler=link, category="setup", state_changing=True, sensitive=True))
     registry.register(CommandSpec(
         name="quiet", aliases=(), summary="Returns nothing", usage="/quiet", examples=(), arguments=(),
         permission=ANYONE, handler=quiet))

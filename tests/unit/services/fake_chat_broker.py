@@ -87,6 +87,12 @@ class FakeBrokers:
     account_id: str | None = None
     base_url: str = "http://127.0.0.1:9"
     invalidated: list[int] = field(default_factory=list)
+    http: Any = None  # an httpx.AsyncClient where a test probes over HTTP
+    secrets_tried: list[str] = field(default_factory=list)
+
+    def client_for_secret(self, secret: str) -> ScriptedBroker:
+        self.secrets_tried.append(secret)
+        return self.broker
 
     async def for_chat(self, chat_id: str) -> BoundBroker:
         return BoundBroker(broker=self.broker, key_id=1, key_name="main", scope=Scope.TRADE,  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from fxbot.domain.access import Scope
@@ -37,8 +38,9 @@ async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
     await store.close()
 
 
-def health(storage: Storage, broker: ScriptedBroker, clock: Clock) -> HealthService:
-    return HealthService(storage=storage, brokers=FakeBrokers(broker), clock=clock)  # type: ignore[arg-type]
+def health(storage: Storage, broker: ScriptedBroker, clock: Clock,
+           http: httpx.AsyncClient | None = None) -> HealthService:
+    return HealthService(storage=storage, brokers=FakeBrokers(broker, http=http), clock=clock)  # type: ignore[arg-type]
 
 
 async def test_uptime_and_no_stream_pump(storage: Storage) -> None:
@@ -76,5 +78,21 @@ async def test_unreachable_fxsocket(storage: Storage) -> None:
 
 
 async def test_an_unbound_chat_probes_without_a_key(storage: Storage) -> None:
-    report = await health(storage, ScriptedBroker(), Clock()).report("unbound")  # port 9: nothing listens
+    async with httpx.AsyncClient() as http:  # the provider's shared client; port 9: nothing listens
+        report = await health(storage, ScriptedBroker(), Clock(), http).report("unbound")
     assert not report.fxsocket.reachable
+
+
+async def test_the_keyless_probe_uses_the_shared_client_and_any_answer_means_reachable(storage: Storage) -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        assert "authorization" not in request.headers
+        return httpx.Response(401, json={"error": "unauthorized", "message": "no key"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        report = await health(storage, ScriptedBroker(), Clock(), http).report("unbound")
+    assert seen == ["http://127.0.0.1:9/v1/accounts"]
+    assert report.fxsocket.reachable and report.fxsocket.latency_ms is not None
+    assert report.fxsocket.detail == "reachable (this chat has no key to check)"

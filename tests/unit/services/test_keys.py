@@ -9,7 +9,8 @@ import pytest
 
 from fxbot.chat.types import ChatKind, ChatRef, ChatUser
 from fxbot.domain.access import Role, Scope
-from fxbot.errors import NotFound, UsageError, UserError
+from fxbot.errors import NotFound, UpstreamUnavailable, UsageError, UserError
+from fxbot.fxsocket.errors import ConnectionFailedError, UnauthorizedError
 from fxbot.fxsocket.models import AccountSummary
 from fxbot.services.keys import DEFAULT_SCOPE, KeyService
 from fxbot.storage import Storage
@@ -129,3 +130,17 @@ async def test_rebinding_keeps_the_account_only_for_the_same_key(storage: Storag
     assert switched.previous == "a" and not switched.made_admin
     other = await storage.bindings.get(PRIVATE.id)
     assert other is not None and other.account_id is None
+
+
+async def test_validate_secret_asks_fxsocket_through_the_provider(storage: Storage) -> None:
+    brokers = FakeBrokers(ScriptedBroker())
+    service = KeyService(storage=storage, brokers=brokers)  # type: ignore[arg-type]
+    assert await service.validate_secret(SECRET) == tuple(ACCOUNTS)
+    assert brokers.secrets_tried == [SECRET]
+    brokers.broker.fail = UnauthorizedError("unauthorized", "unknown key", status=401)
+    with pytest.raises(UserError, match="FxSocket refused this key"):
+        await service.validate_secret(SECRET)
+    brokers.broker.fail = ConnectionFailedError("down", method="GET", path="/v1/accounts")
+    with pytest.raises(UpstreamUnavailable, match="could not check the key with FxSocket"):
+        await service.validate_secret(SECRET)
+    assert await storage.keys.list_for_owner(ALICE.id) == []

@@ -1,0 +1,1 @@
+"""The Discord chat adapter: slash commands generated from the registry, Views for confirmations."""

@@ -1,0 +1,52 @@
+"""Entry point `discord` of the `fxbot.adapters` group: the `discord:` settings and the adapter factory."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from fxbot.chat.confirmations import DEFAULT_TTL_SECONDS
+from fxbot.plugins import AdapterRuntime
+
+if TYPE_CHECKING:
+    from adapters.discord.client import DiscordAdapter
+
+
+class DiscordSettings(BaseModel):
+    """The `discord:` section. The token may come from the environment (FXBOT_DISCORD__TOKEN)."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    token: SecretStr
+    guild_ids: list[int] = Field(default_factory=list)  # commands guild-scoped there (testing); else global
+    allowed_users: list[int] = Field(default_factory=list)  # Discord user ids; empty: everyone
+    admins_are_platform_admins: bool = True  # Manage Server / Administrator count as platform admins
+    confirm_timeout_s: float = Field(default=DEFAULT_TTL_SECONDS, gt=0, le=900)
+
+    @field_validator("token")
+    @classmethod
+    def _token_given(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("is empty — set discord.token or FXBOT_DISCORD__TOKEN")
+        return value
+
+    @field_validator("guild_ids", "allowed_users")
+    @classmethod
+    def _snowflakes(cls, value: list[int]) -> list[int]:
+        for item in value:
+            if item <= 0:
+                raise ValueError(f"{item} is not a Discord id")
+        return value
+
+
+class DiscordPlugin:
+    """Creates the Discord adapter (imports discord.py only when the adapter is enabled)."""
+
+    name = "discord"
+    settings_model = DiscordSettings
+
+    def create(self, settings: DiscordSettings, runtime: AdapterRuntime) -> DiscordAdapter:
+        from adapters.discord.client import DiscordAdapter
+
+        return DiscordAdapter(settings, runtime)

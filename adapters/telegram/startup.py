@@ -1,0 +1,76 @@
+"""Start-up: commands sent while the bot was down are not run; their senders are told so."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot, Message, Update
+from telegram.error import TelegramError
+
+from adapters.telegram.updates import (
+    ALLOWED_UPDATES,
+    addressed_to_other_bot,
+    chat_ref,
+    message_text,
+)
+from fxbot.chat.parser import command_name_of
+from fxbot.chat.types import ChatRef, Reply, ReplyKind
+
+log = logging.getLogger(__name__)
+
+OFFLINE_NOTICE = "the bot was offline — {what} not run; send {it} again"
+BUTTON_NOTICE = "the bot was restarted — this button is no longer active"
+
+SendNotice = Callable[[ChatRef, Reply, int], Awaitable[None]]
+
+
+def offline_notice(names: list[str]) -> Reply:
+    shown = ", ".join(f"/{n}" for n in dict.fromkeys(names))
+    several = len(names) > 1
+    what = f"your commands {shown} were" if several else f"your command {shown} was"
+    return Reply(text=(OFFLINE_NOTICE.format(what=what, it="them" if several else "it"),), kind=ReplyKind.WARNING)
+
+
+async def tell_pending_senders(bot: Bot, send: SendNotice) -> int:
+    """Fetch what waited while the bot was down (without running it) and tell each chat once which commands
+    were not run; pressed buttons get a toast. Returns how many updates were pending. The caller then starts
+    receiving with drop_pending_updates=True, so nothing fetched here is ever executed."""
+    try:
+        await bot.delete_webhook(drop_pending_updates=False)
+        updates = await bot.get_updates(timeout=0, allowed_updates=list(ALLOWED_UPDATES))
+    except TelegramError as error:
+        log.warning("telegram: could not look at pending updates (%s); they are dropped unseen", error)
+        return 0
+    per_chat: dict[tuple[str, str | None], tuple[ChatRef, list[str], Message]] = {}
+    for update in updates:
+        await _answer_stale_button(bot, update)
+        message = update.message
+        if message is None or message.from_user is None:
+            continue
+        text = message_text(message)
+        name = command_name_of(text)
+        if name is None or addressed_to_other_bot(text, bot.username):
+            continue
+        chat = chat_ref(message.chat, message)
+        entry = per_chat.setdefault((chat.id, chat.thread_id), (chat, [], message))
+        entry[1].append(name)
+        per_chat[(chat.id, chat.thread_id)] = (chat, entry[1], message)
+    for chat, names, last in per_chat.values():
+        try:
+            await send(chat, offline_notice(names), last.message_id)
+        except Exception as error:  # one unreachable chat never blocks start-up
+            log.warning("telegram: could not tell %s that its commands were not run: %s", chat.id, error)
+    if updates:
+        log.info("telegram: %d updates arrived while the bot was down; none was run", len(updates))
+    return len(updates)
+
+
+async def _answer_stale_button(bot: Bot, update: Update) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await bot.answer_callback_query(query.id, text=BUTTON_NOTICE, show_alert=False)
+    except TelegramError:
+        pass  # too old to answer: Telegram already stopped the spinner

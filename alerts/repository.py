@@ -1,0 +1,148 @@
+"""AlertRepository: alert rules and their fire state in SQLite (table alert_rules, migration 2)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from alerts.engine import AlertEngine
+from alerts.rows import (
+    ALL_COLUMNS,
+    LEAN_PRICE_COLUMNS,
+    RULE_COLUMNS,
+    STATE_COLUMNS,
+    rule_from_row,
+    rule_values,
+    state_values,
+)
+from alerts.rules import FireState, Rule
+from fxbot.storage.database import Database
+from fxbot.storage.timestamps import to_db
+
+R = TypeVar("R", bound=Rule)
+_SELECT = f"SELECT {', '.join(ALL_COLUMNS)} FROM alert_rules"
+_INSERT = (
+    f"INSERT INTO alert_rules ({', '.join((*RULE_COLUMNS, *STATE_COLUMNS))})"
+    f" VALUES ({', '.join('?' for _ in (*RULE_COLUMNS, *STATE_COLUMNS))})"
+)
+_UPDATE_STATE = f"UPDATE alert_rules SET {', '.join(f'{c} = ?' for c in STATE_COLUMNS)} WHERE id = ?"
+_ACTIVE = "done = 0 AND expired_reported = 0"
+RECENTLY_FIRED = timedelta(days=7)
+LOAD_CHUNK = 50_000
+
+
+class AlertRepository:
+    """Stores rules; `save_state` is one cheap UPDATE, cold start streams lean rows into the engine."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, rule: R) -> R:
+        """Store a new rule (its id is ignored) and return it with the id it was given."""
+        written = await self._db.execute(_INSERT, rule_values(rule))
+        assert written.lastrowid is not None
+        return replace(rule, id=written.lastrowid)
+
+    async def add_many(self, rules: Iterable[Rule]) -> int:
+        """Store many new rules in one transaction (executemany); returns how many were stored."""
+        return await self._db.execute_many(_INSERT, (rule_values(rule) for rule in rules))
+
+    async def get(self, rule_id: int) -> Rule | None:
+        row = await self._db.fetch_one(f"{_SELECT} WHERE id = ?", (rule_id,))
+        return None if row is None else rule_from_row(tuple(row))
+
+    async def list_for_chat(
+        self, chat_id: str, *, now: datetime, recent: timedelta = RECENTLY_FIRED, limit: int = 200
+    ) -> list[Rule]:
+        """The chat's active rules and those that fired (or expired) within `recent`, by id."""
+        rows = await self._db.fetch_all(
+            f"{_SELECT} WHERE chat_id = ? AND ({_ACTIVE} OR last_fired_at >= ? OR created_at >= ?)"
+            " ORDER BY id LIMIT ?",
+            (chat_id, to_db(now - recent), to_db(now - recent), max(1, int(limit))),
+        )
+        return [rule_from_row(tuple(row)) for row in rows]
+
+    async def count_active_for_chat(self, chat_id: str) -> int:
+        value = await self._db.fetch_value(
+            f"SELECT COUNT(*) FROM alert_rules WHERE chat_id = ? AND {_ACTIVE}", (chat_id,)
+        )
+        return int(value or 0)
+
+    async def delete(self, rule_id: int, chat_id: str | None = None) -> bool:
+        """Delete a rule (only if it belongs to `chat_id` when given); False when there was none."""
+        if chat_id is None:
+            result = await self._db.execute("DELETE FROM alert_rules WHERE id = ?", (rule_id,))
+        else:
+            result = await self._db.execute(
+                "DELETE FROM alert_rules WHERE id = ? AND chat_id = ?", (rule_id, chat_id)
+            )
+        return result.rowcount > 0
+
+    async def delete_all_for_chat(self, chat_id: str) -> list[int]:
+        """Delete every rule of a chat; returns their ids (so the engine can drop them too)."""
+        async with self._db.transaction():
+            rows = await self._db.fetch_all("SELECT id FROM alert_rules WHERE chat_id = ? ORDER BY id", (chat_id,))
+            await self._db.execute("DELETE FROM alert_rules WHERE chat_id = ?", (chat_id,))
+        return [int(row[0]) for row in rows]
+
+    async def set_paused(self, rule_id: int, paused: bool, chat_id: str | None = None) -> bool:
+        """Pause or resume (resuming also re-arms); False when there is no such rule."""
+        sql = "UPDATE alert_rules SET paused = ?, armed = CASE WHEN ? = 0 THEN 1 ELSE armed END WHERE id = ?"
+        params: tuple[object, ...] = (int(paused), int(paused), rule_id)
+        if chat_id is not None:
+            sql += " AND chat_id = ?"
+            params = (*params, chat_id)
+        result = await self._db.execute(sql, params)
+        return result.rowcount > 0
+
+    async def save_state(self, rule_id: int, state: FireState) -> bool:
+        """Persist a rule's fire state (one UPDATE); False when the rule was deleted meanwhile."""
+        result = await self._db.execute(_UPDATE_STATE, (*state_values(state), rule_id))
+        return result.rowcount > 0
+
+    async def save_states(self, states: Mapping[int, FireState]) -> int:
+        """Persist many fire states in one transaction (engine.take_state_changes())."""
+        if not states:
+            return 0
+        return await self._db.execute_many(
+            _UPDATE_STATE, [(*state_values(state), rule_id) for rule_id, state in states.items()]
+        )
+
+    async def load_all_active(self) -> list[Rule]:
+        """Every rule that is neither done nor expired (as full objects: fine up to ~100k rules)."""
+        rows = await self._db.fetch_all(f"{_SELECT} WHERE {_ACTIVE} ORDER BY id")
+        return [rule_from_row(tuple(row)) for row in rows]
+
+    async def load_into(self, engine: AlertEngine, *, chunk: int = LOAD_CHUNK) -> int:
+        """Cold start: stream every active rule into an engine (price rules as lean rows, in chunks).
+
+        Memory stays flat (one chunk of rows at a time) and no rule object is built per price rule.
+        Returns the number of rules the engine now watches from this load.
+        """
+        count = 0
+        columns = ", ".join(LEAN_PRICE_COLUMNS)
+        sql = f"SELECT {columns} FROM alert_rules WHERE kind = 'price' AND {_ACTIVE} AND id > ? ORDER BY id LIMIT ?"
+        rows = await self._db.fetch_all(sql, (0, chunk))
+        while rows:
+            # fetch the next chunk (in the database thread) while this one is turned into columns
+            more = (
+                asyncio.ensure_future(self._db.fetch_all(sql, (int(rows[-1][0]), chunk)))
+                if len(rows) == chunk else None
+            )
+            if more is not None:
+                await asyncio.sleep(0)  # let the fetch reach the database thread before the CPU work
+                await asyncio.sleep(0)
+            try:
+                count += engine.load_price_rows(rows)
+            except BaseException:
+                if more is not None:
+                    more.cancel()
+                raise
+            rows = await more if more is not None else []
+        engine.finish_loading()
+        account_rows = await self._db.fetch_all(f"{_SELECT} WHERE kind = 'account' AND {_ACTIVE} ORDER BY id")
+        count += engine.add_many(rule_from_row(tuple(row)) for row in account_rows)
+        return count

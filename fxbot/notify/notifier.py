@@ -1,0 +1,323 @@
+"""The notifier task: takes pending outbox items, coalesces them per chat, paces and delivers them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import re
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any
+
+from fxbot.domain.redaction import redact_secrets
+from fxbot.notify.composer import DEFAULT_MAX_PARTS, MIN_MESSAGE_LIMIT, ComposedPart
+from fxbot.notify.destination import Destination, DestinationKey
+from fxbot.notify.errors import DeliveryForbidden, DeliveryRetryAfter
+from fxbot.notify.outbox import Outbox, OutboxItem
+from fxbot.notify.pacing import MonotonicClock, Pacer, PacingLimits
+from fxbot.notify.targets import DeliveryTarget
+
+logger = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+_PLATFORM_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}")  # a Telegram bot token in a URL
+_LOOP_ERROR_DELAY_S = 1.0
+
+
+class Notifier:
+    """Delivers the outbox: per chat, what arrives within `coalesce_s` becomes one message.
+
+    Critical items skip the coalescing window and go first, but still respect the platform limits
+    (`limits`, per platform; see PacingLimits). A target's `DeliveryRetryAfter` pauses that chat
+    (or platform) and new items merge into the next message; `DeliveryForbidden` marks the chat's
+    pending items undeliverable and stops sending there; other exceptions are retried with
+    exponential backoff, up to `max_attempts` per item (critical items: forever). An item is marked
+    sent only after the target's `send` returned, so a crash before that redelivers it once.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        targets: Mapping[str, DeliveryTarget],
+        *,
+        clock: MonotonicClock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        coalesce_s: float = 1.0,
+        limits: Mapping[str, PacingLimits] | None = None,
+        max_parts: int = DEFAULT_MAX_PARTS,
+        max_attempts: int = 5,
+        send_timeout_s: float = 30.0,
+        backoff_s: float = 1.0,
+        max_backoff_s: float = 60.0,
+    ) -> None:
+        if not math.isfinite(coalesce_s) or coalesce_s < 0:
+            raise ValueError(f"coalesce_s must be >= 0, got {coalesce_s!r}")
+        if max_attempts < 1 or max_parts < 1:
+            raise ValueError("max_attempts and max_parts must be at least 1")
+        if send_timeout_s <= 0 or backoff_s <= 0 or max_backoff_s < backoff_s:
+            raise ValueError("send_timeout_s and backoff_s must be positive, max_backoff_s >= backoff_s")
+        for platform, target in targets.items():
+            if target.message_limit is not None and target.message_limit < MIN_MESSAGE_LIMIT:
+                raise ValueError(f"target {platform!r}: message_limit must be None or >= {MIN_MESSAGE_LIMIT}")
+        self._outbox = outbox
+        self._targets = dict(targets)
+        self._clock = clock
+        self._sleep = sleep
+        self._coalesce_s = coalesce_s
+        self._pacer = Pacer(clock, limits)
+        self._max_parts = max_parts
+        self._max_attempts = max_attempts
+        self._send_timeout_s = send_timeout_s
+        self._backoff_s = backoff_s
+        self._max_backoff_s = max_backoff_s
+        self._destinations: dict[DestinationKey, Destination] = {}
+        self._blocked_chats: set[str] = set()
+        self._parked_platforms: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake_event = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._last_id = 0
+        self._looping = False
+        self._run_active = False
+        self._loop_lock = asyncio.Lock()
+        self.messages_sent = 0
+        self.items_delivered = 0
+        outbox.add_listener(self.wake)
+
+    def __repr__(self) -> str:
+        pending = sum(len(d.items) for d in self._destinations.values())
+        return f"Notifier(platforms={sorted(self._targets)!r}, pending={pending})"
+
+    # -- public API -------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Something was enqueued: look at the outbox now (cheap, safe to call often)."""
+        self._idle.clear()
+        self._wake_event.set()
+
+    def unblock(self, chat_id: str) -> None:
+        """Send to a chat again after DeliveryForbidden (the bot was re-added)."""
+        self._blocked_chats.discard(chat_id)
+
+    @property
+    def blocked_chats(self) -> frozenset[str]:
+        return frozenset(self._blocked_chats)
+
+    async def run(self) -> None:
+        """Deliver until cancelled."""
+        if self._run_active:
+            raise RuntimeError("this notifier is already running")
+        self._run_active = True
+        try:
+            with contextlib.suppress(Exception):
+                purged = await self._outbox.purge_finished()
+                if purged:
+                    logger.info("outbox: purged %d delivered notifications past the dedupe window", purged)
+            async with self._loop_lock:
+                await self._loop(until_idle=False)
+        finally:
+            self._run_active = False
+
+    async def drain(self, timeout: float) -> bool:  # noqa: ASYNC109 (the pinned API; wraps asyncio.timeout)
+        """Wait until nothing deliverable is pending (True) or `timeout` seconds passed (False).
+
+        Works with `run()` active (waits for it) or on its own (delivers until idle): used by tests
+        and for an orderly shutdown before cancelling `run()`.
+        """
+        self.wake()
+        try:
+            async with asyncio.timeout(timeout):
+                if self._looping:
+                    await self._idle.wait()
+                else:
+                    async with self._loop_lock:  # run() started meanwhile: it delivers, we wait
+                        if self._looping:
+                            await self._idle.wait()
+                        else:
+                            await self._loop(until_idle=True)
+        except TimeoutError:
+            return False
+        return True
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def _loop(self, *, until_idle: bool) -> None:
+        self._looping = True
+        try:
+            while True:
+                self._wake_event.clear()
+                try:
+                    await self._load_new()
+                    delay = self._dispatch()
+                except Exception:
+                    logger.exception("notifier: delivery round failed; retrying shortly")
+                    delay = _LOOP_ERROR_DELAY_S
+                if not self._has_work() and not self._wake_event.is_set():
+                    self._idle.set()
+                    self._pacer.forget_idle()
+                    if until_idle:
+                        return
+                await self._wait(delay)
+        finally:
+            self._looping = False
+            await self._cancel_tasks()
+
+    async def _load_new(self) -> None:
+        items = await self._outbox.pending(after_id=self._last_id)
+        if not items:
+            return
+        self._last_id = max(self._last_id, items[-1].id)
+        now = self._clock()
+        refused: list[int] = []
+        for item in items:
+            if item.chat_id in self._blocked_chats:
+                refused.append(item.id)
+                continue
+            self._destination(item).add(item, now)
+        if refused:
+            await self._outbox.mark_undeliverable(refused, "the chat refuses messages from the bot")
+
+    def _destination(self, item: OutboxItem) -> Destination:
+        key = (item.chat_id, item.thread_id)
+        dest = self._destinations.get(key)
+        if dest is None:
+            dest = self._destinations[key] = Destination(item.chat_ref())
+        return dest
+
+    def _dispatch(self) -> float | None:
+        """Start every send that is due and allowed now; returns seconds until the next one could be."""
+        now = self._clock()
+        next_time = math.inf
+        for key in [k for k, d in self._destinations.items() if not d.items and not d.in_flight]:
+            del self._destinations[key]
+        ordered = sorted(
+            (d for d in self._destinations.values() if d.items and not d.in_flight),
+            key=lambda d: (not d.has_critical, min(d.seen_at.values())),
+        )
+        for dest in ordered:
+            target = self._targets.get(dest.platform)
+            if target is None:
+                self._park(dest)
+                continue
+            due = dest.due_at(self._coalesce_s)
+            if due > now:
+                next_time = min(next_time, due)
+                continue
+            ready = self._pacer.ready_at(dest.platform, dest.chat_id, group=dest.is_group)
+            if ready > now:
+                next_time = min(next_time, ready)
+                continue
+            part = dest.next_part(target.message_limit, self._max_parts)
+            self._pacer.record_send(dest.platform, dest.chat_id, group=dest.is_group)
+            dest.in_flight = True
+            self._spawn(self._deliver(dest, target, part))
+        return None if next_time == math.inf else max(0.0, next_time - now)
+
+    async def _deliver(self, dest: Destination, target: DeliveryTarget, part: ComposedPart) -> None:
+        try:
+            async with asyncio.timeout(self._send_timeout_s):
+                await target.send(dest.chat, part.reply)
+        except DeliveryRetryAfter as exc:
+            self._pacer.retry_after(dest.platform, dest.chat_id if exc.chat_wide else None, exc.seconds)
+            dest.batch = []  # recompose after the wait, merging whatever arrived meanwhile
+            logger.info("notifier: %s asks to wait %.1f s (%s)", dest.chat_id, exc.seconds,
+                        "this chat" if exc.chat_wide else f"all of {dest.platform}")
+        except DeliveryForbidden as exc:
+            await self._recording(self._forbid(dest.chat_id, exc.reason))
+        except Exception as exc:  # an adapter bug or a network error: retry with backoff
+            await self._recording(self._failed(dest, part, exc))
+        else:
+            dest.part_sent(part)
+            self.messages_sent += 1
+            self.items_delivered += len(part.item_ids)
+            try:
+                await asyncio.shield(self._outbox.mark_sent(part.item_ids))
+            except Exception:
+                logger.exception("notifier: delivered %d items to %s but could not record it",
+                                 len(part.item_ids), dest.chat_id)
+        finally:
+            dest.in_flight = False
+            self.wake()
+
+    async def _forbid(self, chat_id: str, reason: str) -> None:
+        first = chat_id not in self._blocked_chats
+        self._blocked_chats.add(chat_id)
+        for key in [k for k in self._destinations if k[0] == chat_id]:
+            self._destinations[key].items.clear()
+            self._destinations[key].seen_at.clear()
+        dropped = await self._outbox.mark_chat_undeliverable(chat_id, _safe_text(reason))
+        if first:
+            logger.warning("notifier: %s refuses messages (%s); %d pending notifications dropped,"
+                           " not sending there any more", chat_id, _safe_text(reason), dropped)
+
+    async def _failed(self, dest: Destination, part: ComposedPart, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {_safe_text(str(exc))}"
+        dest.failures += 1
+        delay = min(self._backoff_s * 2 ** (dest.failures - 1), self._max_backoff_s)
+        dest.next_attempt = self._clock() + delay
+        dest.batch = []
+        live = [i for i in part.item_ids if i in dest.items]
+        for item_id in live:
+            dest.attempts[item_id] = dest.attempts.get(item_id, 0) + 1
+        await self._outbox.record_failure(live, error)
+        give_up = [i for i in live if dest.attempts[i] >= self._max_attempts and not dest.items[i].is_critical]
+        if give_up:
+            dest.remove(give_up)
+            await self._outbox.mark_failed(give_up, error)
+            logger.error("notifier: gave up on %d notifications for %s after %d attempts: %s",
+                         len(give_up), dest.chat_id, self._max_attempts, error)
+        else:
+            logger.warning("notifier: sending to %s failed (attempt %d, retry in %.0f s): %s",
+                           dest.chat_id, dest.failures, delay, error)
+
+    @staticmethod
+    async def _recording(step: Coroutine[Any, Any, None]) -> None:
+        try:
+            await asyncio.shield(step)
+        except Exception:
+            logger.exception("notifier: could not record a delivery failure in the outbox")
+
+    def _park(self, dest: Destination) -> None:
+        if dest.platform not in self._parked_platforms:
+            self._parked_platforms.add(dest.platform)
+            logger.warning("notifier: no delivery target for platform %r; its notifications wait in the"
+                           " outbox", dest.platform)
+
+    def _has_work(self) -> bool:
+        if self._tasks:
+            return True
+        return any(d.items and d.platform in self._targets for d in self._destinations.values())
+
+    async def _wait(self, delay: float | None) -> None:
+        if self._wake_event.is_set():
+            return
+        if delay is None:
+            await self._wake_event.wait()
+            return
+        waiter = asyncio.ensure_future(self._wake_event.wait())
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        try:
+            await asyncio.wait((waiter, sleeper), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (waiter, sleeper):
+                task.cancel()
+            await asyncio.gather(waiter, sleeper, return_exceptions=True)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _cancel_tasks(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _safe_text(text: str) -> str:
+    """An error text with FxSocket keys and platform tokens masked (safe to log and store)."""
+    return _PLATFORM_TOKEN.sub("***", redact_secrets(text))[:300]

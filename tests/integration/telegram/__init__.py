@@ -1,0 +1,1 @@
+"""Telegram adapter tests against the fake Bot API."""

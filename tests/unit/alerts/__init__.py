@@ -1,0 +1,1 @@
+"""Unit tests of the alert engine, rules, parser and fill notifications."""

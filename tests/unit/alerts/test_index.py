@@ -1,0 +1,77 @@
+"""The threshold index: bisection finds exactly the crossed levels (property-tested against a scan)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alerts.engine import AlertEngine
+from alerts.index import ThresholdIndex
+from alerts.rules import PriceCondition
+from tests.unit.alerts.factories import Feed, price_rule
+
+
+def test_between_is_inclusive_and_remove_takes_one_entry() -> None:
+    index = ThresholdIndex()
+    for points, slot in [(10, 1), (20, 2), (20, 3), (30, 4)]:
+        index.add(points, slot)
+    assert sorted(index.between(10, 20)) == [1, 2, 3]
+    assert list(index.between(21, 29)) == []
+    assert index.remove(20, 3) and not index.remove(20, 3)
+    assert list(index.between(0, 100)) == [1, 2, 4]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    entries=st.lists(st.tuples(st.integers(0, 200), st.integers(0, 10_000)), max_size=80),
+    lo=st.integers(-10, 210),
+    hi=st.integers(-10, 210),
+)
+def test_between_matches_a_naive_scan(entries: list[tuple[int, int]], lo: int, hi: int) -> None:
+    index = ThresholdIndex()
+    for points, slot in entries:
+        index.add(points, slot)
+    lo, hi = min(lo, hi), max(lo, hi)
+    assert sorted(index.between(lo, hi)) == sorted(s for p, s in entries if lo <= p <= hi)
+    assert list(index.points) == sorted(index.points)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    levels=st.lists(st.integers(108_000, 110_000), min_size=1, max_size=40),
+    path=st.lists(st.integers(107_900, 110_100), min_size=1, max_size=30),
+)
+def test_engine_fires_exactly_the_rules_a_naive_evaluator_fires(levels: list[int], path: list[int]) -> None:
+    start = 109_000
+    engine = AlertEngine()
+    conditions = list(PriceCondition)
+    rules = [price_rule(i + 1, conditions[i % 5], lv / 1e5, created_price=start / 1e5) for i, lv in enumerate(levels)]
+    for rule in rules:
+        engine.add(rule)
+    feed = Feed(engine)
+    feed.tick(start / 1e5)
+    got: dict[int, int] = {}
+    for points in path:
+        for fid in feed.ids(points / 1e5):
+            got[fid] = got.get(fid, 0) + 1
+    expected: dict[int, int] = {}
+    for rule in rules:  # naive: walk every rule over every step of the path
+        prev = start
+        fired = (rule.condition is PriceCondition.ABOVE and start >= rule.level_points) or (
+            rule.condition is PriceCondition.BELOW and start <= rule.level_points)
+        for cur in path:
+            if fired:
+                break
+            lv = rule.level_points
+            c = rule.condition
+            fired = (
+                (c is PriceCondition.ABOVE and cur >= lv) or (c is PriceCondition.BELOW and cur <= lv)
+                or (c in (PriceCondition.CROSS, PriceCondition.CROSS_UP) and prev < lv <= cur)
+                or (c in (PriceCondition.CROSS, PriceCondition.CROSS_DOWN) and cur <= lv < prev)
+            )
+            prev = cur
+        if fired and not (rule.condition in (PriceCondition.ABOVE, PriceCondition.BELOW) and (
+                (rule.condition is PriceCondition.ABOVE and start >= rule.level_points)
+                or (rule.condition is PriceCondition.BELOW and start <= rule.level_points))):
+            expected[rule.id] = 1
+    assert got == expected

@@ -1,0 +1,1 @@
+"""Unit tests of fxbot.notify (pacing maths, composer, notification values)."""

@@ -1,0 +1,108 @@
+"""Every `what=` given to upstream_call reads as a sentence in every message translate_upstream builds."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from fxbot.fxsocket.errors import (
+    ConnectionFailedError,
+    ForbiddenError,
+    FxSocketError,
+    ServerError,
+    UnexpectedResponseError,
+)
+from fxbot.services.upstream import DEFAULT_WHAT, translate_upstream
+
+ROOT = Path(__file__).resolve().parents[3]
+SCANNED = [ROOT / "fxbot", ROOT / "alerts", ROOT / "adapters"]
+PLACEHOLDER = "X"  # stands for each {expression} of an f-string
+
+# Each call site's `what` (f-string parts shown as X) and whether that call writes.
+WHATS: dict[str, bool] = {
+    "read the account": False,
+    "list the accounts": False,
+    "read the quote of X": False,
+    "read the X candles": False,
+    "read the trade history": False,
+    "read the positions": False,
+    "read the pending orders": False,
+    "read the order to modify": False,
+    "prepare the order": False,
+    "check the key": False,
+    "place the order": True,
+    "close X": True,
+    "cancel the order": True,
+    "modify the order": True,
+}
+VERBS = {"read", "list", "prepare", "check", "place", "close", "cancel", "modify", "carry"}
+
+
+def _rendered(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else PLACEHOLDER
+            for part in node.values
+        )
+    return None
+
+
+def call_site_whats() -> set[str]:
+    """The `what=` of every upstream_call / translate_upstream call in the source tree."""
+    found: set[str] = set()
+    for folder in SCANNED:
+        for path in folder.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+                if name not in ("upstream_call", "translate_upstream"):
+                    continue
+                for keyword in node.keywords:
+                    forwarded = isinstance(keyword.value, ast.Name) and keyword.value.id == "what"
+                    if keyword.arg == "what" and not forwarded:
+                        text = _rendered(keyword.value)
+                        assert text is not None, f"{path}: what= must be a string literal or f-string"
+                        found.add(text)
+    return found
+
+
+def test_the_table_covers_every_call_site() -> None:
+    assert call_site_whats() == set(WHATS)
+
+
+def _messages(what: str, writes: bool) -> dict[str, str]:
+    method = "POST" if writes else "GET"
+    errors: dict[str, FxSocketError] = {
+        "connection": ConnectionFailedError("refused", method=method, path="/v1/x"),
+        "server": ServerError("internal_error", "boom", status=500),
+        "unreadable": UnexpectedResponseError("unexpected_response", "bad body"),
+        "forbidden": ForbiddenError("forbidden", "scope", status=403),
+    }
+    return {kind: translate_upstream(error, what=what).message for kind, error in errors.items()}
+
+
+@pytest.mark.parametrize(("what", "writes"), [*WHATS.items(), (DEFAULT_WHAT, False)])
+def test_every_message_reads_well(what: str, writes: bool) -> None:
+    assert what.split()[0] in VERBS, f"what={what!r} must start with a verb that follows 'to'"
+    messages = _messages(what, writes)
+    unsent = " — nothing was sent" if writes else ""
+    assert messages == {
+        "connection": f"could not reach FxSocket to {what}{unsent}; try again",
+        "server": f"FxSocket had a server error when asked to {what}; try again in a moment",
+        "unreadable": f"FxSocket sent an answer fxbot could not read when asked to {what}",
+        "forbidden": f"FxSocket refused to {what}: this chat's FxSocket key does not have the scope this needs",
+    }
+    assert all(" while " not in message for message in messages.values())
+
+
+def test_examples_read_as_sentences() -> None:
+    assert _messages("read the account", False)["connection"] == "could not reach FxSocket to read the account; try again"
+    assert _messages("place the order", True)["connection"] == (
+        "could not reach FxSocket to place the order — nothing was sent; try again"
+    )
+    assert _messages("close pos_1", True)["forbidden"].startswith("FxSocket refused to close pos_1: ")
