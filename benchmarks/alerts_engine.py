@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import random
 import subprocess
@@ -132,15 +133,22 @@ async def run(n: int, path: Path) -> None:
     engine_rss = rss_mb()
 
     quotes = quote_stream(300_000)
+    paced = quote_stream(20_000, seed=11)
+    gc.freeze()  # the benchmark's own quote lists are long-lived: keep them out of the collector's passes
     at = T0 + timedelta(seconds=1)
     fired = 0
     start = time.perf_counter()
     for sym, bid, ask in quotes:
         fired += len(engine.on_quote(ACCOUNT, sym, bid, ask, at))
     throughput = len(quotes) / (time.perf_counter() - start)
+    # the same path again: the once rules on it already fired, so this is mostly quiet ticks
+    fired_again = 0
+    start = time.perf_counter()
+    for sym, bid, ask in quotes:
+        fired_again += len(engine.on_quote(ACCOUNT, sym, bid, ask, at))
+    quiet_throughput = len(quotes) / (time.perf_counter() - start)
 
     latencies = []
-    paced = quote_stream(20_000, seed=11)
     interval = 1 / 10_000
     t_start = time.perf_counter()
     for i, (sym, bid, ask) in enumerate(paced):
@@ -158,6 +166,7 @@ async def run(n: int, path: Path) -> None:
     naive = naive_rate(make_rules(n), quote_stream(2_000, seed=3), naive_budget)
     print(json.dumps({
         "rules": loaded, "cold_load_s": load_s, "first_quote_sync_s": sync_s, "quotes_per_s": throughput,
+        "quiet_quotes_per_s": quiet_throughput, "fired_again": fired_again,
         "fired": fired, "p50_ms": p50_ms, "p99_ms": p99_ms, "rss_base_mb": base_rss, "rss_loaded_mb": loaded_rss,
         "rss_engine_mb": engine_rss,
         "rss_after_mb": final_rss, "naive_quotes_per_s": naive, "ratio": throughput / naive,
@@ -186,7 +195,7 @@ def main() -> None:
             p, r = json.loads(prep.stdout.strip().splitlines()[-1]), json.loads(res.stdout.strip().splitlines()[-1])
             print(f"{n:>9,} rules: insert {p['insert_s']:.1f} s | cold load {r['cold_load_s']:.2f} s "
                   f"(+ first-quote sync {r['first_quote_sync_s']:.2f} s) | {r['quotes_per_s']:,.0f} quotes/s "
-                  f"({r['fired']} fired) | p50 {r['p50_ms']:.3f} ms p99 {r['p99_ms']:.3f} ms at 10k/s | "
+                  f"({r['fired']} fired), 2nd pass {r['quiet_quotes_per_s']:,.0f} quotes/s ({r['fired_again']} fired) | p50 {r['p50_ms']:.3f} ms p99 {r['p99_ms']:.3f} ms at 10k/s | "
                   f"RSS {r['rss_engine_mb']:.0f} MB loaded+synced (interpreter+imports {r['rss_base_mb']:.0f} MB, "
                   f"engine {r['rss_engine_mb'] - r['rss_base_mb']:.0f} MB; {r['rss_after_mb']:.0f} MB with the "
                   f"benchmark's quote lists) | naive {r['naive_quotes_per_s']:,.1f} quotes/s "

@@ -107,8 +107,13 @@ async def build(
     stdout: TextIO | None = None,
     clock: Callable[[], datetime] = _utcnow,
     adapter_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    adapter_extras: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> App:
-    """Wire the whole bot from settings; adapters are created but not started."""
+    """Wire the whole bot from settings; adapters are created but not started.
+
+    `adapter_overrides` patches adapter config sections (the CLI enables the console this way);
+    `adapter_extras` hands objects to one adapter's runtime (tests inject fake platform transports).
+    """
     sections = {name: dict(values) for name, values in settings.adapters.items()}
     for name, values in (adapter_overrides or {}).items():
         sections.setdefault(name, {}).update(values)
@@ -148,6 +153,7 @@ async def build(
                 stdout=stdout,
                 on_chat_migrated=app.move_chat,
                 symbols=app.symbols_for_chat,
+                extras=dict((adapter_extras or {}).get(plugin.name, {})),
             )
             if isinstance(plugin_settings, ConsoleKeySettings):
                 await ensure_console_key(storage, plugin_settings)

@@ -28,6 +28,12 @@ MAX_RATELIMIT_WAIT_S = 30.0  # longer 429 waits raise RateLimited, so the notifi
 _NONE = discord.AllowedMentions.none()
 
 
+def minimal_intents() -> discord.Intents:
+    """Slash commands need no intents; `guilds` (not privileged) keeps discord.py's channel cache sane.
+    No message content, no members, no presences."""
+    return discord.Intents(guilds=True)
+
+
 class _CommandTree(app_commands.CommandTree[discord.Client]):
     async def on_error(self, interaction: discord.Interaction[discord.Client],
                        error: app_commands.AppCommandError, /) -> None:
@@ -40,7 +46,7 @@ class DiscordAdapter:
 
     Test seams (no network): `client` is created here, so a test can replace its HTTP layer before
     `start()`; with `gateway_enabled = False` start() only logs in over REST and does not open the
-    gateway (tests then inject interactions). `runtime.extras` may carry the same:
+    gateway (tests then inject interactions). The same through `runtime.extras`, read at start():
     "discord.transport" (a callable receiving the discord.Client) and "discord.gateway" (bool)."""
 
     name = "discord"
@@ -49,8 +55,8 @@ class DiscordAdapter:
 
     def __init__(self, settings: DiscordSettings, runtime: AdapterRuntime) -> None:
         self._settings = settings
-        self._runtime = runtime
-        self.client = discord.Client(intents=discord.Intents.none(), allowed_mentions=_NONE,
+        self.runtime = runtime
+        self.client = discord.Client(intents=minimal_intents(), allowed_mentions=_NONE,
                                      max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S)
         self.tree = _CommandTree(self.client)
         self.completer = Completer(runtime.symbols)
@@ -63,20 +69,24 @@ class DiscordAdapter:
                          guild_ids=settings.guild_ids)
         self.delivery = DiscordDeliveryTarget(self)
         self.runner.on_chat_seen.append(self.delivery.seen)
-        self.gateway_enabled: bool = bool(runtime.extras.get("discord.gateway", True))
-        transport: Callable[[discord.Client], None] | None = runtime.extras.get("discord.transport")
-        if transport is not None:
-            transport(self.client)
+        self.gateway_enabled = True
         self._gateway: asyncio.Task[None] | None = None
         self._dm_channels: dict[int, discord.abc.Messageable] = {}
 
     def __repr__(self) -> str:
         return f"DiscordAdapter(guild_ids={self._settings.guild_ids!r}, gateway={self.gateway_enabled})"
 
+    def delivery_target(self) -> DiscordDeliveryTarget:
+        """The notifier's DeliveryTarget for Discord (platform "discord", 2000 characters a message)."""
+        return self.delivery
+
     async def start(self) -> None:
         """Log in (REST) and connect the gateway as a background task of this loop."""
+        transport: Callable[[discord.Client], object] | None = self.runtime.extras.get("discord.transport")
+        if transport is not None:
+            transport(self.client)
         await self.client.login(self._settings.token.get_secret_value())
-        if self.gateway_enabled:
+        if bool(self.runtime.extras.get("discord.gateway", self.gateway_enabled)):
             self._gateway = asyncio.create_task(self._connect(), name="discord-gateway")
 
     async def _connect(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -91,7 +92,8 @@ class TelegramAdapter:
     def bot(self) -> Bot:
         if self._app is None:
             raise RuntimeError("the Telegram adapter is not started")
-        return self._app.bot
+        bot: Bot = self._app.bot
+        return bot
 
     def delivery_target(self) -> TelegramDeliveryTarget:
         return TelegramDeliveryTarget(self)
@@ -161,7 +163,9 @@ class TelegramAdapter:
         if settings.webhook_url is None:
             assert app.updater is not None
             await app.updater.start_polling(
-                timeout=settings.poll_timeout_s, drop_pending_updates=True, allowed_updates=list(ALLOWED_UPDATES)
+                timeout=dt.timedelta(seconds=settings.poll_timeout_s),
+                drop_pending_updates=True,
+                allowed_updates=list(ALLOWED_UPDATES),
             )
             return
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""

@@ -71,7 +71,7 @@ class UpdateHandlers:
         message = update.effective_message
         tg_chat = update.effective_chat
         tg_user = update.effective_user
-        if message is None or tg_chat is None or tg_user is None or tg_user.is_bot and not _anonymous(message):
+        if message is None or tg_chat is None or tg_user is None or (tg_user.is_bot and not _anonymous(message)):
             return
         chat = chat_ref(tg_chat, message)
         self._sender.allow_again(chat.id)

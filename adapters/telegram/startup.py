@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -70,7 +71,5 @@ async def _answer_stale_button(bot: Bot, update: Update) -> None:
     query = update.callback_query
     if query is None:
         return
-    try:
+    with contextlib.suppress(TelegramError):  # too old to answer: Telegram already stopped the spinner
         await bot.answer_callback_query(query.id, text=BUTTON_NOTICE, show_alert=False)
-    except TelegramError:
-        pass  # too old to answer: Telegram already stopped the spinner

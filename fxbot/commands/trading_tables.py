@@ -28,16 +28,12 @@ def _account_line(account: Account) -> str:
             f"margin level {format_percent(account.margin_level)}")
 
 
-def _price_or_none(symbol: str, price: float | None) -> str:
-    return format_price(symbol, price) if price is not None else "—"
-
-
 def positions_table(positions: list[Position], currency: str) -> Table:
     rows = tuple(
         (
             p.id, p.symbol, p.type.value, format_volume(p.volume), format_price(p.symbol, p.open_price),
-            _price_or_none(p.symbol, p.current_price), _price_or_none(p.symbol, p.sl),
-            _price_or_none(p.symbol, p.tp), format_signed_money(p.profit, None),
+            format_price(p.symbol, p.current_price), format_price(p.symbol, p.sl),
+            format_price(p.symbol, p.tp), format_signed_money(p.profit, None),
         )
         for p in positions
     )
@@ -71,7 +67,7 @@ def orders_reply(view: AccountOrders, timezone: str | None) -> Reply:
     rows = tuple(
         (
             o.id, o.symbol, order_type_text(o.type), format_volume(o.volume), format_price(o.symbol, o.price),
-            _price_or_none(o.symbol, o.sl), _price_or_none(o.symbol, o.tp),
+            format_price(o.symbol, o.sl), format_price(o.symbol, o.tp),
             format_time(o.created_at, timezone),
         )
         for o in view.orders
@@ -105,8 +101,8 @@ def _outcome_text(outcome: CloseOutcome, currency: str) -> str:
     if result is None:
         return ("UNKNOWN: " if outcome.outcome_unknown else "FAILED: ") + (outcome.error or "no answer")
     symbol = outcome.position.symbol
-    price = _price_or_none(symbol, result.close_price)
-    profit = format_signed_money(result.profit, currency) if result.profit is not None else "—"
+    price = format_price(symbol, result.close_price)
+    profit = format_signed_money(result.profit, currency)
     if result.status == "partially_closed":
         remaining = format_volume(result.remaining) if result.remaining is not None else "?"
         return f"partly closed at {price}, P&L {profit}, {remaining} lots remain"

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
+from fxbot.domain.formatting import format_volume
 from fxbot.domain.instruments import InstrumentSpec, instrument
 from fxbot.errors import NotFound, UsageError, UserError
 from fxbot.fxsocket.broker import Broker
@@ -216,7 +217,7 @@ class TradingService(CloseService):
                                  usage=MODIFY_USAGE, example=f"/modify {ref} sl=20p")
             side, entry = position.type, position.open_price
             bounds = StopBounds.position(spec.symbol, side, quote.bid, quote.ask)
-            label, target = f"{side.value} {position.volume:.2f} {position.symbol}", position.id
+            label, target = f"{side.value} {format_volume(position.volume)} {position.symbol}", position.id
             kind: Literal["position", "order"] = "position"
             current_sl, current_tp = position.sl, position.tp
         else:
@@ -229,7 +230,7 @@ class TradingService(CloseService):
                     raise UsageError(problem)
                 fields["price"] = entry
             bounds = StopBounds.at(spec.symbol, entry, "the order price")
-            label, target, kind = f"{order.type.value} {order.volume:.2f} {order.symbol}", order.id, "order"
+            label, target, kind = f"{order.type.value} {format_volume(order.volume)} {order.symbol}", order.id, "order"
             current_sl, current_tp = order.sl, order.tp
         new_sl = current_sl if sl is None else resolve_stop(sl.stop, kind="sl", side=side, entry=entry,
                                                             spec=spec)

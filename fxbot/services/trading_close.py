@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from fxbot.domain.formatting import format_volume
 from fxbot.errors import FxbotError, NotFound, OutcomeUnknown, UsageError
 from fxbot.services.brokers import BrokerProvider
 from fxbot.services.trading_models import CancelOutcome, CloseOutcome, ClosePlan, CloseTargetKind
@@ -73,9 +74,9 @@ class CloseService:
                                  example=f"/close {chosen[0].id} 0.05")
             position = chosen[0]
             if volume > position.volume + 1e-9:
-                raise UsageError(f"volume {volume:.2f} is more than the position's "
-                                 f"{position.volume:.2f} lots",
-                                 usage=CLOSE_USAGE, example=f"/close {position.id} {position.volume:.2f}")
+                raise UsageError(f"volume {format_volume(volume)} is more than the position's "
+                                 f"{format_volume(position.volume)} lots",
+                                 usage=CLOSE_USAGE, example=f"/close {position.id} {format_volume(position.volume)}")
             if abs(volume - position.volume) < 1e-9:
                 volume = None  # the whole position
         return ClosePlan(target=target, kind=kind, positions=chosen, volume=volume, key_id=bound.key_id,

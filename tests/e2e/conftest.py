@@ -64,7 +64,8 @@ def button_labels(reply: Reply) -> list[str]:
 
 
 def reply_text(replies: Reply | list[Reply] | None) -> str:
-    """Every title, text line and table cell of the replies, joined (for `in` assertions)."""
+    """Every title and text line (Reply.plain_text) and table row, cells joined by " | ", of the replies
+    (for `in` assertions such as "EURUSD | BUY | 0.10")."""
     if replies is None:
         return ""
     items = [replies] if isinstance(replies, Reply) else replies
@@ -72,8 +73,7 @@ def reply_text(replies: Reply | list[Reply] | None) -> str:
     for reply in items:
         parts.append(reply.plain_text)
         if reply.table is not None:
-            parts.append(" | ".join(reply.table.headers))
-            parts.extend(" | ".join(row) for row in reply.table.rows)
+            parts.extend(" | ".join(row) for row in (reply.table.headers, *reply.table.rows))
     return "\n".join(parts)
 
 

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from fxbot.simulator.runner import RunningSimulator
-from tests.fakes.telegram_api import FakeBotApi, serve_bot_api
+from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.telegram_transports import serve_bot_api
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -39,9 +40,9 @@ async def test_fxbot_run_answers_start_over_http_and_exits_zero_on_sigterm(
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=_env(tmp_path), cwd=tmp_path,
         )
         try:
-            await api.wait_for("getUpdates", lambda c: c.params.get("timeout") not in (None, "0"), timeout=30)
+            await api.wait_for("getUpdates", lambda c: c.params.get("timeout") not in (None, "0"), within_s=30)
             api.send_text(api.private_chat(alice), alice, "/start")
-            welcome = await api.wait_for("sendMessage", lambda c: c.chat_id == 101, timeout=15)
+            welcome = await api.wait_for("sendMessage", lambda c: c.chat_id == 101, within_s=15)
             assert welcome.params["parse_mode"] == "HTML"
             assert "/link" in welcome.text or "/help" in welcome.text, welcome.text
             assert api.calls_of("setMyCommands"), "the menu is registered at start-up"

@@ -22,8 +22,9 @@ async def test_clients_are_cached_per_key_and_invalidated(bot: BotHarness) -> No
 async def test_an_unbound_chat_is_told_how_to_bind(bot: BotHarness) -> None:
     stranger = bot.user("stranger")
     chat = bot.private_chat_of(stranger)
-    with pytest.raises(UserError):
+    with pytest.raises(UserError) as caught:
         await bot.services.brokers.for_chat(chat.id)
+    assert caught.value.usage == "/link KEY [NAME] [SCOPE] (in a private chat with the bot), then /bind NAME here"
     text = reply_text(await bot.say("/buy EURUSD 0.1", user=stranger, chat=chat))
     assert "bound" in text or "/link" in text, text
     assert await bot.sim_positions() == []

@@ -74,9 +74,10 @@ class DiscordBot:
 
 
 @contextlib.asynccontextmanager
-async def discord_app(sim: RunningSimulator, tmp_path: Path, *, gateway: bool = False,
+async def discord_app(sim: RunningSimulator, tmp_path: Path, *, gateway: bool = False, offline: bool = True,
                       extra: Mapping[str, Any] | None = None) -> AsyncIterator[DiscordBot]:
-    """The real app with only the Discord adapter enabled, its HTTP layers replaced by a DiscordWire."""
+    """The real app with only the Discord adapter enabled, its HTTP layers replaced by a DiscordWire
+    (`offline=False`: the real HTTP layers, e.g. towards a LoopbackDiscord; `bot.wire` then records nothing)."""
     env = test_env()
     raw = {"fxsocket": {"base_url": sim.base_url, "stream_url": sim.stream_url},
            "database": {"path": str(tmp_path / "fxbot.db")}}
@@ -84,7 +85,7 @@ async def discord_app(sim: RunningSimulator, tmp_path: Path, *, gateway: bool = 
     overrides = {"discord": {"token": "test-token", **(extra or {})}}
     app = await build(settings, env=env, adapter_overrides=overrides)
     adapter = next(a for a in app.adapters if isinstance(a, DiscordAdapter))
-    wire = DiscordWire.install(adapter.client)
+    wire = DiscordWire.install(adapter.client) if offline else DiscordWire(adapter.client)
     adapter.gateway_enabled = gateway
     control = httpx.AsyncClient(timeout=10.0)
     try:

@@ -17,6 +17,7 @@ Usage:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -56,6 +57,7 @@ class WireCall:
     body: Any
     params: Mapping[str, Any] | None
     at: float = field(default_factory=time.monotonic)
+    response: Any = None
 
     @property
     def flags(self) -> int:
@@ -84,7 +86,7 @@ class WireCall:
 class DiscordWire:
     """Records every REST/webhook call the client makes and answers like Discord would (minimal fields)."""
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client | None = None) -> None:
         self.client = client
         self.calls: list[WireCall] = []
         self.failures: dict[tuple[str, str], int] = {}  # (method, path prefix) -> HTTP status to answer
@@ -115,6 +117,7 @@ class DiscordWire:
 
     def inject(self, payload: dict[str, Any]) -> None:
         """Hand an INTERACTION_CREATE payload to the gateway's parser (as if it came over the socket)."""
+        assert self.client is not None, "inject needs an installed client"
         self.client._connection.parsers["INTERACTION_CREATE"](payload)
 
     # --- recording -----------------------------------------------------------------------------------
@@ -128,15 +131,20 @@ class DiscordWire:
             for part in multipart:
                 if part.get("name") == "payload_json":
                     body = json.loads(part["value"])
-        path = route.url.split("/api/v10", 1)[-1]
-        call = WireCall(route.method, path, body, params)
+        return await self.record(route.method, route.url.split("/api/v10", 1)[-1], body, params)
+
+    async def record(self, method: str, path: str, body: Any, params: Any = None) -> Any:
+        """Record one request (path after /api/v10) and answer it; raises discord's HTTP errors for
+        the statuses set in `failures`."""
+        call = WireCall(method, path, body, params)
         self.calls.append(call)
         self._changed.set()
         await asyncio.sleep(0)
-        for (method, prefix), status in self.failures.items():
-            if method == route.method and path.startswith(prefix):
+        for (failing, prefix), status in self.failures.items():
+            if failing == method and path.startswith(prefix):
                 raise _http_error(status)
-        return self._answer(call)
+        call.response = self._answer(call)
+        return call.response
 
     def _answer(self, call: WireCall) -> Any:
         method, path, body = call.method, call.path, call.body or {}
@@ -171,7 +179,7 @@ class DiscordWire:
         return [c for c in self.calls[after:] if c.method == method and fragment in c.path]
 
     async def wait_for(self, method: str, fragment: str, *, count: int = 1, after: int = 0,
-                       timeout: float = 10.0) -> WireCall:
+                       timeout: float = 10.0) -> WireCall:  # noqa: ASYNC109 - a deadline, polled
         """The `count`-th matching call (waiting for it), counting from index `after`."""
         deadline = time.monotonic() + timeout
         while True:
@@ -183,10 +191,8 @@ class DiscordWire:
                 seen = [(c.method, c.path) for c in self.calls[after:]]
                 raise AssertionError(f"no {method} …{fragment}… (#{count}) within {timeout}s; calls: {seen}")
             self._changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.2))
-            except TimeoutError:
-                pass
 
     # --- payloads ----------------------------------------------------------------------------------
 
@@ -237,9 +243,7 @@ class DiscordWire:
         """A button press on the message a recorded call created/edited."""
         payload = self._base(user, channel_id, guild, 3)
         payload["data"] = {"custom_id": custom_id, "component_type": 2}
-        data = message.body.get("data", message.body) if isinstance(message.body, dict) else {}
-        payload["message"] = message_payload(message.path.rsplit("/", 1)[-1] if message.method == "PATCH"
-                                             else str(next(self._ids)), str(channel_id or 1), data or {})
+        payload["message"] = dict(message.response)
         return payload
 
 

@@ -23,7 +23,8 @@ from fxbot.app import App, build
 from fxbot.config import DatabaseSettings, FxSocketSettings, Settings
 from fxbot.notify.pacing import PacingLimits
 from fxbot.simulator.runner import RunningSimulator
-from tests.fakes.telegram_api import JSON, Call, FakeBotApi, FakeBotRequest
+from tests.fakes.telegram_api import JSON, Call, FakeBotApi
+from tests.fakes.telegram_transports import FakeBotRequest
 
 FAST_PACING = PacingLimits(per_chat_rate=50.0, per_chat_burst=10, group_per_minute=600, global_per_second=100)
 
@@ -67,11 +68,10 @@ async def telegram_app(sim: RunningSimulator, tmp_path: Path, **telegram: Any) -
         database=DatabaseSettings(path=tmp_path / "fxbot.db"),
     )
     section = {"token": FakeBotApi.TOKEN, **telegram}
-    app = await build(settings, env={"FXBOT_SECRET_KEY": _master_key()}, adapter_overrides={"telegram": section})
+    extras = {"telegram_request": FakeBotRequest(api), "telegram_pacing": FAST_PACING}
+    app = await build(settings, env={"FXBOT_SECRET_KEY": _master_key()}, adapter_overrides={"telegram": section},
+                      adapter_extras={"telegram": extras})
     adapter = next(a for a in app.adapters if isinstance(a, TelegramAdapter))
-    # TODO(core): build(..., adapter_extras=...) should fill AdapterRuntime.extras; until then, set them here.
-    adapter.runtime.extras["telegram_request"] = FakeBotRequest(api)
-    adapter.runtime.extras["telegram_pacing"] = FAST_PACING
     task = asyncio.create_task(app.run(install_signal_handlers=False))
     try:
         await api.wait_for("getUpdates", lambda c: c.params.get("timeout") != "0")

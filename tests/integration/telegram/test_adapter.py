@@ -30,7 +30,8 @@ from fxbot.chat.types import (
 )
 from fxbot.notify.errors import DeliveryRetryAfter
 from fxbot.plugins import AdapterRuntime
-from tests.fakes.telegram_api import FakeBotApi, FakeBotRequest, retry_after, serve_bot_api
+from tests.fakes.telegram_api import FakeBotApi, retry_after
+from tests.fakes.telegram_transports import FakeBotRequest, serve_bot_api
 from tests.integration.telegram.harness import FAST_PACING
 
 
@@ -144,7 +145,7 @@ async def test_retry_after_before_anything_is_sent_is_the_notifiers_to_handle() 
 async def test_a_later_part_waits_instead_of_resending_the_first() -> None:
     api = FakeBotApi()
     async with running(api, ScriptedCore()) as adapter:
-        long_reply = Reply(text=tuple("line %d " % i + "x" * 90 for i in range(80)))
+        long_reply = Reply(text=tuple(f"line {i} " + "x" * 90 for i in range(80)))
         original = api._answer
         calls = 0
 

@@ -101,3 +101,11 @@ def test_log_records_never_carry_a_key(caplog: pytest.LogCaptureFixture) -> None
     text = caplog.text
     assert "AbCdEf0123456789" not in text and "zzzzzzzzzzzz9" not in text
     assert "sk_live_***" in text and "alice" in text
+
+
+def test_bot_tokens_are_masked_too() -> None:
+    from fxbot.domain.redaction import redact_secrets
+
+    url = "POST https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage"
+    assert redact_secrets(url) == "POST https://api.telegram.org/bot***/sendMessage"
+    assert redact_secrets("price 1.08340 at 12:30:15") == "price 1.08340 at 12:30:15"

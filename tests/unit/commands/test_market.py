@@ -11,6 +11,7 @@ from fxbot.chat.symbols import SymbolResolver
 from fxbot.chat.types import ReplyKind
 from fxbot.commands.history_args import parse_history_query
 from fxbot.commands.market import HISTORY_PAGE_SIZE, history_reply, net_profit, quotes_reply, spread_pips
+from fxbot.domain.formatting import format_time
 from fxbot.domain.instruments import INSTRUMENTS
 from fxbot.errors import UsageError
 from fxbot.fxsocket.models import Quote
@@ -73,6 +74,16 @@ def test_one_quote_is_text_and_several_a_table() -> None:
     several = quotes_reply([Quote(symbol="EURUSD", bid=1.0834, ask=1.08342, time=NOW),
                             Quote(symbol="USDJPY", bid=151.2, ask=151.212, time=NOW)], "UTC")
     assert several.table is not None and several.table.rows[0][:4] == ("EURUSD", "1.08340", "1.08342", "0.2")
+
+
+def test_times_are_shown_in_the_chat_zone_with_or_without_seconds() -> None:
+    moment = datetime(2026, 4, 2, 14, 30, 5, tzinfo=UTC)
+    assert format_time(moment, "Europe/Berlin") == "2026-04-02 16:30 CEST"
+    assert format_time(moment, "Europe/Berlin", seconds=True) == "2026-04-02 16:30:05 CEST"
+    assert format_time(moment.replace(tzinfo=None), None, seconds=True) == "2026-04-02 14:30:05 UTC"
+    assert format_time(None, "UTC", seconds=True) == "—"
+    for unknown in ("Mars/Olympus", "Europe", ""):  # an unknown zone (even a tzdata folder) falls back to UTC
+        assert format_time(moment, unknown) == "2026-04-02 14:30 UTC"
 
 
 def _history(count: int, total: int | None = None) -> TradeHistory:
