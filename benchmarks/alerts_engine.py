@@ -195,7 +195,8 @@ def main() -> None:
             p, r = json.loads(prep.stdout.strip().splitlines()[-1]), json.loads(res.stdout.strip().splitlines()[-1])
             print(f"{n:>9,} rules: insert {p['insert_s']:.1f} s | cold load {r['cold_load_s']:.2f} s "
                   f"(+ first-quote sync {r['first_quote_sync_s']:.2f} s) | {r['quotes_per_s']:,.0f} quotes/s "
-                  f"({r['fired']} fired), 2nd pass {r['quiet_quotes_per_s']:,.0f} quotes/s ({r['fired_again']} fired) | p50 {r['p50_ms']:.3f} ms p99 {r['p99_ms']:.3f} ms at 10k/s | "
+                  f"({r['fired']} fired), 2nd pass {r['quiet_quotes_per_s']:,.0f} quotes/s "
+                  f"({r['fired_again']} fired) | p50 {r['p50_ms']:.3f} ms p99 {r['p99_ms']:.3f} ms at 10k/s | "
                   f"RSS {r['rss_engine_mb']:.0f} MB loaded+synced (interpreter+imports {r['rss_base_mb']:.0f} MB, "
                   f"engine {r['rss_engine_mb'] - r['rss_base_mb']:.0f} MB; {r['rss_after_mb']:.0f} MB with the "
                   f"benchmark's quote lists) | naive {r['naive_quotes_per_s']:,.1f} quotes/s "

@@ -6,8 +6,8 @@ import logging
 import time
 import traceback
 from collections.abc import Callable, Collection
-from datetime import datetime
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from fxbot.chat.access import check_access, private_only_denial

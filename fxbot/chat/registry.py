@@ -167,6 +167,8 @@ class CommandRegistry(Generic[S]):
         lines.append("needs: " + spec.permission.describe())
         if spec.state_changing:
             lines.append("this command changes things and is recorded in the audit log")
+        if spec.sensitive:
+            lines.append("its arguments are secret: never logged or recorded (only the command name is)")
         return Reply(title=f"/{spec.name}", text=tuple(lines))
 
     def overview(self, visible: Callable[[CommandSpec[S]], bool] | None = None) -> Reply:

@@ -83,9 +83,6 @@ class AccountService:
 
     async def use(self, chat_id: str, ref: str) -> AccountSummary:
         """Make the chat trade the account named by `ref` (validated against the key's accounts list)."""
-        bound = await self._brokers.for_chat(chat_id)
-        async with upstream_call(self._storage, bound.key_id, what="list the accounts"):
-            summaries = await bound.broker.list_accounts()
-        chosen = match_account(summaries, ref)
+        chosen = match_account((await self.choices(chat_id)).accounts, ref)
         await self._storage.bindings.set_account(chat_id, chosen.id)
         return chosen

@@ -28,7 +28,7 @@ BOB = DiscordPerson(600_000_000_000_000_002, "bob")
 ADMIN = DiscordPerson(600_000_000_000_000_003, "boss", admin=True)
 
 
-def test_env() -> dict[str, str]:
+def fresh_env() -> dict[str, str]:
     from cryptography.fernet import Fernet
 
     return {"FXBOT_SECRET_KEY": Fernet.generate_key().decode("ascii")}
@@ -78,7 +78,7 @@ async def discord_app(sim: RunningSimulator, tmp_path: Path, *, gateway: bool = 
                       extra: Mapping[str, Any] | None = None) -> AsyncIterator[DiscordBot]:
     """The real app with only the Discord adapter enabled, its HTTP layers replaced by a DiscordWire
     (`offline=False`: the real HTTP layers, e.g. towards a LoopbackDiscord; `bot.wire` then records nothing)."""
-    env = test_env()
+    env = fresh_env()
     raw = {"fxsocket": {"base_url": sim.base_url, "stream_url": sim.stream_url},
            "database": {"path": str(tmp_path / "fxbot.db")}}
     settings = parse_settings(raw, env)

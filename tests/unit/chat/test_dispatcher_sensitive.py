@@ -137,3 +137,9 @@ async def test_skip_audit_leaves_a_run_out_of_the_audit_log() -> None:
     assert (await dispatcher.handle(message("/pref dark")))[0].text == ("changed",)
     [record] = audit.records
     assert record["command"] == "/pref dark"
+
+
+def test_help_says_the_arguments_are_never_recorded() -> None:
+    lines = build_registry().help_text("link").text
+    assert "its arguments are secret: never logged or recorded (only the command name is)" in lines
+    assert "needs: anyone in the chat; no key needed; private chat only" in lines

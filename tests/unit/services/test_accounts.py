@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from fxbot.domain.access import Scope
 from fxbot.errors import NotFound, UsageError
 from fxbot.services.accounts import AccountService, match_account
 from fxbot.storage import Storage
-from tests.unit.services.fake_chat_broker import ACCOUNTS, FakeBrokers, ScriptedBroker, open_storage
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = await open_storage(tmp_path)
-    yield store
-    await store.close()
+from tests.unit.services.fake_chat_broker import ACCOUNTS, FakeBrokers, ScriptedBroker
 
 
 @pytest.mark.parametrize(("ref", "expected"), [

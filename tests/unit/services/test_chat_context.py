@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from fxbot.chat.types import ChatKind, ChatRef, ChatUser
 from fxbot.domain.access import Role, Scope
 from fxbot.services.chat_context import StorageChatContextResolver
 from fxbot.services.team import platform_admin_marker
 from fxbot.storage import Storage
-from tests.unit.services.fake_chat_broker import open_storage
 
 ALICE = ChatUser("telegram:1", "Alice")
 BOB = ChatUser("telegram:2", "Bob")
@@ -20,13 +14,6 @@ TG_ADMIN = ChatUser("telegram:3", "Carol", is_platform_admin=True)
 PRIVATE = ChatRef("telegram:1", ChatKind.PRIVATE, "telegram")
 GROUP = ChatRef("telegram:-100", ChatKind.GROUP, "telegram")
 CONSOLE_GROUP = ChatRef("console:room", ChatKind.GROUP, "console")
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = await open_storage(tmp_path)
-    yield store
-    await store.close()
 
 
 async def test_the_owner_of_a_private_chat_is_its_admin_and_sees_the_key(storage: Storage) -> None:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from fxbot.errors import UsageError
 from fxbot.services.chat_settings import SettingsService
-from tests.unit.services.fake_chat_broker import open_storage
+from fxbot.storage import Storage
 
 
 @pytest.fixture
-async def settings(tmp_path: Path) -> AsyncIterator[SettingsService]:
-    store = await open_storage(tmp_path)
-    yield SettingsService(storage=store)
-    await store.close()
+def settings(storage: Storage) -> SettingsService:
+    return SettingsService(storage=storage)
 
 
 async def test_defaults(settings: SettingsService) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,7 +11,7 @@ from fxbot.domain.access import Scope
 from fxbot.fxsocket.errors import ConnectionFailedError, UnauthorizedError
 from fxbot.services.health import HealthService, StreamHealth
 from fxbot.storage import Storage
-from tests.unit.services.fake_chat_broker import NOW, FakeBrokers, ScriptedBroker, open_storage
+from tests.unit.services.fake_chat_broker import NOW, FakeBrokers, ScriptedBroker
 
 
 class Clock:
@@ -30,12 +28,11 @@ class BrokenProvider:
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = await open_storage(tmp_path)
-    key = await store.keys.add("u", "main", "sk_test_aaaaaaaaaaaaaaaaaaaaaaaa", Scope.TRADE)
-    await store.bindings.bind("bound", key.id, bound_by="u")
-    yield store
-    await store.close()
+async def storage(storage: Storage) -> Storage:
+    """The shared empty Storage with chat "bound" bound to a trade key."""
+    key = await storage.keys.add("u", "main", "sk_test_aaaaaaaaaaaaaaaaaaaaaaaa", Scope.TRADE)
+    await storage.bindings.bind("bound", key.id, bound_by="u")
+    return storage
 
 
 def health(storage: Storage, broker: ScriptedBroker, clock: Clock,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from fxbot.chat.types import ChatKind, ChatRef, ChatUser
@@ -14,7 +11,7 @@ from fxbot.fxsocket.errors import ConnectionFailedError, UnauthorizedError
 from fxbot.fxsocket.models import AccountSummary
 from fxbot.services.keys import DEFAULT_SCOPE, KeyService
 from fxbot.storage import Storage
-from tests.unit.services.fake_chat_broker import ACCOUNTS, FakeBrokers, ScriptedBroker, open_storage
+from tests.unit.services.fake_chat_broker import ACCOUNTS, FakeBrokers, ScriptedBroker
 
 ALICE = ChatUser("telegram:1", "Alice")
 BOB = ChatUser("telegram:2", "Bob")
@@ -22,13 +19,6 @@ PRIVATE = ChatRef("telegram:1", ChatKind.PRIVATE, "telegram")
 GROUP = ChatRef("telegram:-100", ChatKind.GROUP, "telegram")
 SECRET = "sk_test_0123456789abcdefghijklmn"
 OTHER = "sk_test_zyxwvutsrqponmlkjihgfedcb"
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = await open_storage(tmp_path)
-    yield store
-    await store.close()
 
 
 def make(storage: Storage, brokers: FakeBrokers | None = None, accepted: bool = True) -> KeyService:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -12,18 +10,16 @@ from fxbot.domain.access import Role
 from fxbot.errors import NotFound, UsageError
 from fxbot.services.team import TeamService, platform_admin_marker, platform_of
 from fxbot.storage import Storage
-from tests.unit.services.fake_chat_broker import open_storage
 
 GROUP = "telegram:-100"
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = await open_storage(tmp_path)
-    await store.members.set_role(GROUP, "telegram:1", Role.ADMIN, "Alice")
-    await store.members.ensure(GROUP, "telegram:2", "Bob", Role.VIEWER)
-    yield store
-    await store.close()
+async def storage(storage: Storage) -> Storage:
+    """The shared empty Storage with Alice (admin) and Bob (viewer) in GROUP."""
+    await storage.members.set_role(GROUP, "telegram:1", Role.ADMIN, "Alice")
+    await storage.members.ensure(GROUP, "telegram:2", "Bob", Role.VIEWER)
+    return storage
 
 
 def test_platform_of_an_id() -> None:

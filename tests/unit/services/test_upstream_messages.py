@@ -101,7 +101,9 @@ def test_every_message_reads_well(what: str, writes: bool) -> None:
 
 
 def test_examples_read_as_sentences() -> None:
-    assert _messages("read the account", False)["connection"] == "could not reach FxSocket to read the account; try again"
+    assert _messages("read the account", False)["connection"] == (
+        "could not reach FxSocket to read the account; try again"
+    )
     assert _messages("place the order", True)["connection"] == (
         "could not reach FxSocket to place the order — nothing was sent; try again"
     )
