@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from adapters.discord import sync_cli as discord_sync
 from fxbot.config import ConfigError, Settings, load_settings, redacted, validate_adapter_section
 from fxbot.domain.access import Scope
 from fxbot.logging_setup import configure_logging
@@ -46,6 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run every chat adapter enabled in the config")
     run.add_argument("--config", type=Path, required=True, metavar="FILE")
     run.set_defaults(handler=_run_bot)
+
+    sync = commands.add_parser(
+        "discord-sync",
+        help="sync Discord slash commands (only when they changed)",
+        description="Push the slash commands generated from the command registry to Discord: to the given "
+        "guilds (fast, for testing) or globally. Skips the push when the payload is unchanged.",
+    )
+    discord_sync.add_arguments(sync)
+    sync.set_defaults(handler=discord_sync.run)
 
     check = commands.add_parser("check-config", help="validate a config file and print it with secrets redacted")
     check.add_argument("file", type=Path, metavar="FILE")

@@ -134,7 +134,8 @@ def split_markdown(text: str, limit: int) -> list[str]:
             in_code = not in_code
     if current:
         chunks.append("\n".join(current))
-    return [chunk for chunk in chunks if chunk.strip() and chunk.strip() != _FENCE]
+    return [chunk for chunk in chunks if any(line.strip() and not line.startswith(_FENCE)
+                                             for line in chunk.split("\n"))]
 
 
 def _short_lines(lines: list[str], width: int) -> list[str]:
