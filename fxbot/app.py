@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,23 +16,66 @@ import httpx
 
 from fxbot.chat.adapter import ChatAdapter
 from fxbot.chat.confirmations import ConfirmationBook
-from fxbot.chat.dispatcher import Dispatcher
+from fxbot.chat.dispatcher import AuditSink, Dispatcher
 from fxbot.chat.registry import CommandRegistry
 from fxbot.commands.catalog import register_all
 from fxbot.config import ConfigError, Settings, validate_adapter_section
 from fxbot.domain.instruments import INSTRUMENTS
+from fxbot.notify.notifier import Notifier
+from fxbot.notify.pacing import DEFAULT_PLATFORM_LIMITS
+from fxbot.notify.targets import ChatAdapterTarget, DeliveryTarget
 from fxbot.plugins import AdapterRuntime, load_plugin
 from fxbot.services.audit_sink import StorageAuditSink
 from fxbot.services.chat_context import StorageChatContextResolver
 from fxbot.services.console_key import ConsoleKeySettings, ensure_console_key
 from fxbot.services.container import Services, build_services
+from fxbot.services.stream_config import PumpConfig
+from fxbot.services.stream_fills import FillNotifier
+from fxbot.services.stream_pump import StreamPump
 from fxbot.storage.store import Storage
+from fxbot.supervision import supervise
 
 log = logging.getLogger(__name__)
 
 
+MESSAGE_LIMITS: dict[str, int | None] = {"telegram": 4096, "discord": 2000, "console": None}
+"""Platform message length limits for adapters that bring no delivery target of their own."""
+DEFAULT_DRAIN_S = 2.0
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class RefreshingAuditSink:
+    """The storage audit sink that also tells the stream pump to re-read bindings after a change."""
+
+    def __init__(self, inner: AuditSink, on_change: Callable[[], None]) -> None:
+        self._inner = inner
+        self._on_change = on_change
+
+    async def record(self, *, chat_id: str, user_id: str, command: str, ok: bool, result: str,
+                     latency_ms: float, order_ref: str | None) -> None:
+        try:
+            await self._inner.record(chat_id=chat_id, user_id=user_id, command=command, ok=ok, result=result,
+                                     latency_ms=latency_ms, order_ref=order_ref)
+        finally:
+            if ok:
+                self._on_change()
+
+
+def delivery_targets(adapters: Sequence[ChatAdapter]) -> dict[str, DeliveryTarget]:
+    """Each adapter's own `delivery_target()` when it has one, else a bridge over its `send`."""
+    targets: dict[str, DeliveryTarget] = {}
+    for adapter in adapters:
+        make = getattr(adapter, "delivery_target", None)
+        target: DeliveryTarget
+        if callable(make):
+            target = make()
+        else:
+            target = ChatAdapterTarget(adapter, adapter.name, MESSAGE_LIMITS.get(adapter.name, 2000))
+        targets[target.platform] = target
+    return targets
 
 
 @dataclass
@@ -45,13 +89,22 @@ class App:
     dispatcher: Dispatcher[Services]
     adapters: list[ChatAdapter] = field(default_factory=list)
     shutdown: asyncio.Event = field(default_factory=asyncio.Event)
+    pump: StreamPump | None = None
+    notifier: Notifier | None = None
+    drain_s: float = DEFAULT_DRAIN_S
+    background: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     def request_shutdown(self) -> None:
         """Ask run() to stop (signal handlers and the console's end of input call this)."""
         self.shutdown.set()
 
     async def run(self, *, install_signal_handlers: bool = True) -> None:
-        """Start every adapter, wait for a shutdown request, stop them in reverse order, close storage."""
+        """Start the adapters, then the notifier and the stream pump; on shutdown stop them in reverse order.
+
+        An orderly shutdown (request_shutdown, a signal, the console's end of input) stops the pump,
+        lets the notifier drain for `drain_s`, stops the adapters and closes storage last. If the
+        task running this is cancelled instead (a crash), the same happens without the drain.
+        """
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
         if install_signal_handlers:
@@ -60,6 +113,7 @@ class App:
                     loop.add_signal_handler(sig, self.request_shutdown)
                     installed.append(sig)
         started: list[ChatAdapter] = []
+        orderly = False
         try:
             for adapter in self.adapters:
                 try:
@@ -71,9 +125,13 @@ class App:
                 log.info("adapter %s started", adapter.name)
             if not started and self.adapters:
                 log.error("no adapter could start; stopping")
+                orderly = True
                 return
+            self.start_background()
             await self.shutdown.wait()
+            orderly = True
         finally:
+            await self.stop_background(drain=orderly)
             for adapter in reversed(started):
                 try:
                     await adapter.stop()
@@ -82,6 +140,33 @@ class App:
             for sig in installed:
                 loop.remove_signal_handler(sig)
             await self.close()
+
+    def start_background(self) -> None:
+        """Start the notifier and the stream pump as supervised tasks (a crash restarts them with backoff)."""
+        if self.notifier is not None and "notifier" not in self.background:
+            self.background["notifier"] = asyncio.create_task(
+                supervise("notifier", self.notifier.run), name="fxbot-notifier")
+        if self.pump is not None and "pump" not in self.background:
+            pump = self.pump
+            self.services.health.set_stream_status_provider(pump)
+            self.background["pump"] = asyncio.create_task(supervise("stream pump", pump.run), name="fxbot-pump")
+
+    async def stop_background(self, *, drain: bool) -> None:
+        """Stop the pump, then (after a brief drain when `drain`) the notifier."""
+        pump_task = self.background.pop("pump", None)
+        if pump_task is not None:
+            await _cancel(pump_task)
+            self.services.health.set_stream_status_provider(None)
+        notifier_task = self.background.pop("notifier", None)
+        if notifier_task is not None:
+            if drain and self.notifier is not None and not notifier_task.done():
+                try:
+                    if not await self.notifier.drain(self.drain_s):
+                        log.warning("notifications still pending after %.1f s; they are sent at the next start",
+                                    self.drain_s)
+                except Exception:
+                    log.exception("draining the notifier failed")
+            await _cancel(notifier_task)
 
     async def move_chat(self, old_chat_id: str, new_chat_id: str) -> None:
         """A chat changed id on its platform: move everything it owns to the new id."""
@@ -99,6 +184,12 @@ class App:
         await self.storage.close()
 
 
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+
+
 async def build(
     settings: Settings,
     *,
@@ -108,11 +199,16 @@ async def build(
     clock: Callable[[], datetime] = _utcnow,
     adapter_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     adapter_extras: Mapping[str, Mapping[str, Any]] | None = None,
+    pump_config: PumpConfig | None = None,
+    notify_coalesce_s: float = 1.0,
+    drain_s: float = DEFAULT_DRAIN_S,
 ) -> App:
     """Wire the whole bot from settings; adapters are created but not started.
 
     `adapter_overrides` patches adapter config sections (the CLI enables the console this way);
     `adapter_extras` hands objects to one adapter's runtime (tests inject fake platform transports).
+    `pump_config` sets the stream pump's timings and `notify_coalesce_s` the outbox coalescing window
+    (tests shorten both). Alert rules are cold-loaded from the database here.
     """
     sections = {name: dict(values) for name, values in settings.adapters.items()}
     for name, values in (adapter_overrides or {}).items():
@@ -133,6 +229,13 @@ async def build(
             stream_url=settings.fxsocket.stream_url,
             clock=clock,
         )
+        alerts = services.alerts
+        loaded = await alerts.load()
+        log.info("alerts: %d active rules loaded", loaded)
+        fills = FillNotifier(storage=storage, outbox=alerts.outbox, preferences=alerts.preferences, clock=clock)
+        pump = StreamPump(storage=storage, brokers=services.brokers, alerts=alerts, fills=fills, clock=clock,
+                          config=pump_config)
+        alerts.add_change_listener(pump.rules_changed)
         registry: CommandRegistry[Services] = CommandRegistry()
         register_all(registry)
         dispatcher: Dispatcher[Services] = Dispatcher(
@@ -142,9 +245,10 @@ async def build(
             known_symbols=sorted(INSTRUMENTS),
             confirmations=ConfirmationBook(clock=clock),
             clock=clock,
-            audit=StorageAuditSink(storage, clock),
+            audit=RefreshingAuditSink(StorageAuditSink(storage, clock), pump.request_refresh),
         )
-        app = App(settings=settings, storage=storage, http=http, services=services, dispatcher=dispatcher)
+        app = App(settings=settings, storage=storage, http=http, services=services, dispatcher=dispatcher,
+                  pump=pump, drain_s=drain_s)
         for plugin, plugin_settings in plugins:
             runtime = AdapterRuntime(
                 handler=dispatcher,
@@ -158,6 +262,8 @@ async def build(
             if isinstance(plugin_settings, ConsoleKeySettings):
                 await ensure_console_key(storage, plugin_settings)
             app.adapters.append(plugin.create(plugin_settings, runtime))
+        app.notifier = Notifier(alerts.outbox, delivery_targets(app.adapters), clock=time.monotonic,
+                                coalesce_s=notify_coalesce_s, limits=DEFAULT_PLATFORM_LIMITS)
         return app
     except BaseException:
         await http.aclose()

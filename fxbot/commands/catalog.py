@@ -10,7 +10,7 @@ from fxbot.chat.confirmations import ConfirmationBook
 from fxbot.chat.dispatcher import AuditSink, Dispatcher
 from fxbot.chat.help import register_help_commands
 from fxbot.chat.registry import CommandRegistry
-from fxbot.commands import account, chat_settings, keys, market, orders, status, team, trading
+from fxbot.commands import account, alerts, chat_settings, keys, market, orders, status, team, trading
 from fxbot.domain.instruments import INSTRUMENTS
 from fxbot.services.chat_context import StorageChatContextResolver
 
@@ -25,6 +25,7 @@ def register_all(registry: CommandRegistry[Services]) -> None:
     orders.register(registry)
     market.register(registry)
     account.register(registry)
+    alerts.register(registry)
     keys.register(registry)
     team.register(registry)
     chat_settings.register(registry)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fxbot.chat.argument_types import BoundArgs
@@ -10,28 +9,13 @@ from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Reply, ReplyKind
 from fxbot.domain.access import Role
-from fxbot.domain.formatting import format_time
+from fxbot.domain.formatting import format_duration, format_time
 from fxbot.services.health import HealthReport, StreamHealth
 
 if TYPE_CHECKING:
     from fxbot.services.container import Services
 
 ANYONE = Permission(scope=None, role=Role.VIEWER, needs_binding=False)
-
-
-def format_duration(span: timedelta) -> str:
-    """ "3d 4h 5m", "2h 0m", "45s"."""
-    seconds = max(0, int(span.total_seconds()))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h {minutes}m"
-    if hours:
-        return f"{hours}h {minutes}m"
-    if minutes:
-        return f"{minutes}m {secs}s"
-    return f"{secs}s"
 
 
 def stream_line(stream: StreamHealth | None, timezone: str) -> str:

@@ -1,8 +1,8 @@
-"""Text formatting of prices, volumes, money, pips, percentages and times for chat replies."""
+"""Text formatting of prices, volumes, money, pips, percentages, times and durations for chat replies."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fxbot.domain.instruments import instrument
@@ -92,3 +92,18 @@ def format_time(moment: datetime | None, timezone: str | None = None, *, seconds
 def format_signed_pips(pips: float) -> str:
     """A pip distance with a sign ("+20.0 pips", "-5.0 pips")."""
     return f"{pips:+.1f} pips"
+
+
+def format_duration(span: timedelta) -> str:
+    """A length of time, largest units first: "3d 4h 5m", "2h 0m", "12m 5s", "45s" (negative: "0s")."""
+    seconds = max(0, int(span.total_seconds()))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h {minutes}m"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"

@@ -21,6 +21,7 @@ class Destination:
     seen_at: dict[int, float] = field(default_factory=dict)  # monotonic time each item was loaded
     attempts: dict[int, int] = field(default_factory=dict)
     batch: list[ComposedPart] = field(default_factory=list)
+    critical_count: int = 0
     in_flight: bool = False
     failures: int = 0
     next_attempt: float = 0.0
@@ -39,7 +40,12 @@ class Destination:
 
     @property
     def has_critical(self) -> bool:
-        return any(item.is_critical for item in self.items.values())
+        return self.critical_count > 0
+
+    @property
+    def oldest_seen(self) -> float:
+        """When the oldest waiting item was loaded (items are added in time order)."""
+        return next(iter(self.seen_at.values()))
 
     def add(self, item: OutboxItem, now: float) -> None:
         if item.id in self.items:
@@ -47,18 +53,26 @@ class Destination:
         self.items[item.id] = item
         self.seen_at[item.id] = now
         self.attempts[item.id] = item.attempts
-        if item.is_critical and self.batch and not self.batch[0].critical:
-            self.batch = []  # recompose so the critical one is first in line
+        if item.is_critical:
+            self.critical_count += 1
+            if self.batch and not self.batch[0].critical:
+                self.batch = []  # recompose so the critical one is first in line
 
     def remove(self, ids: tuple[int, ...] | list[int]) -> None:
         for item_id in ids:
-            self.items.pop(item_id, None)
+            item = self.items.pop(item_id, None)
             self.seen_at.pop(item_id, None)
             self.attempts.pop(item_id, None)
+            if item is not None and item.is_critical:
+                self.critical_count -= 1
+
+    def clear(self) -> None:
+        self.remove(list(self.items))
+        self.batch = []
 
     def due_at(self, coalesce_s: float) -> float:
         """When the oldest item's coalescing window ends (at once when a critical item waits)."""
-        base = min(self.seen_at.values())
+        base = self.oldest_seen
         if not (self.has_critical or self.batch):
             base += coalesce_s
         return max(base, self.next_attempt)

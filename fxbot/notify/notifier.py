@@ -52,6 +52,7 @@ class Notifier:
         send_timeout_s: float = 30.0,
         backoff_s: float = 1.0,
         max_backoff_s: float = 60.0,
+        load_batch_s: float = 0.002,
     ) -> None:
         if not math.isfinite(coalesce_s) or coalesce_s < 0:
             raise ValueError(f"coalesce_s must be >= 0, got {coalesce_s!r}")
@@ -78,6 +79,8 @@ class Notifier:
         self._parked_platforms: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake_event = asyncio.Event()
+        self._outbox_changed = True
+        self._load_batch_s = load_batch_s
         self._idle = asyncio.Event()
         self._last_id = 0
         self._looping = False
@@ -95,6 +98,7 @@ class Notifier:
 
     def wake(self) -> None:
         """Something was enqueued: look at the outbox now (cheap, safe to call often)."""
+        self._outbox_changed = True
         self._idle.clear()
         self._wake_event.set()
 
@@ -150,7 +154,8 @@ class Notifier:
             while True:
                 self._wake_event.clear()
                 try:
-                    await self._load_new()
+                    if self._outbox_changed:
+                        await self._load_new()
                     delay = self._dispatch()
                 except Exception:
                     logger.exception("notifier: delivery round failed; retrying shortly")
@@ -166,6 +171,9 @@ class Notifier:
             await self._cancel_tasks()
 
     async def _load_new(self) -> None:
+        self._outbox_changed = False
+        if self._load_batch_s > 0:
+            await asyncio.sleep(self._load_batch_s)  # let a burst of enqueues land: one query for all
         items = await self._outbox.pending(after_id=self._last_id)
         if not items:
             return
@@ -195,7 +203,7 @@ class Notifier:
             del self._destinations[key]
         ordered = sorted(
             (d for d in self._destinations.values() if d.items and not d.in_flight),
-            key=lambda d: (not d.has_critical, min(d.seen_at.values())),
+            key=lambda d: (not d.has_critical, d.oldest_seen),
         )
         for dest in ordered:
             target = self._targets.get(dest.platform)
@@ -240,14 +248,14 @@ class Notifier:
                                  len(part.item_ids), dest.chat_id)
         finally:
             dest.in_flight = False
-            self.wake()
+            self._idle.clear()
+            self._wake_event.set()
 
     async def _forbid(self, chat_id: str, reason: str) -> None:
         first = chat_id not in self._blocked_chats
         self._blocked_chats.add(chat_id)
         for key in [k for k in self._destinations if k[0] == chat_id]:
-            self._destinations[key].items.clear()
-            self._destinations[key].seen_at.clear()
+            self._destinations[key].clear()
         dropped = await self._outbox.mark_chat_undeliverable(chat_id, _safe_text(reason))
         if first:
             logger.warning("notifier: %s refuses messages (%s); %d pending notifications dropped,"

@@ -95,13 +95,13 @@ class Pacer:
         return self._limits.get(platform, self._default)
 
     def ready_at(self, platform: str, chat_id: str, *, group: bool) -> float:
-        """The earliest monotonic time a message to this chat is allowed (<= now: send now)."""
+        """The earliest monotonic time a message to this chat is allowed (<= now: send now; may be past)."""
         now = self._clock()
         state = self._platform(platform)
         chat = state.chats.get(chat_id)
         limits = state.limits
         self._expire(state, chat, now)
-        earliest = max(now, state.blocked_until)
+        earliest = state.blocked_until
         if limits.global_per_second is not None and len(state.sends) >= limits.global_per_second:
             earliest = max(earliest, state.sends[-limits.global_per_second] + GLOBAL_WINDOW_S)
         if chat is None:

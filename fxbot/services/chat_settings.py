@@ -70,11 +70,4 @@ class SettingsService:
             raise UsageError(
                 str(exc), usage=TIMEZONE_USAGE, example="/settings timezone Europe/Berlin"
             ) from None
-        except OSError:
-            # WORKAROUND: validate_timezone lets zoneinfo's IsADirectoryError ("Europe" with the tzdata
-            # package) escape; storage should turn it into InvalidValue like any unknown zone.
-            raise UsageError(
-                f"unknown timezone {name.strip()!r}: use an IANA name such as Europe/London",
-                usage=TIMEZONE_USAGE, example="/settings timezone Europe/Berlin",
-            ) from None
         return await self._storage.settings.set_timezone(chat_id, zone)

@@ -9,7 +9,10 @@ from datetime import datetime
 import httpx
 
 from fxbot.fxsocket.pacing import RequestPacer
+from fxbot.notify.outbox import Outbox
+from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.accounts import AccountService
+from fxbot.services.alerts import AlertService
 from fxbot.services.brokers import BrokerProvider
 from fxbot.services.chat_settings import SettingsService
 from fxbot.services.health import HealthService
@@ -33,6 +36,7 @@ class Services:
     team: TeamService
     chat_settings: SettingsService
     health: HealthService
+    alerts: AlertService
     clock: Callable[[], datetime]
 
     def __repr__(self) -> str:
@@ -57,5 +61,7 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
         team=TeamService(storage=storage),
         chat_settings=SettingsService(storage=storage),
         health=HealthService(storage=storage, brokers=brokers, clock=clock),
+        alerts=AlertService(storage=storage, brokers=brokers, outbox=Outbox(storage.db, clock),
+                            preferences=NotificationPreferences(storage.db), clock=clock),
         clock=clock,
     )

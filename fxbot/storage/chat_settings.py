@@ -32,7 +32,7 @@ def validate_timezone(tz: str) -> str:
     cleaned = tz.strip()
     try:
         ZoneInfo(cleaned)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata folder such as "Europe"
         raise InvalidValue(f"unknown timezone {cleaned!r}: use an IANA name such as Europe/London") from None
     return cleaned
 

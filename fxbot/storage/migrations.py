@@ -167,9 +167,29 @@ CREATE TABLE notification_preferences (
 );
 """
 
+_V4_DIGEST_SCHEDULES = """
+CREATE TABLE digest_schedules (
+    chat_id     TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('daily', 'weekly')),
+    hour        INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+    minute      INTEGER NOT NULL CHECK (minute BETWEEN 0 AND 59),
+    timezone    TEXT NOT NULL,
+    chat_kind   TEXT NOT NULL CHECK (chat_kind IN ('private', 'group')),
+    thread_id   TEXT,
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    last_slot   TEXT,
+    last_run_at TEXT,
+    last_equity REAL,
+    missed_note TEXT,
+    PRIMARY KEY (chat_id, kind)
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core: keys, bindings, members, settings, audit", _V1_CORE),
     Migration(2, "alerts: price and account rules with their fire state", _V2_ALERTS),
     Migration(3, "notify: outbox and notification preferences", _V3_NOTIFY),
+    Migration(4, "scheduling: digest schedules with their last run", _V4_DIGEST_SCHEDULES),
 )
 """Every migration this code knows, in order; versions are 1, 2, 3 … without gaps."""

@@ -305,3 +305,13 @@ async def test_chat_adapter_target_delivers_through_adapter_send(storage: Storag
         ChatAdapterTarget(adapter, "", None)
     with pytest.raises(ValueError):
         Notifier(outbox, {"x": ChatAdapterTarget(adapter, "x", 50)})
+
+
+async def test_delivers_with_the_real_monotonic_clock(storage: Storage) -> None:
+    outbox = Outbox(storage.db)
+    target = RecordingTarget(FakeClock())
+    notifier = Notifier(outbox, {"telegram": target}, coalesce_s=0.05)  # time.monotonic, asyncio.sleep
+    await outbox.enqueue(note("telegram:1", "a"))
+    await outbox.enqueue(note("telegram:-2", "b", severity=Severity.CRITICAL))
+    assert await notifier.drain(5)
+    assert sorted(s.chat.id for s in target.sent) == ["telegram:-2", "telegram:1"]

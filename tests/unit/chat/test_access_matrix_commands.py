@@ -63,6 +63,10 @@ EXPECTED: dict[str, Rule] = {
     "members": Rule(None, V),
     "settings": Rule(None, V),  # showing; changing is checked with CHANGE (below)
     "status": Rule(None, V),
+    # alerts: a trader sets and deletes them (any key, even read-only; checked when creating); anyone views
+    "alert": Rule(None, TR),
+    "alerts": Rule(None, V),
+    "notify": Rule(None, V),  # showing; changing is checked with alerts.CHANGE_NOTIFY (trader)
 }
 
 SCOPES: tuple[Scope | None, ...] = (None, R, T, F)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fxbot.chat.types import ReplyKind
-from fxbot.commands.status import format_duration, status_reply, stream_line
+from fxbot.commands.status import status_reply, stream_line
+from fxbot.domain.formatting import format_duration
 from fxbot.services.health import FxSocketHealth, HealthReport, StreamHealth
 
 AT = datetime(2026, 4, 2, 14, 30, tzinfo=UTC)

@@ -107,7 +107,23 @@ def test_forget_idle_drops_quiet_chats_only() -> None:
     clock.advance(120)
     pacer.record_send("telegram", "busy", group=True)
     assert pacer.forget_idle() == 1
-    assert pacer.ready_at("telegram", "busy", group=True) >= clock.now
+    for _ in range(2):
+        pacer.record_send("telegram", "busy", group=True)
+    assert not pacer.can_send("telegram", "busy", group=True)  # its first send was remembered
+
+
+def test_ready_at_does_not_drift_with_a_moving_clock() -> None:
+    ticks = [0.0]
+
+    def ticking() -> float:  # every reading is a little later, like time.monotonic()
+        ticks[0] += 1e-6
+        return ticks[0]
+
+    pacer = Pacer(ticking, {"telegram": PacingLimits()})
+    before = ticking()
+    assert pacer.ready_at("telegram", "new", group=True) <= before
+    pacer.record_send("telegram", "new", group=True)
+    assert pacer.ready_at("telegram", "new", group=True) <= ticking()
 
 
 def _max_in_window(times: list[float], window: float) -> int:

@@ -1,0 +1,203 @@
+"""DigestScheduler: APScheduler cron jobs for the stored digest schedules; digests go to the notify outbox.
+
+Lifecycle (the app calls these inside the running loop): `await scheduler.start()` loads every stored
+schedule, adds one cron job per schedule under a stable id (`digest:{kind}:{chat_id}`,
+replace_existing=True, explicit time zone), attaches itself to the DigestService so /digest changes
+take effect at once, then catches up on digests missed while the bot was down. `await scheduler.stop()`
+detaches and shuts APScheduler down. Schedules live in our own table (never an APScheduler job store).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from fxbot.chat.types import ChatKind
+from fxbot.errors import FxbotError
+from fxbot.notify.notification import Notification, Severity
+from fxbot.scheduling.digest_times import LATE_LIMIT, DigestKind, catch_up, previous_slot, slot_day
+from fxbot.scheduling.schedule_store import DigestSchedule, job_id
+from fxbot.services.digests import DigestContent, DigestService
+
+log = logging.getLogger(__name__)
+
+LATE_NOTICE = timedelta(minutes=10)  # a job that runs later than this after its slot says it is late
+DIGEST_KIND = "digest"
+
+
+class NotificationSink(Protocol):
+    """Where digests go: the notify Outbox (`enqueue` persists; the notifier delivers)."""
+
+    async def enqueue(self, notification: Notification, *, chat_kind: ChatKind | None = None) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUpResult:
+    """What start-up did about one schedule's missed digests."""
+
+    chat_id: str
+    kind: DigestKind
+    sent_late: datetime | None
+    skipped: int
+
+
+def dedupe_key(schedule: DigestSchedule, slot: datetime) -> str:
+    return f"digest:{schedule.kind}:{schedule.chat_id}:{slot.isoformat()}"[:200]
+
+
+def digest_notification(schedule: DigestSchedule, slot: datetime, content: DigestContent,
+                        created_at: datetime) -> Notification:
+    """The notification of one digest (one per slot: its dedupe key is the slot)."""
+    fields: dict[str, object] = {}
+    if content.image is not None and "image" in Notification.__dataclass_fields__:
+        fields = {"image": content.image.png, "image_name": content.image_name}
+    return Notification(
+        chat_id=schedule.chat_id, severity=Severity.INFO, title=content.title, lines=content.lines,
+        dedupe_key=dedupe_key(schedule, slot), kind=DIGEST_KIND, silent=True, created_at=created_at,
+        thread_id=schedule.thread_id, **fields,  # type: ignore[arg-type]
+    )
+
+
+class DigestScheduler:
+    """Runs each stored digest schedule at its slots (DST rules: see digest_times)."""
+
+    def __init__(self, *, digests: DigestService, outbox: NotificationSink, clock: Callable[[], datetime],
+                 scheduler: AsyncIOScheduler | None = None) -> None:
+        self._digests = digests
+        self._outbox = outbox
+        self._clock = clock
+        self._scheduler = scheduler or AsyncIOScheduler(timezone="UTC")
+        self._lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"DigestScheduler(jobs={len(self._scheduler.get_jobs())}, running={self._scheduler.running})"
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    async def start(self, *, paused: bool = False, catch_up_missed: bool = True) -> list[CatchUpResult]:
+        """Restore every schedule's job, start APScheduler on the running loop, then catch up."""
+        for schedule in await self._digests.store.all():
+            self.schedule_saved(schedule)
+        self._scheduler.start(paused=paused)
+        self._digests.attach(self)
+        return await self.catch_up() if catch_up_missed else []
+
+    async def stop(self) -> None:
+        """Detach from the service and shut APScheduler down (running digests are not waited for)."""
+        self._digests.attach(None)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
+
+    def job_ids(self) -> list[str]:
+        return sorted(job.id for job in self._scheduler.get_jobs())
+
+    def trigger_for(self, chat_id: str, kind: DigestKind) -> CronTrigger | None:
+        job = self._scheduler.get_job(job_id(chat_id, kind))
+        trigger = None if job is None else job.trigger
+        return trigger if isinstance(trigger, CronTrigger) else None
+
+    # --- ScheduleListener -------------------------------------------------------------------------
+    def schedule_saved(self, schedule: DigestSchedule) -> None:
+        rule = schedule.rule
+        trigger = CronTrigger(day_of_week=rule.cron_day_of_week(), hour=rule.hour, minute=rule.minute,
+                              timezone=rule.zone)
+        self._scheduler.add_job(
+            self.run_job, trigger=trigger, args=(schedule.chat_id, schedule.kind), id=schedule.job_id,
+            name=f"{schedule.kind} digest for {schedule.chat_id}", replace_existing=True,
+            misfire_grace_time=int(LATE_LIMIT.total_seconds()), coalesce=True, max_instances=1,
+        )
+
+    def schedule_removed(self, chat_id: str, kind: DigestKind) -> None:
+        if self._scheduler.get_job(job_id(chat_id, kind)) is not None:
+            self._scheduler.remove_job(job_id(chat_id, kind))
+
+    # --- running ----------------------------------------------------------------------------------
+    async def run_job(self, chat_id: str, kind: DigestKind) -> bool:
+        """The cron job: send the digest of the latest slot unless it was already sent (DST reruns)."""
+        try:
+            async with self._lock:
+                schedule = await self._digests.store.get(chat_id, kind)
+                if schedule is None:
+                    return False
+                now = self._clock()
+                slot = previous_slot(schedule.rule, now)
+                if schedule.last_slot is not None and schedule.last_slot >= slot:
+                    log.info("digest %s: slot %s already done (a repeated wall time)", schedule.job_id, slot)
+                    return False
+                if slot < schedule.created_at:
+                    return False
+                return await self._send(schedule, slot, late=now - slot > LATE_NOTICE)
+        except Exception:
+            log.exception("digest %s for %s failed", kind, chat_id)
+            return False
+
+    async def catch_up(self) -> list[CatchUpResult]:
+        """Digests missed while the bot was down: the latest sent once, late, when < 6 h late; the others
+        skipped and noted in the next digest."""
+        results: list[CatchUpResult] = []
+        async with self._lock:
+            for schedule in await self._digests.store.all():
+                try:
+                    results.append(await self._catch_up_one(schedule))
+                except Exception:
+                    log.exception("catching up the %s digest of %s failed", schedule.kind, schedule.chat_id)
+        return [r for r in results if r.sent_late is not None or r.skipped]
+
+    async def _catch_up_one(self, schedule: DigestSchedule) -> CatchUpResult:
+        now = self._clock()
+        decision = catch_up(schedule.rule, last_slot=schedule.last_slot, enabled_at=schedule.created_at, now=now)
+        if decision.skipped:
+            note = _missed_note(schedule, decision.skipped)
+            await self._digests.store.mark_skipped(schedule.chat_id, schedule.kind, slot=decision.skipped[-1],
+                                                   note=note)
+            log.warning("digest %s: %d missed while the bot was down, skipped", schedule.job_id,
+                        len(decision.skipped))
+        sent = None
+        if decision.send_late is not None:
+            fresh = await self._digests.store.get(schedule.chat_id, schedule.kind)
+            if fresh is not None and await self._send(fresh, decision.send_late, late=True):
+                sent = decision.send_late
+        return CatchUpResult(schedule.chat_id, schedule.kind, sent, len(decision.skipped))
+
+    async def send_now(self, chat_id: str, kind: DigestKind) -> bool:
+        """Send the digest of the latest slot now through the outbox (tests, admin tooling)."""
+        schedule = await self._digests.store.get(chat_id, kind)
+        if schedule is None:
+            return False
+        async with self._lock:
+            return await self._send(schedule, previous_slot(schedule.rule, self._clock()), late=False)
+
+    async def _send(self, schedule: DigestSchedule, slot: datetime, *, late: bool) -> bool:
+        try:
+            content = await self._digests.build(schedule, slot, late=late)
+        except FxbotError as error:
+            log.warning("digest %s for slot %s not built: %s", schedule.job_id, slot, error)
+            return False
+        now = self._clock()
+        notification = digest_notification(schedule, slot, content, now)
+        await self._outbox.enqueue(notification, chat_kind=schedule.chat_kind)
+        await self._digests.store.mark_run(schedule.chat_id, schedule.kind, slot=slot, ran_at=now,
+                                           equity=content.equity)
+        return True
+
+
+def _missed_note(schedule: DigestSchedule, skipped: tuple[datetime, ...]) -> str:
+    days = [f"{slot_day(s, schedule.rule):%a %Y-%m-%d}" for s in skipped]
+    count = len(skipped) + _count_in(schedule.missed_note)
+    shown = days[-1] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+    noun = "digest was" if count == 1 else "digests were"
+    return f"{count} {noun} skipped while the bot was down ({shown}): see /pnl for those days"
+
+
+def _count_in(note: str | None) -> int:
+    if not note:
+        return 0
+    head = note.split(" ", 1)[0]
+    return int(head) if head.isdigit() else 0

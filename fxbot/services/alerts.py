@@ -1,0 +1,272 @@
+"""AlertService: create, list, delete, pause and resume a chat's alerts, and its fill notification settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from alerts.account_eval import AccountState
+from alerts.engine import AlertEngine
+from alerts.firing import Firing
+from alerts.repository import AlertRepository
+from alerts.rules import AccountRule, PriceSide, Rule
+from alerts.spec import PRICE_USAGE, AccountRuleSpec, AlertSpecError, parse_alert_args
+from fxbot.errors import NotFound, UsageError, UserError
+from fxbot.notify.outbox import Outbox
+from fxbot.notify.preferences import NotificationPreferences, NotifyMode
+from fxbot.services.brokers import BoundBroker, BrokerProvider
+from fxbot.services.upstream import account_summary, upstream_call
+from fxbot.storage.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from fxbot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+ALERT_USAGE = f"{PRICE_USAGE} · /alert margin < 150% · /alert del ID|all · /alert pause|resume ID"
+ALERT_EXAMPLE = "/alert EURUSD above 1.0900"
+MAX_ACTIVE_ALERTS_PER_CHAT = 200
+
+ChangeListener = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """A rule as /alerts shows it: the live state from the engine when it is watched, else the stored one."""
+
+    rule: Rule
+    watched: bool
+
+    @property
+    def status(self) -> str:
+        s = self.rule.state
+        if s.expired_reported:
+            return "expired"
+        if s.done:
+            return "fired" if s.fire_seq else "done"
+        if s.paused:
+            return "paused"
+        if not s.armed:
+            return "fired, waiting to re-arm"
+        if isinstance(self.rule, AccountRule) and s.dormant:
+            return "dormant (no margin in use)"
+        return "active"
+
+    @property
+    def active(self) -> bool:
+        return not (self.rule.state.done or self.rule.state.expired_reported)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertCreated:
+    """The stored rule and how many notifications it produced at once (a state already true)."""
+
+    rule: Rule
+    fired_now: int
+
+
+class AlertService:
+    """The use cases behind /alert, /alerts and /notify; keeps the engine index and the stream in step.
+
+    Every change to the rules awaits the change listeners (the stream pump re-subscribes), so a
+    price move right after `/alert` is already watched.
+    """
+
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        brokers: BrokerProvider,
+        outbox: Outbox,
+        preferences: NotificationPreferences,
+        clock: Callable[[], datetime],
+        engine: AlertEngine | None = None,
+        repository: AlertRepository | None = None,
+    ) -> None:
+        self._storage = storage
+        self._brokers = brokers
+        self.outbox = outbox
+        self.preferences = preferences
+        self._clock = clock
+        self.engine = engine if engine is not None else AlertEngine()
+        self.repository = repository if repository is not None else AlertRepository(storage.db)
+        self._listeners: list[ChangeListener] = []
+        self._loaded = False
+
+    def __repr__(self) -> str:
+        return f"AlertService(rules={len(self.engine)})"
+
+    def add_change_listener(self, listener: ChangeListener) -> None:
+        """Await `listener()` after every change of the rules (the pump's re-subscription)."""
+        self._listeners.append(listener)
+
+    def remove_change_listener(self, listener: ChangeListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    async def load(self) -> int:
+        """Cold start: every active rule from SQLite into the engine (once); returns how many."""
+        if self._loaded:
+            return 0
+        self._loaded = True
+        return await self.repository.load_into(self.engine)
+
+    # -- delivery (shared with the stream pump) -----------------------------------------------
+
+    async def deliver(self, firings: Iterable[Firing]) -> int:
+        """Enqueue each firing's notification FIRST, then persist its fire state; then the quiet changes."""
+        count = 0
+        for firing in firings:
+            if await self.outbox.enqueue(firing.to_notification()):
+                count += 1
+            await self.repository.save_state(firing.rule_id, firing.state)
+        await self.save_state_changes()
+        return count
+
+    async def save_state_changes(self) -> None:
+        """Persist re-arms, pauses and dormancy that notified nobody."""
+        changes = self.engine.take_state_changes()
+        if changes:
+            await self.repository.save_states(changes)
+
+    async def changed(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                await listener()
+            except Exception:
+                log.exception("alert change listener failed")
+
+    # -- commands -----------------------------------------------------------------------------
+
+    async def create(self, chat_id: str, owner_id: str, args: list[str]) -> AlertCreated:
+        """Parse `/alert <args>` and store the rule for the chat's account; UsageError on bad input."""
+        now = self._clock()
+        settings = await self._storage.settings.get(chat_id)
+        try:
+            spec = parse_alert_args(args, now=now, chat_tz=settings.timezone)
+        except AlertSpecError as exc:
+            raise UsageError(str(exc), usage=ALERT_USAGE, example=_example_for(args)) from None
+        if await self.repository.count_active_for_chat(chat_id) >= MAX_ACTIVE_ALERTS_PER_CHAT:
+            raise UserError(f"this chat already has {MAX_ACTIVE_ALERTS_PER_CHAT} active alerts — "
+                            "delete some first (/alerts lists them, /alert del ID removes one)")
+        bound = await self._brokers.for_chat(chat_id)
+        account_id = await self._account_of(bound)
+        rule: Rule
+        if isinstance(spec, AccountRuleSpec):
+            async with upstream_call(self._storage, bound.key_id, what="read the account"):
+                account = await bound.broker.get_account(account_id=account_id)
+            rule = await self.repository.add(
+                spec.build(chat_id=chat_id, owner_id=owner_id, account_id=account_id, now=now))
+            fired = self.engine.add(rule, now)
+            fired += self.engine.on_account(account_id, AccountState.from_account(account), now)
+        else:
+            async with upstream_call(self._storage, bound.key_id, what=f"read the quote of {spec.symbol}"):
+                quote = await bound.broker.get_quote(spec.symbol, account_id=account_id)
+            current = {PriceSide.BID: quote.bid, PriceSide.ASK: quote.ask,
+                       PriceSide.MID: (quote.bid + quote.ask) / 2}[spec.side]
+            rule = await self.repository.add(spec.build(
+                chat_id=chat_id, owner_id=owner_id, account_id=account_id, now=now, current_price=current))
+            fired = self.engine.add(rule, now)
+            fired += self.engine.on_quote(account_id, spec.symbol, quote.bid, quote.ask, now)
+        notified = await self.deliver(fired)
+        await self.changed()
+        return AlertCreated(rule=rule, fired_now=notified)
+
+    async def list(self, chat_id: str) -> list[AlertView]:
+        """The chat's active rules and those that fired or expired recently, by id."""
+        stored = await self.repository.list_for_chat(chat_id, now=self._clock())
+        views = []
+        for rule in stored:
+            live = self.engine.get(rule.id)
+            views.append(AlertView(rule=live if live is not None else rule, watched=live is not None))
+        return views
+
+    async def delete(self, chat_id: str, rule_id: int) -> Rule:
+        """Delete one of the chat's rules; NotFound when the chat has no such alert."""
+        rule = await self._own_rule(chat_id, rule_id)
+        await self.repository.delete(rule_id, chat_id)
+        self.engine.remove(rule_id)
+        await self.changed()
+        return rule
+
+    async def delete_all(self, chat_id: str) -> int:
+        """Delete every rule of the chat; how many were deleted."""
+        ids = await self.repository.delete_all_for_chat(chat_id)
+        for rule_id in ids:
+            self.engine.remove(rule_id)
+        await self.changed()
+        return len(ids)
+
+    async def pause(self, chat_id: str, rule_id: int) -> Rule:
+        rule = await self._own_rule(chat_id, rule_id, active=True)
+        live = self.engine.get(rule_id)
+        if (live or rule).state.paused:
+            raise UserError(f"alert #{rule_id} is already paused — /alert resume {rule_id} resumes it")
+        await self.repository.set_paused(rule_id, True, chat_id)
+        self.engine.pause(rule_id)
+        await self.save_state_changes()
+        await self.changed()
+        return rule
+
+    async def resume(self, chat_id: str, rule_id: int) -> Rule:
+        rule = await self._own_rule(chat_id, rule_id, active=True)
+        live = self.engine.get(rule_id)
+        if not (live or rule).state.paused:
+            raise UserError(f"alert #{rule_id} is not paused")
+        await self.repository.set_paused(rule_id, False, chat_id)
+        self.engine.resume(rule_id)
+        await self.save_state_changes()
+        await self.changed()
+        return rule
+
+    async def notify_settings(self, chat_id: str) -> dict[str, NotifyMode]:
+        return await self.preferences.get(chat_id)
+
+    async def set_notify(self, chat_id: str, event_type: str, mode: str) -> dict[str, NotifyMode]:
+        """Set one fill event type (or "fills": all of them) to on|silent|off; UsageError on bad input."""
+        try:
+            return await self.preferences.set(chat_id, event_type, mode)
+        except InvalidValue as exc:
+            raise UsageError(str(exc), usage="/notify fills|TYPE on|silent|off",
+                             example="/notify sl_hit on") from None
+
+    def watched_symbols(self) -> Mapping[str, set[str]]:
+        return self.engine.watched_symbols()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    async def _own_rule(self, chat_id: str, rule_id: int, *, active: bool = False) -> Rule:
+        rule = await self.repository.get(rule_id)
+        if rule is None or rule.chat_id != chat_id:
+            raise NotFound(f"this chat has no alert #{rule_id} — /alerts lists them")
+        if active and (rule.state.done or rule.state.expired_reported):
+            what = "expired" if rule.state.expired_reported else "already fired and is done"
+            raise UserError(f"alert #{rule_id} {what}; nothing to pause or resume")
+        return rule
+
+    async def _account_of(self, bound: BoundBroker) -> str:
+        if bound.account_id is not None:
+            return bound.account_id
+        async with upstream_call(self._storage, bound.key_id, what="list the key's accounts"):
+            accounts = await bound.broker.list_accounts()
+        summary = account_summary(accounts, None)
+        if summary is None:
+            raise UserError("the chat's key reaches no trading account")
+        return summary.id
+
+
+def _example_for(args: list[str]) -> str:
+    head = args[0].lower() if args else ""
+    if head in ("margin", "marginlevel"):
+        return "/alert margin < 150%"
+    if head in ("freemargin", "free"):
+        return "/alert freemargin < 500"
+    if head == "equity":
+        return "/alert equity < 9500"
+    if head in ("drawdown", "dd"):
+        return "/alert drawdown 3%"
+    return ALERT_EXAMPLE
+

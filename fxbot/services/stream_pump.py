@@ -1,0 +1,207 @@
+"""StreamPump: one supervised FxSocket stream per stored key bound to a chat, plus the alert expiry timer.
+
+The pump re-reads the chat bindings on a cheap periodic check and whenever `request_refresh()` is
+called (the app calls it after state-changing commands), starts a stream for each key bound to at
+least one chat and stops the streams of keys no chat uses any more. A stream that fails (a refused
+key, a crash) is restarted with backoff and never takes the other streams down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from fxbot.fxsocket.errors import ForbiddenError, UnauthorizedError
+from fxbot.services.alerts import AlertService
+from fxbot.services.health import StreamHealth
+from fxbot.services.stream_config import PumpConfig
+from fxbot.services.stream_fills import FillNotifier
+from fxbot.services.stream_session import BoundChat, KeyStreamSession, SessionStatus
+from fxbot.storage.timestamps import from_db
+
+if TYPE_CHECKING:
+    from fxbot.services.brokers import BrokerProvider
+    from fxbot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+STABLE_RUN_S = 30.0
+
+
+class StreamPump:
+    """Feeds the alert engine and the fill notifications from every bound key's stream."""
+
+    def __init__(self, *, storage: Storage, brokers: BrokerProvider, alerts: AlertService, fills: FillNotifier,
+                 clock: Callable[[], datetime], config: PumpConfig | None = None) -> None:
+        self._storage = storage
+        self._brokers = brokers
+        self._alerts = alerts
+        self._fills = fills
+        self._clock = clock
+        self.config = config or PumpConfig()
+        self._plan: dict[int, list[BoundChat]] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._sessions: dict[int, KeyStreamSession] = {}
+        self._statuses: dict[int, SessionStatus] = {}
+        self._wake = asyncio.Event()
+        self._running = False
+
+    def __repr__(self) -> str:
+        return f"StreamPump(keys={sorted(self._tasks)})"
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def request_refresh(self) -> None:
+        """Re-read the bindings soon (cheap; call it after anything that may change them)."""
+        self._wake.set()
+
+    async def rules_changed(self) -> None:
+        """Rules were added, removed, paused or resumed: re-subscribe every stream now."""
+        for session in list(self._sessions.values()):
+            try:
+                await session.sync_subscriptions()
+            except Exception:
+                log.exception("stream pump: re-subscribing key %s failed", session.key_id)
+
+    def quote_subscriptions(self) -> dict[int, set[str]]:
+        """key id -> symbols whose quote subscription the server acknowledged (for tests and /status)."""
+        return {key_id: set(s.acked_quotes) for key_id, s in self._sessions.items()}
+
+    def statuses(self) -> list[SessionStatus]:
+        return [self._statuses[k] for k in sorted(self._statuses)]
+
+    def stream_health(self) -> StreamHealth:
+        """One summary of every key's stream for /status."""
+        statuses = self.statuses()
+        if not statuses:
+            detail = "no chat is bound to a key, so nothing is streamed" if self._running else "not running"
+            return StreamHealth(connected=False, detail=detail)
+        connected = all(s.connected for s in statuses)
+        sinces = [s.since for s in statuses if s.since is not None]
+        events = [s.last_event_at for s in statuses if s.last_event_at is not None]
+        notes = []
+        for s in statuses:
+            state = "connected" if s.connected else (s.detail or "not connected")
+            if s.connected and s.detail:
+                state += f" ({s.detail})"
+            notes.append(f"key '{s.key_name}': {state}")
+        return StreamHealth(
+            connected=connected,
+            since=min(sinces) if connected and sinces else (max(sinces) if sinces else None),
+            last_event_at=max(events) if events else None,
+            reconnects=sum(s.reconnects for s in statuses),
+            subscriptions=sum(s.subscriptions for s in statuses),
+            detail="; ".join(notes),
+        )
+
+    async def run(self) -> None:
+        """Run until cancelled: keep one stream per bound key, and report expired alerts."""
+        self._running = True
+        expiry = asyncio.create_task(self._expiry_loop(), name="pump-expiry")
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    await self.refresh()
+                except Exception:
+                    log.exception("stream pump: could not read the chat bindings")
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.config.refresh_interval_s):
+                        await self._wake.wait()
+        finally:
+            self._running = False
+            expiry.cancel()
+            tasks = [expiry, *self._tasks.values()]
+            for task in self._tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._tasks.clear()
+            self._sessions.clear()
+            self._statuses.clear()
+
+    async def refresh(self) -> None:
+        """Start, update or stop the per-key streams to match the chat bindings."""
+        plan = await self._read_plan()
+        for key_id in [k for k in self._tasks if k not in plan]:
+            task = self._tasks.pop(key_id)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            self._sessions.pop(key_id, None)
+            self._statuses.pop(key_id, None)
+            log.info("stream pump: stopped the stream of key %s (no chat uses it)", key_id)
+        for key_id, chats in plan.items():
+            old = self._plan.get(key_id)
+            self._plan[key_id] = chats
+            running = self._tasks.get(key_id)
+            if running is None or running.done():
+                self._tasks[key_id] = asyncio.create_task(self._supervise(key_id), name=f"pump-key-{key_id}")
+            elif old != chats and key_id in self._sessions:
+                await self._sessions[key_id].update_chats(chats)
+        for key_id in [k for k in self._plan if k not in plan]:
+            del self._plan[key_id]
+
+    # -- internals ----------------------------------------------------------------------------
+
+    async def _read_plan(self) -> dict[int, list[BoundChat]]:
+        rows = await self._storage.db.fetch_all(
+            "SELECT chat_id, key_id, account_id, bound_at FROM chat_bindings ORDER BY key_id, chat_id")
+        plan: dict[int, list[BoundChat]] = {}
+        for row in rows:
+            account = None if row["account_id"] is None else str(row["account_id"])
+            plan.setdefault(int(row["key_id"]), []).append(
+                BoundChat(str(row["chat_id"]), account, from_db(str(row["bound_at"]))))
+        return plan
+
+    async def _supervise(self, key_id: int) -> None:
+        """Run the key's session; restart it with backoff after a failure (a refused key waits longer)."""
+        delay = self.config.restart_min_s
+        loop = asyncio.get_running_loop()
+        while True:
+            key = await self._storage.keys.get(key_id)
+            name = key.name if key is not None else f"#{key_id}"
+            session = KeyStreamSession(
+                key_id, name, self._plan.get(key_id, []), storage=self._storage, brokers=self._brokers,
+                alerts=self._alerts, fills=self._fills, clock=self._clock, config=self.config)
+            previous = self._statuses.get(key_id)
+            if previous is not None:
+                session.status.reconnects = previous.reconnects
+            self._sessions[key_id] = session
+            self._statuses[key_id] = session.status
+            started = loop.time()
+            wait = delay
+            try:
+                await session.run()
+                session.status.detail = "the stream ended; restarting"
+            except asyncio.CancelledError:
+                raise
+            except (UnauthorizedError, ForbiddenError) as exc:
+                session.status.refused = True
+                session.status.detail = f"FxSocket refused the key ({exc.status}); retrying later"
+                log.warning("stream pump: FxSocket refused key '%s' (%s)", name, exc.status)
+                wait = self.config.refused_retry_s
+            except Exception as exc:
+                session.status.detail = f"the stream failed ({type(exc).__name__}); restarting"
+                log.exception("stream pump: the stream of key '%s' failed; restarting in %.1f s", name, delay)
+            session.status.connected = False
+            session.status.since = self._clock()
+            if loop.time() - started > STABLE_RUN_S:
+                delay = self.config.restart_min_s
+            else:
+                delay = min(delay * 2, self.config.restart_max_s)
+            await asyncio.sleep(wait)
+
+    async def _expiry_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.expiry_interval_s)
+            try:
+                firings = self._alerts.engine.expire_due(self._clock())
+                await self._alerts.deliver(firings)
+                if firings:
+                    await self.rules_changed()
+            except Exception:
+                log.exception("stream pump: reporting expired alerts failed")

@@ -1,0 +1,326 @@
+"""One FxSocket stream for one stored key: subscriptions, event dispatch to the engine and fills, reconciliation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from alerts.account_eval import AccountState
+from alerts.fills import FillEvent
+from fxbot.fxsocket.broker import Broker
+from fxbot.fxsocket.events import (
+    AccountUpdateEvent,
+    OrderEvent,
+    QuoteEvent,
+    StreamConnected,
+    StreamDisconnected,
+    StreamErrorEvent,
+    SubscriptionEvent,
+)
+from fxbot.fxsocket.stream import FxSocketStream
+from fxbot.services.alerts import AlertService
+from fxbot.services.stream_config import PumpConfig
+from fxbot.services.stream_fills import FillNotifier, enrich_close
+from fxbot.services.stream_reconcile import reconcile_accounts, reconcile_fills, reconcile_quotes
+
+if TYPE_CHECKING:
+    from fxbot.services.brokers import BrokerProvider
+    from fxbot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+RECONCILE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class BoundChat:
+    """A chat bound to the session's key: its account (None: the key's first) and when it was bound."""
+
+    chat_id: str
+    account_id: str | None
+    bound_at: datetime
+
+
+@dataclass(slots=True)
+class SessionStatus:
+    """What /status shows about one key's stream."""
+
+    key_id: int
+    key_name: str
+    connected: bool = False
+    since: datetime | None = None
+    last_event_at: datetime | None = None
+    reconnects: int = 0
+    subscriptions: int = 0
+    detail: str | None = "starting"
+    refused: bool = False
+
+
+@dataclass(slots=True)
+class _Accounts:
+    chats: dict[str, list[str]] = field(default_factory=dict)  # account -> chat ids
+    bound_at: dict[str, datetime] = field(default_factory=dict)  # account -> earliest binding
+    currency: dict[str, str] = field(default_factory=dict)
+    positions: dict[str, dict[str, str]] = field(default_factory=dict)  # account -> position id -> symbol
+
+
+class KeyStreamSession:
+    """Runs one key's stream until cancelled; raises when it cannot go on (the pump restarts it)."""
+
+    def __init__(self, key_id: int, key_name: str, chats: list[BoundChat], *, storage: Storage,
+                 brokers: BrokerProvider, alerts: AlertService, fills: FillNotifier,
+                 clock: Callable[[], datetime], config: PumpConfig) -> None:
+        self.key_id = key_id
+        self.status = SessionStatus(key_id=key_id, key_name=key_name)
+        self._chats = list(chats)
+        self._storage = storage
+        self._brokers = brokers
+        self._alerts = alerts
+        self._fills = fills
+        self._clock = clock
+        self._config = config
+        self._acc = _Accounts()
+        self._default_account: str | None = None
+        self._stream: FxSocketStream | None = None
+        self._broker: Broker | None = None
+        self._quotes: dict[str, str] = {}  # subscribed symbol -> account id it was asked for
+        self._channels: set[str] = set()  # accounts whose orders + account channels are subscribed
+        self.acked_quotes: set[str] = set()
+        self._gap: set[tuple[str, str]] = set()
+        self._pending_accounts: dict[str, AccountState] = {}
+        self._account_wake = asyncio.Event()
+        self._orders: asyncio.Queue[OrderEvent] = asyncio.Queue()
+        self._sync_lock = asyncio.Lock()
+
+    @property
+    def chats(self) -> list[BoundChat]:
+        return list(self._chats)
+
+    # -- control from the pump ----------------------------------------------------------------
+
+    async def update_chats(self, chats: list[BoundChat]) -> None:
+        """The chats bound to this key changed: re-resolve accounts and subscriptions."""
+        self._chats = list(chats)
+        if self._broker is not None:
+            await self._resolve_accounts()
+            await self.sync_subscriptions()
+
+    async def sync_subscriptions(self) -> None:
+        """Subscribe quotes only for symbols with live rules or open positions; orders + account per account."""
+        stream = self._stream
+        if stream is None:
+            return
+        async with self._sync_lock:
+            wanted: dict[str, str] = {}
+            watched = self._alerts.engine.watched_symbols()
+            for account_id in sorted(self._acc.chats):
+                symbols = set(watched.get(account_id, ())) | set(self._acc.positions.get(account_id, {}).values())
+                for symbol in sorted(symbols):
+                    wanted.setdefault(symbol, account_id)
+            gone = sorted(set(self._quotes) - set(wanted))
+            if gone:
+                await stream.unsubscribe_quotes(gone)
+                for symbol in gone:
+                    self._quotes.pop(symbol, None)
+                    self.acked_quotes.discard(symbol)
+            by_account: dict[str, list[str]] = {}
+            for symbol, account_id in wanted.items():
+                if symbol not in self._quotes:
+                    by_account.setdefault(account_id, []).append(symbol)
+            for account_id, adding in by_account.items():
+                await stream.subscribe_quotes(adding, account_id=account_id)
+                for symbol in adding:
+                    self._quotes[symbol] = account_id
+            for account_id in sorted(set(self._acc.chats) - self._channels):
+                await stream.subscribe_orders(account_id=account_id)
+                await stream.subscribe_account(account_id=account_id)
+                self._channels.add(account_id)
+            self.status.subscriptions = len(self._quotes) + 2 * len(self._channels)
+
+    # -- the run ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self._broker = await self._brokers.for_key(self.key_id)
+        secret = await self._storage.keys.reveal(self.key_id)
+        config = self._config
+        extra = {"connect": config.connect} if config.connect is not None else {}
+        stream = FxSocketStream(url=self._brokers.stream_url, api_key=secret,
+                                reconnect_min_s=config.reconnect_min_s, reconnect_max_s=config.reconnect_max_s,
+                                silence_timeout_s=config.silence_timeout_s, **extra)
+        del secret
+        self._stream = stream
+        helpers: list[asyncio.Task[None]] = []
+        try:
+            await self._resolve_accounts()
+            await self.sync_subscriptions()
+            helpers = [asyncio.create_task(self._account_loop(), name=f"pump-accounts-{self.key_id}"),
+                       asyncio.create_task(self._order_loop(), name=f"pump-orders-{self.key_id}")]
+            async for event in stream:
+                self.status.last_event_at = self._clock()
+                await self._dispatch(event)
+        finally:
+            for task in helpers:
+                task.cancel()
+            for task in helpers:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            self._stream = None
+            self.status.connected = False
+            await stream.close()
+
+    async def _dispatch(self, event: object) -> None:
+        if isinstance(event, QuoteEvent):
+            await self._on_quote(event)
+        elif isinstance(event, AccountUpdateEvent):
+            if event.account_id in self._acc.chats:
+                self._pending_accounts[event.account_id] = AccountState.from_account(event.account)
+                self._account_wake.set()
+        elif isinstance(event, OrderEvent):
+            self._orders.put_nowait(event)
+        elif isinstance(event, StreamConnected):
+            await self._on_connected(event)
+        elif isinstance(event, StreamDisconnected):
+            self.status.connected = False
+            self.status.since = event.at
+            self.status.detail = f"disconnected ({event.reason}); reconnecting"
+            self.acked_quotes.clear()
+        elif isinstance(event, SubscriptionEvent):
+            if event.channel == "quotes" and event.symbols:
+                if event.subscribed:
+                    self.acked_quotes.update(event.symbols)
+                else:
+                    self.acked_quotes.difference_update(event.symbols)
+        elif isinstance(event, StreamErrorEvent):
+            self.status.detail = f"the stream said: {event.message or event.error}"
+            log.warning("stream of key %s: %s (%s)", self.key_id, event.error, event.message)
+
+    async def _on_quote(self, event: QuoteEvent) -> None:
+        quote = event.quote
+        at = self._clock()
+        firings = []
+        for account_id in self._acc.chats:
+            gap = (account_id, quote.symbol) in self._gap
+            if gap:
+                self._gap.discard((account_id, quote.symbol))
+            firings += self._alerts.engine.on_quote(account_id, quote.symbol, quote.bid, quote.ask, at,
+                                                    after_gap=gap)
+        if firings:
+            await self._alerts.deliver(firings)
+            if any(f.state.done for f in firings):
+                await self.sync_subscriptions()
+
+    async def _on_connected(self, event: StreamConnected) -> None:
+        self.status.connected = True
+        self.status.since = event.connected_at
+        self.status.detail = None
+        self.status.refused = False
+        now = self._clock()
+        if event.reconnected:
+            self.status.reconnects += 1
+            since = (event.disconnected_at or now) - self._config.gap_margin
+        else:
+            since = now - self._config.startup_lookback
+        watched = self._alerts.engine.watched_symbols()
+        self._gap = {(a, s) for a in self._acc.chats for s in watched.get(a, ())}
+        for attempt in range(RECONCILE_ATTEMPTS):
+            try:
+                await self._reconcile(since)
+                return
+            except Exception as exc:
+                log.warning("stream of key %s: reconciliation failed (%s), attempt %d",
+                            self.key_id, type(exc).__name__, attempt + 1)
+                self.status.detail = "reconciliation over REST failed; retrying"
+                await asyncio.sleep(self._config.restart_min_s * (attempt + 1))
+        self.status.detail = "reconciliation over REST failed; events of the outage may be missing"
+
+    async def _reconcile(self, since: datetime) -> None:
+        broker = self._broker
+        assert broker is not None
+        at = self._clock()
+        watched = self._alerts.engine.watched_symbols()
+        wanted = {a: set(watched.get(a, ())) for a in self._acc.chats}
+        firings, judged = await reconcile_quotes(broker, self._alerts, wanted, at)
+        self._gap -= judged
+        more, currencies = await reconcile_accounts(broker, self._alerts, list(self._acc.chats), at)
+        self._acc.currency.update(currencies)
+        await self._alerts.deliver(firings + more)
+        for account_id, chat_ids in self._acc.chats.items():
+            start = max(since, self._acc.bound_at.get(account_id, since))
+            positions = await reconcile_fills(broker, self._fills, account_id, chat_ids, since=start,
+                                              currency=self._acc.currency.get(account_id))
+            self._acc.positions[account_id] = {p.id: p.symbol for p in positions}
+        await self.sync_subscriptions()
+
+    # -- accounts and orders ------------------------------------------------------------------
+
+    async def _resolve_accounts(self) -> None:
+        broker = self._broker
+        assert broker is not None
+        if self._default_account is None and any(c.account_id is None for c in self._chats):
+            accounts = await broker.list_accounts()
+            if not accounts:
+                raise RuntimeError("the key reaches no trading account")
+            self._default_account = accounts[0].id
+            for summary in accounts:
+                if summary.currency:
+                    self._acc.currency.setdefault(summary.id, summary.currency)
+        chats: dict[str, list[str]] = {}
+        bound_at: dict[str, datetime] = {}
+        for chat in self._chats:
+            account_id = chat.account_id or self._default_account
+            if account_id is None:
+                continue
+            chats.setdefault(account_id, []).append(chat.chat_id)
+            bound_at[account_id] = min(bound_at.get(account_id, chat.bound_at), chat.bound_at)
+        self._acc.chats = chats
+        self._acc.bound_at = bound_at
+
+    async def _account_loop(self) -> None:
+        while True:
+            await self._account_wake.wait()
+            self._account_wake.clear()
+            pending, self._pending_accounts = self._pending_accounts, {}
+            for account_id, state in pending.items():  # latest state per account only
+                self._acc.currency[account_id] = state.currency
+                firings = self._alerts.engine.on_account(account_id, state, self._clock())
+                try:
+                    await self._alerts.deliver(firings)
+                except Exception:
+                    log.exception("stream of key %s: could not deliver account alerts", self.key_id)
+
+    async def _order_loop(self) -> None:
+        while True:
+            event = await self._orders.get()
+            try:
+                await self._on_order(event)
+            except Exception:
+                log.exception("stream of key %s: could not handle an %s event", self.key_id, event.kind)
+
+    async def _on_order(self, event: OrderEvent) -> None:
+        account_id = event.account_id or event.data.account_id or self._default_account
+        if account_id is None or account_id not in self._acc.chats:
+            return
+        fill = FillEvent.from_mapping(event.kind, account_id, event.data.model_dump(exclude_none=True))
+        positions = self._acc.positions.setdefault(account_id, {})
+        resync = False
+        if event.kind == "order_closed":
+            assert self._broker is not None
+            fill, open_now = await enrich_close(fill, self._broker, currency=self._acc.currency.get(account_id))
+            if open_now is not None:
+                self._acc.positions[account_id] = {p.id: p.symbol for p in open_now}
+            elif fill.position_id:
+                positions.pop(fill.position_id, None)
+            resync = True
+        elif fill.position_id and fill.symbol and (
+                event.kind == "order_filled" or (fill.status or "").lower() == "filled"):
+            positions[fill.position_id] = fill.symbol
+            resync = True
+        await self._fills.notify(fill, self._acc.chats.get(account_id, []))
+        if resync:
+            await self.sync_subscriptions()
+
