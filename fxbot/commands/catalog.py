@@ -10,7 +10,20 @@ from fxbot.chat.confirmations import ConfirmationBook
 from fxbot.chat.dispatcher import AuditSink, Dispatcher
 from fxbot.chat.help import register_help_commands
 from fxbot.chat.registry import CommandRegistry
-from fxbot.commands import account, alerts, chat_settings, keys, market, orders, status, team, trading
+from fxbot.commands import (
+    account,
+    alerts,
+    charts,
+    chat_settings,
+    digest,
+    keys,
+    market,
+    orders,
+    reports,
+    status,
+    team,
+    trading,
+)
 from fxbot.domain.instruments import INSTRUMENTS
 from fxbot.services.chat_context import StorageChatContextResolver
 
@@ -26,6 +39,9 @@ def register_all(registry: CommandRegistry[Services]) -> None:
     market.register(registry)
     account.register(registry)
     alerts.register(registry)
+    reports.register(registry)
+    charts.register(registry)
+    digest.register(registry)
     keys.register(registry)
     team.register(registry)
     chat_settings.register(registry)

@@ -97,7 +97,7 @@ async def digest_command(cmd: CommandContext[Services], args: BoundArgs) -> Repl
         cmd.skip_audit()  # showing changes nothing
     if request.action == "status":
         schedules = await service.schedules(cmd.chat.id)
-        nexts = {s.kind: format_time(next_slot(s.rule, cmd.now), timezone) for s in schedules}
+        nexts: dict[str, str] = {s.kind: format_time(next_slot(s.rule, cmd.now), timezone) for s in schedules}
         return status_reply(schedules, timezone, nexts)
     if request.action == "now":
         kind = request.kind or "daily"

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
 from fxbot.chat.types import ChatKind
 from fxbot.errors import FxbotError
@@ -61,7 +61,7 @@ def digest_notification(schedule: DigestSchedule, slot: datetime, content: Diges
     return Notification(
         chat_id=schedule.chat_id, severity=Severity.INFO, title=content.title, lines=content.lines,
         dedupe_key=dedupe_key(schedule, slot), kind=DIGEST_KIND, silent=True, created_at=created_at,
-        thread_id=schedule.thread_id, **fields,  # type: ignore[arg-type]
+        thread_id=schedule.thread_id, **fields,
     )
 
 

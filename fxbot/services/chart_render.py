@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -33,6 +34,7 @@ LINE_STYLES: dict[LineKind, tuple[str, str]] = {  # colour, dash style
     "order": ("#fb8c00", ":"),
 }
 MAX_TICK_LABELS = 8
+_EPOCH = datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +138,14 @@ def _plotted_lines(ax: Axes) -> list[PlottedLine]:
         if not gid or "|" not in gid:
             continue
         kind, ref = gid.split("|", 1)
-        ydata = line.get_ydata()
-        found.append(PlottedLine(kind=kind, ref=ref, label=str(line.get_label()), y=float(ydata[0])))  # type: ignore[index]
+        ydata = np.asarray(line.get_ydata(), dtype=float)
+        found.append(PlottedLine(kind=kind, ref=ref, label=str(line.get_label()), y=float(ydata[0])))
     return found
+
+
+def _day_number(moment: datetime) -> float:
+    """matplotlib's date number (days since its default 1970-01-01 epoch) of a naive local time."""
+    return (moment - _EPOCH).total_seconds() / 86_400.0
 
 
 def render_equity_curve(
@@ -147,12 +154,13 @@ def render_equity_curve(
     """The account value over the period as a step line (it changes when a trade closes)."""
     figure = _new_figure()
     ax = figure.add_subplot(1, 1, 1)
-    xs = [_local(p.at, zone) for p in points]
+    xs = [_day_number(_local(p.at, zone)) for p in points]
     ys = [p.value for p in points]
     if points:
         ax.step(xs, ys, where="post", color="#1e88e5", linewidth=1.4)
         ax.fill_between(xs, ys, min(ys), step="post", alpha=0.08, color="#1e88e5")
         ax.axhline(ys[0], color="#9e9e9e", linestyle=":", linewidth=0.8)
+    ax.xaxis_date()
     ax.set_ylabel(currency)
     ax.grid(True, linewidth=0.3, alpha=0.5)
     ax.set_title(f"{title} ({zone.key})", fontsize=11)

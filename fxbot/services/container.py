@@ -14,10 +14,13 @@ from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.accounts import AccountService
 from fxbot.services.alerts import AlertService
 from fxbot.services.brokers import BrokerProvider
+from fxbot.services.charts import ChartService
 from fxbot.services.chat_settings import SettingsService
+from fxbot.services.digests import DigestService
 from fxbot.services.health import HealthService
 from fxbot.services.keys import KeyService
 from fxbot.services.market import MarketService
+from fxbot.services.reports import ReportService
 from fxbot.services.team import TeamService
 from fxbot.services.trading import TradingService
 from fxbot.storage import Storage
@@ -37,6 +40,9 @@ class Services:
     chat_settings: SettingsService
     health: HealthService
     alerts: AlertService
+    reports: ReportService
+    charts: ChartService
+    digests: DigestService
     clock: Callable[[], datetime]
 
     def __repr__(self) -> str:
@@ -51,6 +57,8 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
                          clock: Callable[[], datetime], pacer: RequestPacer | None = None) -> Services:
     """Wire every service; `http` becomes owned by the result (closed by `Services.close()`)."""
     brokers = BrokerProvider(storage, http=http, base_url=base_url, stream_url=stream_url, pacer=pacer)
+    settings = SettingsService(storage=storage)
+    reports = ReportService(storage=storage, brokers=brokers, clock=clock)
     return Services(
         storage=storage,
         brokers=brokers,
@@ -59,9 +67,12 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
         accounts=AccountService(storage=storage, brokers=brokers),
         keys=KeyService(storage=storage, brokers=brokers),
         team=TeamService(storage=storage),
-        chat_settings=SettingsService(storage=storage),
+        chat_settings=settings,
         health=HealthService(storage=storage, brokers=brokers, clock=clock),
         alerts=AlertService(storage=storage, brokers=brokers, outbox=Outbox(storage.db, clock),
                             preferences=NotificationPreferences(storage.db), clock=clock),
+        reports=reports,
+        charts=ChartService(storage=storage, brokers=brokers),
+        digests=DigestService(storage=storage, reports=reports, settings=settings, clock=clock),
         clock=clock,
     )

@@ -95,7 +95,8 @@ def _equity_line(report: PnlReport) -> str:
 def _position_lines(report: PnlReport, timezone: str) -> list[str]:
     if not report.positions:
         return ["no open positions"]
-    lines = [f"{len(report.positions)} open positions, floating {format_signed_money(report.floating, report.currency)}"]
+    floating = format_signed_money(report.floating, report.currency)
+    lines = [f"{len(report.positions)} open positions, floating {floating}"]
     for p in report.positions[:MAX_POSITION_LINES]:
         lines.append(f"  {p.symbol} {p.type.value} {format_volume(p.volume)} @ {format_price(p.symbol, p.open_price)}"
                      f" {format_signed_money(position_net(p), None)}")
