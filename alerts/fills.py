@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from fxbot.domain.formatting import format_lots, format_price, format_signed_money, format_signed_pips
+from fxbot.domain.formatting import (
+    format_duration,
+    format_lots,
+    format_price,
+    format_signed_money,
+    format_signed_pips,
+)
 from fxbot.domain.instruments import instrument
 from fxbot.notify.notification import Notification, Severity
 
@@ -199,17 +205,3 @@ def close_pips(event: FillEvent) -> float | None:
     direction = -1.0 if (event.type or "").upper().startswith("SELL") else 1.0
     return round((event.close_price - event.open_price) * direction / pip, 1)
 
-
-def format_duration(span: timedelta) -> str:
-    """"45s", "12m", "2h 05m", "3d 4h"."""
-    seconds = max(0, int(span.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m"
-    return f"{secs}s"

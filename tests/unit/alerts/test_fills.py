@@ -29,7 +29,7 @@ def test_sl_hit_says_closed_by_stop_loss_with_net_pnl_pips_and_duration() -> Non
     assert "1.08500 → 1.08300" in text
     assert "-20.0 pips" in text
     assert "Net P&L -104.75" in text  # -100 - 3.5 - 1.25
-    assert "Held 2h 05m" in text
+    assert "Held 2h 5m" in text
     assert n.dedupe_key == "fill:acc_1:pos_1:sl_hit"
     assert n.kind == "fill" and n.severity is Severity.WARNING
 
