@@ -19,7 +19,9 @@ from typing import Any
 
 from alerts.account_eval import AccountState, evaluate_account_rule
 from alerts.firing import Firing, expired_firing, runaway_firing
+from alerts.price_columns import PriceColumns
 from alerts.price_eval import RUNAWAY_FIRES, RUNAWAY_WINDOW_S, PriceEvaluator
+from alerts.price_load import finish_loading, load_columns
 from alerts.price_table import F_ARMED, F_LIVE, F_PAUSED, NO_POINTS
 from alerts.rules import AccountRule, FireState, PriceRule, Rule
 
@@ -79,18 +81,23 @@ class AlertEngine:
         return count
 
     def load_price_rows(self, rows: Iterable[Sequence[Any]]) -> int:
-        """Cold start, fast path: lean rows (alerts.rows.LEAN_PRICE_COLUMNS); call finish_loading() after.
+        """Cold start: lean rows (alerts.rows.LEAN_PRICE_COLUMNS); call finish_loading() after.
 
-        Rows must come in ascending id order (AlertRepository.load_into does this and finishes).
+        Rows must come in ascending id order. Like add_many, nothing is judged until the next quotes.
         """
-        count, expiries = self._prices.load_rows(rows)
+        return self.load_price_columns(PriceColumns.from_lean_rows(list(rows)))
+
+    def load_price_columns(self, columns: PriceColumns) -> int:
+        """Cold start, fast path: active price rules column by column (ascending ids, e.g. from
+        AlertRepository.load_into); call finish_loading() after the last chunk. Returns the count."""
+        count, expiries = load_columns(self._prices, columns)
         for item in expiries:
             heapq.heappush(self._expiry, item)
         return count
 
     def finish_loading(self) -> None:
-        """Index what load_price_rows gathered; the engine is ready for quotes afterwards."""
-        self._prices.finish_loading()
+        """Index what load_price_rows/load_price_columns gathered; the engine is ready for quotes afterwards."""
+        finish_loading(self._prices)
 
     def remove(self, rule_id: int) -> bool:
         """Stop watching a rule (deleted by its chat); False when the engine does not have it."""
@@ -145,7 +152,7 @@ class AlertEngine:
             book = p.book_of(slot)
             p.table.flags[slot] = (flags & ~F_PAUSED) | F_ARMED
             p.table.last[slot] = NO_POINTS if book.last is None else book.last
-            p.table.recent.pop(rule_id, None)
+            p.table.recent.pop(slot, None)
             book.live += 1
             p.index_add(slot)
             book.unsynced.append(slot)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 
 from alerts.rules import AccountMetric, AccountRule, FireState, Mode, PriceCondition, PriceRule, Rule
@@ -17,39 +17,99 @@ KIND_RUNAWAY = "runaway"
 GAP_LINE = "This happened while the price stream was disconnected."
 
 
-@dataclass(frozen=True, slots=True)
 class Firing:
-    """One decision of the engine for one chat.
+    """One decision of the engine for one chat (treat it as immutable).
 
     `rule` is the rule as it is after this firing (`rule.state` is the fire state to persist once
     the notification is enqueued). `dedupe_key` is built from the durable state before the firing:
     "alert:{rule_id}:{fire_seq}", "expired:{rule_id}" or "runaway:{rule_id}:{fire_seq}".
+
+    The engine makes price firings with `deferred`: the decision (chat, rule id, dedupe key, kind)
+    is set at once and the rule object, title and lines are built from a snapshot taken at firing
+    time when first read, so a flood of firings does not stall the quote path on text formatting.
     """
 
-    rule: Rule
-    kind: str
-    severity: Severity
-    title: str
-    lines: tuple[str, ...]
-    dedupe_key: str
-    at: datetime
-    after_gap: bool = False
+    __slots__ = ("_build", "_lines", "_rule", "_title", "after_gap", "at", "chat_id", "dedupe_key", "kind",
+                 "rule_id", "severity")
+
+    def __init__(
+        self, rule: Rule, kind: str, severity: Severity, title: str, lines: tuple[str, ...], dedupe_key: str,
+        at: datetime, after_gap: bool = False,
+    ) -> None:
+        self._rule: Rule | None = rule
+        self._title = title
+        self._lines = lines
+        self._build: Callable[[], Firing] | None = None
+        self.kind = kind
+        self.severity = severity
+        self.dedupe_key = dedupe_key
+        self.at = at
+        self.after_gap = after_gap
+        self.chat_id = rule.chat_id
+        self.rule_id = rule.id
+
+    @classmethod
+    def deferred(
+        cls, build: Callable[[], Firing], *, chat_id: str, rule_id: int, kind: str, severity: Severity,
+        dedupe_key: str, at: datetime, after_gap: bool = False,
+    ) -> Firing:
+        """A firing whose rule, title and lines come from `build()` when first read."""
+        made = cls.__new__(cls)
+        made._rule = None
+        made._title = ""
+        made._lines = ()
+        made._build = build
+        made.kind = kind
+        made.severity = severity
+        made.dedupe_key = dedupe_key
+        made.at = at
+        made.after_gap = after_gap
+        made.chat_id = chat_id
+        made.rule_id = rule_id
+        return made
+
+    def _built(self) -> Rule:
+        if self._build is not None:
+            full = self._build()
+            self._rule, self._title, self._lines, self._build = full.rule, full.title, full.lines, None
+        assert self._rule is not None
+        return self._rule
 
     @property
-    def chat_id(self) -> str:
-        return self.rule.chat_id
+    def rule(self) -> Rule:
+        return self._built()
 
     @property
-    def rule_id(self) -> int:
-        return self.rule.id
+    def title(self) -> str:
+        self._built()
+        return self._title
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        self._built()
+        return self._lines
 
     @property
     def state(self) -> FireState:
         return self.rule.state
 
+    def _fields(self) -> tuple[object, ...]:
+        return (self.rule, self.kind, self.severity, self.title, self.lines, self.dedupe_key, self.at, self.after_gap)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Firing):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.dedupe_key, self.at))
+
+    def __repr__(self) -> str:
+        return f"Firing(rule_id={self.rule_id}, kind={self.kind!r}, dedupe_key={self.dedupe_key!r}, title={self.title!r})"
+
     def to_notification(self, *, thread_id: str | None = None) -> Notification:
         return Notification(
-            chat_id=self.rule.chat_id,
+            chat_id=self.chat_id,
             severity=self.severity,
             title=self.title,
             lines=self.lines,

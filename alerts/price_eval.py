@@ -8,11 +8,10 @@ disarmed `every` rule sits at its re-arm point(s) L ∓ h; a `repeat` rule alway
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from functools import partial
 
-from alerts.firing import Firing, price_firing, runaway_firing
+from alerts.firing import KIND_PRICE, KIND_RUNAWAY, Firing, price_firing, runaway_firing
 from alerts.index import AlertIndex, SideBook
 from alerts.price_table import (
     ABOVE,
@@ -29,19 +28,17 @@ from alerts.price_table import (
     ONCE,
     REPEAT,
     PriceRuleTable,
+    RuleSnapshot,
 )
-from alerts.price_table import CONDITION_CODE as _CONDITION_CODE
-from alerts.price_table import MODE_CODE as _MODE_CODE
-from alerts.rows import epoch_of_db, parse_recent
 from alerts.rules import PriceRule, PriceSide, pip_points
 from fxbot.domain.instruments import instrument
+from fxbot.notify.notification import Severity
 
 RUNAWAY_FIRES = 15
 RUNAWAY_WINDOW_S = 180
 SPREAD_EMA_ALPHA = 0.05
 _BLOCKED = F_DONE | F_PAUSED
-CONDITION_CODE_BY_TEXT = {c.value: code for c, code in _CONDITION_CODE.items()}
-MODE_CODE_BY_TEXT = {m.value: code for m, code in _MODE_CODE.items()}
+_PLAIN = F_LIVE | F_ARMED
 
 
 class PriceEvaluator:
@@ -53,7 +50,7 @@ class PriceEvaluator:
         self.spread: dict[str, float] = {}
         self.dirty: set[int] = set()
         self._pip: dict[int, int] = {}
-        self._pending: dict[int, tuple[array[int], array[int]]] = {}
+        self.pending: dict[int, tuple[array[int], array[int]]] = {}
         self.unwatched_quotes: dict[tuple[str, str], tuple[float, float]] = {}
 
     # -- index entries ------------------------------------------------------------------------
@@ -98,32 +95,42 @@ class PriceEvaluator:
             self.unwatched_quotes[(account_id, symbol)] = (bid, ask)
             return []
         fired: list[Firing] = []
-        for book in (books.bid, books.ask, books.mid):
-            if book is None:
-                continue
-            scale = 10.0**book.digits
-            self._track_spread(symbol, (ask - bid) * scale)
-            cur = side_points(bid, ask, book.side, book.digits)
-            self._evaluate(book, cur, at, now, after_gap, fired)
-        return fired
-
-    def _track_spread(self, symbol: str, spread_points: float) -> None:
+        watched = books.watched
+        if not watched:
+            return fired
+        scale = watched[0].scale
+        # the typical spread, an EMA over quotes (once per quote, whatever the sides watched)
+        spread_points = (ask - bid) * scale
         old = self.spread.get(symbol)
         if old is None:
             spec = instrument(symbol)
             old = float(spec.typical_spread_points) if spec is not None else spread_points
         self.spread[symbol] = old + SPREAD_EMA_ALPHA * (spread_points - old)
+        for book in watched:
+            side = book.side
+            if side is PriceSide.BID:
+                cur = round(bid * book.scale)
+            elif side is PriceSide.ASK:
+                cur = round(ask * book.scale)
+            else:
+                cur = round((bid + ask) * book.scale / 2)
+            prev = book.last
+            if book.unsynced or prev is None or now >= book.next_due:
+                self._evaluate(book, cur, at, now, after_gap, fired)
+                continue
+            # the hot path: only the entries between the previous and this price
+            if prev != cur:
+                candidates = book.index.between(prev, cur) if prev < cur else book.index.between(cur, prev)
+                for slot in candidates:
+                    self.step(book, slot, prev, cur, at, now, after_gap, fired)
+            book.last = cur
+        return fired
 
     def _evaluate(self, book: SideBook, cur: int, at: datetime, now: float, gap: bool, fired: list[Firing]) -> None:
         prev = book.last
         done: set[int] | None = None
         if book.unsynced:
-            pending, book.unsynced = book.unsynced, array("i")
-            done = set(pending)
-            last = self.table.last
-            for slot in pending:
-                own = last[slot]
-                self.step(book, slot, cur if own == NO_POINTS else own, cur, at, now, gap, fired)
+            done = self._sync(book, cur, at, now, gap, fired)
         if prev is not None and prev != cur:
             candidates = book.index.between(prev, cur) if prev < cur else book.index.between(cur, prev)
             for slot in candidates:
@@ -133,6 +140,37 @@ class PriceEvaluator:
         if now >= book.next_due:
             self._repeat_due(book, cur, at, now, gap, fired)
 
+    def _sync(self, book: SideBook, cur: int, at: datetime, now: float, gap: bool, fired: list[Firing]) -> set[int]:
+        """Judge the rules added without a price (or loaded at start) against their own remembered price.
+
+        A plain armed once/every rule that cannot fire is skipped without a call (the inline test is
+        step()'s own); everything else goes through step().
+        """
+        pending, book.unsynced = book.unsynced, array("i")
+        t = self.table
+        flags_of, mode_of, cond_of, level_of, last_of = t.flags, t.mode, t.condition, t.level, t.last
+        step = self.step
+        for slot in pending:
+            own = last_of[slot]
+            prev = cur if own == NO_POINTS else own
+            if flags_of[slot] == _PLAIN and mode_of[slot] != REPEAT:
+                level = level_of[slot]
+                cond = cond_of[slot]
+                if cond == ABOVE:
+                    hit = cur >= level
+                elif cond == BELOW:
+                    hit = cur <= level
+                elif cond == CROSS_UP:
+                    hit = prev < level <= cur
+                elif cond == CROSS_DOWN:
+                    hit = cur <= level < prev
+                else:
+                    hit = prev < level <= cur or cur <= level < prev
+                if not hit:
+                    continue
+            step(book, slot, prev, cur, at, now, gap, fired)
+        return set(pending)
+
     def step(
         self, book: SideBook, slot: int, prev: int, cur: int, at: datetime, now: float, gap: bool,
         fired: list[Firing],
@@ -140,7 +178,9 @@ class PriceEvaluator:
         """Judge one rule for a move prev -> cur (touching the level counts)."""
         t = self.table
         flags = t.flags[slot]
-        if not flags & F_LIVE or flags & _BLOCKED or t.is_expired(slot, now):
+        if not flags & F_LIVE or flags & _BLOCKED:
+            return
+        if t.expires and t.is_expired(slot, now):
             return
         level = t.level[slot]
         cond = t.condition[slot]
@@ -151,8 +191,8 @@ class PriceEvaluator:
                 if book.holding.pop(slot, None) is not None:
                     book.recompute_next_due()
             elif slot not in book.holding:
-                last_fired = t.last_fired[slot]
-                due = now if last_fired == 0.0 else max(now, last_fired + 60.0 * t.repeat[slot])
+                last_fired = t.last_fired.get(slot)
+                due = now if last_fired is None else max(now, last_fired + 60.0 * t.repeat.get(slot, 1))
                 book.holding[slot] = due
                 if due <= now:
                     self._fire(book, slot, cur, prev, at, now, gap, fired)
@@ -194,8 +234,7 @@ class PriceEvaluator:
         rule_id = t.ids[slot]
         seq = t.fire_seq[slot]
         mode = t.mode[slot]
-        recent = t.recent.setdefault(rule_id, [])
-        recent.append(now)
+        recent = [*t.recent.get(slot, ()), now]
         while recent and recent[0] <= now - RUNAWAY_WINDOW_S:
             recent.pop(0)
         if mode != REPEAT:
@@ -203,10 +242,10 @@ class PriceEvaluator:
         t.fire_seq[slot] = seq + 1
         t.last_fired[slot] = now
         t.last[slot] = cur
+        t.recent[slot] = tuple(recent)
         rearm: tuple[int, ...] = ()
         if mode == ONCE:
-            t.flags[slot] |= F_DONE
-            t.flags[slot] &= ~F_ARMED
+            t.flags[slot] = (t.flags[slot] | F_DONE) & ~F_ARMED
         elif mode == EVERY:
             band = self.hysteresis(book, slot)
             t.band[slot] = band
@@ -216,20 +255,25 @@ class PriceEvaluator:
             rearm = self.entries(slot) if not t.flags[slot] & F_ARMED else ()
             self.index_add(slot)
         else:
-            book.holding[slot] = now + 60.0 * t.repeat[slot]
+            book.holding[slot] = now + 60.0 * t.repeat.get(slot, 1)
             book.recompute_next_due()
         runaway = mode != ONCE and len(recent) > RUNAWAY_FIRES
         if runaway:
             self.index_remove(slot)
             t.flags[slot] |= F_PAUSED
             book.live -= 1
-        rule = t.rule_of(slot, book.account_id, book.symbol, book.digits, book.side)
-        fired.append(
-            price_firing(rule, price_points=cur, prev_points=prev if gap else None, fire_seq_before=seq, at=at,
-                         after_gap=gap, rearm_points=rearm)
-        )
+        snap = t.snapshot(slot)
+        chat_id = t.strings[snap[1]]
+        fired.append(Firing.deferred(
+            partial(_price_firing, t, snap, book, cur, prev if gap else None, seq, at, gap, rearm),
+            chat_id=chat_id, rule_id=rule_id, kind=KIND_PRICE, severity=Severity.INFO,
+            dedupe_key=f"alert:{rule_id}:{seq}", at=at, after_gap=gap,
+        ))
         if runaway:
-            fired.append(runaway_firing(rule, at, len(recent), RUNAWAY_WINDOW_S))
+            fired.append(Firing.deferred(
+                partial(_runaway_firing, t, snap, book, at, len(recent)), chat_id=chat_id, rule_id=rule_id,
+                kind=KIND_RUNAWAY, severity=Severity.WARNING, dedupe_key=f"runaway:{rule_id}:{seq + 1}", at=at,
+            ))
         if mode == ONCE:
             book.live -= 1
             t.release(slot)
@@ -241,7 +285,7 @@ class PriceEvaluator:
         if pip is None:
             pip = pip_points(book.symbol, book.digits)
             self._pip[self.table.book[slot]] = pip
-        user = self.table.user_band[slot]
+        user = self.table.user_band.get(slot, -1)
         return max(user, round(2 * self.spread.get(book.symbol, 0.0)), pip)
 
     def _repeat_due(self, book: SideBook, cur: int, at: datetime, now: float, gap: bool, fired: list[Firing]) -> None:
@@ -287,79 +331,18 @@ class PriceEvaluator:
         self.table.release(slot)
 
 
-    # -- cold start ---------------------------------------------------------------------------
+def _price_firing(
+    table: PriceRuleTable, snap: RuleSnapshot, book: SideBook, cur: int, prev: int | None, seq: int,
+    at: datetime, gap: bool, rearm: tuple[int, ...],
+) -> Firing:
+    rule = table.rule_from(snap, book.account_id, book.symbol, book.digits, book.side)
+    return price_firing(rule, price_points=cur, prev_points=prev, fire_seq_before=seq, at=at, after_gap=gap,
+                        rearm_points=rearm)
 
-    def load_rows(self, rows: Iterable[Sequence[Any]]) -> tuple[int, list[tuple[float, int]]]:
-        """Append lean rows (alerts.rows.LEAN_PRICE_COLUMNS order, ascending ids) without judging them.
 
-        The fast cold-start path: column-wise, no PriceRule objects; call finish_loading() after the
-        last chunk. Returns the number of rules added and the (expiry epoch, id) pairs of rules that expire.
-        """
-        chunk = rows if isinstance(rows, list) else list(rows)
-        if not chunk:
-            return 0, []
-        t = self.table
-        books: dict[tuple[str, str, str], int] = {}
-
-        def book_of(acc: str, symbol: str, side: str, digits: int) -> int:
-            number = books.get((acc, symbol, side))
-            if number is None:
-                number = self.index.book_number(acc, symbol, PriceSide(side), digits)
-                books[(acc, symbol, side)] = number
-            return number
-
-        intern = t.intern
-        cond_code, mode_code = CONDITION_CODE_BY_TEXT, MODE_CODE_BY_TEXT
-        columns = (
-            [r[0] for r in chunk],
-            [r[9] for r in chunk],
-            [NO_POINTS if r[17] is None else r[17] for r in chunk],
-            [-1 if r[21] is None else round(r[21]) for r in chunk],
-            [-1 if r[12] is None else r[12] for r in chunk],
-            [cond_code[r[8]] for r in chunk],
-            [mode_code[r[10]] for r in chunk],
-            [F_LIVE | (F_ARMED if r[16] else 0) | (F_PAUSED if r[15] else 0) for r in chunk],
-            [r[11] or 0 for r in chunk],
-            [r[18] for r in chunk],
-            [book_of(r[3], r[5], r[7], r[6]) for r in chunk],
-            [intern(r[1]) for r in chunk],
-            [intern(r[2]) for r in chunk],
-            [epoch_of_db(r[4]) for r in chunk],
-            [0.0 if r[13] is None else epoch_of_db(r[13]) for r in chunk],
-            [0.0 if r[19] is None else epoch_of_db(r[19]) for r in chunk],
-        )
-        slots = t.extend_columns(columns)
-        expiries = [(e, i) for e, i in zip(columns[14], columns[0], strict=True) if e]
-        for row in chunk:
-            if row[14]:
-                t.notes[row[0]] = row[14]
-            if row[20]:
-                t.recent[row[0]] = list(parse_recent(row[20]))
-        pending = self._pending
-        flags_col, mode_col, book_col, level_col = columns[7], columns[6], columns[10], columns[1]
-        for k, slot in enumerate(slots):
-            flags = flags_col[k]
-            if flags & F_PAUSED:
-                continue
-            number = book_col[k]
-            book = self.index.books[number]
-            book.live += 1
-            book.unsynced.append(slot)
-            points, entry_slots = pending.setdefault(number, (array("q"), array("i")))
-            if flags & F_ARMED or mode_col[k] == REPEAT:
-                points.append(level_col[k])
-                entry_slots.append(slot)
-            else:
-                for p in self.entries(slot):
-                    points.append(p)
-                    entry_slots.append(slot)
-        return len(chunk), expiries
-
-    def finish_loading(self) -> None:
-        """Sort the index entries gathered by load_rows into their books (once, after the last chunk)."""
-        for number, (points, slots) in self._pending.items():
-            self.index.books[number].index.merge(points, slots)
-        self._pending.clear()
+def _runaway_firing(table: PriceRuleTable, snap: RuleSnapshot, book: SideBook, at: datetime, fires: int) -> Firing:
+    rule = table.rule_from(snap, book.account_id, book.symbol, book.digits, book.side)
+    return runaway_firing(rule, at, fires, RUNAWAY_WINDOW_S)
 
 
 def side_points(bid: float, ask: float, side: PriceSide, digits: int) -> int:

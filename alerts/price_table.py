@@ -1,22 +1,25 @@
 """Compact column storage of live price rules: one slot per rule in parallel arrays, no object per rule.
 
-A million rules cost about 100 bytes each. Slots are stable (freed slots are reused), rule ids are
-found through a sorted id -> slot map (bisection), and a full `PriceRule` is only materialised
-when one is needed (a firing, a listing).
+Dense columns cost 53 bytes per rule (plus 12 for the id map); what most rules lack (a note, an
+expiry, a user hysteresis, a repeat interval, a last firing, recent firings) lives in small
+per-slot dicts. Slots are reused, rule ids are found through a sorted id -> slot map
+(bisection), and a full `PriceRule` is only materialised when one is needed (a firing, a listing)
+from a `RuleSnapshot` taken at that moment.
 """
 
 from __future__ import annotations
 
-import math
 from array import array
 from bisect import bisect_left
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import compress
 
 from alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
 
 NO_POINTS = -(2**63)
-NO_TIME = 0.0
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
 
 SIDES: tuple[PriceSide, ...] = tuple(PriceSide)
 CONDITIONS: tuple[PriceCondition, ...] = tuple(PriceCondition)
@@ -25,7 +28,7 @@ SIDE_CODE = {s: i for i, s in enumerate(SIDES)}
 CONDITION_CODE = {c: i for i, c in enumerate(CONDITIONS)}
 MODE_CODE = {m: i for i, m in enumerate(MODES)}
 
-# condition codes, used by the evaluator
+# condition and mode codes, used by the evaluator and by the cold-load SQL
 ABOVE, BELOW, CROSS, CROSS_UP, CROSS_DOWN = (CONDITION_CODE[c] for c in CONDITIONS)
 ONCE, EVERY, REPEAT = (MODE_CODE[m] for m in MODES)
 
@@ -36,40 +39,57 @@ F_DONE = 4
 F_PAUSED = 8
 F_EXPIRED = 16
 
+RuleSnapshot = tuple[int, int, int, int, int, int, int, int, int, int, int, int, int | None, int | None,
+                     float | None, float | None, str | None, tuple[float, ...]]
+"""A slot's values at one moment (see PriceRuleTable.snapshot), enough to build its PriceRule later."""
 
-def epoch(moment: datetime | None) -> float:
-    return NO_TIME if moment is None else moment.timestamp()
+
+def to_us(moment: datetime) -> int:
+    """Microseconds since the epoch, exactly (a naive datetime is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - EPOCH) // _ONE_US
 
 
-def from_epoch(value: float) -> datetime | None:
-    return None if value == NO_TIME else datetime.fromtimestamp(value, UTC)
+def from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+def epoch(moment: datetime) -> float:
+    """Epoch seconds, exactly as datetime.timestamp() (a naive datetime is taken as UTC)."""
+    return to_us(moment) / 1e6
+
+
+def from_epoch(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 class PriceRuleTable:
-    """Parallel arrays indexed by slot; strings (chats, owners) are interned in small tables."""
+    """Parallel arrays indexed by slot; strings (chats, owners) are interned in one small table."""
 
     def __init__(self) -> None:
         self.ids = array("q")
         self.level = array("q")
         self.last = array("q")
-        self.band = array("i")
-        self.user_band = array("i")
+        self.created = array("q")  # microseconds since the epoch
+        self.fire_seq = array("I")
+        self.chat = array("I")
+        self.owner = array("I")
+        self.band = array("i")  # the re-arm band chosen at the last firing (-1: none)
+        self.book = array("H")
         self.condition = array("B")
         self.mode = array("B")
         self.flags = array("B")
-        self.repeat = array("H")
-        self.fire_seq = array("I")
-        self.book = array("H")
-        self.chat = array("I")
-        self.owner = array("I")
-        self.created = array("d")
-        self.expires = array("d")
-        self.last_fired = array("d")
+        # sparse columns, by slot
+        self.user_band: dict[int, int] = {}
+        self.repeat: dict[int, int] = {}
+        self.expires: dict[int, float] = {}
+        self.last_fired: dict[int, float] = {}
         self.notes: dict[int, str] = {}
-        self.recent: dict[int, list[float]] = {}
+        self.recent: dict[int, tuple[float, ...]] = {}
         self.strings: list[str] = []
         self._string_no: dict[str, int] = {}
-        self._free: list[int] = []
+        self._free = array("i")
         self._sorted_ids = array("q")
         self._sorted_slots = array("i")
         self._tombstones = 0
@@ -84,6 +104,16 @@ class PriceRuleTable:
             self.strings.append(text)
             self._string_no[text] = number
         return number
+
+    def intern_all(self, texts: Sequence[str]) -> array[int]:
+        """The numbers of many strings (one dict lookup each, new ones added first)."""
+        known = self._string_no
+        for text in set(texts).difference(known):
+            self.intern(text)
+        return array("I", map(known.__getitem__, texts))
+
+    def string_number(self, text: str) -> int | None:
+        return self._string_no.get(text)
 
     # -- slots ------------------------------------------------------------------------------
 
@@ -103,68 +133,61 @@ class PriceRuleTable:
         s = rule.state
         flags = F_LIVE | (F_ARMED if s.armed else 0) | (F_DONE if s.done else 0) | (F_PAUSED if s.paused else 0)
         flags |= F_EXPIRED if s.expired_reported else 0
-        slot = self.append_raw(
-            rule.id, rule.level_points, NO_POINTS if s.last_points is None else s.last_points,
-            -1 if s.rearm_band is None else round(s.rearm_band),
-            -1 if rule.hysteresis_points is None else rule.hysteresis_points,
-            CONDITION_CODE[rule.condition], MODE_CODE[rule.mode], flags, rule.repeat_minutes or 0,
-            s.fire_seq, book, self.intern(rule.chat_id), self.intern(rule.owner_id),
-            rule.created_at.timestamp(), epoch(rule.expires_at), epoch(s.last_fired_at),
-        )
-        if rule.note:
-            self.notes[rule.id] = rule.note
-        if s.recent_fires:
-            self.recent[rule.id] = list(s.recent_fires)
-        return slot
-
-    def append_raw(
-        self, rule_id: int, level: int, last: int, band: int, user_band: int, condition: int, mode: int,
-        flags: int, repeat: int, fire_seq: int, book: int, chat: int, owner: int,
-        created: float, expires: float, last_fired: float,
-    ) -> int:
-        """Store one rule from plain values (the cold-start path); returns its slot."""
-        values = (rule_id, level, last, band, user_band, condition, mode, flags, repeat, fire_seq, book, chat,
-                  owner, created, expires, last_fired)
-        columns = self._columns()
-        if self._free:
-            slot = self._free.pop()
-            for column, value in zip(columns, values, strict=True):
-                column[slot] = value
-        else:
-            slot = len(self.ids)
-            for column, value in zip(columns, values, strict=True):
+        slot = self._free.pop() if self._free else len(self.ids)
+        values = (rule.id, rule.level_points, NO_POINTS if s.last_points is None else s.last_points,
+                  to_us(rule.created_at), s.fire_seq, self.intern(rule.chat_id), self.intern(rule.owner_id),
+                  -1 if s.rearm_band is None else round(s.rearm_band), book, CONDITION_CODE[rule.condition],
+                  MODE_CODE[rule.mode], flags)
+        if slot == len(self.ids):
+            for column, value in zip(self._columns(), values, strict=True):
                 column.append(value)
-        if not self._sorted_ids or rule_id > self._sorted_ids[-1]:
-            self._sorted_ids.append(rule_id)
-            self._sorted_slots.append(slot)
         else:
-            at = bisect_left(self._sorted_ids, rule_id)
-            if at < len(self._sorted_ids) and self._sorted_ids[at] == rule_id:
-                self._sorted_slots[at] = slot  # a released id coming back: reuse its tombstone
-                self._tombstones -= 1
-            else:
-                self._sorted_ids.insert(at, rule_id)
-                self._sorted_slots.insert(at, slot)
+            for column, value in zip(self._columns(), values, strict=True):
+                column[slot] = value
+        if rule.hysteresis_points is not None:
+            self.user_band[slot] = rule.hysteresis_points
+        if rule.repeat_minutes:
+            self.repeat[slot] = rule.repeat_minutes
+        if rule.expires_at is not None:
+            self.expires[slot] = epoch(rule.expires_at)
+        if s.last_fired_at is not None:
+            self.last_fired[slot] = epoch(s.last_fired_at)
+        if rule.note:
+            self.notes[slot] = rule.note
+        if s.recent_fires:
+            self.recent[slot] = tuple(s.recent_fires)
+        self._map_id(rule.id, slot)
         self.count += 1
         return slot
 
-    def extend_columns(self, columns: tuple[list[Any], ...]) -> range | list[int]:
-        """Store many rules given column-wise (append_raw's order); returns their slots.
-
-        The cold-start path: with no free slot and ascending new ids the arrays are extended in
-        one call per column; otherwise rules are stored one by one.
-        """
+    def extend(self, columns: Sequence[Sequence[int]]) -> range | None:
+        """Append many rules given column-wise (the `_columns()` order) at fresh slots, ids ascending
+        and above every stored id; None (nothing stored) when that does not hold."""
         ids = columns[0]
-        count = len(ids)
-        if self._free or (self._sorted_ids and ids[0] <= self._sorted_ids[-1]) or ids != sorted(ids):
-            return [self.append_raw(*values) for values in zip(*columns, strict=True)]
+        if not len(ids):
+            return range(0)
+        if self._free or (self._sorted_ids and ids[0] <= self._sorted_ids[-1]):
+            return None
         first = len(self.ids)
         for column, values in zip(self._columns(), columns, strict=True):
-            column.extend(values)
-        self._sorted_ids.extend(ids)
-        self._sorted_slots.extend(range(first, first + count))
-        self.count += count
-        return range(first, first + count)
+            column.extend(values)  # type: ignore[arg-type]
+        self._sorted_ids.extend(ids)  # type: ignore[arg-type]
+        self._sorted_slots.extend(range(first, first + len(ids)))
+        self.count += len(ids)
+        return range(first, first + len(ids))
+
+    def _map_id(self, rule_id: int, slot: int) -> None:
+        if not self._sorted_ids or rule_id > self._sorted_ids[-1]:
+            self._sorted_ids.append(rule_id)
+            self._sorted_slots.append(slot)
+            return
+        at = bisect_left(self._sorted_ids, rule_id)
+        if at < len(self._sorted_ids) and self._sorted_ids[at] == rule_id:
+            self._sorted_slots[at] = slot  # a released id coming back: reuse its tombstone
+            self._tombstones -= 1
+        else:
+            self._sorted_ids.insert(at, rule_id)
+            self._sorted_slots.insert(at, slot)
 
     def release(self, slot: int) -> None:
         """Forget the rule in this slot (the slot is reused later)."""
@@ -178,8 +201,8 @@ class PriceRuleTable:
                 self._compact_id_map()
         self.flags[slot] = 0
         self.ids[slot] = 0
-        self.notes.pop(rule_id, None)
-        self.recent.pop(rule_id, None)
+        for sparse in (self.user_band, self.repeat, self.expires, self.last_fired, self.notes, self.recent):
+            sparse.pop(slot, None)
         self._free.append(slot)
         self.count -= 1
 
@@ -187,58 +210,62 @@ class PriceRuleTable:
         return [slot for slot in self._sorted_slots if slot >= 0]
 
     def _compact_id_map(self) -> None:
-        keep = [i for i, slot in enumerate(self._sorted_slots) if slot >= 0]
-        self._sorted_ids = array("q", [self._sorted_ids[i] for i in keep])
-        self._sorted_slots = array("i", [self._sorted_slots[i] for i in keep])
+        keep = list(map((-1).__ne__, self._sorted_slots))
+        self._sorted_ids = array("q", compress(self._sorted_ids, keep))
+        self._sorted_slots = array("i", compress(self._sorted_slots, keep))
         self._tombstones = 0
 
-    def _columns(self) -> tuple[Any, ...]:
-        return (self.ids, self.level, self.last, self.band, self.user_band, self.condition, self.mode,
-                self.flags, self.repeat, self.fire_seq, self.book, self.chat, self.owner, self.created,
-                self.expires, self.last_fired)
+    def _columns(self) -> tuple[array[int], ...]:
+        return (self.ids, self.level, self.last, self.created, self.fire_seq, self.chat, self.owner, self.band,
+                self.book, self.condition, self.mode, self.flags)
 
     # -- views ------------------------------------------------------------------------------
 
-    def state_of(self, slot: int) -> FireState:
-        flags = self.flags[slot]
-        last = self.last[slot]
-        band = self.band[slot]
-        return FireState(
-            armed=bool(flags & F_ARMED),
-            last_points=None if last == NO_POINTS else last,
-            fire_seq=self.fire_seq[slot],
-            recent_fires=tuple(self.recent.get(self.ids[slot], ())),
-            last_fired_at=from_epoch(self.last_fired[slot]),
-            done=bool(flags & F_DONE),
-            expired_reported=bool(flags & F_EXPIRED),
-            paused=bool(flags & F_PAUSED),
-            rearm_band=None if band < 0 else float(band),
+    def snapshot(self, slot: int) -> RuleSnapshot:
+        """Everything about a slot's rule now (cheap: no objects), for building its PriceRule later."""
+        return (
+            self.ids[slot], self.chat[slot], self.owner[slot], self.created[slot], self.condition[slot],
+            self.level[slot], self.mode[slot], self.flags[slot], self.last[slot], self.fire_seq[slot],
+            self.band[slot], self.book[slot], self.repeat.get(slot), self.user_band.get(slot),
+            self.expires.get(slot), self.last_fired.get(slot), self.notes.get(slot), self.recent.get(slot, ()),
         )
+
+    def state_of(self, slot: int) -> FireState:
+        return snapshot_state(self.snapshot(slot))
 
     def rule_of(self, slot: int, account_id: str, symbol: str, digits: int, side: PriceSide) -> PriceRule:
         """The full rule stored in a slot (its book gives account, symbol, digits and side)."""
-        rule_id = self.ids[slot]
-        user_band = self.user_band[slot]
-        created = from_epoch(self.created[slot])
+        return self.rule_from(self.snapshot(slot), account_id, symbol, digits, side)
+
+    def rule_from(
+        self, snap: RuleSnapshot, account_id: str, symbol: str, digits: int, side: PriceSide
+    ) -> PriceRule:
+        """The PriceRule a snapshot describes."""
+        (rule_id, chat, owner, created, cond, level, mode, _flags, _last, _seq, _band, _book, repeat, user_band,
+         expires, _last_fired, note, _recent) = snap
         return PriceRule(
-            id=rule_id,
-            chat_id=self.strings[self.chat[slot]],
-            owner_id=self.strings[self.owner[slot]],
-            account_id=account_id,
-            created_at=created if created is not None else datetime.fromtimestamp(0, UTC),
-            symbol=symbol,
-            digits=digits,
-            side=side,
-            condition=CONDITIONS[self.condition[slot]],
-            level_points=self.level[slot],
-            mode=MODES[self.mode[slot]],
-            repeat_minutes=self.repeat[slot] or None,
-            hysteresis_points=None if user_band < 0 else user_band,
-            expires_at=from_epoch(self.expires[slot]),
-            note=self.notes.get(rule_id),
-            state=self.state_of(slot),
+            id=rule_id, chat_id=self.strings[chat], owner_id=self.strings[owner], account_id=account_id,
+            created_at=from_us(created), symbol=symbol, digits=digits, side=side, condition=CONDITIONS[cond],
+            level_points=level, mode=MODES[mode], repeat_minutes=repeat, hysteresis_points=user_band,
+            expires_at=from_epoch(expires), note=note, state=snapshot_state(snap),
         )
 
     def is_expired(self, slot: int, now_epoch: float) -> bool:
-        expires = self.expires[slot]
-        return expires != NO_TIME and not math.isnan(expires) and expires <= now_epoch
+        expires = self.expires.get(slot)
+        return expires is not None and expires <= now_epoch
+
+
+def snapshot_state(snap: RuleSnapshot) -> FireState:
+    """The fire state a snapshot describes."""
+    flags, last, seq, band, last_fired, recent = snap[7], snap[8], snap[9], snap[10], snap[15], snap[17]
+    return FireState(
+        armed=bool(flags & F_ARMED),
+        last_points=None if last == NO_POINTS else last,
+        fire_seq=seq,
+        recent_fires=recent,
+        last_fired_at=from_epoch(last_fired),
+        done=bool(flags & F_DONE),
+        expired_reported=bool(flags & F_EXPIRED),
+        paused=bool(flags & F_PAUSED),
+        rearm_band=None if band < 0 else float(band),
+    )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from alerts.cold_load import load_price_rules
 from alerts.engine import AlertEngine
 from alerts.rows import (
     ALL_COLUMNS,
@@ -32,6 +32,7 @@ _UPDATE_STATE = f"UPDATE alert_rules SET {', '.join(f'{c} = ?' for c in STATE_CO
 _ACTIVE = "done = 0 AND expired_reported = 0"
 RECENTLY_FIRED = timedelta(days=7)
 LOAD_CHUNK = 50_000
+"""Rule ids per cold-load query."""
 
 
 class AlertRepository:
@@ -117,32 +118,28 @@ class AlertRepository:
         return [rule_from_row(tuple(row)) for row in rows]
 
     async def load_into(self, engine: AlertEngine, *, chunk: int = LOAD_CHUNK) -> int:
-        """Cold start: stream every active rule into an engine (price rules as lean rows, in chunks).
+        """Cold start: stream every active rule into an engine (price rules column-wise, in id ranges).
 
-        Memory stays flat (one chunk of rows at a time) and no rule object is built per price rule.
-        Returns the number of rules the engine now watches from this load.
+        Memory stays flat (one range of rules at a time as transient objects) and no rule object is
+        built per price rule. `chunk` is the number of rule ids per query. Returns the number of
+        rules the engine now watches from this load.
         """
-        count = 0
-        columns = ", ".join(LEAN_PRICE_COLUMNS)
-        sql = f"SELECT {columns} FROM alert_rules WHERE kind = 'price' AND {_ACTIVE} AND id > ? ORDER BY id LIMIT ?"
-        rows = await self._db.fetch_all(sql, (0, chunk))
-        while rows:
-            # fetch the next chunk (in the database thread) while this one is turned into columns
-            more = (
-                asyncio.ensure_future(self._db.fetch_all(sql, (int(rows[-1][0]), chunk)))
-                if len(rows) == chunk else None
-            )
-            if more is not None:
-                await asyncio.sleep(0)  # let the fetch reach the database thread before the CPU work
-                await asyncio.sleep(0)
-            try:
-                count += engine.load_price_rows(rows)
-            except BaseException:
-                if more is not None:
-                    more.cancel()
-                raise
-            rows = await more if more is not None else []
+        count = await load_price_rules(self._db, engine, id_range=chunk)
+        if count is None:  # an SQLite without JSON functions: lean rows instead
+            count = await self._load_lean_rows(engine, chunk)
         engine.finish_loading()
         account_rows = await self._db.fetch_all(f"{_SELECT} WHERE kind = 'account' AND {_ACTIVE} ORDER BY id")
         count += engine.add_many(rule_from_row(tuple(row)) for row in account_rows)
         return count
+
+    async def _load_lean_rows(self, engine: AlertEngine, chunk: int) -> int:
+        count = 0
+        columns = ", ".join(LEAN_PRICE_COLUMNS)
+        sql = f"SELECT {columns} FROM alert_rules WHERE kind = 'price' AND {_ACTIVE} AND id > ? ORDER BY id LIMIT ?"
+        last_id = 0
+        while True:
+            rows = await self._db.fetch_all(sql, (last_id, chunk))
+            if not rows:
+                return count
+            count += engine.load_price_rows(rows)
+            last_id = int(rows[-1][0])

@@ -117,7 +117,7 @@ async def alert_command(cmd: CommandContext[Services], args: BoundArgs) -> Reply
 
 
 async def _listing(cmd: CommandContext[Services]) -> Reply:
-    views = await cmd.services.alerts.list(cmd.chat.id)
+    views = await cmd.services.alerts.list_alerts(cmd.chat.id)
     tz = (await cmd.services.chat_settings.get(cmd.chat.id)).timezone
     if not views:
         return Reply(title="Alerts", text=(f"no alerts in this chat — set one with {ALERT_EXAMPLE}",))
@@ -189,7 +189,8 @@ def register(registry: CommandRegistry[Services]) -> None:
         handler=alert_command,
         state_changing=True,
         category="alerts",
-        details=("Prices are bid unless you add ask or mid. above/below fire at once when already true; "
+        details=("Setting an alert needs a key bound to the chat (read-only is enough); deleting does not. "
+                 "Prices are bid unless you add ask or mid. above/below fire at once when already true; "
                  "cross fires only on a later move across the level. Options: once (default) | every | "
                  "repeat 5m, for 2h | until 2026-12-31, hysteresis 2 (pips), note TEXT. Account alerts: "
                  "margin < 150%, freemargin < 500, equity < 9500 | > 11000, drawdown 3% or an amount per "

@@ -8,7 +8,7 @@ from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
 from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.symbols import SymbolResolver
-from fxbot.chat.types import Reply, ReplyKind, Table
+from fxbot.chat.types import MAX_ACTION_LENGTH, Button, Reply, ReplyKind, Table
 from fxbot.commands.history_args import HISTORY_EXAMPLE, HISTORY_USAGE, parse_history_query
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.formatting import (
@@ -145,6 +145,7 @@ def history_reply(history: TradeHistory, *, page: int, words: str, timezone: str
         hint = f"/history {words} page {page + 1}" if page < pages else f"/history {words} page 1"
         lines.append(f"page {page} of {pages} — {hint}")
     return Reply(
+        buttons=history_buttons(words, page, pages),
         title=title,
         table=Table(
             headers=("Closed", "Symbol", "Side", "Volume", f"Net P&L ({ccy or '?'})", "Reason"),
@@ -153,6 +154,14 @@ def history_reply(history: TradeHistory, *, page: int, words: str, timezone: str
         ),
         text=tuple(lines),
     )
+
+
+def history_buttons(words: str, page: int, pages: int) -> tuple[Button, ...]:
+    """Refresh (this page) and Next buttons; a button's action runs as a command for whoever presses it.
+    A button whose command would be too long for a button is left out (the text hint remains)."""
+    wanted = [("Refresh", page)] + ([("Next", page + 1)] if page < pages else [])
+    return tuple(Button(label, f"/history {words} page {n}") for label, n in wanted
+                 if len(f"/history {words} page {n}") <= MAX_ACTION_LENGTH)
 
 
 async def _timezone(cmd: CommandContext[Services]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fxbot.chat.types import Reply, ReplyKind
+from fxbot.chat.types import Image, Reply, ReplyKind
 from fxbot.notify.notification import Notification, Severity
 
 DEFAULT_MAX_PARTS = 3
@@ -56,6 +56,11 @@ def compose(
     ordered = sorted(entries, key=lambda e: (-int(e[1].severity), e[1].created_at, e[0]))
     if len(ordered) == 1:
         return [_single(ordered[0], message_limit)]
+    pictured = [entry for entry in ordered if entry[1].image is not None]
+    if pictured:  # a picture (a digest's chart) goes in a message of its own, after the others
+        rest = [entry for entry in ordered if entry[1].image is None]
+        composed = compose(rest, message_limit=message_limit, max_parts=max_parts)
+        return composed + [_single(entry, message_limit) for entry in pictured]
     capacity = None if message_limit is None else message_limit - MARGIN - _title_reserve(ordered)
     blocks = [(entry, _block(entry[1], capacity)) for entry in ordered]
     critical = [b for b in blocks if b[0][1].is_critical]
@@ -73,7 +78,9 @@ def _single(entry: Entry, limit: int | None) -> ComposedPart:
     text = "\n".join(n.lines)
     if budget is not None:
         text = _truncate(text, budget)
-    reply = Reply(title=title, text=(text,) if text else (), kind=_REPLY_KINDS[n.severity], silent=n.silent)
+    image = None if n.image is None else Image(data=n.image, filename=n.image_name or "image.png")
+    reply = Reply(title=title, text=(text,) if text else (), kind=_REPLY_KINDS[n.severity], silent=n.silent,
+                  image=image)
     return ComposedPart(reply=reply, item_ids=(item_id,), critical=n.is_critical)
 
 

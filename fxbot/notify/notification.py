@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from enum import IntEnum
 
@@ -35,6 +35,8 @@ class Notification:
     silent: bool = False
     created_at: datetime
     thread_id: str | None = None
+    image: bytes | None = field(default=None, repr=False)  # a picture sent with it (a digest's PNG)
+    image_name: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.chat_id, str) or ":" not in self.chat_id or self.chat_id.startswith(":"):
@@ -60,6 +62,8 @@ class Notification:
             raise ValueError("notification created_at must be timezone-aware")
         if self.thread_id is not None and not self.thread_id:
             raise ValueError("notification thread_id must be None or non-empty")
+        if self.image is not None and not (isinstance(self.image, bytes) and self.image and self.image_name):
+            raise ValueError("a notification image must be non-empty bytes with an image_name")
 
     @property
     def platform(self) -> str:

@@ -8,6 +8,7 @@ import logging
 import math
 import re
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
@@ -53,6 +54,7 @@ class Notifier:
         backoff_s: float = 1.0,
         max_backoff_s: float = 60.0,
         load_batch_s: float = 0.002,
+        pacer: Pacer | None = None,
     ) -> None:
         if not math.isfinite(coalesce_s) or coalesce_s < 0:
             raise ValueError(f"coalesce_s must be >= 0, got {coalesce_s!r}")
@@ -68,7 +70,7 @@ class Notifier:
         self._clock = clock
         self._sleep = sleep
         self._coalesce_s = coalesce_s
-        self._pacer = Pacer(clock, limits)
+        self._pacer = pacer if pacer is not None else Pacer(clock, limits)
         self._max_parts = max_parts
         self._max_attempts = max_attempts
         self._send_timeout_s = send_timeout_s
@@ -78,6 +80,9 @@ class Notifier:
         self._blocked_chats: set[str] = set()
         self._parked_platforms: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._in_flight = 0
+        self._admitted: Counter[str] = Counter()  # per platform: admitted sends whose task has not started
+        self._busy_chats: set[str] = set()
         self._wake_event = asyncio.Event()
         self._outbox_changed = True
         self._load_batch_s = load_batch_s
@@ -214,18 +219,28 @@ class Notifier:
             if due > now:
                 next_time = min(next_time, due)
                 continue
-            ready = self._pacer.ready_at(dest.platform, dest.chat_id, group=dest.is_group)
+            if dest.chat_id in self._busy_chats:
+                continue  # another thread of this chat is being sent to
+            reserved = self._admitted[dest.platform]
+            ready = self._pacer.ready_at(dest.platform, dest.chat_id, group=dest.is_group, reserved=reserved)
             if ready > now:
-                next_time = min(next_time, ready)
+                if ready != math.inf:
+                    next_time = min(next_time, ready)
                 continue
             part = dest.next_part(target.message_limit, self._max_parts)
-            self._pacer.record_send(dest.platform, dest.chat_id, group=dest.is_group)
+            self._admitted[dest.platform] += 1
+            self._busy_chats.add(dest.chat_id)
             dest.in_flight = True
+            self._in_flight += 1
             self._spawn(self._deliver(dest, target, part))
         return None if next_time == math.inf else max(0.0, next_time - now)
 
     async def _deliver(self, dest: Destination, target: DeliveryTarget, part: ComposedPart) -> None:
+        self._admitted[dest.platform] -= 1
         try:
+            # Counted now, when the message really goes out, not when it was admitted: the pacer's
+            # windows then match what the platform sees even if this task started late.
+            self._pacer.record_send(dest.platform, dest.chat_id, group=dest.is_group)
             async with asyncio.timeout(self._send_timeout_s):
                 await target.send(dest.chat, part.reply)
         except DeliveryRetryAfter as exc:
@@ -247,7 +262,9 @@ class Notifier:
                 logger.exception("notifier: delivered %d items to %s but could not record it",
                                  len(part.item_ids), dest.chat_id)
         finally:
+            self._busy_chats.discard(dest.chat_id)
             dest.in_flight = False
+            self._in_flight -= 1
             self._idle.clear()
             self._wake_event.set()
 
@@ -295,7 +312,7 @@ class Notifier:
                            " outbox", dest.platform)
 
     def _has_work(self) -> bool:
-        if self._tasks:
+        if self._in_flight:
             return True
         return any(d.items and d.platform in self._targets for d in self._destinations.values())
 
@@ -324,6 +341,12 @@ class Notifier:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # a task cancelled before it started never ran its bookkeeping
+        self._in_flight = 0
+        self._admitted.clear()
+        self._busy_chats.clear()
+        for dest in self._destinations.values():
+            dest.in_flight = False
 
 
 def _safe_text(text: str) -> str:

@@ -80,7 +80,7 @@ class OutboxItem:
 
 _COLUMNS = (
     "id, dedupe_key, chat_id, platform, thread_id, chat_kind, severity, kind, title, lines_json,"
-    " silent, created_at, enqueued_at, attempts"
+    " silent, created_at, enqueued_at, attempts, image, image_name"
 )
 
 
@@ -112,7 +112,7 @@ class Outbox:
         kind = chat_kind if chat_kind is not None else infer_chat_kind(notification.chat_id)
         result = await self._db.execute(
             f"INSERT INTO notify_outbox ({_COLUMNS.removeprefix('id, ')})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)"
             " ON CONFLICT (dedupe_key) DO NOTHING",
             (
                 notification.dedupe_key,
@@ -127,6 +127,8 @@ class Outbox:
                 1 if notification.silent else 0,
                 to_db(notification.created_at),
                 to_db(self._clock()),
+                notification.image,
+                notification.image_name,
             ),
         )
         if result.rowcount == 0:
@@ -240,6 +242,8 @@ def _item(row: sqlite3.Row) -> OutboxItem:
         silent=bool(row["silent"]),
         created_at=from_db(str(row["created_at"])),
         thread_id=None if row["thread_id"] is None else str(row["thread_id"]),
+        image=None if row["image"] is None else bytes(row["image"]),
+        image_name=None if row["image_name"] is None else str(row["image_name"]),
     )
     stored_kind = row["chat_kind"]
     return OutboxItem(

@@ -94,16 +94,24 @@ class Pacer:
     def limits_for(self, platform: str) -> PacingLimits:
         return self._limits.get(platform, self._default)
 
-    def ready_at(self, platform: str, chat_id: str, *, group: bool) -> float:
-        """The earliest monotonic time a message to this chat is allowed (<= now: send now; may be past)."""
+    def ready_at(self, platform: str, chat_id: str, *, group: bool, reserved: int = 0) -> float:
+        """The earliest monotonic time a message to this chat is allowed (<= now: send now; may be past).
+
+        `reserved` counts sends of this platform already admitted but not yet recorded (their
+        tasks have not started): they take a place in the global window; inf when they fill it.
+        """
         now = self._clock()
         state = self._platform(platform)
         chat = state.chats.get(chat_id)
         limits = state.limits
         self._expire(state, chat, now)
         earliest = state.blocked_until
-        if limits.global_per_second is not None and len(state.sends) >= limits.global_per_second:
-            earliest = max(earliest, state.sends[-limits.global_per_second] + GLOBAL_WINDOW_S)
+        if limits.global_per_second is not None:
+            room = limits.global_per_second - reserved
+            if room <= 0:
+                return math.inf
+            if len(state.sends) >= room:
+                earliest = max(earliest, state.sends[-room] + GLOBAL_WINDOW_S)
         if chat is None:
             return earliest
         earliest = max(earliest, chat.blocked_until)

@@ -1,7 +1,7 @@
-"""DigestScheduler: APScheduler cron jobs for the stored digest schedules; digests go to the notify outbox.
+"""DigestScheduler: APScheduler jobs (DigestTrigger) for the stored digest schedules; digests go to the notify outbox.
 
 Lifecycle (the app calls these inside the running loop): `await scheduler.start()` loads every stored
-schedule, adds one cron job per schedule under a stable id (`digest:{kind}:{chat_id}`,
+schedule, adds one job per schedule under a stable id (`digest:{kind}:{chat_id}`,
 replace_existing=True, explicit time zone), attaches itself to the DigestService so /digest changes
 take effect at once, then catches up on digests missed while the bot was down. `await scheduler.stop()`
 detaches and shuts APScheduler down. Schedules live in our own table (never an APScheduler job store).
@@ -13,16 +13,16 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
 from fxbot.chat.types import ChatKind
 from fxbot.errors import FxbotError
 from fxbot.notify.notification import Notification, Severity
 from fxbot.scheduling.digest_times import LATE_LIMIT, DigestKind, catch_up, previous_slot, slot_day
+from fxbot.scheduling.digest_trigger import DigestTrigger
 from fxbot.scheduling.schedule_store import DigestSchedule, job_id
 from fxbot.services.digests import DigestContent, DigestService
 
@@ -55,13 +55,12 @@ def dedupe_key(schedule: DigestSchedule, slot: datetime) -> str:
 def digest_notification(schedule: DigestSchedule, slot: datetime, content: DigestContent,
                         created_at: datetime) -> Notification:
     """The notification of one digest (one per slot: its dedupe key is the slot)."""
-    fields: dict[str, object] = {}
-    if content.image is not None and "image" in Notification.__dataclass_fields__:
-        fields = {"image": content.image.png, "image_name": content.image_name}
     return Notification(
         chat_id=schedule.chat_id, severity=Severity.INFO, title=content.title, lines=content.lines,
         dedupe_key=dedupe_key(schedule, slot), kind=DIGEST_KIND, silent=True, created_at=created_at,
-        thread_id=schedule.thread_id, **fields,
+        thread_id=schedule.thread_id,
+        image=None if content.image is None else content.image.png,
+        image_name=None if content.image is None else content.image_name,
     )
 
 
@@ -98,16 +97,22 @@ class DigestScheduler:
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self._scheduler.get_jobs())
 
-    def trigger_for(self, chat_id: str, kind: DigestKind) -> CronTrigger | None:
+    def trigger_for(self, chat_id: str, kind: DigestKind) -> DigestTrigger | None:
         job = self._scheduler.get_job(job_id(chat_id, kind))
         trigger = None if job is None else job.trigger
-        return trigger if isinstance(trigger, CronTrigger) else None
+        return trigger if isinstance(trigger, DigestTrigger) else None
+
+    def fire_soon(self, chat_id: str, kind: DigestKind) -> bool:
+        """Have APScheduler run the job now (its next run then follows the trigger again); False if none."""
+        job = self._scheduler.get_job(job_id(chat_id, kind))
+        if job is None:
+            return False
+        job.modify(next_run_time=datetime.now(UTC))
+        return True
 
     # --- ScheduleListener -------------------------------------------------------------------------
     def schedule_saved(self, schedule: DigestSchedule) -> None:
-        rule = schedule.rule
-        trigger = CronTrigger(day_of_week=rule.cron_day_of_week(), hour=rule.hour, minute=rule.minute,
-                              timezone=rule.zone)
+        trigger = DigestTrigger(schedule.rule)  # not CronTrigger: see digest_trigger for why
         self._scheduler.add_job(
             self.run_job, trigger=trigger, args=(schedule.chat_id, schedule.kind), id=schedule.job_id,
             name=f"{schedule.kind} digest for {schedule.chat_id}", replace_existing=True,
@@ -120,7 +125,7 @@ class DigestScheduler:
 
     # --- running ----------------------------------------------------------------------------------
     async def run_job(self, chat_id: str, kind: DigestKind) -> bool:
-        """The cron job: send the digest of the latest slot unless it was already sent (DST reruns)."""
+        """The scheduled job: send the digest of the latest slot unless it was already sent (DST reruns)."""
         try:
             async with self._lock:
                 schedule = await self._digests.store.get(chat_id, kind)

@@ -15,6 +15,7 @@ from alerts.repository import AlertRepository
 from alerts.rules import AccountRule, PriceSide, Rule
 from alerts.spec import PRICE_USAGE, AccountRuleSpec, AlertSpecError, parse_alert_args
 from fxbot.errors import NotFound, UsageError, UserError
+from fxbot.fxsocket.models import Account, Quote
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences, NotifyMode
 from fxbot.services.brokers import BoundBroker, BrokerProvider
@@ -156,26 +157,24 @@ class AlertService:
         account_id = await self._account_of(bound)
         rule: Rule
         if isinstance(spec, AccountRuleSpec):
-            async with upstream_call(self._storage, bound.key_id, what="read the account"):
-                account = await bound.broker.get_account(account_id=account_id)
-            rule = await self.repository.add(
-                spec.build(chat_id=chat_id, owner_id=owner_id, account_id=account_id, now=now))
-            fired = self.engine.add(rule, now)
-            fired += self.engine.on_account(account_id, AccountState.from_account(account), now)
+            rule = spec.build(chat_id=chat_id, owner_id=owner_id, account_id=account_id, now=now)
+            reading = await self._read_now(bound, rule)
         else:
-            async with upstream_call(self._storage, bound.key_id, what=f"read the quote of {spec.symbol}"):
-                quote = await bound.broker.get_quote(spec.symbol, account_id=account_id)
-            current = {PriceSide.BID: quote.bid, PriceSide.ASK: quote.ask,
-                       PriceSide.MID: (quote.bid + quote.ask) / 2}[spec.side]
-            rule = await self.repository.add(spec.build(
-                chat_id=chat_id, owner_id=owner_id, account_id=account_id, now=now, current_price=current))
-            fired = self.engine.add(rule, now)
-            fired += self.engine.on_quote(account_id, spec.symbol, quote.bid, quote.ask, now)
+            probe = spec.build(chat_id=chat_id, owner_id=owner_id, account_id=account_id, now=now)
+            reading = await self._read_now(bound, probe)
+            current = None
+            if isinstance(reading, Quote):
+                current = {PriceSide.BID: reading.bid, PriceSide.ASK: reading.ask,
+                           PriceSide.MID: (reading.bid + reading.ask) / 2}[spec.side]
+            rule = spec.build(chat_id=chat_id, owner_id=owner_id, account_id=account_id, now=now,
+                              current_price=current)
+        rule = await self.repository.add(rule)
+        fired = self.engine.add(rule, now) + self._judge(rule, reading, now)
         notified = await self.deliver(fired)
         await self.changed()
         return AlertCreated(rule=rule, fired_now=notified)
 
-    async def list(self, chat_id: str) -> list[AlertView]:
+    async def list_alerts(self, chat_id: str) -> list[AlertView]:
         """The chat's active rules and those that fired or expired recently, by id."""
         stored = await self.repository.list_for_chat(chat_id, now=self._clock())
         views = []
@@ -218,7 +217,13 @@ class AlertService:
             raise UserError(f"alert #{rule_id} is not paused")
         await self.repository.set_paused(rule_id, False, chat_id)
         self.engine.resume(rule_id)
-        await self.save_state_changes()
+        fired: list[Firing] = []
+        try:  # judged at once on the current price, like a new rule
+            bound = await self._brokers.for_chat(chat_id)
+            fired = self._judge(rule, await self._read_now(bound, rule), self._clock())
+        except Exception as exc:
+            log.info("alert #%s resumed; judged on the next quote (%s)", rule_id, type(exc).__name__)
+        await self.deliver(fired)
         await self.changed()
         return rule
 
@@ -246,6 +251,20 @@ class AlertService:
             what = "expired" if rule.state.expired_reported else "already fired and is done"
             raise UserError(f"alert #{rule_id} {what}; nothing to pause or resume")
         return rule
+
+    async def _read_now(self, bound: BoundBroker, rule: Rule) -> Quote | Account:
+        """The current quote (price rule) or account state (account rule) over REST."""
+        if isinstance(rule, AccountRule):
+            async with upstream_call(self._storage, bound.key_id, what="read the account"):
+                return await bound.broker.get_account(account_id=rule.account_id)
+        async with upstream_call(self._storage, bound.key_id, what=f"read the quote of {rule.symbol}"):
+            return await bound.broker.get_quote(rule.symbol, account_id=rule.account_id)
+
+    def _judge(self, rule: Rule, reading: Quote | Account, at: datetime) -> list[Firing]:
+        """Feed a fresh reading to the engine (a state already true fires at once)."""
+        if isinstance(reading, Account):
+            return self.engine.on_account(rule.account_id, AccountState.from_account(reading), at)
+        return self.engine.on_quote(rule.account_id, reading.symbol, reading.bid, reading.ask, at)
 
     async def _account_of(self, bound: BoundBroker) -> str:
         if bound.account_id is not None:

@@ -14,7 +14,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from fxbot.chat.types import ChatRef
-from fxbot.domain.formatting import format_time
+from fxbot.domain.formatting import chat_zone, format_time
 from fxbot.errors import UsageError
 from fxbot.scheduling.digest_times import DEFAULT_DIGEST_TIME, DEFAULT_DIGEST_ZONE, DigestKind, next_slot, slot_period
 from fxbot.scheduling.schedule_store import DigestSchedule, DigestScheduleStore
@@ -120,19 +120,20 @@ class DigestService:
 
         With `so_far`, `slot` is a moment inside a trading day (/digest now): the day up to then."""
         rule = schedule.rule
+        timezone = await self._settings.timezone(schedule.chat_id)  # times are shown in the chat's zone
         start, end = slot_period(rule, slot)
-        local_end = format_time(end, schedule.timezone)
+        local_end = format_time(end, timezone)
         period = Period(label=f"to {local_end}", start=start, end=end)
         if so_far:  # the day's trades may be stamped a moment after our clock: count to the next slot
             period = Period(label=f"to {local_end}", start=start, end=next_slot(rule, slot))
         equity_start = schedule.last_equity if schedule.last_slot == start else None
         report = await self._reports.build(schedule.chat_id, period,
                                            by_member=schedule.chat_kind.value == "group",
-                                           equity_at_start=equity_start)
+                                           equity_at_start=equity_start, ends_now=True)
         day = end.astimezone(rule.zone)
         name = "Daily digest" if schedule.kind == "daily" else "Weekly digest"
         title = f"{name} — {day:%a %Y-%m-%d}" + (" (late)" if late else "") + (" (so far)" if so_far else "")
-        text = report_text(report, schedule.timezone, title=title)
+        text = report_text(report, timezone, title=title)
         lines = list(text.lines)
         if text.symbol_rows:
             lines.append("by symbol:")
@@ -144,7 +145,7 @@ class DigestService:
         image = None
         if len(report.curve) >= 2:
             image = await equity_curve_png(report.curve, title=f"{name}: balance and equity",
-                                           currency=report.currency, zone=rule.zone)
+                                           currency=report.currency, zone=chat_zone(timezone))
         return DigestContent(title=title, lines=tuple(lines), image=image,
                              image_name=f"digest_{schedule.kind}_{day:%Y%m%d}.png",
                              equity=report.equity_now, report=report)

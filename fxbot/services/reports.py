@@ -68,10 +68,6 @@ class PnlReport:
         """Open positions' profit net of their swap and commission."""
         return sum(position_net(p) for p in self.positions)
 
-    @property
-    def includes_now(self) -> bool:
-        return self.period.start <= self.generated_at < self.period.end
-
 
 def position_net(position: Position) -> float:
     return position.profit + (position.swap or 0.0) + (position.commission or 0.0)
@@ -96,8 +92,12 @@ class ReportService:
         symbol: str | None = None,
         by_member: bool = False,
         equity_at_start: float | None = None,
+        ends_now: bool = False,
     ) -> PnlReport:
-        """The report of `period` for the chat's account; `by_member` adds P&L per member (shared chats)."""
+        """The report of `period` for the chat's account; `by_member` adds P&L per member (shared chats).
+
+        `ends_now`: the period has just ended (a digest built at its slot), so the current equity is
+        taken as the equity at its end."""
         bound = await self._brokers.for_chat(chat_id)
         now = self._clock()
         async with upstream_call(self._storage, bound.key_id, what="read the account for the report"):
@@ -109,7 +109,7 @@ class ReportService:
         period_net = sum(trade_net(t) for t in in_period)
         balance_end = None if truncated else account.balance - later_net
         balance_start = None if balance_end is None else balance_end - period_net
-        includes_now = period.start <= now < period.end
+        includes_now = period.start <= now < period.end or (ends_now and now >= period.end)
         shown = [t for t in in_period if symbol is None or t.symbol == symbol]
         curve: list[CurvePoint] = []
         if balance_start is not None:

@@ -211,7 +211,7 @@ class KeyStreamSession:
                                                     after_gap=gap)
         if firings:
             await self._alerts.deliver(firings)
-            if any(f.state.done for f in firings):
+            if any(f.state.done or f.state.paused for f in firings):
                 await self.sync_subscriptions()
 
     async def _on_connected(self, event: StreamConnected) -> None:

@@ -186,10 +186,16 @@ CREATE TABLE digest_schedules (
 );
 """
 
+_V5_NOTIFY_IMAGES = """
+ALTER TABLE notify_outbox ADD COLUMN image BLOB;
+ALTER TABLE notify_outbox ADD COLUMN image_name TEXT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core: keys, bindings, members, settings, audit", _V1_CORE),
     Migration(2, "alerts: price and account rules with their fire state", _V2_ALERTS),
     Migration(3, "notify: outbox and notification preferences", _V3_NOTIFY),
     Migration(4, "scheduling: digest schedules with their last run", _V4_DIGEST_SCHEDULES),
+    Migration(5, "notify: an optional image per notification (digest charts)", _V5_NOTIFY_IMAGES),
 )
 """Every migration this code knows, in order; versions are 1, 2, 3 … without gaps."""

@@ -14,9 +14,11 @@ stream outage lasts. Timings are shortened (PumpConfig, coalescing) so the tests
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,19 @@ class ConnectGate:
         self.attempts += 1
         await self._open.wait()
         return await websockets_connect(*args, **kwargs)
+
+
+class ShiftedClock:
+    """The real UTC time plus an offset a test can advance (alert expiry without waiting)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
 
 
 class RecordingOutput:
@@ -88,6 +103,7 @@ class ConsoleApp:
         self.env = dict(env)
         self.scope = scope
         self.gate = gate or ConnectGate()
+        self.clock = ShiftedClock()
         self.out = RecordingOutput()
         self.app: App | None = None
         self.task: asyncio.Task[None] | None = None
@@ -105,7 +121,8 @@ class ConsoleApp:
 
     async def start(self, *, wait_connected: bool = True) -> None:
         self.app = await build(self.settings(), env=self.env, stdin=self._stdin, stdout=self.out,  # type: ignore[arg-type]
-                               pump_config=pump_config_for_tests(self.gate), notify_coalesce_s=0.05, drain_s=1.0)
+                               pump_config=pump_config_for_tests(self.gate), notify_coalesce_s=0.05, drain_s=1.0,
+                               clock=self.clock.now)
         self.task = asyncio.create_task(self.app.run(install_signal_handlers=False))
         if wait_connected:
             await self.until(self.stream_connected, "the stream pump to connect")
@@ -118,8 +135,8 @@ class ConsoleApp:
         pump = self.app.pump if self.app is not None else None
         return pump is not None and any(symbol in s for s in pump.quote_subscriptions().values())
 
-    async def until(self, check: Callable[[], bool], what: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
-        deadline = time.monotonic() + timeout
+    async def until(self, check: Callable[[], bool], what: str, within_s: float = DEFAULT_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + within_s
         while not check():
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what}; output so far:\n{self.out.getvalue()}")
@@ -129,7 +146,7 @@ class ConsoleApp:
     def output(self) -> str:
         return self.out.getvalue()
 
-    async def say(self, line: str, timeout: float = DEFAULT_TIMEOUT_S) -> str:
+    async def say(self, line: str, within_s: float = DEFAULT_TIMEOUT_S) -> str:
         """Type one line; returns what the console printed for it (the first write after its echo)."""
         echo = f"» {line.strip()}"
         start = len(self.out.chunks)
@@ -139,14 +156,14 @@ class ConsoleApp:
             chunks = self.out.chunks[start:]
             return any(c.startswith(echo) for c in chunks) and len(chunks) >= 2 and not chunks[-1].startswith(echo)
 
-        await self.until(answered, f"the reply to {line!r}", timeout)
+        await self.until(answered, f"the reply to {line!r}", within_s)
         chunks = self.out.chunks[start:]
         index = next(i for i, c in enumerate(chunks) if c.startswith(echo))
         return "".join(chunks[index + 1:])
 
-    async def wait_for(self, text: str, *, count: int = 1, timeout: float = DEFAULT_TIMEOUT_S) -> str:
+    async def wait_for(self, text: str, *, count: int = 1, within_s: float = DEFAULT_TIMEOUT_S) -> str:
         """Wait until `text` was printed at least `count` times; returns the whole output."""
-        await self.until(lambda: self.output.count(text) >= count, f"{count}× {text!r}", timeout)
+        await self.until(lambda: self.output.count(text) >= count, f"{count}× {text!r}", within_s)
         return self.output
 
     async def settle(self, seconds: float = 0.6) -> None:
@@ -186,10 +203,8 @@ class ConsoleApp:
         """Stop abruptly: cancel the task running the app (no drain), like a crash of the process."""
         if self.task is not None and not self.task.done():
             self.task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(self.task, 10)
-            except asyncio.CancelledError:
-                pass
         await self._release()
 
     async def _release(self) -> None:

@@ -114,3 +114,18 @@ async def test_pause_resume_and_delete(console: ConsoleApp) -> None:
     assert "deleted 0 alerts" in await console.say("/alert del all")
     assert "no alerts in this chat" in await console.say("/alerts")
     await console.until(lambda: not console.subscribed("EURUSD"), "EURUSD to be unsubscribed (no rule left)")
+
+
+async def test_an_expired_alert_is_reported_once_and_stops_watching(console: ConsoleApp) -> None:
+    level = await _level_above(console, 10)
+    reply = await console.say(f"/alert EURUSD above {level:.5f} for 1m note \"lunch\"")
+    assert "until " in reply and "note: lunch" in reply
+    await console.until(lambda: console.subscribed("EURUSD"), "the EURUSD quote subscription")
+    console.clock.advance(61)  # the expiry timer runs every 0.2 s in these tests
+    out = await console.wait_for("Alert #1 expired")
+    assert "EURUSD bid above" in out[out.index("Alert #1 expired"):] and "it never fired" in out
+    await console.until(lambda: not console.subscribed("EURUSD"), "EURUSD to be unsubscribed")
+    await console.move("EURUSD", level + 0.0005)
+    await console.settle()
+    assert "is above" not in console.output and console.output.count("Alert #1 expired") == 1
+    assert "expired" in await console.say("/alerts")

@@ -136,7 +136,9 @@ async def test_threads_of_one_chat_get_separate_messages(storage: Storage, clock
     assert sorted((s.chat.thread_id, len(s.reply.text)) for s in target.sent) == [("t1", 2), ("t2", 1)]
 
 
-async def test_forbidden_stops_one_chat_only(storage: Storage, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+async def test_forbidden_stops_one_chat_only(
+    storage: Storage, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     outbox = Outbox(storage.db)
     target = RecordingTarget(clock, fail_with={"telegram:-5": [DeliveryForbidden("bot was kicked")]})
     notifier = make_notifier(outbox, clock, target)
@@ -196,7 +198,8 @@ async def test_global_retry_after_pauses_every_chat_of_the_platform(storage: Sto
 
 async def test_unexpected_errors_retry_with_backoff_then_give_up(storage: Storage, clock: FakeClock) -> None:
     outbox = Outbox(storage.db)
-    boom = [RuntimeError(f"network down; token 123456789:ABCDEFGHIJKLMNOPQRSTUVWXYZ{i}") for i in range(10)]
+    token = "123456789:ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    boom: list[BaseException] = [RuntimeError(f"network down; url /bot{token}{i}/send") for i in range(10)]
     target = RecordingTarget(clock, fail_with={"telegram:1": boom})
     notifier = make_notifier(outbox, clock, target, max_attempts=3, coalesce_s=0.0)
     await outbox.enqueue(note("telegram:1", "info"))
@@ -282,7 +285,8 @@ async def test_drain_times_out_while_a_critical_keeps_failing(storage: Storage, 
 async def test_chat_adapter_target_delivers_through_adapter_send(storage: Storage, clock: FakeClock) -> None:
     class FakeAdapter:
         name = "console"
-        received: list[tuple[ChatRef, Reply]] = []
+        def __init__(self) -> None:
+            self.received: list[tuple[ChatRef, Reply]] = []
 
         async def start(self) -> None: ...
 

@@ -54,6 +54,15 @@ def test_chats_are_independent_but_share_the_global_limit() -> None:
     assert pacer.can_send("discord", "other-platform", group=False)  # platforms are separate
 
 
+def test_reserved_sends_take_places_in_the_global_window() -> None:
+    pacer, clock = _pacer(PacingLimits(global_per_second=3))
+    pacer.record_send("telegram", "a", group=False)
+    assert pacer.can_send("telegram", "b", group=False)
+    assert pacer.ready_at("telegram", "b", group=False, reserved=1) <= clock.now
+    assert pacer.ready_at("telegram", "b", group=False, reserved=2) == pytest.approx(clock.now + 1.0)
+    assert pacer.ready_at("telegram", "b", group=False, reserved=3) == float("inf")
+
+
 def test_group_is_limited_to_20_per_minute() -> None:
     pacer, clock = _pacer()
     start = clock.now

@@ -1,0 +1,85 @@
+"""Cold start of the price evaluator: columns appended to the table in bulk, index entries sorted once at the end.
+
+The result is exactly what `PriceEvaluator.insert` of the same rules in id order gives (same
+slots, same index order, same rules waiting for their first price), without a rule object per row.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left, bisect_right
+
+from alerts.price_columns import PriceColumns
+from alerts.price_eval import PriceEvaluator
+from alerts.price_table import F_ARMED, F_LIVE, F_PAUSED
+from alerts.rules import PriceSide
+
+_PLAIN = F_LIVE | F_ARMED
+
+
+def load_columns(evaluator: PriceEvaluator, cols: PriceColumns) -> tuple[int, list[tuple[float, int]]]:
+    """Append rules (ascending ids) without judging them; call finish_loading() after the last chunk.
+
+    Returns the number of rules added and the (expiry epoch, id) pairs of those that expire.
+    """
+    n = len(cols)
+    if not n:
+        return 0, []
+    expiries = [(when, rule_id) for rule_id, when in cols.expires.items()]
+    t = evaluator.table
+    index = evaluator.index
+    keys = list(zip(cols.account, cols.symbol, cols.side, strict=True))
+    first_row = dict(zip(reversed(keys), range(n - 1, -1, -1), strict=True))  # key -> its first row
+    numbers: dict[tuple[str, str, str], int] = {}
+    for key, row in sorted(first_row.items(), key=lambda item: item[1]):
+        numbers[key] = index.book_number(key[0], key[1], PriceSide(key[2]), cols.digits[row])
+    book_col = array("H", map(numbers.__getitem__, keys))
+    ids = array("q", cols.ids)
+    band = array("i", [-1]) * n
+    for rule_id, value in cols.rearm_band.items():
+        band[bisect_left(ids, rule_id)] = round(value)
+    flags = array("B", cols.flags)
+    slots = t.extend((ids, array("q", cols.level), array("q", cols.last), array("q", cols.created_us),
+                      array("I", cols.fire_seq), t.intern_all(cols.chat), t.intern_all(cols.owner), band, book_col,
+                      array("B", cols.condition), array("B", cols.mode), flags))
+    if slots is None:  # the engine already holds later ids or has free slots: one by one
+        for k in range(n):
+            evaluator.insert(cols.rule_at(k))
+        return n, expiries
+    first = slots.start
+    for source, target in ((cols.hysteresis, t.user_band), (cols.repeat, t.repeat), (cols.expires, t.expires),
+                           (cols.last_fired, t.last_fired), (cols.notes, t.notes), (cols.recent, t.recent)):
+        for rule_id, value in source.items():
+            target[first + bisect_left(ids, rule_id)] = value  # type: ignore[index]
+    order = range(n) if len(numbers) == 1 else sorted(range(n), key=book_col.__getitem__)
+    sorted_books = book_col if len(numbers) == 1 else array("H", map(book_col.__getitem__, order))
+    plain = flags.count(_PLAIN) == n
+    level = t.level
+    for number in numbers.values():
+        lo = bisect_left(sorted_books, number)
+        hi = bisect_right(sorted_books, number, lo)
+        book_slots = array("i", map(first.__add__, order[lo:hi]))
+        points, entry_slots = evaluator.pending.setdefault(number, (array("q"), array("i")))
+        book = index.books[number]
+        if plain:
+            book.live += len(book_slots)
+            book.unsynced.extend(book_slots)
+            points.extend(map(level.__getitem__, book_slots))
+            entry_slots.extend(book_slots)
+            continue
+        for slot in book_slots:  # paused or disarmed rules in this chunk: slot by slot, in id order
+            if t.flags[slot] & F_PAUSED:
+                continue
+            book.live += 1
+            book.unsynced.append(slot)
+            for p in evaluator.entries(slot):
+                points.append(p)
+                entry_slots.append(slot)
+    return n, expiries
+
+
+def finish_loading(evaluator: PriceEvaluator) -> None:
+    """Sort the index entries gathered by load_columns into their books (once, after the last chunk)."""
+    for number, (points, slots) in evaluator.pending.items():
+        evaluator.index.books[number].index.merge(points, slots)
+    evaluator.pending.clear()

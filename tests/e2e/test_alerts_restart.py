@@ -1,0 +1,80 @@
+"""Kill the bot mid-way and start it again on the same database: nothing notified twice, nothing lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fxbot.simulator.runner import RunningSimulator
+from tests.e2e.console_app_driver import ConsoleApp
+
+
+def _closes(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "EURUSD BUY" in line and "closed by" in line]
+
+
+async def test_kill_and_restart_neither_repeats_nor_loses_a_notification(
+    sim_paused: RunningSimulator, tmp_path: Path, master_env: dict[str, str]
+) -> None:
+    db = tmp_path / "bot.db"
+    first = ConsoleApp(sim_paused, db, master_env)
+    await first.start()
+    try:
+        bid = float((await first.quote("EURUSD"))["bid"])
+        above, below, stop = round(bid + 0.0010, 5), round(bid - 0.0020, 5), round(bid - 0.0025, 5)
+        await first.say(f"/alert EURUSD above {above:.5f}")
+        await first.say(f"/alert EURUSD below {below:.5f}")
+        assert "filled" in await first.say(f"/buy EURUSD 0.1 sl={stop:.5f}")
+        await first.until(lambda: first.subscribed("EURUSD"), "the EURUSD quote subscription")
+        await first.move("EURUSD", above + 0.0002)
+        await first.wait_for(f"EURUSD is above {above:.5f}")
+        await first.wait_for("Position opened: EURUSD BUY")
+    finally:
+        await first.kill()  # abrupt: no orderly shutdown, no drain
+
+    second = ConsoleApp(sim_paused, db, master_env)
+    await second.move("EURUSD", stop - 0.0003)  # while the bot is down: alert #2 and the stop loss
+    await second.start()
+    try:
+        out = await second.wait_for(f"EURUSD is below {below:.5f}")
+        assert "while the price stream was disconnected" in out
+        await second.until(lambda: len(_closes(second.output)) == 1, "the stop loss hit while the bot was down")
+        assert "closed by stop loss" in _closes(second.output)[0]
+        assert "This happened while the bot was not connected to the stream." in second.output
+        await second.settle()
+        assert "is above" not in second.output  # alert #1 was notified before the kill: not again
+        assert "Position opened" not in second.output  # already notified by the first run
+        assert second.output.count("is below") == 1 and len(_closes(second.output)) == 1
+        listing = await second.say("/alerts")
+        assert "#1 EURUSD bid above" in listing and "#2 EURUSD bid below" in listing
+        assert "active (" not in listing  # both once-alerts are done
+    finally:
+        await second.kill()
+
+    third = ConsoleApp(sim_paused, db, master_env)
+    await third.start()
+    try:
+        await third.settle(0.8)
+        assert "is below" not in third.output and "is above" not in third.output and not _closes(third.output)
+    finally:
+        await third.stop()
+
+
+async def test_an_orderly_stop_and_restart_keeps_a_live_rule_watching(
+    sim_paused: RunningSimulator, tmp_path: Path, master_env: dict[str, str]
+) -> None:
+    db = tmp_path / "bot.db"
+    first = ConsoleApp(sim_paused, db, master_env)
+    await first.start()
+    bid = float((await first.quote("EURUSD"))["bid"])
+    level = round(bid + 0.0010, 5)
+    await first.say(f"/alert EURUSD cross up {level:.5f}")
+    await first.stop()
+    second = ConsoleApp(sim_paused, db, master_env)
+    await second.start()
+    try:
+        await second.until(lambda: second.subscribed("EURUSD"), "the reloaded rule's subscription")
+        await second.move("EURUSD", level + 0.0001)
+        out = await second.wait_for(f"EURUSD crossed up through {level:.5f}")
+        assert "while the price stream was disconnected" not in out[out.index("crossed up through"):]
+    finally:
+        await second.kill()
