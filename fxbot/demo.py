@@ -16,7 +16,8 @@ from fxbot.simulator.runner import start_simulator
 WELCOME = """\
 fxbot demo — a simulated FxSocket account (no money, no network) is running at {base_url}
 This console is a private chat with the bot, bound to a demo '{scope}' key.
-Try:  /quote EURUSD GBPUSD   /account   /buy EURUSD 0.1 sl=20p tp=40p   /positions   /close all   /help
+Try:  /quote EURUSD GBPUSD   /account   /buy EURUSD 0.1 sl=20p tp=40p   /positions   /close all
+      /alert EURUSD cross {near}   /alerts   /history today   /help
 Buttons are answered by typing their number or label. Ctrl-D (end of input) quits.
 """
 
@@ -52,7 +53,9 @@ async def run_demo(
             # The demo's master key is a throwaway file in its own directory, never the user's.
             demo_env = {k: v for k, v in env.items() if k != "FXBOT_SECRET_KEY"}
             app = await build(settings, env=demo_env, stdin=stdin, stdout=stdout)
-            stdout.write(WELCOME.format(base_url=sim.base_url, scope=scope.value) + "\n")
+            eurusd = sim.state.engine.quote("EURUSD")
+            near = f"{eurusd['bid'] + 0.0003:.5f}"  # a level the random walk will likely cross soon
+            stdout.write(WELCOME.format(base_url=sim.base_url, scope=scope.value, near=near) + "\n")
             stdout.flush()
             await app.run()
     return 0
