@@ -15,6 +15,7 @@ from itertools import compress
 from alerts.rules import PriceSide
 
 
+_NOT_TOMBSTONE = (-1).__ne__
 NEW_ENTRIES_LIMIT = 1024
 """Entries added one by one wait in a small sorted buffer; past this many it is merged into the main arrays."""
 
@@ -51,21 +52,27 @@ class ThresholdIndex:
         """Remove one (points, slot) entry; False when it was not there."""
         lo = bisect_left(self.points, points)
         hi = bisect_right(self.points, points, lo)
-        slots = self.slots
-        for at in range(lo, hi):
-            if slots[at] == slot:
-                slots[at] = -1
+        if lo < hi:
+            try:
+                at = self.slots.index(slot, lo, hi)  # a C scan: many rules may share one level
+            except ValueError:
+                pass
+            else:
+                self.slots[at] = -1
                 self.dead += 1
-                if self.dead > 64 and self.dead * 2 > len(slots):
+                if self.dead > 64 and self.dead * 2 > len(self.slots):
                     self._compact()
                 return True
         lo = bisect_left(self.new_points, points)
         hi = bisect_right(self.new_points, points, lo)
-        for at in range(lo, hi):
-            if self.new_slots[at] == slot:
-                del self.new_points[at]
-                del self.new_slots[at]
-                return True
+        if lo < hi:
+            try:
+                at = self.new_slots.index(slot, lo, hi)
+            except ValueError:
+                return False
+            del self.new_points[at]
+            del self.new_slots[at]
+            return True
         return False
 
     def between(self, lo: int, hi: int) -> array[int]:
@@ -80,7 +87,7 @@ class ThresholdIndex:
                 return self._merged(start, end, new_start, new_end)
         found = self.slots[start:end]
         if self.dead and -1 in found:
-            found = array("i", [slot for slot in found if slot >= 0])
+            found = array("i", filter(_NOT_TOMBSTONE, found))
         return found
 
     def _merged(self, start: int, end: int, new_start: int, new_end: int) -> array[int]:
