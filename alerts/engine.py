@@ -197,10 +197,9 @@ class AlertEngine:
         Crossings are judged on [last price evaluated, this price], so after an outage the first
         price is compared with the last one seen before it and firings say so.
         """
-        if not (math.isfinite(bid) and math.isfinite(ask)) or bid <= 0 or ask <= 0:
+        if not (0.0 < bid < math.inf and 0.0 < ask < math.inf):  # also false for NaN
             return []
-        fired = self._prices.on_quote(account_id, symbol, bid, ask, at, at.timestamp(), after_gap)
-        return fired
+        return self._prices.on_quote(account_id, symbol, bid, ask, at, at.timestamp(), after_gap)
 
     def on_account(self, account_id: str, account: AccountState, at: datetime) -> list[Firing]:
         """Judge the account's margin/equity/drawdown rules on its latest state."""

@@ -16,7 +16,7 @@ from alerts.rules import PriceSide
 
 
 _NOT_TOMBSTONE = (-1).__ne__
-NEW_ENTRIES_LIMIT = 1024
+NEW_ENTRIES_LIMIT = 128
 """Entries added one by one wait in a small sorted buffer; past this many it is merged into the main arrays."""
 
 
@@ -24,8 +24,8 @@ class ThresholdIndex:
     """Sorted (points, slot) pairs; several entries may share one points value.
 
     Removing an entry leaves a tombstone (slot -1) instead of shifting the arrays (a million rules
-    make that a 400 kB memmove per firing); tombstones are compacted away once they are half of the
-    entries. New entries go to a small sorted buffer merged in bulk, for the same reason. Entries of
+    make that a 400 kB memmove per firing); tombstones are compacted away once they are an eighth of
+    the entries. New entries go to a small sorted buffer merged in bulk, for the same reason. Entries of
     equal points are found in the order they were added.
     """
 
@@ -60,7 +60,7 @@ class ThresholdIndex:
             else:
                 self.slots[at] = -1
                 self.dead += 1
-                if self.dead > 64 and self.dead * 2 > len(self.slots):
+                if self.dead > 64 and self.dead * 8 > len(self.slots):
                     self._compact()
                 return True
         lo = bisect_left(self.new_points, points)
@@ -113,8 +113,23 @@ class ThresholdIndex:
         self.bulk_load(self.points + self.new_points + points, self.slots + self.new_slots + slots)
 
     def _merge_new(self) -> None:
-        self._compact()
-        self.bulk_load(self.points + self.new_points, self.slots + self.new_slots)
+        """Splice the buffer into the main arrays: one bisection per buffered entry, then C-level copies."""
+        points, slots = self.points, self.slots
+        out_points: array[int] = array("q")
+        out_slots: array[int] = array("i")
+        done = 0
+        for p, slot in zip(self.new_points, self.new_slots, strict=True):
+            at = bisect_right(points, p, done)  # after the equal ones: entries keep the order they came in
+            out_points += points[done:at]
+            out_points.append(p)
+            out_slots += slots[done:at]
+            out_slots.append(slot)
+            done = at
+        out_points += points[done:]
+        out_slots += slots[done:]
+        self.points, self.slots = out_points, out_slots
+        self.new_points = array("q")
+        self.new_slots = array("i")
 
     def _compact(self) -> None:
         if not self.dead:
