@@ -11,8 +11,10 @@ anything else comes back as text and is parsed in Python. Columns most rules lea
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
 import sqlite3
+import sys
 from array import array
 from collections.abc import Sequence
 from typing import Any
@@ -24,14 +26,14 @@ from alerts.rows import parse_recent
 from fxbot.storage.database import Database
 
 ACTIVE_PRICE = "kind = 'price' AND done = 0 AND expired_reported = 0"
-ID_RANGE = 50_000
-"""Rule ids per query: about 20 MB of transient Python objects per range at most."""
+ID_RANGE = 20_000
+"""Rule ids per query: under 10 MB of transient Python objects per range."""
 
 
 def _micros(column: str) -> str:
     fixed = (f"length({column}) = 32 AND {column} >= '1970' AND substr({column}, 20, 1) = '.'"
              f" AND substr({column}, 27) = '+00:00'")
-    return f"CASE WHEN {fixed} THEN unixepoch({column}) * 1000000 + substr({column}, 21, 6) ELSE {column} END"
+    return f"CASE WHEN {fixed} THEN unixepoch(substr({column}, 1, 19)) * 1000000 + substr({column}, 21, 6) ELSE {column} END"
 
 
 def _codes(column: str, codes: dict[str, int]) -> str:
@@ -123,3 +125,19 @@ async def load_price_rules(db: Database, engine: AlertEngine, *, id_range: int =
             raise
         row = await more if more is not None else None
     return count
+
+
+def release_unused_heap() -> None:
+    """Hand the heap pages freed after a cold load back to the OS (glibc keeps them otherwise).
+
+    A load turns ~20 MB of transient objects per range into compact arrays; glibc keeps the
+    freed pages of its heap and of the database thread's arena as resident memory, some 20-40 MB
+    at a million rules, until malloc_trim. Elsewhere (macOS, musl) this does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)

@@ -105,7 +105,8 @@ class Firing:
         return hash((self.kind, self.dedupe_key, self.at))
 
     def __repr__(self) -> str:
-        return f"Firing(rule_id={self.rule_id}, kind={self.kind!r}, dedupe_key={self.dedupe_key!r}, title={self.title!r})"
+        return (f"Firing(rule_id={self.rule_id}, kind={self.kind!r}, dedupe_key={self.dedupe_key!r}, "
+                f"title={self.title!r})")
 
     def to_notification(self, *, thread_id: str | None = None) -> Notification:
         return Notification(

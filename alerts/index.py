@@ -14,8 +14,8 @@ from itertools import compress
 
 from alerts.rules import PriceSide
 
-
 _NOT_TOMBSTONE = (-1).__ne__
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 NEW_ENTRIES_LIMIT = 128
 """Entries added one by one wait in a small sorted buffer; past this many it is merged into the main arrays."""
 
@@ -32,16 +32,19 @@ class ThresholdIndex:
     __slots__ = ("dead", "new_points", "new_slots", "points", "slots")
 
     def __init__(self) -> None:
-        self.points: array[int] = array("q")
+        self.points: array[int] = array("i")  # 4-byte points while every level fits, else "q"
         self.slots: array[int] = array("i")
         self.dead = 0
-        self.new_points: array[int] = array("q")
+        self.new_points: array[int] = array("i")
         self.new_slots: array[int] = array("i")
 
     def __len__(self) -> int:
         return len(self.points) - self.dead + len(self.new_points)
 
     def add(self, points: int, slot: int) -> None:
+        if self.points.typecode == "i" and not _INT32_MIN <= points <= _INT32_MAX:
+            self.points = array("q", self.points)
+            self.new_points = array("q", self.new_points)
         at = bisect_right(self.new_points, points)
         self.new_points.insert(at, points)
         self.new_slots.insert(at, slot)
@@ -99,10 +102,12 @@ class ThresholdIndex:
     def bulk_load(self, pairs_points: array[int], pairs_slots: array[int]) -> None:
         """Replace the content with unsorted parallel arrays, sorting once (cold start)."""
         order = sorted(range(len(pairs_points)), key=pairs_points.__getitem__)
-        self.points = array("q", map(pairs_points.__getitem__, order))
+        fits = not pairs_points or (min(pairs_points) >= _INT32_MIN and max(pairs_points) <= _INT32_MAX)
+        code = "i" if fits else "q"
+        self.points = array(code, map(pairs_points.__getitem__, order))
         self.slots = array("i", map(pairs_slots.__getitem__, order))
         self.dead = 0
-        self.new_points = array("q")
+        self.new_points = array(code)
         self.new_slots = array("i")
 
     def merge(self, points: array[int], slots: array[int]) -> None:
@@ -110,12 +115,13 @@ class ThresholdIndex:
         if not len(points):
             return
         self._compact()
-        self.bulk_load(self.points + self.new_points + points, self.slots + self.new_slots + slots)
+        self.bulk_load(array("q", self.points) + array("q", self.new_points) + array("q", points),
+                       self.slots + self.new_slots + slots)
 
     def _merge_new(self) -> None:
         """Splice the buffer into the main arrays: one bisection per buffered entry, then C-level copies."""
         points, slots = self.points, self.slots
-        out_points: array[int] = array("q")
+        out_points: array[int] = array(points.typecode)
         out_slots: array[int] = array("i")
         done = 0
         for p, slot in zip(self.new_points, self.new_slots, strict=True):
@@ -128,14 +134,14 @@ class ThresholdIndex:
         out_points += points[done:]
         out_slots += slots[done:]
         self.points, self.slots = out_points, out_slots
-        self.new_points = array("q")
+        self.new_points = array(points.typecode)
         self.new_slots = array("i")
 
     def _compact(self) -> None:
         if not self.dead:
             return
         keep = list(map((-1).__ne__, self.slots))
-        self.points = array("q", compress(self.points, keep))
+        self.points = array(self.points.typecode, compress(self.points, keep))
         self.slots = array("i", compress(self.slots, keep))
         self.dead = 0
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
+from typing import Any
 
 from alerts.price_columns import PriceColumns
 from alerts.price_eval import PriceEvaluator
@@ -47,10 +48,12 @@ def load_columns(evaluator: PriceEvaluator, cols: PriceColumns) -> tuple[int, li
             evaluator.insert(cols.rule_at(k))
         return n, expiries
     first = slots.start
-    for source, target in ((cols.hysteresis, t.user_band), (cols.repeat, t.repeat), (cols.expires, t.expires),
-                           (cols.last_fired, t.last_fired), (cols.notes, t.notes), (cols.recent, t.recent)):
+    sparse: tuple[tuple[dict[int, Any], dict[int, Any]], ...] = (
+        (cols.hysteresis, t.user_band), (cols.repeat, t.repeat), (cols.expires, t.expires),
+        (cols.last_fired, t.last_fired), (cols.notes, t.notes), (cols.recent, t.recent))
+    for source, target in sparse:
         for rule_id, value in source.items():
-            target[first + bisect_left(ids, rule_id)] = value  # type: ignore[index]
+            target[first + bisect_left(ids, rule_id)] = value
     order = range(n) if len(numbers) == 1 else sorted(range(n), key=book_col.__getitem__)
     sorted_books = book_col if len(numbers) == 1 else array("H", map(book_col.__getitem__, order))
     plain = flags.count(_PLAIN) == n

@@ -1,6 +1,6 @@
 """Compact column storage of live price rules: one slot per rule in parallel arrays, no object per rule.
 
-Dense columns cost 53 bytes per rule (plus 12 for the id map); what most rules lack (a note, an
+Dense columns cost 45 bytes per rule (plus 8 for the id map); what most rules lack (a note, an
 expiry, a user hysteresis, a repeat interval, a last firing, recent firings) lives in small
 per-slot dicts. Slots are reused, rule ids are found through a sorted id -> slot map
 (bisection), and a full `PriceRule` is only materialised when one is needed (a firing, a listing)
@@ -68,13 +68,13 @@ class PriceRuleTable:
     """Parallel arrays indexed by slot; strings (chats, owners) are interned in one small table."""
 
     def __init__(self) -> None:
-        self.ids = array("q")
+        self.ids = array("I")  # widened to "q" by the first id past 2**32 - 1
         self.level = array("q")
         self.last = array("q")
         self.created = array("q")  # microseconds since the epoch
         self.fire_seq = array("I")
-        self.chat = array("I")
-        self.owner = array("I")
+        self.chat = array("H")  # string numbers: widened to "I" past 65,536 distinct chats and owners
+        self.owner = array("H")
         self.band = array("i")  # the re-arm band chosen at the last firing (-1: none)
         self.book = array("H")
         self.condition = array("B")
@@ -90,7 +90,7 @@ class PriceRuleTable:
         self.strings: list[str] = []
         self._string_no: dict[str, int] = {}
         self._free = array("i")
-        self._sorted_ids = array("q")
+        self._sorted_ids = array("I")
         self._sorted_slots = array("i")
         self._tombstones = 0
         self.count = 0
@@ -110,7 +110,8 @@ class PriceRuleTable:
         known = self._string_no
         for text in set(texts).difference(known):
             self.intern(text)
-        return array("I", map(known.__getitem__, texts))
+        self._fit(0)
+        return array(self.chat.typecode, map(known.__getitem__, texts))
 
     def string_number(self, text: str) -> int | None:
         return self._string_no.get(text)
@@ -131,11 +132,13 @@ class PriceRuleTable:
         if self.slot_of(rule.id) is not None:
             raise ValueError(f"rule {rule.id} is already in the engine")
         s = rule.state
+        chat, owner = self.intern(rule.chat_id), self.intern(rule.owner_id)
+        self._fit(rule.id)
         flags = F_LIVE | (F_ARMED if s.armed else 0) | (F_DONE if s.done else 0) | (F_PAUSED if s.paused else 0)
         flags |= F_EXPIRED if s.expired_reported else 0
         slot = self._free.pop() if self._free else len(self.ids)
         values = (rule.id, rule.level_points, NO_POINTS if s.last_points is None else s.last_points,
-                  to_us(rule.created_at), s.fire_seq, self.intern(rule.chat_id), self.intern(rule.owner_id),
+                  to_us(rule.created_at), s.fire_seq, chat, owner,
                   -1 if s.rearm_band is None else round(s.rearm_band), book, CONDITION_CODE[rule.condition],
                   MODE_CODE[rule.mode], flags)
         if slot == len(self.ids):
@@ -168,13 +171,27 @@ class PriceRuleTable:
             return range(0)
         if self._free or (self._sorted_ids and ids[0] <= self._sorted_ids[-1]):
             return None
+        self._fit(ids[-1])
         first = len(self.ids)
         for column, values in zip(self._columns(), columns, strict=True):
-            column.extend(values)  # type: ignore[arg-type]
-        self._sorted_ids.extend(ids)  # type: ignore[arg-type]
+            if isinstance(values, array) and values.typecode != column.typecode:
+                values = values.tolist()
+            column.extend(values)
+        if isinstance(ids, array) and ids.typecode != self._sorted_ids.typecode:
+            ids = ids.tolist()
+        self._sorted_ids.extend(ids)
         self._sorted_slots.extend(range(first, first + len(ids)))
         self.count += len(ids)
         return range(first, first + len(ids))
+
+    def _fit(self, rule_id: int) -> None:
+        """Widen the id or string-number columns when a value would not fit them."""
+        if rule_id > 0xFFFFFFFF and self.ids.typecode == "I":
+            self.ids = array("q", self.ids)
+            self._sorted_ids = array("q", self._sorted_ids)
+        if len(self.strings) > 0x10000 and self.chat.typecode == "H":
+            self.chat = array("I", self.chat)
+            self.owner = array("I", self.owner)
 
     def _map_id(self, rule_id: int, slot: int) -> None:
         if not self._sorted_ids or rule_id > self._sorted_ids[-1]:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from alerts.cold_load import load_price_rules
+from alerts.cold_load import load_price_rules, release_unused_heap
 from alerts.engine import AlertEngine
 from alerts.rows import (
     ALL_COLUMNS,
@@ -31,7 +31,7 @@ _INSERT = (
 _UPDATE_STATE = f"UPDATE alert_rules SET {', '.join(f'{c} = ?' for c in STATE_COLUMNS)} WHERE id = ?"
 _ACTIVE = "done = 0 AND expired_reported = 0"
 RECENTLY_FIRED = timedelta(days=7)
-LOAD_CHUNK = 50_000
+LOAD_CHUNK = 20_000
 """Rule ids per cold-load query."""
 
 
@@ -128,6 +128,7 @@ class AlertRepository:
         if count is None:  # an SQLite without JSON functions: lean rows instead
             count = await self._load_lean_rows(engine, chunk)
         engine.finish_loading()
+        release_unused_heap()
         account_rows = await self._db.fetch_all(f"{_SELECT} WHERE kind = 'account' AND {_ACTIVE} ORDER BY id")
         count += engine.add_many(rule_from_row(tuple(row)) for row in account_rows)
         return count

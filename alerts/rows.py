@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from alerts.rules import (
@@ -34,7 +34,7 @@ LEAN_PRICE_COLUMNS = (
     "level_points", "mode", "repeat_minutes", "hysteresis_points", "expires_at", "note", "paused", "armed",
     "last_points", "fire_seq", "last_fired_at", "recent_fires", "rearm_band",
 )
-"""The columns of the cold-start rows, in the order `PriceEvaluator.load_rows` reads them."""
+"""The columns of the lean cold-start rows, in the order `PriceColumns.from_lean_rows` reads them."""
 
 
 def rule_values(rule: Rule) -> tuple[Any, ...]:
@@ -102,12 +102,3 @@ def rule_from_row(row: Sequence[Any]) -> Rule:
         anchor_tz=v["anchor_tz"], anchor_hour=int(v["anchor_hour"]), anchor_minute=int(v["anchor_minute"]),
     )
 
-
-def epoch_of_db(text: str | None) -> float:
-    """A stored timestamp as epoch seconds (0.0 for None): the cold-start path's cheap parse."""
-    if text is None:
-        return 0.0
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()

@@ -66,7 +66,7 @@ def report_text(report: PnlReport, timezone: str, *, title: str | None = None) -
     lines.append(_balance_line(report))
     lines.append(_equity_line(report))
     lines.append(f"margin level now {format_percent(report.margin_level)}")
-    lines.extend(_position_lines(report, timezone))
+    lines.extend(_position_lines(report))
     lines.extend(_member_lines(report))
     if report.truncated:
         lines.append("the history is too long to read entirely: balances at start and end are not shown")
@@ -92,7 +92,7 @@ def _equity_line(report: PnlReport) -> str:
     return f"equity now {format_money(report.equity_now, report.currency)}"
 
 
-def _position_lines(report: PnlReport, timezone: str) -> list[str]:
+def _position_lines(report: PnlReport) -> list[str]:
     if not report.positions:
         return ["no open positions"]
     floating = format_signed_money(report.floating, report.currency)
@@ -102,7 +102,6 @@ def _position_lines(report: PnlReport, timezone: str) -> list[str]:
                      f" {format_signed_money(position_net(p), None)}")
     if len(report.positions) > MAX_POSITION_LINES:
         lines.append(f"  +{len(report.positions) - MAX_POSITION_LINES} more — /positions")
-    del timezone
     return lines
 
 
