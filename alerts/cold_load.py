@@ -33,7 +33,8 @@ ID_RANGE = 20_000
 def _micros(column: str) -> str:
     fixed = (f"length({column}) = 32 AND {column} >= '1970' AND substr({column}, 20, 1) = '.'"
              f" AND substr({column}, 27) = '+00:00'")
-    return f"CASE WHEN {fixed} THEN unixepoch(substr({column}, 1, 19)) * 1000000 + substr({column}, 21, 6) ELSE {column} END"
+    exact = f"unixepoch(substr({column}, 1, 19)) * 1000000 + substr({column}, 21, 6)"  # SQLite rounds to ms
+    return f"CASE WHEN {fixed} THEN {exact} ELSE {column} END"
 
 
 def _codes(column: str, codes: dict[str, int]) -> str:

@@ -25,6 +25,7 @@ from fxbot.notify.notifier import Notifier
 from fxbot.notify.pacing import DEFAULT_PLATFORM_LIMITS
 from fxbot.notify.targets import ChatAdapterTarget, DeliveryTarget
 from fxbot.plugins import AdapterRuntime, load_plugin
+from fxbot.scheduling.scheduler import DigestScheduler
 from fxbot.services.audit_sink import StorageAuditSink
 from fxbot.services.chat_context import StorageChatContextResolver
 from fxbot.services.console_key import ConsoleKeySettings, ensure_console_key
@@ -91,6 +92,7 @@ class App:
     shutdown: asyncio.Event = field(default_factory=asyncio.Event)
     pump: StreamPump | None = None
     notifier: Notifier | None = None
+    scheduler: DigestScheduler | None = None
     drain_s: float = DEFAULT_DRAIN_S
     background: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
@@ -128,6 +130,7 @@ class App:
                 orderly = True
                 return
             self.start_background()
+            await self._start_scheduler()
             await self.shutdown.wait()
             orderly = True
         finally:
@@ -151,8 +154,25 @@ class App:
             self.services.health.set_stream_status_provider(pump)
             self.background["pump"] = asyncio.create_task(supervise("stream pump", pump.run), name="fxbot-pump")
 
+    async def _start_scheduler(self) -> None:
+        """Restore digest schedules and catch up on missed ones; a failure here never stops the bot."""
+        if self.scheduler is None:
+            return
+        try:
+            caught_up = await self.scheduler.start()
+        except Exception:
+            log.exception("the digest scheduler failed to start; scheduled digests are off until restart")
+            return
+        if caught_up:
+            log.info("digests: %d missed schedule(s) handled at start-up", len(caught_up))
+
     async def stop_background(self, *, drain: bool) -> None:
-        """Stop the pump, then (after a brief drain when `drain`) the notifier."""
+        """Stop the digest scheduler and the pump, then (after a brief drain when `drain`) the notifier."""
+        if self.scheduler is not None:
+            try:
+                await self.scheduler.stop()
+            except Exception:
+                log.exception("the digest scheduler failed to stop cleanly")
         pump_task = self.background.pop("pump", None)
         if pump_task is not None:
             await _cancel(pump_task)
@@ -248,7 +268,8 @@ async def build(
             audit=RefreshingAuditSink(StorageAuditSink(storage, clock), pump.request_refresh),
         )
         app = App(settings=settings, storage=storage, http=http, services=services, dispatcher=dispatcher,
-                  pump=pump, drain_s=drain_s)
+                  pump=pump, drain_s=drain_s,
+                  scheduler=DigestScheduler(digests=services.digests, outbox=alerts.outbox, clock=clock))
         for plugin, plugin_settings in plugins:
             runtime = AdapterRuntime(
                 handler=dispatcher,

@@ -67,6 +67,10 @@ EXPECTED: dict[str, Rule] = {
     "alert": Rule(None, TR),
     "alerts": Rule(None, V),
     "notify": Rule(None, V),  # showing; changing is checked with alerts.CHANGE_NOTIFY (trader)
+    # reports: any key, anyone
+    "pnl": Rule(R, V),
+    "chart": Rule(R, V),
+    "digest": Rule(R, V),  # showing and /digest now; switching on/off is checked with digest.CHANGE (admin)
 }
 
 SCOPES: tuple[Scope | None, ...] = (None, R, T, F)
@@ -159,3 +163,16 @@ def test_only_the_state_changing_commands_of_this_helper_are_audited() -> None:
     mine_reading = {"quote", "candles", "history", "account", "accounts", "keys", "members", "audit", "status"}
     assert mine_changing <= audited
     assert not (mine_reading & audited)
+
+
+@pytest.mark.parametrize(("kind", "role", "scope"), list(product(KINDS, Role, SCOPES)))
+def test_in_handler_change_checks_of_notify_and_digest(kind: ChatKind, role: Role, scope: Scope | None) -> None:
+    """/notify changes need a trader (any key or none); /digest on|off needs an admin and a key."""
+    from fxbot.commands import alerts as alert_commands
+    from fxbot.commands import digest as digest_commands
+
+    ctx = _context(kind, role, scope)
+    notify_denial = check_access(alert_commands.CHANGE_NOTIFY, ctx, "notify")
+    assert (notify_denial is None) is role.allows(Role.TRADER)
+    digest_denial = check_access(digest_commands.CHANGE, ctx, "digest")
+    assert (digest_denial is None) is (role is Role.ADMIN and scope is not None)

@@ -1,0 +1,101 @@
+"""The compact storage behind the engine: tombstones, the insert buffer, widening, deferred firings."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alerts.engine import AlertEngine
+from alerts.index import NEW_ENTRIES_LIMIT, ThresholdIndex
+from alerts.price_table import PriceRuleTable
+from alerts.rules import Mode, PriceCondition, PriceRule
+from tests.unit.alerts.factories import ACC, T0, Feed, price_rule
+
+UP, CROSS = PriceCondition.CROSS_UP, PriceCondition.CROSS
+
+
+@settings(max_examples=100, deadline=None)
+@given(ops=st.lists(st.tuples(st.booleans(), st.integers(0, 40), st.integers(0, 30)), max_size=400))
+def test_index_with_tombstones_and_buffer_matches_a_plain_list(ops: list[tuple[bool, int, int]]) -> None:
+    index = ThresholdIndex()
+    model: list[tuple[int, int]] = []  # (points, slot) in the order they were added
+    for adding, points, slot in ops:
+        if adding:
+            index.add(points, slot)
+            model.append((points, slot))
+        else:
+            present = (points, slot) in model
+            assert index.remove(points, slot) == present
+            if present:
+                model.remove((points, slot))
+        if len(model) % 37 == 0:
+            index.merge(index.points[:0], index.slots[:0])  # no-op merge keeps everything
+    assert len(index) == len(model)
+    # equal points come back in the order they were added
+    expected = [slot for _, slot in sorted(model, key=lambda e: e[0])]
+    assert list(index.between(-1, 100)) == expected
+    assert list(index.between(10, 20)) == [s for p, s in sorted(model, key=lambda e: e[0]) if 10 <= p <= 20]
+
+
+def test_the_buffer_is_spliced_in_and_tombstones_are_compacted() -> None:
+    index = ThresholdIndex()
+    count = 20 * NEW_ENTRIES_LIMIT + 5
+    for slot in range(count):
+        index.add(slot % 50, slot)
+    assert len(index.new_points) <= NEW_ENTRIES_LIMIT and list(index.points) == sorted(index.points)
+    for slot in range(0, count - NEW_ENTRIES_LIMIT, 2):
+        assert index.remove(slot % 50, slot)
+    assert index.dead <= max(64, len(index.slots) // 8)  # compacted along the way
+    assert sorted(index.between(0, 49)) == [s for s in range(count) if s % 2 or s >= count - NEW_ENTRIES_LIMIT]
+
+
+def test_index_points_widen_past_32_bits() -> None:
+    index = ThresholdIndex()
+    index.add(5, 1)
+    assert index.points.typecode == "i"
+    index.add(2**40, 2)
+    assert list(index.between(0, 2**41)) == [1, 2]
+    index.bulk_load(index.points[:0], index.slots[:0])
+    assert index.points.typecode == "i"
+
+
+def test_table_widens_ids_and_string_numbers() -> None:
+    table = PriceRuleTable()
+    slot = table.insert(price_rule(2**33, UP, 1.09), 0)
+    assert table.ids.typecode == "q" and table.slot_of(2**33) == slot
+    for i in range(70_000):
+        table.intern(f"chat:{i}")
+    other = table.insert(replace(price_rule(2**34, UP, 1.09), chat_id="chat:69999"), 0)
+    assert table.chat.typecode == "I" and table.strings[table.chat[other]] == "chat:69999"
+    assert table.rule_of(slot, ACC, "EURUSD", 5, price_rule(1, UP, 1.0).side) == price_rule(2**33, UP, 1.09)
+
+
+def test_a_firing_keeps_the_rule_as_it_was_when_it_fired() -> None:
+    engine = AlertEngine()
+    engine.add(price_rule(1, UP, 1.0900, created_price=1.0850))
+    feed = Feed(engine)
+    feed.tick(1.0850)
+    [first] = feed.tick(1.0950)
+    # the once rule is gone and its slot goes to a new rule before anyone reads the firing
+    engine.add(replace(price_rule(2, CROSS, 1.2000, created_price=1.0950), note="other"))
+    assert first.rule_id == 1 and first.chat_id == first.rule.chat_id
+    rule = first.rule
+    assert isinstance(rule, PriceRule) and rule.level_points == 109_000 and rule.note is None
+    assert first.state.done and first.state.fire_seq == 1 and first.state.recent_fires == (first.at.timestamp(),)
+    assert first.to_notification().title == "EURUSD crossed up through 1.09000"
+
+
+def test_an_every_rule_firing_twice_gives_two_distinct_states() -> None:
+    engine = AlertEngine()
+    engine.add(price_rule(1, UP, 1.0900, created_price=1.0850, mode=Mode.EVERY))
+    feed = Feed(engine)
+    feed.tick(1.0850)
+    one = feed.tick(1.0900)
+    feed.tick(1.0850)
+    two = feed.tick(1.0900)
+    assert [f.state.fire_seq for f in one + two] == [1, 2]
+    assert len(two[0].state.recent_fires) == 2 and one[0] != two[0]
+    assert one[0] == one[0] and hash(one[0]) == hash(one[0])
+    assert engine.get(1) == two[0].rule and two[0].at > T0
