@@ -130,7 +130,7 @@ class DigestService:
         report = await self._reports.build(schedule.chat_id, period,
                                            by_member=schedule.chat_kind.value == "group",
                                            equity_at_start=equity_start, ends_now=True)
-        day = end.astimezone(rule.zone)
+        day = period.end.astimezone(rule.zone)  # a trading day is named by its close (so far: the coming one)
         name = "Daily digest" if schedule.kind == "daily" else "Weekly digest"
         title = f"{name} — {day:%a %Y-%m-%d}" + (" (late)" if late else "") + (" (so far)" if so_far else "")
         text = report_text(report, timezone, title=title)
