@@ -102,7 +102,7 @@ async def alert_command(cmd: CommandContext[Services], args: BoundArgs) -> Reply
     if head in ("list", "ls"):
         cmd.skip_audit()
         return await _listing(cmd)
-    created = await service.create(cmd.chat.id, cmd.user.id, words)
+    created = await service.create(cmd.chat.id, cmd.user.id, words, thread_id=cmd.chat.thread_id)
     rule = created.rule
     lines = [describe_rule(rule), f"mode: {_mode(rule)}"]
     tz = (await cmd.services.chat_settings.get(cmd.chat.id)).timezone

@@ -96,6 +96,7 @@ class AlertService:
         self.repository = repository if repository is not None else AlertRepository(storage.db)
         self._listeners: list[ChangeListener] = []
         self._loaded = False
+        self._threads: dict[int, str] = {}  # rule id -> the topic/thread it was set in (few rules have one)
 
     def __repr__(self) -> str:
         return f"AlertService(rules={len(self.engine)})"
@@ -113,6 +114,8 @@ class AlertService:
         if self._loaded:
             return 0
         self._loaded = True
+        rows = await self._storage.db.fetch_all("SELECT rule_id, thread_id FROM alert_threads")
+        self._threads = {int(row["rule_id"]): str(row["thread_id"]) for row in rows}
         return await self.repository.load_into(self.engine)
 
     # -- delivery (shared with the stream pump) -----------------------------------------------
@@ -121,7 +124,7 @@ class AlertService:
         """Enqueue each firing's notification FIRST, then persist its fire state; then the quiet changes."""
         count = 0
         for firing in firings:
-            if await self.outbox.enqueue(firing.to_notification()):
+            if await self.outbox.enqueue(firing.to_notification(thread_id=self._threads.get(firing.rule_id))):
                 count += 1
             await self.repository.save_state(firing.rule_id, firing.state)
         await self.save_state_changes()
@@ -142,8 +145,11 @@ class AlertService:
 
     # -- commands -----------------------------------------------------------------------------
 
-    async def create(self, chat_id: str, owner_id: str, args: list[str]) -> AlertCreated:
-        """Parse `/alert <args>` and store the rule for the chat's account; UsageError on bad input."""
+    async def create(self, chat_id: str, owner_id: str, args: list[str], *,
+                     thread_id: str | None = None) -> AlertCreated:
+        """Parse `/alert <args>` and store the rule for the chat's account; UsageError on bad input.
+
+        `thread_id` is the forum topic / thread the alert was set in: its notifications go there."""
         now = self._clock()
         settings = await self._storage.settings.get(chat_id)
         try:
@@ -169,6 +175,10 @@ class AlertService:
             rule = spec.build(chat_id=chat_id, owner_id=owner_id, account_id=account_id, now=now,
                               current_price=current)
         rule = await self.repository.add(rule)
+        if thread_id is not None:
+            await self._storage.db.execute(
+                "INSERT OR REPLACE INTO alert_threads (rule_id, thread_id) VALUES (?, ?)", (rule.id, thread_id))
+            self._threads[rule.id] = thread_id
         fired = self.engine.add(rule, now) + self._judge(rule, reading, now)
         notified = await self.deliver(fired)
         await self.changed()
@@ -188,6 +198,7 @@ class AlertService:
         rule = await self._own_rule(chat_id, rule_id)
         await self.repository.delete(rule_id, chat_id)
         self.engine.remove(rule_id)
+        self._threads.pop(rule_id, None)
         await self.changed()
         return rule
 
@@ -196,6 +207,7 @@ class AlertService:
         ids = await self.repository.delete_all_for_chat(chat_id)
         for rule_id in ids:
             self.engine.remove(rule_id)
+            self._threads.pop(rule_id, None)
         await self.changed()
         return len(ids)
 

@@ -191,11 +191,19 @@ ALTER TABLE notify_outbox ADD COLUMN image BLOB;
 ALTER TABLE notify_outbox ADD COLUMN image_name TEXT;
 """
 
+_V6_ALERT_THREADS = """
+CREATE TABLE alert_threads (
+    rule_id   INTEGER PRIMARY KEY REFERENCES alert_rules(id) ON DELETE CASCADE,
+    thread_id TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core: keys, bindings, members, settings, audit", _V1_CORE),
     Migration(2, "alerts: price and account rules with their fire state", _V2_ALERTS),
     Migration(3, "notify: outbox and notification preferences", _V3_NOTIFY),
     Migration(4, "scheduling: digest schedules with their last run", _V4_DIGEST_SCHEDULES),
     Migration(5, "notify: an optional image per notification (digest charts)", _V5_NOTIFY_IMAGES),
+    Migration(6, "alerts: the forum topic / thread an alert was set in", _V6_ALERT_THREADS),
 )
 """Every migration this code knows, in order; versions are 1, 2, 3 … without gaps."""

@@ -194,3 +194,18 @@ async def test_replies_in_a_forum_topic_go_to_that_topic(tg: TelegramRun) -> Non
     forum = api.group(GROUP_ID, "desk", forum=True)
     answer = await tg.say(bob, "/help", chat=forum, thread_id=42)
     assert answer.thread_id == 42
+
+
+async def test_an_alert_set_in_a_forum_topic_notifies_that_topic(
+    tg: TelegramRun, sim_paused: RunningSimulator
+) -> None:
+    api = tg.api
+    owner = api.user(100, "Olga", username="olga")
+    forum = api.group(GROUP_ID, "desk", forum=True)
+    api.set_admins(GROUP_ID, [owner])
+    await tg.say(owner, f"/link {sim_paused.keys['trade']} main trade", expect=lambda c: "linked key" in c.text)
+    await tg.say(owner, "/bind main", chat=forum, thread_id=7, expect=lambda c: "now uses key" in c.text)
+    await tg.say(owner, "/alert EURUSD above 1.0", chat=forum, thread_id=42, expect=lambda c: "Alert #" in c.text)
+    fired = await api.wait_for("sendMessage", lambda c: "EURUSD is above" in c.text)
+    assert fired.chat_id == GROUP_ID
+    assert fired.thread_id == 42  # the topic the alert was set in, not the general chat or topic 7
