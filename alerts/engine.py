@@ -6,6 +6,11 @@ persist `take_state_changes()` (re-arms, dormancy, new trading days: changes tha
 A crash between enqueue and save re-fires with the same dedupe key, which the outbox drops.
 Bursts of account updates should be coalesced by the pump (only the latest state evaluated).
 The engine is synchronous, does no I/O and never raises on odd market data.
+
+Scale: price rules live in flat arrays (~61 bytes a rule with the index), so a million rules hold
+a few thousand GC-tracked objects and need no gc tuning. A price firing is decided at once (chat,
+rule id, dedupe key, the new state kept in a snapshot); its rule object and text are built when
+first read (`firing.to_notification()`, `firing.state`), ~30 us each.
 """
 
 from __future__ import annotations
@@ -168,10 +173,11 @@ class AlertEngine:
         """Every rule the engine watches for a chat (a scan: for listings, not for the hot path)."""
         t = self._prices.table
         found: list[Rule] = []
-        number = t.intern(chat_id)
-        for slot in t.live_slots():
-            if t.chat[slot] == number and t.flags[slot] & F_LIVE:
-                found.append(self._prices.rule_at(slot))
+        number = t.string_number(chat_id)
+        if number is not None:
+            for slot in t.live_slots():
+                if t.chat[slot] == number and t.flags[slot] & F_LIVE:
+                    found.append(self._prices.rule_at(slot))
         found.extend(r for r in self._account_rules.values() if r.chat_id == chat_id)
         return sorted(found, key=lambda r: r.id)
 

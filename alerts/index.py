@@ -91,6 +91,8 @@ class ThresholdIndex:
         found = self.slots[start:end]
         if self.dead and -1 in found:
             found = array("i", filter(_NOT_TOMBSTONE, found))
+            if len(found) + 64 < end - start:
+                self._compact()  # a busy range full of tombstones (a crowd of rules fired at one level)
         return found
 
     def _merged(self, start: int, end: int, new_start: int, new_end: int) -> array[int]:
