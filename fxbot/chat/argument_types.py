@@ -75,6 +75,19 @@ class Argument:
         return self.kind is ArgKind.SYMBOLS
 
 
+def count_argument(name: str, what: str, *, default: int, maximum: int, minimum: int = 1) -> Argument:
+    """An optional whole number from `minimum` to `maximum` ("how many candles"), `default` when absent."""
+    return Argument(
+        name,
+        ArgKind.POSITIVE_INT,
+        required=False,
+        default=default,
+        min=minimum,
+        max=maximum,
+        help=f"how many {what}, {minimum}-{maximum} (default {default})",
+    )
+
+
 class BoundArgs(Mapping[str, object]):
     """Converted argument values by name. Every declared argument is present (None/default when absent)."""
 

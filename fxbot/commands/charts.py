@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
+from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs, count_argument
 from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Image, Reply
@@ -54,9 +54,8 @@ def register(registry: CommandRegistry[Services]) -> None:
                 Argument("symbol", ArgKind.SYMBOL, help="e.g. EURUSD"),
                 Argument("timeframe", ArgKind.TIMEFRAME, required=False, default=Timeframe.H1.value,
                          help="M1 M5 M15 M30 H1 H4 D1 W1 MN (default H1)"),
-                Argument("bars", ArgKind.POSITIVE_INT, required=False, default=DEFAULT_CHART_BARS,
-                         min=MIN_CHART_BARS, max=MAX_CHART_BARS,
-                         help=f"how many bars, {MIN_CHART_BARS}-{MAX_CHART_BARS} (default {DEFAULT_CHART_BARS})"),
+                count_argument("bars", "bars", default=DEFAULT_CHART_BARS, minimum=MIN_CHART_BARS,
+                               maximum=MAX_CHART_BARS),
             ),
             permission=READ,
             handler=chart_command,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
+from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs, count_argument
 from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.symbols import SymbolResolver
 from fxbot.chat.types import MAX_ACTION_LENGTH, Button, Reply, ReplyKind, Table
 from fxbot.commands.history_args import HISTORY_EXAMPLE, HISTORY_USAGE, parse_history_query
+from fxbot.commands.period_args import MAX_PAGE
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.formatting import (
     chat_zone,
@@ -228,15 +229,7 @@ def register(registry: CommandRegistry[Services]) -> None:
                     default=Timeframe.H1.value,
                     help="M1 M5 M15 M30 H1 H4 D1 W1 MN (default H1)",
                 ),
-                Argument(
-                    "count",
-                    ArgKind.POSITIVE_INT,
-                    required=False,
-                    default=DEFAULT_CANDLES,
-                    min=1,
-                    max=MAX_CANDLES,
-                    help=f"how many candles, 1-{MAX_CANDLES} (default {DEFAULT_CANDLES})",
-                ),
+                count_argument("count", "candles", default=DEFAULT_CANDLES, maximum=MAX_CANDLES),
             ),
             permission=READ,
             handler=candles_command,
@@ -264,7 +257,7 @@ def register(registry: CommandRegistry[Services]) -> None:
                     required=False,
                     keyword=True,
                     min=1,
-                    max=1000,
+                    max=MAX_PAGE,
                     help="which page of a long list",
                 ),
             ),

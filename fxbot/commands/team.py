@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
+from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs, count_argument
 from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Reply, ReplyKind, Table
@@ -144,15 +144,7 @@ def register(registry: CommandRegistry[Services]) -> None:
             usage="/audit [COUNT]",
             examples=("/audit", "/audit 30"),
             arguments=(
-                Argument(
-                    "count",
-                    ArgKind.POSITIVE_INT,
-                    required=False,
-                    default=DEFAULT_AUDIT_ENTRIES,
-                    min=1,
-                    max=MAX_AUDIT_ENTRIES,
-                    help=f"how many entries (default {DEFAULT_AUDIT_ENTRIES})",
-                ),
+                count_argument("count", "entries", default=DEFAULT_AUDIT_ENTRIES, maximum=MAX_AUDIT_ENTRIES),
             ),
             permission=ADMIN_ONLY,
             handler=audit_command,

@@ -1,4 +1,4 @@
-"""Report periods (today, this week, this month, a date range) as UTC bounds in a chat's time zone."""
+"""Report periods (today, yesterday, week, month, a date range) as UTC bounds in a chat's time zone."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from fxbot.errors import UsageError
 
 NAMED_PERIODS = ("today", "week", "month")
+REPORT_PERIODS = ("today", "yesterday", "week", "month")
 MAX_RANGE_DAYS = 366
 
 
@@ -27,7 +28,7 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def named_period(name: str, now: datetime, zone: ZoneInfo) -> Period:
-    """The local day, week (Monday to Sunday) or calendar month that contains `now`, as whole local days.
+    """The local day, the day before, the week (Monday to Sunday) or calendar month of `now`, as whole days.
 
     The end is the next local midnight after the period rather than `now`, so a trade FxSocket stamped a
     moment after the bot's clock reading still counts.
@@ -36,6 +37,8 @@ def named_period(name: str, now: datetime, zone: ZoneInfo) -> Period:
         now = now.replace(tzinfo=UTC)
     local_today = now.astimezone(zone).date()
     key = name.strip().lower()
+    if key == "yesterday":
+        return yesterday_period(now, zone)
     if key == "today":
         first, after, label = local_today, local_today + timedelta(days=1), "today"
     elif key == "week":
@@ -46,8 +49,17 @@ def named_period(name: str, now: datetime, zone: ZoneInfo) -> Period:
         after = (first + timedelta(days=32)).replace(day=1)
         label = "this month"
     else:
-        raise UsageError(f"unknown period {name!r}: use today, week, month or two dates FROM TO")
+        raise UsageError(f"unknown period {name!r}: use today, yesterday, week, month or two dates FROM TO")
     return Period(label=label, start=_local_midnight(first, zone), end=_local_midnight(after, zone))
+
+
+def yesterday_period(now: datetime, zone: ZoneInfo) -> Period:
+    """The whole local day before the one containing `now`."""
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    day = now.astimezone(zone).date() - timedelta(days=1)
+    whole = date_range_period(day, day, zone)
+    return Period(label=f"yesterday ({day.isoformat()})", start=whole.start, end=whole.end)
 
 
 def date_range_period(first: date, last: date, zone: ZoneInfo) -> Period:

@@ -13,6 +13,9 @@ Fixture `bot` (function-scoped, async) -> BotHarness:
 
 `bot.owner` is a console user whose private chat `bot.private_chat` is bound to the simulator's trade
 key (linked as "sim-trade"). The simulator is `sim_paused`: prices move only when a test sets them.
+
+Fixture `console` (function-scoped, async) -> ConsoleApp: the whole app (fxbot.app.build) with the console
+adapter on the paused simulator, started and connected, killed afterwards (see console_app_driver).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from fxbot.services.audit_sink import StorageAuditSink
 from fxbot.services.container import Services, build_services
 from fxbot.simulator.runner import RunningSimulator
 from fxbot.storage import Storage, StoredKey
+from tests.e2e.console_app_driver import ConsoleApp
 
 MASTER_KEY_ENV = "FXBOT_SECRET_KEY"
 PLATFORM = "console"
@@ -246,6 +250,18 @@ async def bot(sim_paused: RunningSimulator, tmp_path: Path, fake_clock: FakeCloc
         yield harness
     finally:
         await close_bot(harness)
+
+
+@pytest.fixture
+async def console(sim_paused: RunningSimulator, tmp_path: Path, master_env: dict[str, str]
+                  ) -> AsyncIterator[ConsoleApp]:
+    """The real app with the console adapter against a paused simulator; see the module docstring."""
+    app = ConsoleApp(sim_paused, tmp_path / "bot.db", master_env)
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.kill()
 
 
 def _test_master_key() -> str:

@@ -211,4 +211,7 @@ class ConsoleApp:
         if self._write_fd >= 0:
             os.close(self._write_fd)  # the console's reader thread sees end of input and ends
             self._write_fd = -1
+            # The read end is ours too (the adapter never closes its stdin). Closing it waits for a read
+            # still in progress, which ends at once now: off the loop, so nothing here blocks on it.
+            await asyncio.to_thread(self._stdin.close)
         await self.http.aclose()

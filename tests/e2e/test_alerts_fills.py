@@ -2,24 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from fxbot.simulator.runner import RunningSimulator
 from tests.e2e.console_app_driver import ConsoleApp
-
-
-@pytest.fixture
-async def console(sim_paused: RunningSimulator, tmp_path: Path, master_env: dict[str, str]
-                  ) -> AsyncIterator[ConsoleApp]:
-    bot = ConsoleApp(sim_paused, tmp_path / "bot.db", master_env)
-    await bot.start()
-    try:
-        yield bot
-    finally:
-        await bot.kill()
 
 
 async def _buy_with_sl(bot: ConsoleApp, volume: str, sl_pips: int) -> float:

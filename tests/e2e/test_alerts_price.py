@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from fxbot.simulator.runner import RunningSimulator
 from tests.e2e.console_app_driver import ConsoleApp
 
 GAP_WORDS = "while the price stream was disconnected"
-
-
-@pytest.fixture
-async def console(sim_paused: RunningSimulator, tmp_path: Path, master_env: dict[str, str]
-                  ) -> AsyncIterator[ConsoleApp]:
-    bot = ConsoleApp(sim_paused, tmp_path / "bot.db", master_env)
-    await bot.start()
-    try:
-        yield bot
-    finally:
-        await bot.kill()
 
 
 async def _level_above(bot: ConsoleApp, pips: int) -> float:

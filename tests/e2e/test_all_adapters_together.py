@@ -1,13 +1,10 @@
-"""e2e: Telegram (fake Bot API), Discord (real client on a loopback gateway) and the background tasks that
-exist today (the notifier) in ONE event loop, each answering, then an orderly shutdown.
-
-The app does not own a stream pump, notifier or scheduler yet (fxbot.app.App.run only starts adapters), so
-this test runs the notifier beside app.run() and stops it first — see the TODOs."""
+"""e2e: Telegram (fake Bot API), Discord (real client on a loopback gateway) and the app's background
+tasks (its own notifier, stream pump and digest scheduler) in ONE event loop, each answering, then an
+orderly shutdown that stops them in order."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,8 +15,6 @@ from adapters.telegram.adapter import TelegramAdapter
 from fxbot.app import build
 from fxbot.config import parse_settings
 from fxbot.notify.notification import Notification, Severity
-from fxbot.notify.notifier import Notifier
-from fxbot.notify.outbox import Outbox
 from fxbot.notify.pacing import PacingLimits
 from fxbot.simulator.runner import RunningSimulator
 from tests.fakes.discord_harness import ALICE, DESK, fresh_env
@@ -29,12 +24,6 @@ from tests.fakes.telegram_transports import FakeBotRequest
 
 pytestmark = pytest.mark.timeout(60)
 
-
-def _coarse_clock() -> float:
-    """TODO(notify): Pacer.ready_at reads the clock again and returns max(its now, …), which is always a
-    hair later than the `now` Notifier._dispatch compares it with — with a continuous clock nothing is
-    ever sent. A 10 ms clock hides that until the notifier compares against the same reading."""
-    return round(time.monotonic(), 2)
 FAST = PacingLimits(per_chat_rate=50.0, per_chat_burst=10, group_per_minute=600, global_per_second=100)
 
 
@@ -47,20 +36,16 @@ async def test_telegram_discord_and_the_notifier_share_one_loop_and_stop_in_orde
                                "database": {"path": str(tmp_path / "fxbot.db")}}, env)
     async with LoopbackDiscord() as fake_discord:
         fake_discord.point_discord_here(monkeypatch)
-        app = await build(settings, env=env, adapter_overrides={
-            "telegram": {"token": FakeBotApi.TOKEN}, "discord": {"token": "test-token"},
-        })
-        telegram = next(a for a in app.adapters if isinstance(a, TelegramAdapter))
+        app = await build(
+            settings, env=env, notify_coalesce_s=0.0,
+            adapter_overrides={"telegram": {"token": FakeBotApi.TOKEN}, "discord": {"token": "test-token"}},
+            adapter_extras={"telegram": {"telegram_request": FakeBotRequest(api), "telegram_pacing": FAST}},
+        )
         discord_adapter = next(a for a in app.adapters if isinstance(a, DiscordAdapter))
-        # TODO(core): build(..., adapter_extras=...) should fill AdapterRuntime.extras.
-        telegram.runtime.extras["telegram_request"] = FakeBotRequest(api)
-        telegram.runtime.extras["telegram_pacing"] = FAST
-        # TODO(core): App should create and own the notifier (and the stream pump, the scheduler).
-        notifier = Notifier(Outbox(app.storage.db), {"telegram": telegram.delivery_target(),
-                                                     "discord": discord_adapter.delivery_target()},
-                            coalesce_s=0.0, limits={"telegram": FAST, "discord": FAST}, clock=_coarse_clock)
+        assert any(isinstance(a, TelegramAdapter) for a in app.adapters)
+        notifier = app.notifier
+        assert notifier is not None
         running = asyncio.create_task(app.run(install_signal_handlers=False), name="app")
-        delivering = asyncio.create_task(notifier.run(), name="notifier")
         try:
             await asyncio.wait_for(fake_discord.identified.wait(), timeout=10)
             await api.wait_for("getUpdates", lambda c: c.params.get("timeout") != "0")
@@ -75,7 +60,8 @@ async def test_telegram_discord_and_the_notifier_share_one_loop_and_stop_in_orde
             help_dc = await fake_discord.wire.wait_for("POST", "/callback")
             assert "Commands" in help_dc.text()
 
-            outbox = Outbox(app.storage.db)
+            assert set(app.background) == {"notifier", "pump"}  # started by app.run beside the adapters
+            outbox = app.services.alerts.outbox  # the outbox the app's notifier delivers from
             now = datetime.now(UTC)
             for chat_id in ("telegram:101", f"discord:{DESK}"):
                 await outbox.enqueue(Notification(chat_id, Severity.WARNING, "EURUSD above 1.1000",
@@ -88,11 +74,10 @@ async def test_telegram_discord_and_the_notifier_share_one_loop_and_stop_in_orde
             assert "EURUSD above 1.1000" in dc_alert.text()
             assert dc_alert.body["allowed_mentions"] == {"parse": []}  # "@everyone" pings nobody
         finally:
-            delivering.cancel()
-            await asyncio.gather(delivering, return_exceptions=True)
             app.request_shutdown()
             await asyncio.wait_for(running, timeout=15)
         assert running.exception() is None
+        assert app.background == {}  # the notifier and the pump were stopped (before the adapters)
         await asyncio.wait_for(fake_discord.closed.wait(), timeout=10)  # gateway closed by client.close()
         assert discord_adapter.client.is_closed()
         assert api.calls_of("getUpdates")[-1].params.get("timeout") == "0"  # PTB's final poll on stop

@@ -83,10 +83,14 @@ async def discord_app(sim: RunningSimulator, tmp_path: Path, *, gateway: bool = 
            "database": {"path": str(tmp_path / "fxbot.db")}}
     settings = parse_settings(raw, env)
     overrides = {"discord": {"token": "test-token", **(extra or {})}}
-    app = await build(settings, env=env, adapter_overrides=overrides)
+    wire = DiscordWire()
+    extras: dict[str, Any] = {"discord.gateway": gateway}
+    if offline:
+        extras["discord.transport"] = wire.attach  # the adapter hands its client over at start()
+    app = await build(settings, env=env, adapter_overrides=overrides, adapter_extras={"discord": extras})
     adapter = next(a for a in app.adapters if isinstance(a, DiscordAdapter))
-    wire = DiscordWire.install(adapter.client) if offline else DiscordWire(adapter.client)
-    adapter.gateway_enabled = gateway
+    if not offline:
+        wire.client = adapter.client  # records nothing, but can still inject interactions
     control = httpx.AsyncClient(timeout=10.0)
     try:
         await adapter.start()

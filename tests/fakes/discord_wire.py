@@ -8,7 +8,8 @@ The ONE module touching discord.py internals (pinned: discord.py==2.7.1):
 The client's `http.request` is replaced on the instance (a public attribute).
 
 Usage:
-    wire = DiscordWire.install(client)          # before client.login(...)
+    wire = DiscordWire.install(client)          # before client.login(...); or hand `wire.attach` to the
+                                                # adapter as runtime.extras["discord.transport"]
     wire.inject(wire.slash("buy", {"symbol": "EURUSD", "volume": 2.0}, user=ALICE, channel=DESK))
     callback = await wire.wait_for("POST", "/callback")
     wire.uninstall()
@@ -98,17 +99,23 @@ class DiscordWire:
 
     @classmethod
     def install(cls, client: discord.Client) -> DiscordWire:
-        wire = cls(client)
-        client.http.request = wire._http_request  # type: ignore[method-assign]
-        wire._original_webhook_request = AsyncWebhookAdapter.request
-        recorder = wire
+        wire = cls()
+        wire.attach(client)
+        return wire
+
+    def attach(self, client: discord.Client) -> None:
+        """Record in place of `client`'s HTTP layers (fit to be the adapter's "discord.transport")."""
+        self.client = client
+        client.http.request = self._http_request  # type: ignore[method-assign]
+        if self._original_webhook_request is None:
+            self._original_webhook_request = AsyncWebhookAdapter.request
+        recorder = self
 
         async def webhook_request(self: AsyncWebhookAdapter, route: Route, session: Any, **kwargs: Any) -> Any:
             return await recorder._record(route, kwargs.get("payload"), kwargs.get("multipart"),
                                           kwargs.get("params"))
 
         AsyncWebhookAdapter.request = webhook_request  # type: ignore[method-assign]
-        return wire
 
     def uninstall(self) -> None:
         if self._original_webhook_request is not None:

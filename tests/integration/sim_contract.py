@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
+
+from fxbot.simulator.runner import RunningSimulator
+
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 ACCOUNT_FIELDS = {
@@ -80,6 +84,13 @@ def assert_fields(obj: dict[str, Any], expected: set[str]) -> None:
 
 def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def sim_http(sim: RunningSimulator, scope: str | None = None, *, key: str | None = None) -> httpx.AsyncClient:
+    """An (unopened) HTTP client on the simulator sending the key of `scope`, an explicit `key`, or none."""
+    if scope is not None:
+        key = sim.keys[scope]
+    return httpx.AsyncClient(base_url=sim.base_url, headers=auth(key) if key is not None else None)
 
 
 def is_number(value: Any) -> bool:

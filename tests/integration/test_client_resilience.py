@@ -44,6 +44,12 @@ async def http(seen: Seen) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+def client_for(sim: RunningSimulator, http: httpx.AsyncClient, scope: str = "trade", **options: Any
+               ) -> FxSocketClient:
+    """A client of the simulator with its key of `scope`; `options` are FxSocketClient's tuning knobs."""
+    return FxSocketClient(http, api_key=sim.keys[scope], base_url=sim.base_url, **options)
+
+
 async def faults(sim: RunningSimulator, body: dict[str, Any]) -> None:
     async with httpx.AsyncClient() as control:
         response = await control.post(f"{sim.base_url}/_sim/faults", json=body)
@@ -55,9 +61,8 @@ async def test_pacing_keeps_many_concurrent_callers_under_the_limit(
 ) -> None:
     account = sim_paused.state.engine.account_ids()[0]
     pacer = RequestPacer()  # the real 60/s limit, shared by two clients of different keys
-    trader = FxSocketClient(http, api_key=sim_paused.keys["trade"], base_url=sim_paused.base_url, pacer=pacer)
-    reader = FxSocketClient(http, api_key=sim_paused.keys["read-only"], base_url=sim_paused.base_url,
-                            pacer=pacer)
+    trader = client_for(sim_paused, http, pacer=pacer)
+    reader = client_for(sim_paused, http, "read-only", pacer=pacer)
     started = time.monotonic()
     quotes = await asyncio.gather(*(
         (trader if n % 2 else reader).get_quote("EURUSD", account_id=account) for n in range(130)))
@@ -70,7 +75,7 @@ async def test_pacing_keeps_many_concurrent_callers_under_the_limit(
 async def test_rate_limited_requests_are_retried_silently(
     sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen
 ) -> None:
-    client = FxSocketClient(http, api_key=sim_paused.keys["trade"], base_url=sim_paused.base_url)
+    client = client_for(sim_paused, http)
     await faults(sim_paused, {"rate_limit_for_s": 1})
     started = time.monotonic()
     quote = await client.get_quote("EURUSD")
@@ -87,15 +92,13 @@ async def test_rate_limited_requests_are_retried_silently(
 async def test_rate_limit_gives_up_after_max_retries_or_a_too_long_wait(
     sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen
 ) -> None:
-    impatient = FxSocketClient(http, api_key=sim_paused.keys["trade"], base_url=sim_paused.base_url,
-                               max_rate_limit_retries=0)
+    impatient = client_for(sim_paused, http, max_rate_limit_retries=0)
     await faults(sim_paused, {"rate_limit_for_s": 1})
     with pytest.raises(RateLimitedError) as info:
         await impatient.get_account()
     assert info.value.retry_after >= 1 and seen.statuses() == [429]
 
-    capped = FxSocketClient(http, api_key=sim_paused.keys["trade"], base_url=sim_paused.base_url,
-                            max_retry_after_s=5)
+    capped = client_for(sim_paused, http, max_retry_after_s=5)
     await faults(sim_paused, {"rate_limit_for_s": 100})
     started = time.monotonic()
     with pytest.raises(RateLimitedError) as long_wait:
@@ -106,7 +109,7 @@ async def test_rate_limit_gives_up_after_max_retries_or_a_too_long_wait(
 async def test_500_after_executing_a_post_is_outcome_unknown_and_not_resent(
     sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen
 ) -> None:
-    client = FxSocketClient(http, api_key=sim_paused.keys["trade"], base_url=sim_paused.base_url)
+    client = client_for(sim_paused, http)
     await faults(sim_paused, {"fail_after_next": 1})
     with pytest.raises(OutcomeUnknownError) as info:
         await client.place_order(BUY)
@@ -119,7 +122,7 @@ async def test_500_after_executing_a_post_is_outcome_unknown_and_not_resent(
 async def test_500_before_executing_a_post_is_still_outcome_unknown(
     sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen
 ) -> None:
-    client = FxSocketClient(http, api_key=sim_paused.keys["trade"], base_url=sim_paused.base_url)
+    client = client_for(sim_paused, http)
     await faults(sim_paused, {"fail_next": 1})
     with pytest.raises(OutcomeUnknownError):
         await client.place_order(BUY)
@@ -130,8 +133,7 @@ async def test_500_before_executing_a_post_is_still_outcome_unknown(
 async def test_failed_get_is_retried_and_succeeds(
     sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen
 ) -> None:
-    client = FxSocketClient(http, api_key=sim_paused.keys["read-only"], base_url=sim_paused.base_url,
-                            backoff_base_s=0.01)
+    client = client_for(sim_paused, http, "read-only", backoff_base_s=0.01)
     await faults(sim_paused, {"fail_next": 2})
     account = await client.get_account()
     assert account.id and seen.statuses() == [500, 500, 200]
@@ -143,8 +145,7 @@ async def test_failed_get_is_retried_and_succeeds(
 async def test_timeout_on_post_is_outcome_unknown_and_the_order_exists_once(
     sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen
 ) -> None:
-    client = FxSocketClient(http, api_key=sim_paused.keys["trade"], base_url=sim_paused.base_url,
-                            timeout_s=0.2)
+    client = client_for(sim_paused, http, timeout_s=0.2)
     await faults(sim_paused, {"latency_ms": 600})
     with pytest.raises(OutcomeUnknownError, match="may or may not"):
         await client.place_order(BUY)
@@ -156,8 +157,7 @@ async def test_timeout_on_post_is_outcome_unknown_and_the_order_exists_once(
 async def test_slow_get_gives_up_with_connection_failed(
     sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen
 ) -> None:
-    client = FxSocketClient(http, api_key=sim_paused.keys["trade"], base_url=sim_paused.base_url,
-                            timeout_s=0.1, get_retries=1, backoff_base_s=0.01)
+    client = client_for(sim_paused, http, timeout_s=0.1, get_retries=1, backoff_base_s=0.01)
     await faults(sim_paused, {"latency_ms": 400})
     with pytest.raises(ConnectionFailedError, match="2 attempts"):
         await client.get_account()

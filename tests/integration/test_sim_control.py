@@ -9,16 +9,14 @@ import httpx
 import pytest
 
 from fxbot.simulator.runner import RunningSimulator
-from tests.integration.sim_contract import QUOTE_FIELDS, assert_error, assert_fields, auth, is_time
+from tests.integration.sim_contract import QUOTE_FIELDS, assert_error, assert_fields, is_time, sim_http
 
 ORDER = {"symbol": "EURUSD", "type": "BUY", "volume": 0.01}
 
 
 @pytest.fixture
 async def http(sim_paused: RunningSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=sim_paused.base_url, headers=auth(sim_paused.keys["trade"])
-    ) as client:
+    async with sim_http(sim_paused, "trade") as client:
         yield client
 
 
@@ -77,7 +75,7 @@ async def test_malformed_control_json_is_400(http: httpx.AsyncClient) -> None:
 
 
 async def test_pausing_stops_the_random_walk(sim: RunningSimulator) -> None:
-    async with httpx.AsyncClient(base_url=sim.base_url, headers=auth(sim.keys["read-only"])) as http:
+    async with sim_http(sim, "read-only") as http:
         assert (await http.post("/_sim/market", json={"paused": True})).json() == {
             "paused": True,
             "closed": False,
@@ -138,7 +136,7 @@ async def test_keys_add_and_revoke(http: httpx.AsyncClient, sim_paused: RunningS
         400,
         "bad_request",
     )
-    async with httpx.AsyncClient(base_url=sim_paused.base_url, headers=auth("sk_test_added_ro")) as other:
+    async with sim_http(sim_paused, key="sk_test_added_ro") as other:
         assert (await other.get("/v1/account")).status_code == 200
         assert_error(await other.post("/v1/orders", json=ORDER), 403, "forbidden")
         assert (await http.post("/_sim/keys", json={"revoke": "sk_test_added_ro"})).json() == {
@@ -158,5 +156,5 @@ async def test_reset_gives_a_fresh_engine_and_clears_everything(
     assert answer["reset"] is True and answer["seed"] == 42 and answer["paused"] is True
     assert (await http.get("/v1/positions")).json() == []
     assert (await http.get("/_sim/faults")).json()["latency_ms"] == 0
-    async with httpx.AsyncClient(base_url=sim_paused.base_url, headers=auth(sim_paused.keys["full"])) as full:
+    async with sim_http(sim_paused, "full") as full:
         assert (await full.get("/v1/account")).json()["balance"] == 10000

@@ -10,23 +10,21 @@ import httpx
 import pytest
 
 from fxbot.simulator.runner import RunningSimulator
-from tests.integration.sim_contract import assert_error, auth
+from tests.integration.sim_contract import assert_error, sim_http
 
 ORDER = {"symbol": "EURUSD", "type": "BUY", "volume": 0.01}
 
 
 @pytest.fixture
 async def http(sim_paused: RunningSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=sim_paused.base_url, headers=auth(sim_paused.keys["trade"])
-    ) as client:
+    async with sim_http(sim_paused, "trade") as client:
         yield client
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer sk_test_unknown", "Basic abc", "sk_test_x"])
 async def test_missing_or_unknown_key_is_401(sim: RunningSimulator, header: str | None) -> None:
     headers = {} if header is None else {"Authorization": header}
-    async with httpx.AsyncClient(base_url=sim.base_url) as http:
+    async with sim_http(sim) as http:
         for path in ("/v1/account", "/v1/quotes/EURUSD", "/v1/nothing"):
             assert_error(await http.get(path, headers=headers), 401, "unauthorized")
         assert_error(await http.post("/v1/orders", json=ORDER, headers=headers), 401, "unauthorized")

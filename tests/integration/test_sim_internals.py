@@ -15,18 +15,11 @@ from fxbot.simulator.events import SimEvent
 from fxbot.simulator.faults import Faults, parse_fault_request
 from fxbot.simulator.ratelimit import SlidingWindowLimiter
 from fxbot.simulator.stream_hub import StreamHub
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fakes.clocks import ManualClock
 
 
 def test_sliding_window_allows_60_then_refuses_until_the_oldest_leaves() -> None:
-    clock = FakeClock()
+    clock = ManualClock(100.0)
     limiter = SlidingWindowLimiter(60, clock=clock)
     for i in range(60):
         clock.now = 100.0 + i * 0.01
@@ -41,7 +34,7 @@ def test_sliding_window_allows_60_then_refuses_until_the_oldest_leaves() -> None
 
 
 def test_forced_rate_limit_counts_down_in_whole_seconds() -> None:
-    clock = FakeClock()
+    clock = ManualClock(100.0)
     faults = Faults(clock=clock)
     faults.apply(parse_fault_request({"rate_limit_for_s": 2.2}, []))
     assert faults.forced_retry_after() == 3

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from fxbot.simulator.runner import RunningSimulator
@@ -15,14 +14,14 @@ from tests.integration.sim_contract import (
     assert_fields,
     assert_numbers,
     assert_optional_numbers,
-    auth,
     is_number,
     is_time,
+    sim_http,
 )
 
 
 async def test_account_has_exactly_the_contract_fields(sim: RunningSimulator) -> None:
-    async with httpx.AsyncClient(base_url=sim.base_url, headers=auth(sim.keys["read-only"])) as http:
+    async with sim_http(sim, "read-only") as http:
         response = await http.get("/v1/account")
     assert response.status_code == 200
     body = response.json()
@@ -36,7 +35,7 @@ async def test_account_has_exactly_the_contract_fields(sim: RunningSimulator) ->
 
 
 async def test_accounts_list_fields_and_values(sim: RunningSimulator) -> None:
-    async with httpx.AsyncClient(base_url=sim.base_url, headers=auth(sim.keys["read-only"])) as http:
+    async with sim_http(sim, "read-only") as http:
         response = await http.get("/v1/accounts")
     assert response.status_code == 200
     items = response.json()
@@ -52,7 +51,7 @@ async def test_accounts_list_fields_and_values(sim: RunningSimulator) -> None:
 
 
 async def test_account_selection_default_explicit_and_unreachable(sim: RunningSimulator) -> None:
-    async with httpx.AsyncClient(base_url=sim.base_url, headers=auth(sim.keys["trade"])) as http:
+    async with sim_http(sim, "trade") as http:
         ids = [item["id"] for item in (await http.get("/v1/accounts")).json()]
         default = (await http.get("/v1/account")).json()
         second = (await http.get("/v1/account", params={"account_id": ids[1]})).json()
@@ -66,7 +65,7 @@ async def test_account_selection_default_explicit_and_unreachable(sim: RunningSi
             "/_sim/keys", json={"add": {"key": "sk_test_only2", "scope": "trade", "accounts": [ids[1]]}}
         )
         assert added.status_code == 200
-    async with httpx.AsyncClient(base_url=sim.base_url, headers=auth("sk_test_only2")) as http:
+    async with sim_http(sim, key="sk_test_only2") as http:
         assert (await http.get("/v1/account")).json()["id"] == ids[1]
         assert [item["id"] for item in (await http.get("/v1/accounts")).json()] == [ids[1]]
         assert_error(await http.get("/v1/account", params={"account_id": ids[0]}), 404, "not_found")
@@ -75,7 +74,7 @@ async def test_account_selection_default_explicit_and_unreachable(sim: RunningSi
 
 async def test_positions_and_pending_orders_fields(sim_paused: RunningSimulator) -> None:
     sim = sim_paused
-    async with httpx.AsyncClient(base_url=sim.base_url, headers=auth(sim.keys["trade"])) as http:
+    async with sim_http(sim, "trade") as http:
         assert (await http.get("/v1/positions")).json() == []
         assert (await http.get("/v1/orders")).json() == []
         quote = (await http.get("/v1/quotes/EURUSD")).json()
@@ -138,7 +137,7 @@ async def test_scopes_per_method(
     body = {"symbol": "EURUSD", "type": "BUY", "volume": 0.01} if method == "POST" else None
     if method == "PATCH":
         body = {"sl": None}
-    async with httpx.AsyncClient(base_url=sim.base_url, headers=auth(sim.keys[scope])) as http:
+    async with sim_http(sim, scope) as http:
         response = await http.request(method, path, json=body)
     if allowed:
         assert response.status_code != 403, response.text
@@ -148,6 +147,6 @@ async def test_scopes_per_method(
 
 
 async def test_full_key_on_unsupported_method_is_404_in_error_shape(sim: RunningSimulator) -> None:
-    async with httpx.AsyncClient(base_url=sim.base_url, headers=auth(sim.keys["full"])) as http:
+    async with sim_http(sim, "full") as http:
         assert_error(await http.post("/v1/account"), 404, "not_found")
         assert_error(await http.put("/v1/orders/ord_x", json={}), 404, "not_found")

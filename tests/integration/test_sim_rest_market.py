@@ -15,16 +15,14 @@ from tests.integration.sim_contract import (
     assert_error,
     assert_fields,
     assert_numbers,
-    auth,
     is_time,
+    sim_http,
 )
 
 
 @pytest.fixture
 async def http(sim_paused: RunningSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=sim_paused.base_url, headers=auth(sim_paused.keys["read-only"])
-    ) as client:
+    async with sim_http(sim_paused, "read-only") as client:
         yield client
 
 

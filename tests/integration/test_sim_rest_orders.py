@@ -16,16 +16,14 @@ from tests.integration.sim_contract import (
     assert_error,
     assert_fields,
     assert_numbers,
-    auth,
     is_time,
+    sim_http,
 )
 
 
 @pytest.fixture
 async def http(sim_paused: RunningSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=sim_paused.base_url, headers=auth(sim_paused.keys["trade"])
-    ) as client:
+    async with sim_http(sim_paused, "trade") as client:
         yield client
 
 

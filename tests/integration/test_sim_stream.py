@@ -17,14 +17,12 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from fxbot.simulator.runner import RunningSimulator, start_simulator
 from tests.conftest import sim_test_config
-from tests.integration.sim_contract import ACCOUNT_FIELDS, assert_error, auth, is_time
+from tests.integration.sim_contract import ACCOUNT_FIELDS, assert_error, auth, is_time, sim_http
 
 
 @pytest.fixture
 async def http(sim_paused: RunningSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=sim_paused.base_url, headers=auth(sim_paused.keys["trade"])
-    ) as client:
+    async with sim_http(sim_paused, "trade") as client:
         yield client
 
 
@@ -279,5 +277,5 @@ async def test_server_sends_websocket_pings() -> None:
 
 
 async def test_http_answer_shape_of_denied_upgrade_over_httpx(sim: RunningSimulator) -> None:
-    async with httpx.AsyncClient(base_url=sim.base_url) as client:
+    async with sim_http(sim) as client:
         assert_error(await client.get("/v1/stream"), 401, "unauthorized")

@@ -27,6 +27,7 @@ from fxbot.errors import (
     UpstreamUnavailable,
     UsageError,
 )
+from tests.fakes.clocks import ManualClock as FakeClock
 
 NOW = datetime(2026, 4, 2, 14, 30, tzinfo=UTC)
 ALICE = ChatUser("telegram:1", "Alice")
@@ -47,17 +48,6 @@ ERRORS: dict[str, FxbotError] = {
     "disconnected": AccountDisconnected(),
     "scope": ScopeTooLow(),
 }
-
-
-class FakeClock:
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass

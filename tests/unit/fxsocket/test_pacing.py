@@ -7,17 +7,15 @@ import asyncio
 import pytest
 
 from fxbot.fxsocket.pacing import RequestPacer
+from tests.fakes.clocks import ManualClock
 
 
-class FakeClock:
+class FakeClock(ManualClock):
     """A clock whose sleep advances time instantly (and yields once so other tasks run)."""
 
     def __init__(self) -> None:
-        self.now = 1000.0
+        super().__init__(1000.0)
         self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)

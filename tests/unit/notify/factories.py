@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from fxbot.chat.types import ChatRef, Reply
 from fxbot.notify.notification import Notification, Severity
+from tests.fakes.clocks import ManualClock
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -38,17 +39,8 @@ def note(
     )
 
 
-class FakeClock:
+class FakeClock(ManualClock):
     """A monotonic clock that only moves when told (or when the notifier 'sleeps')."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
     async def sleep(self, seconds: float) -> None:
         """Jump ahead, but only after work already under way (a send, a database write) had a moment
