@@ -41,6 +41,19 @@ _BLOCKED = F_DONE | F_PAUSED
 _PLAIN = F_LIVE | F_ARMED
 
 
+
+def condition_hit(cond: int, prev: int, cur: int, level: int) -> bool:
+    """Whether a price condition holds on the move prev -> cur (integer points; touching counts)."""
+    if cond == ABOVE:
+        return cur >= level
+    if cond == BELOW:
+        return cur <= level
+    if cond == CROSS_UP:
+        return prev < level <= cur
+    if cond == CROSS_DOWN:
+        return cur <= level < prev
+    return prev < level <= cur or cur <= level < prev
+
 class PriceEvaluator:
     """Owns the price-rule table and index; `on_quote` returns the firings of one quote."""
 
@@ -156,6 +169,7 @@ class PriceEvaluator:
             if flags_of[slot] == _PLAIN and mode_of[slot] != REPEAT:
                 level = level_of[slot]
                 cond = cond_of[slot]
+                # condition_hit() inlined: this loop is the engine's hot path
                 if cond == ABOVE:
                     hit = cur >= level
                 elif cond == BELOW:
@@ -213,17 +227,7 @@ class PriceEvaluator:
                 self.index_add(slot)
                 self.dirty.add(t.ids[slot])
             return
-        if cond == ABOVE:
-            hit = cur >= level
-        elif cond == BELOW:
-            hit = cur <= level
-        elif cond == CROSS_UP:
-            hit = prev < level <= cur
-        elif cond == CROSS_DOWN:
-            hit = cur <= level < prev
-        else:
-            hit = prev < level <= cur or cur <= level < prev
-        if hit:
+        if condition_hit(cond, prev, cur, level):
             self._fire(book, slot, cur, prev, at, now, gap, fired)
 
     def _fire(
