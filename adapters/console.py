@@ -48,6 +48,9 @@ class _LineReader:
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
         self._thread = threading.Thread(target=self._run, name="console-stdin", daemon=True)
+        # In a terminal the next prompt waits until the previous line's replies are printed.
+        self._may_prompt = threading.Event()
+        self._may_prompt.set()
 
     def start(self) -> None:
         self._thread.start()
@@ -61,8 +64,15 @@ class _LineReader:
         line = self._stream.readline()
         return None if line == "" else line.rstrip("\r\n")
 
+    def line_done(self) -> None:
+        """The last line's replies are written: a terminal may show the prompt again."""
+        self._may_prompt.set()
+
     def _run(self) -> None:
         while True:
+            if self._interactive:
+                self._may_prompt.wait()
+                self._may_prompt.clear()
             try:
                 line = self._read()
             except (OSError, ValueError):
@@ -131,7 +141,10 @@ class ConsoleAdapter:
                 line = await reader.next_line()
                 if line is None:
                     break
-                await self._handle_line(line)
+                try:
+                    await self._handle_line(line)
+                finally:
+                    reader.line_done()
         finally:
             if not asyncio.current_task().cancelling():  # type: ignore[union-attr]
                 self._on_end()
