@@ -47,7 +47,7 @@ _TYPE_WORDS = {
 
 def _rule_id(text: str | None, verb: str) -> int:
     cleaned = (text or "").strip().lstrip("#")
-    if not cleaned.isdigit() or int(cleaned) <= 0:
+    if not cleaned.isdigit() or not 0 < int(cleaned) < 2**63:  # SQLite integers are 64-bit
         shown = (text or "")[:24]
         what = f"'{shown}' is not an alert id" if text else f"which alert should I {verb}?"
         example = f"/alert {verb} 12" if verb != "del" else "/alert del 12"

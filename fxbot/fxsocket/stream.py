@@ -21,6 +21,7 @@ from websockets.protocol import Event
 from fxbot.fxsocket.errors import ForbiddenError, InvalidArgumentError, UnauthorizedError
 from fxbot.fxsocket.events import StreamConnected, StreamDisconnected, StreamEvent
 from fxbot.fxsocket.frames import decode_frame
+from fxbot.fxsocket.transport import check_api_key
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +68,7 @@ class FxSocketStream:
         silence_timeout_s: float = 60.0,
         connect: ConnectFn = websockets_connect,
     ) -> None:
-        if not api_key:
-            raise ValueError("api_key must not be empty")
+        check_api_key(api_key)
         if not url.startswith(("ws://", "wss://")):
             raise ValueError("stream url must start with ws:// or wss://")
         self._url = url

@@ -14,6 +14,7 @@ import httpx
 
 from fxbot.fxsocket.errors import (
     ConnectionFailedError,
+    InvalidArgumentError,
     OutcomeUnknownError,
     RateLimitedError,
     ServerError,
@@ -44,6 +45,15 @@ def normalise_base_url(base_url: str) -> str:
     if not root.startswith(("http://", "https://")):
         raise ValueError("base_url must start with http:// or https://")
     return root
+
+
+def check_api_key(api_key: str) -> None:
+    """Refuse, before anything is sent, a key an HTTP header cannot carry (the message never shows it)."""
+    if not api_key:
+        raise InvalidArgumentError("the API key is empty")
+    if not api_key.isascii() or not api_key.isprintable() or any(ch.isspace() for ch in api_key):
+        raise InvalidArgumentError("the API key contains characters an API key never has "
+                                   "(only printable ASCII without spaces is possible)")
 
 
 def key_fingerprint(api_key: str) -> str:
@@ -77,8 +87,7 @@ class RestTransport:
         max_retry_after_s: float = 30.0,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if not api_key:
-            raise ValueError("api_key must not be empty")
+        check_api_key(api_key)
         self._http = http
         self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
         self._root = normalise_base_url(base_url)

@@ -107,6 +107,9 @@ class KeyService:
         secret = secret.strip()
         if not secret or any(ch.isspace() for ch in secret):
             raise UsageError("give the FxSocket API key as one word", usage=LINK_USAGE)
+        if not secret.isascii() or not secret.isprintable():
+            raise UsageError("that is not an FxSocket key: keys are plain ASCII letters, digits and _ - "
+                             "(e.g. sk_live_…) — nothing was stored", usage=LINK_USAGE)
         accounts = await self.validate_secret(secret)
         existing = await self._storage.keys.find_by_secret(owner_id, secret)
         if existing is not None:

@@ -53,3 +53,18 @@ def test_outcome_unknown_message_warns_against_blind_retry() -> None:
     assert "may or may not have taken effect" in error.message
     assert "do not retry blindly" in error.message
     assert (error.method, error.path, error.code) == ("POST", "/v1/orders", "outcome_unknown")
+
+
+@pytest.mark.parametrize("bad", ["", "sk_test_😀", "sk_test_a b", "sk_test_\x00x", "sk_live_ñandú"])
+def test_a_key_no_header_can_carry_is_refused_before_sending(bad: str) -> None:
+    import httpx
+
+    from fxbot.fxsocket.client import FxSocketClient
+    from fxbot.fxsocket.errors import InvalidArgumentError
+    from fxbot.fxsocket.stream import FxSocketStream
+
+    with pytest.raises(InvalidArgumentError) as caught:
+        FxSocketClient(httpx.AsyncClient(), api_key=bad, base_url="http://127.0.0.1:9")
+    assert bad == "" or bad not in str(caught.value)
+    with pytest.raises(InvalidArgumentError):
+        FxSocketStream(url="ws://127.0.0.1:9/v1/stream", api_key=bad)
