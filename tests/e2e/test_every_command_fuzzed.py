@@ -44,3 +44,23 @@ async def test_random_arguments_never_crash_a_command(bot: BotHarness, name: str
         for reply in replies:  # a confirmation card is cancelled so later inputs start clean
             if any(button.label == "Cancel" for button in reply.buttons):
                 await bot.press(reply, "Cancel")
+
+
+@pytest.mark.parametrize("name", sorted(spec.name for spec in build_registry().all()))
+async def test_random_arguments_in_a_group_never_crash_a_command(bot: BotHarness, name: str) -> None:
+    """The same in a shared chat, from a trader and a viewer (other access paths, other replies)."""
+    from fxbot.domain.access import Role
+
+    alice, bob = bot.user("alice"), bot.user("bob")
+    group = await bot.group_chat(members={alice: Role.TRADER, bob: Role.VIEWER})
+    rng = random.Random(f"group:{name}")
+    for turn in range(60):
+        user = alice if turn % 2 else bob
+        words = [rng.choice(TOKENS) for _ in range(rng.randint(0, 5))]
+        text = " ".join([f"/{name}", *words]).strip()
+        replies = await bot.say(text, user=user, chat=group)
+        assert replies, f"no reply to {text!r}"
+        assert not _apology(replies), f"{text!r} from {user.display_name} -> {reply_text(replies)}"
+        for reply in replies:
+            if any(button.label == "Cancel" for button in reply.buttons):
+                await bot.press(reply, "Cancel", user=user, chat=group)
