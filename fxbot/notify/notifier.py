@@ -121,8 +121,11 @@ class Notifier:
             raise RuntimeError("this notifier is already running")
         self._run_active = True
         try:
-            with contextlib.suppress(Exception):
+            try:
                 purged = await self._outbox.purge_finished()
+            except Exception:  # housekeeping only: delivery goes on without it
+                logger.warning("outbox: purging old delivered notifications failed", exc_info=True)
+            else:
                 if purged:
                     logger.info("outbox: purged %d delivered notifications past the dedupe window", purged)
             async with self._loop_lock:
