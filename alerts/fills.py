@@ -8,6 +8,7 @@ closes add their new values, so a second, different one is not dropped).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -21,7 +22,7 @@ from fxbot.domain.formatting import (
     format_signed_pips,
 )
 from fxbot.domain.instruments import instrument
-from fxbot.notify.notification import Notification, Severity
+from fxbot.notify.notification import MAX_DEDUPE_KEY_LENGTH, Notification, Severity
 
 PreferencesLookup = Callable[[str], Awaitable[Mapping[str, str]]]
 """chat_id -> {event_type: "on" | "silent" | "off"} (e.g. NotificationPreferences.get)."""
@@ -114,6 +115,14 @@ def dedupe_key(event: FillEvent, event_type: str) -> str:
     return key
 
 
+def chat_dedupe_key(key: str, chat_id: str) -> str:
+    """One chat's copy of an event: outbox keys are global while several chats may share one account."""
+    full = f"{key}|{chat_id}"
+    if len(full) <= MAX_DEDUPE_KEY_LENGTH:
+        return full
+    return "fillh:" + hashlib.sha256(full.encode()).hexdigest()
+
+
 def fill_notification(
     event: FillEvent, chat_id: str, *, mode: str = "on", now: datetime, thread_id: str | None = None
 ) -> Notification | None:
@@ -126,7 +135,8 @@ def fill_notification(
         Severity.WARNING if event_type in ("sl_hit", "rejected") else Severity.INFO
     )
     return Notification(
-        chat_id=chat_id, severity=severity, title=title, lines=lines, dedupe_key=dedupe_key(event, event_type),
+        chat_id=chat_id, severity=severity, title=title, lines=lines,
+        dedupe_key=chat_dedupe_key(dedupe_key(event, event_type), chat_id),
         kind="fill", silent=mode == "silent", created_at=now, thread_id=thread_id,
     )
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from alerts.fills import FillEvent, fill_notifications
+from alerts.fills import FillEvent, chat_dedupe_key, fill_notifications
 from fxbot.chat.types import ChatKind
 from fxbot.domain.formatting import format_lots
 from fxbot.fxsocket.broker import Broker
 from fxbot.fxsocket.models import Position, Trade
-from fxbot.notify.notification import MAX_DEDUPE_KEY_LENGTH, Notification
+from fxbot.notify.notification import Notification
 from fxbot.notify.outbox import Outbox, infer_chat_kind
 from fxbot.notify.preferences import NotificationPreferences
 
@@ -25,14 +24,6 @@ log = logging.getLogger(__name__)
 
 GAP_FILL_LINE = "This happened while the bot was not connected to the stream."
 HISTORY_PAGE = 50
-
-
-def per_chat_key(key: str, chat_id: str) -> str:
-    """The outbox dedupe key of one chat's copy of an event (the outbox's keys are global, chats share events)."""
-    full = f"{key}|{chat_id}"
-    if len(full) <= MAX_DEDUPE_KEY_LENGTH:
-        return full
-    return "fillh:" + hashlib.sha256(full.encode()).hexdigest()
 
 
 def trade_close_event(trade: Trade, account_id: str, *, partial: bool, remaining: float | None,
@@ -118,12 +109,12 @@ class FillNotifier:
         return count
 
     async def known(self, base_key: str, chat_id: str) -> bool:
-        return await self._outbox.is_known(per_chat_key(base_key, chat_id))
+        return await self._outbox.is_known(chat_dedupe_key(base_key, chat_id))
 
     @staticmethod
     def _finish(made: Notification, chat_id: str, gap: bool) -> Notification:
         lines = (*made.lines, GAP_FILL_LINE) if gap else made.lines
-        return replace(made, dedupe_key=per_chat_key(made.dedupe_key, chat_id), lines=lines)
+        return replace(made, lines=lines)
 
     async def _placed_by(self, event: FillEvent) -> str | None:
         """The display name of whoever placed the order through the bot (audit log), if anyone did."""

@@ -30,7 +30,9 @@ def test_sl_hit_says_closed_by_stop_loss_with_net_pnl_pips_and_duration() -> Non
     assert "-20.0 pips" in text
     assert "Net P&L -104.75" in text  # -100 - 3.5 - 1.25
     assert "Held 2h 5m" in text
-    assert n.dedupe_key == "fill:acc_1:pos_1:sl_hit"
+    assert n.dedupe_key == "fill:acc_1:pos_1:sl_hit|telegram:1"  # per chat: chats may share an account
+    other = fill_notification(_sl_close(), "discord:7", now=NOW)
+    assert other is not None and other.dedupe_key == "fill:acc_1:pos_1:sl_hit|discord:7"
     assert n.kind == "fill" and n.severity is Severity.WARNING
 
 
