@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
+import stat
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +28,10 @@ from fxbot.storage.timestamps import Clock, to_db, utc_now
 logger = logging.getLogger(__name__)
 
 Params = Sequence[Any]
+
+FILE_MODE = 0o600
+"""The database and its -wal/-shm files hold encrypted keys, chat ids and the audit log: owner only."""
+SIDE_FILE_SUFFIXES = ("-wal", "-shm")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +80,7 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise NotADatabaseError(f"cannot create directory {path.parent}: {exc.strerror}") from None
+        _create_private(path)
         try:
             conn = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
@@ -81,6 +88,7 @@ class Database:
         db = cls(conn, path)
         try:
             await db._configure(busy_timeout_ms)
+            restrict_files(path)  # -wal/-shm exist now (SQLite gives them the database file's mode)
             await db._migrate(migrations, clock)
         except BaseException:
             await db.close()
@@ -272,6 +280,32 @@ class Database:
                 f"migration {migration.version} ({migration.name}) failed and was rolled back: {exc}"
             ) from exc
         logger.info("applied database migration %d: %s", migration.version, migration.name)
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file owner-only before SQLite opens it; restrict an existing one (and its side files).
+
+    SQLite creates -wal and -shm with the mode of the database file, so they end up 0600 as well. No umask
+    change: it is process-wide and other threads may be creating files meanwhile."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    except OSError as exc:
+        raise NotADatabaseError(f"cannot open database {path}: {exc.strerror}") from None
+    os.close(fd)
+    restrict_files(path)
+
+
+def restrict_files(path: Path) -> None:
+    """Make the database file and its -wal/-shm files owner-only (0600) where they are more open."""
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILE_SUFFIXES)):
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+            if mode & ~FILE_MODE:
+                os.chmod(file, FILE_MODE)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:  # not our file (another owner): SQLite still works, say so once
+            logger.warning("could not restrict %s to mode 0600 (%s); run: chmod 600 %s", file, exc.strerror, file)
 
 
 async def _finish(conn: aiosqlite.Connection, statement: str) -> None:
