@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
+PRUNE_INTERVAL_S = 60.0
+"""How often (at most) buckets that no longer hold anything back are dropped."""
+
 
 @dataclass(slots=True)
 class _Bucket:
@@ -19,7 +22,13 @@ class _Bucket:
     released: asyncio.Event = field(default_factory=asyncio.Event)
     finished: deque[float] = field(default_factory=deque)  # completion times, oldest first
     in_flight: int = 0
+    waiting: int = 0  # callers inside acquire(): they hold a reference to this bucket
     blocked_until: float = 0.0
+
+    def idle(self, now: float, span: float) -> bool:
+        """Nothing in flight, nobody waiting, no pause and no request still inside its window."""
+        return (self.in_flight == 0 and self.waiting == 0 and self.blocked_until <= now
+                and (not self.finished or self.finished[-1] <= now - span))
 
 
 class RequestPacer:
@@ -33,6 +42,7 @@ class RequestPacer:
     clients. Use `async with pacer.slot(key): ...` around each request (or `acquire`/`release`).
     To effectively disable pacing (benchmarks) use `RequestPacer(max_requests=10**9)`.
     `clock` and `sleep` are injectable for tests (a fake clock whose sleep advances time).
+    Buckets that hold nothing back any more are dropped every PRUNE_INTERVAL_S (accounts come and go).
     """
 
     def __init__(
@@ -54,6 +64,22 @@ class RequestPacer:
         self._clock = clock
         self._sleep = sleep
         self._buckets: dict[str, _Bucket] = {}
+        self._pruned_at = clock()
+
+    @property
+    def bucket_count(self) -> int:
+        """How many buckets are kept (for tests and health checks)."""
+        return len(self._buckets)
+
+    def forget_idle(self) -> int:
+        """Drop the buckets that no longer constrain anything; returns how many."""
+        now = self._clock()
+        self._pruned_at = now
+        span = self.window_s + self.margin_s
+        idle = [key for key, bucket in self._buckets.items() if bucket.idle(now, span)]
+        for key in idle:
+            del self._buckets[key]
+        return len(idle)
 
     def __repr__(self) -> str:
         return f"RequestPacer(max_requests={self.max_requests}, window_s={self.window_s})"
@@ -81,15 +107,21 @@ class RequestPacer:
 
     async def acquire(self, key: str) -> None:
         """Wait (FIFO per bucket) until one more request of `key` may start; pair with `release(key)`."""
+        if self._clock() - self._pruned_at >= PRUNE_INTERVAL_S:
+            self.forget_idle()
         bucket = self._bucket(key)
-        async with bucket.lock:
-            while (delay := self.delay_for(key)) != 0:
-                if delay is None:
-                    bucket.released.clear()
-                    await bucket.released.wait()
-                else:
-                    await self._sleep(delay)
-            bucket.in_flight += 1
+        bucket.waiting += 1
+        try:
+            async with bucket.lock:
+                while (delay := self.delay_for(key)) != 0:
+                    if delay is None:
+                        bucket.released.clear()
+                        await bucket.released.wait()
+                    else:
+                        await self._sleep(delay)
+                bucket.in_flight += 1
+        finally:
+            bucket.waiting -= 1
 
     def release(self, key: str) -> None:
         """The request started by `acquire(key)` has finished (in any way)."""

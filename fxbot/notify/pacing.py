@@ -12,6 +12,8 @@ MonotonicClock = Callable[[], float]
 
 GROUP_WINDOW_S = 60.0
 GLOBAL_WINDOW_S = 1.0
+PRUNE_INTERVAL_S = GROUP_WINDOW_S
+"""How often (at most) `record_send` drops the state of chats that no longer constrain anything."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,9 @@ class Pacer:
 
     Per-chat bursts use GCRA (a token bucket without floating refills); group and global limits use
     sliding windows of send times. `retry_after` blocks a chat, or a whole platform, for a while.
-    Nothing here sleeps: the caller asks `ready_at`, waits, then calls `record_send`.
+    Nothing here sleeps: the caller asks `ready_at`, waits, then calls `record_send`. Memory stays
+    bounded by the chats active in the last minute: `record_send` forgets idle chats every
+    PRUNE_INTERVAL_S (a long-running bot talks to ever more chats, and may never be idle).
     """
 
     def __init__(
@@ -90,6 +94,12 @@ class Pacer:
         self._limits = dict(DEFAULT_PLATFORM_LIMITS if limits is None else limits)
         self._default = default
         self._platforms: dict[str, _PlatformState] = {}
+        self._pruned_at = clock()
+
+    @property
+    def tracked_chats(self) -> int:
+        """How many chats' pacing state is kept (for tests and health checks)."""
+        return sum(len(state.chats) for state in self._platforms.values())
 
     def limits_for(self, platform: str) -> PacingLimits:
         return self._limits.get(platform, self._default)
@@ -137,6 +147,8 @@ class Pacer:
         if group and limits.group_per_minute is not None:
             chat.group_sends.append(now)
         self._expire(state, chat, now)
+        if now - self._pruned_at >= PRUNE_INTERVAL_S:
+            self.forget_idle()
 
     def retry_after(self, platform: str, chat_id: str | None, seconds: float) -> None:
         """The platform said wait: block this chat (or, with chat_id None, the platform) for `seconds`."""
@@ -153,6 +165,7 @@ class Pacer:
     def forget_idle(self) -> int:
         """Drop the state of chats that no longer constrain anything (bounded memory); returns how many."""
         now = self._clock()
+        self._pruned_at = now
         dropped = 0
         for state in self._platforms.values():
             for chat_id, chat in list(state.chats.items()):

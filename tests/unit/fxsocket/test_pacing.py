@@ -109,3 +109,30 @@ def test_bad_configuration_is_refused() -> None:
         RequestPacer(0)
     with pytest.raises(ValueError, match="window_s"):
         RequestPacer(10, 0)
+
+
+async def test_buckets_of_accounts_gone_quiet_are_dropped() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(60, 1.0, clock=clock, sleep=clock.sleep)
+    for n in range(500):
+        async with pacer.slot(f"acc_{n}"):
+            pass
+    pacer.pause("acc_paused", 600.0)
+    assert pacer.bucket_count == 501
+    in_flight = asyncio.Event()
+    finish = asyncio.Event()
+
+    async def slow_request() -> None:
+        async with pacer.slot("acc_slow"):
+            in_flight.set()
+            await finish.wait()
+
+    slow = asyncio.create_task(slow_request())
+    await in_flight.wait()
+    clock.advance(120.0)
+    async with pacer.slot("acc_new"):  # any request after a quiet minute sweeps the idle buckets
+        pass
+    assert pacer.bucket_count == 3  # the paused one, the one in flight and the new one stay
+    finish.set()
+    await slow
+    assert pacer.delay_for("acc_paused") == pytest.approx(480.0)  # its pause is still honoured

@@ -113,12 +113,24 @@ def test_limits_are_validated() -> None:
 def test_forget_idle_drops_quiet_chats_only() -> None:
     pacer, clock = _pacer()
     pacer.record_send("telegram", "quiet", group=False)
-    clock.advance(120)
+    clock.advance(2)
     pacer.record_send("telegram", "busy", group=True)
     assert pacer.forget_idle() == 1
     for _ in range(2):
         pacer.record_send("telegram", "busy", group=True)
     assert not pacer.can_send("telegram", "busy", group=True)  # its first send was remembered
+
+
+def test_chats_gone_quiet_are_forgotten_while_sending_goes_on() -> None:
+    """A bot that is never idle still forgets chats it no longer talks to (bounded memory)."""
+    pacer, clock = _pacer()
+    for i in range(1000):
+        pacer.record_send("telegram", f"chat{i}", group=i % 2 == 0)
+    assert pacer.tracked_chats == 1000
+    for _ in range(3):  # one chat keeps talking, a message every 30 s
+        clock.advance(30)
+        pacer.record_send("telegram", "busy", group=True)
+    assert pacer.tracked_chats == 1  # only the busy one is remembered
 
 
 def test_ready_at_does_not_drift_with_a_moving_clock() -> None:
