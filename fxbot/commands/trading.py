@@ -9,9 +9,15 @@ from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs, PriceOrPips
 from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Handler, Permission
 from fxbot.chat.types import Reply
-from fxbot.commands.trading_replies import card_reply, order_result_reply, order_type_text
+from fxbot.commands.trading_replies import (
+    card_reply,
+    margin_refusal_reply,
+    order_result_reply,
+    order_type_text,
+)
 from fxbot.domain.access import Role, Scope
 from fxbot.fxsocket.models import OrderType
+from fxbot.services.pretrade_margin import margin_verdict
 from fxbot.services.trading_models import OrderTicket, PreparedOrder
 from fxbot.services.trading_policy import confirmation_needed, describe_policy
 
@@ -27,7 +33,9 @@ STOPS_DETAILS = (
     "sits that far below the entry and its TP above it (a SELL's the other way round); for pending orders "
     "the distance is measured from the order price. Orders are confirmed with a card (symbol, price, stops, "
     "required margin, margin level after) according to the chat's policy: /settings confirm always|never|"
-    "above LOTS (default: always in groups, above 1 lot in private chats)."
+    "above LOTS (default: always in groups, above 1 lot in private chats). A market order needing more "
+    "margin than is free is refused before anything is sent; the card warns when the margin level after "
+    "the trade is within 2× of the stop-out level (50%)."
 )
 
 _STOP_ARGS = (
@@ -66,16 +74,21 @@ def _sender(context: CommandContext[Services], prepared: PreparedOrder) -> Calla
 
 
 async def place_order(context: CommandContext[Services], args: BoundArgs, order_type: OrderType) -> Reply:
-    """Check the order, then send it at once or show the card, as the chat's confirmation policy says."""
+    """Check the order, then send it at once or show the card, as the chat's confirmation policy says.
+
+    A market order that needs more margin than is free is refused here, card or not: nothing is sent."""
     services = context.services
     prepared = await services.trading.prepare_order(context.chat.id, _ticket(args, order_type))
     settings = await services.storage.settings.get(context.chat.id)
     private = context.chat.is_private
+    verdict = margin_verdict(prepared.card)
+    if verdict.refusal is not None:  # with or without a card: nothing to confirm, nothing sent
+        return margin_refusal_reply(prepared.card, verdict)
     send = _sender(context, prepared)
     if not confirmation_needed(settings, private_chat=private, volume=prepared.request.volume):
         return await send()
     card = card_reply(prepared.card, policy=describe_policy(settings, private_chat=private),
-                      ttl_seconds=CONFIRM_TTL_SECONDS)
+                      ttl_seconds=CONFIRM_TTL_SECONDS, verdict=verdict)
     label = f"Confirm {order_type_text(order_type)}"
 
     async def cancelled() -> Reply:

@@ -12,6 +12,7 @@ from fxbot.domain.formatting import (
 )
 from fxbot.fxsocket.models import OrderResult, OrderType
 from fxbot.services.pretrade import PreTradeCard
+from fxbot.services.pretrade_margin import MarginVerdict
 from fxbot.services.trading_models import ModifyOutcome, PreparedOrder
 
 
@@ -29,10 +30,9 @@ def stop_text(symbol: str, price: float | None, pips: float | None) -> str:
     return f"{format_price(symbol, price)} ({format_pips(pips)})"
 
 
-def card_reply(card: PreTradeCard, *, policy: str, ttl_seconds: float) -> Reply:
-    """The pre-trade card shown above the Confirm / Cancel buttons."""
+def _card_lines(card: PreTradeCard) -> tuple[str, ...]:
+    """The order's figures: price, stops, margin, margin level after, free margin and account."""
     symbol = card.symbol
-    what = f"{order_type_text(card.order_type)} {format_lots(card.volume)} {symbol}"
     if card.is_market:
         side_price = "ask" if card.side.value == "BUY" else "bid"
         price_line = f"price: {format_price(symbol, card.price)} (current {side_price}, market order)"
@@ -41,7 +41,7 @@ def card_reply(card: PreTradeCard, *, policy: str, ttl_seconds: float) -> Reply:
                       f"(now bid {format_price(symbol, card.bid)} / ask {format_price(symbol, card.ask)})")
     margin = (format_money(card.required_margin, card.currency) if card.required_margin is not None
               else "unknown (no quote converts it into " + card.currency + ")")
-    lines = (
+    return (
         price_line,
         f"stop loss: {stop_text(symbol, card.sl, card.sl_pips)}",
         f"take profit: {stop_text(symbol, card.tp, card.tp_pips)}",
@@ -49,9 +49,35 @@ def card_reply(card: PreTradeCard, *, policy: str, ttl_seconds: float) -> Reply:
         f"margin level after: {format_percent(card.margin_level_after)}",
         f"free margin now: {format_money(card.free_margin, card.currency)}",
         f"account: {card.account_id}",
+    )
+
+
+def _what(card: PreTradeCard) -> str:
+    return f"{order_type_text(card.order_type)} {format_lots(card.volume)} {card.symbol}"
+
+
+def card_reply(card: PreTradeCard, *, policy: str, ttl_seconds: float,
+               verdict: MarginVerdict | None = None) -> Reply:
+    """The pre-trade card shown above the Confirm / Cancel buttons, with the verdict's warnings first."""
+    warnings = verdict.warnings if verdict is not None else ()
+    lines = (
+        *warnings,
+        *_card_lines(card),
         f"confirm within {ttl_seconds:g} s — this chat's policy: {policy}",
     )
-    return Reply(title=f"Confirm {what}?", text=lines, kind=ReplyKind.INFO)
+    return Reply(title=f"Confirm {_what(card)}?", text=lines,
+                 kind=ReplyKind.WARNING if warnings else ReplyKind.INFO)
+
+
+def margin_refusal_reply(card: PreTradeCard, verdict: MarginVerdict) -> Reply:
+    """An order FxSocket would refuse for margin: the reason with its figures, and nothing to confirm."""
+    lines = [verdict.refusal or "FxSocket will refuse this order for margin"]
+    if verdict.hint:
+        lines.append(verdict.hint)
+    lines.extend(_card_lines(card))
+    lines.append("nothing was sent")
+    return Reply(title=f"{_what(card)} not sent — not enough free margin", text=tuple(lines),
+                 kind=ReplyKind.ERROR)
 
 
 def order_result_reply(result: OrderResult, prepared: PreparedOrder) -> Reply:

@@ -13,6 +13,10 @@ from fxbot.fxsocket.models import OrderType, Side
 
 StopKind = Literal["sl", "tp"]
 
+#: The margin level (percent) at which the broker closes positions. FxSocket's /v1 account does not report
+#: it; 50% is the usual level (and the simulator's).
+DEFAULT_STOP_OUT_LEVEL = 50.0
+
 
 class StopInput(Protocol):
     """A stop as typed by the user: a price, or a distance in pips (`sl=20p`)."""
@@ -201,6 +205,7 @@ class PreTradeCard:
     margin_level_after: float | None
     bid: float
     ask: float
+    stop_out_level: float = DEFAULT_STOP_OUT_LEVEL
 
     @property
     def side(self) -> Side:

@@ -33,6 +33,7 @@ from fxbot.services.pretrade import (
     resolve_stop,
     stop_side_problem,
 )
+from fxbot.services.pretrade_margin import margin_verdict
 from fxbot.services.trading_close import CloseService
 from fxbot.services.trading_models import (
     AccountOrders,
@@ -94,7 +95,12 @@ class TradingService(CloseService):
         return PreparedOrder(card=card, request=request, key_id=bound.key_id, account_id=account_id)
 
     async def send_order(self, prepared: PreparedOrder) -> OrderResult:
-        """Send a prepared order exactly once; an unknown outcome is reported, never resent."""
+        """Send a prepared order exactly once; an unknown outcome is reported, never resent.
+
+        An order its card judged short of margin is refused here without sending (UserError)."""
+        refusal = margin_verdict(prepared.card).refusal
+        if refusal is not None:
+            raise UserError(f"{refusal} — nothing was sent")
         broker = await self._brokers.for_key(prepared.key_id)
         async with upstream_call(self._storage, prepared.key_id, what="place the order",
                                  outcome_message=ORDER_OUTCOME_UNKNOWN):

@@ -142,15 +142,19 @@ async def test_eur_account_card_converts_the_margin_and_a_refusal_is_explained(b
     eur_account = next(a["id"] for a in accounts if a["currency"] == "EUR")
     await bot.storage.bindings.set_account(bot.private_chat.id, eur_account)
     await bot.set_quote("EURUSD", 1.10000, 1.10002)
-    card = (await bot.say("/buy EURUSD 2"))[0]
+    card = (await bot.say("/buy EURUSD 1.2"))[0]
     text = reply_text(card)
-    # 2 * 100000 * 1.10002 / 30 USD at the EURUSD mid 1.10001 -> 6,666.73 EUR; 5000 / 6666.73 = 75.0 %
-    assert "required margin: 6,666.73 EUR (leverage 1:30)" in text, text
-    assert "margin level after: 75.0%" in text
+    # 1.2 * 100000 * 1.10002 / 30 USD at the EURUSD mid 1.10001 -> 4,000.04 EUR; 5000 / 4000.04 = 125.0 %
+    assert "required margin: 4,000.04 EUR (leverage 1:30)" in text, text
+    assert "margin level after: 125.0%" in text
     assert f"account: {eur_account}" in text
-    result = await bot.press(card, "Confirm")
-    refused = reply_text(result.reply)
-    assert "rejected: insufficient margin" in refused, refused
+    assert [b.label for b in card.buttons] == ["Confirm BUY", "Cancel"]
+    refused = (await bot.say("/buy EURUSD 2"))[0]
+    text = reply_text(refused)
+    # 2 lots -> 6,666.73 EUR of margin against 5,000.00 free: refused before anything is sent, no Confirm
+    assert not refused.buttons
+    assert "it needs 6,666.73 EUR of margin and the free margin is 5,000.00 EUR (short by 1,666.73 EUR)" in text
+    assert "margin level after: 75.0%" in text
     assert await bot.sim_positions(eur_account) == []
     assert "filled" in reply_text(await bot.say("/buy EURUSD 0.5"))
     assert len(await bot.sim_positions(eur_account)) == 1

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fxbot.commands.trading_replies import card_reply, order_result_reply
+from fxbot.chat.types import ReplyKind
+from fxbot.commands.trading_replies import card_reply, margin_refusal_reply, order_result_reply
 from fxbot.fxsocket.models import OrderRequest, OrderResult, OrderType
 from fxbot.services.pretrade import PreTradeCard
+from fxbot.services.pretrade_margin import margin_verdict
 from fxbot.services.trading_models import PreparedOrder
 
 
@@ -29,6 +31,27 @@ def test_card_shows_price_stops_margin_and_level() -> None:
     assert "required margin: 837.30 EUR (leverage 1:30)" in text
     assert "margin level after: 597.2%" in text
     assert "confirm within 60 s — this chat's policy: confirm every order" in text
+
+
+def test_card_near_stop_out_puts_the_warning_first() -> None:
+    card = _card(margin_level_after=180.0, stop_out_level=100.0)
+    reply = card_reply(card, policy="p", ttl_seconds=60, verdict=margin_verdict(card))
+    assert reply.kind is ReplyKind.WARNING
+    assert reply.text[0].startswith("warning: the margin level after this trade, 180.0%, is within 2×")
+    plain = card_reply(_card(), policy="p", ttl_seconds=60, verdict=margin_verdict(_card()))
+    assert plain.kind is ReplyKind.INFO and "warning" not in plain.plain_text
+
+
+def test_margin_refusal_reply_has_the_reason_figures_and_nothing_to_press() -> None:
+    card = _card(required_margin=5837.3, free_margin=5000.0, margin_level_after=85.7)
+    reply = margin_refusal_reply(card, margin_verdict(card))
+    assert reply.title == "SELL 0.50 lot USDJPY not sent — not enough free margin"
+    assert reply.kind is ReplyKind.ERROR and reply.buttons == ()
+    assert reply.text[0] == ("FxSocket will refuse this order for margin: it needs 5,837.30 EUR of margin and "
+                             "the free margin is 5,000.00 EUR (short by 837.30 EUR)")
+    # 5,000 / (5,837.30 / 0.5) = 0.428 -> 0.42 lot
+    assert "at most about 0.42 lot fits" in reply.text[1]
+    assert "margin level after: 85.7%" in reply.plain_text and reply.text[-1] == "nothing was sent"
 
 
 def test_pending_card_and_unknown_margin() -> None:
