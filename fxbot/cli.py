@@ -89,32 +89,39 @@ def _run_demo(args: argparse.Namespace) -> int:
     )
 
 
-def _load(path: Path) -> Settings | None:
+def _adapter_problems(name: str, section: Mapping[str, Any]) -> list[str]:
+    """An enabled adapter section checked by its plugin's settings model (the plugin is loaded for that)."""
     try:
-        settings = load_settings(path, os.environ)
-        for name in settings.enabled_adapters():
-            plugin = load_plugin(name)
-            validate_adapter_section(name, plugin.settings_model, settings.adapter_section(name))
+        plugin = load_plugin(name)
+        validate_adapter_section(name, plugin.settings_model, section)
+    except ConfigError as error:
+        return error.problems
+    return []
+
+
+def _load(path: Path, *, require_adapter: bool) -> Settings | None:
+    """The validated settings, or None after printing every problem of the file at once."""
+    try:
+        return load_settings(path, os.environ, check_adapter=_adapter_problems, require_adapter=require_adapter)
     except ConfigError as error:
         print(f"{path}: the configuration has problems:", file=sys.stderr)
         for problem in error.problems:
             print(f"  - {problem}", file=sys.stderr)
         return None
-    return settings
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    settings = _load(args.file)
+    settings = _load(args.file, require_adapter=True)
     if settings is None:
         return 1
     print(json.dumps(redacted(settings), indent=2, ensure_ascii=False))
     enabled = settings.enabled_adapters()
-    print(f"OK: {args.file} is valid; chat adapters enabled: {', '.join(enabled) or 'none'}", file=sys.stderr)
+    print(f"OK: {args.file} is valid; chat adapters enabled: {', '.join(enabled)}", file=sys.stderr)
     return 0
 
 
 def _run_console(args: argparse.Namespace) -> int:
-    settings = _load(args.config)
+    settings = _load(args.config, require_adapter=False)  # the console is enabled below
     if settings is None:
         return 1
     overrides: dict[str, dict[str, Any]] = {name: {"enabled": False} for name in settings.adapters if name != "console"}
@@ -123,12 +130,8 @@ def _run_console(args: argparse.Namespace) -> int:
 
 
 def _run_bot(args: argparse.Namespace) -> int:
-    settings = _load(args.config)
+    settings = _load(args.config, require_adapter=True)
     if settings is None:
-        return 1
-    if not settings.enabled_adapters():
-        print(f"{args.config}: no chat adapter is enabled (add a console:, telegram: or discord: section)",
-              file=sys.stderr)
         return 1
     return _serve(settings, {})
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,11 @@ ENV_PREFIX = "FXBOT_"
 #: Environment variables that are not section overrides.
 RESERVED_ENV = frozenset({"FXBOT_SECRET_KEY"})
 CORE_SECTIONS = frozenset({"fxsocket", "database", "logging"})
+NOTHING_TO_RUN = ("nothing to run: no chat adapter is enabled — add a console:, telegram: or discord: section"
+                  " (see config.example.yaml)")
+
+AdapterCheck = Callable[[str, Mapping[str, Any]], list[str]]
+"""Validates one enabled adapter section (loading its plugin); returns its problems, by key."""
 
 
 class ConfigError(Exception):
@@ -105,8 +110,18 @@ def _describe(error: ValidationError, prefix: str = "") -> list[str]:
     return problems
 
 
-def parse_settings(raw: Mapping[str, Any] | None, env: Mapping[str, str]) -> Settings:
-    """Validate raw YAML data merged with environment overrides; ConfigError lists every problem."""
+def parse_settings(
+    raw: Mapping[str, Any] | None,
+    env: Mapping[str, str],
+    *,
+    check_adapter: AdapterCheck | None = None,
+    require_adapter: bool = False,
+) -> Settings:
+    """Validate raw YAML data merged with environment overrides; ConfigError lists every problem at once.
+
+    The core sections, every enabled adapter section (with `check_adapter`, which loads its plugin) and,
+    with `require_adapter`, "is anything enabled at all" are all checked before anything is reported.
+    """
     data: dict[str, Any] = {}
     if raw is not None:
         if not isinstance(raw, Mapping):
@@ -129,18 +144,30 @@ def parse_settings(raw: Mapping[str, Any] | None, env: Mapping[str, str]) -> Set
             adapters[section] = {}
         else:
             problems.append(f"{section}: must be a mapping of settings")
+    settings: Settings | None = None
     try:
         settings = Settings(**core, adapters=adapters)
     except ValidationError as error:
         problems.extend(_describe(error))
-        raise ConfigError(problems) from None
-    if problems:
+    enabled = [name for name, section in adapters.items() if section.get("enabled", True)]
+    if check_adapter is not None:
+        for name in enabled:
+            problems.extend(check_adapter(name, adapters[name]))
+    if require_adapter and not enabled:
+        problems.append(NOTHING_TO_RUN)
+    if problems or settings is None:
         raise ConfigError(problems)
     return settings
 
 
-def load_settings(path: Path, env: Mapping[str, str]) -> Settings:
-    """Read and validate a YAML configuration file."""
+def load_settings(
+    path: Path,
+    env: Mapping[str, str],
+    *,
+    check_adapter: AdapterCheck | None = None,
+    require_adapter: bool = False,
+) -> Settings:
+    """Read and validate a YAML configuration file (every problem at once, see parse_settings)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -151,7 +178,7 @@ def load_settings(path: Path, env: Mapping[str, str]) -> Settings:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ConfigError([f"{path}: not valid YAML ({error})"]) from None
-    settings = parse_settings(raw, env)
+    settings = parse_settings(raw, env, check_adapter=check_adapter, require_adapter=require_adapter)
     if not settings.database.path.is_absolute():
         settings.database.path = (path.parent / settings.database.path).resolve()
     return settings

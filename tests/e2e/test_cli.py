@@ -70,14 +70,10 @@ def test_check_config_lists_every_problem_by_key(tmp_path: Path) -> None:
     done = subprocess.run([*FXBOT, "check-config", str(config)], capture_output=True, text=True, timeout=30,
                           env=_env(tmp_path))
     assert done.returncode == 1
-    assert "fxsocket.base_url" in done.stderr
     assert "Traceback" not in done.stderr
-    # fix the core section: the adapter problems are reported next
-    config.write_text("console:\n  scope: godmode\nmatrix:\n  enabled: true\n")
-    done = subprocess.run([*FXBOT, "check-config", str(config)], capture_output=True, text=True, timeout=30,
-                          env=_env(tmp_path))
-    assert done.returncode == 1
-    assert "console.scope" in done.stderr or "matrix: no chat adapter" in done.stderr
+    # every problem at once: the core section's and each adapter's
+    for expected in ("fxsocket.base_url", "console.scope", "matrix: no chat adapter"):
+        assert expected in done.stderr
 
 
 async def _spawn(args: list[str], env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
