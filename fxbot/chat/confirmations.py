@@ -23,6 +23,9 @@ DEFAULT_TTL_SECONDS = 60.0
 NO_LONGER_ACTIVE = "this button is no longer active"
 
 ConfirmAction = Callable[[], Awaitable[Reply]]
+#: Re-checks at press time whether the presser may still run the command the card was made by (its name, or
+#: None when the card names none): None when allowed, else the refusal to show the presser.
+PressCheck = Callable[[str | None], str | None]
 
 
 class _State(Enum):
@@ -40,6 +43,7 @@ class _Entry:
     on_confirm: ConfirmAction
     on_cancel: ConfirmAction | None
     created: float
+    command: str | None = None
     state: _State = _State.PENDING
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -86,13 +90,16 @@ class ConfirmationBook:
         *,
         confirm_label: str = "Confirm",
         confirm_style: Literal["primary", "danger", "secondary"] = "primary",
+        command: str | None = None,
     ) -> Reply:
-        """The card with Confirm/Cancel buttons appended; `on_confirm` runs at most once, on a valid press."""
+        """The card with Confirm/Cancel buttons appended; `on_confirm` runs at most once, on a valid press.
+
+        `command` names the command that made the card, for the press-time access check (see `press`)."""
         self.purge()
         token = secrets.token_urlsafe(16)  # 22 characters, 128 bits
         while token in self._entries:  # pragma: no cover - astronomically unlikely
             token = secrets.token_urlsafe(16)
-        self._entries[token] = _Entry(requester, chat.id, on_confirm, on_cancel, self._seconds())
+        self._entries[token] = _Entry(requester, chat.id, on_confirm, on_cancel, self._seconds(), command)
         buttons = (
             *card.buttons,
             Button(confirm_label, CONFIRM_PREFIX + token, confirm_style),
@@ -111,8 +118,12 @@ class ConfirmationBook:
                 entry.state = _State.EXPIRED
         return len(gone)
 
-    async def press(self, press: ButtonPress, presser_role: Role) -> PressResult:
-        """Handle a Confirm or Cancel press by anyone; never raises for a bad press."""
+    async def press(self, press: ButtonPress, presser_role: Role, recheck: PressCheck | None = None) -> PressResult:
+        """Handle a Confirm or Cancel press by anyone; never raises for a bad press.
+
+        Who may press: the requester or a chat admin (`presser_role`, as resolved now — being a platform admin
+        counts only through that role). A Confirm also runs `recheck` (the full access check of the card's
+        command for the presser, now): a refusal leaves the card pending and sends nothing."""
         self.purge()
         confirming = press.action.startswith(CONFIRM_PREFIX)
         token = press.action[len(CONFIRM_PREFIX) :] if self.owns(press.action) else ""
@@ -133,13 +144,16 @@ class ConfirmationBook:
             verb = "confirm" if confirming else "cancel"
             return PressResult(toast=f"only {entry.requester.display_name} or a chat admin can {verb} this",
                                alert=True)
-        if confirming:
-            return await self._confirm(entry)
-        return await self._cancel(entry)
+        if not confirming:
+            return await self._cancel(entry)
+        refusal = recheck(entry.command) if recheck is not None else None
+        if refusal is not None:
+            return PressResult(toast=refusal, alert=True)
+        return await self._confirm(entry)
 
     @staticmethod
     def _may_press(user: ChatUser, role: Role, entry: _Entry) -> bool:
-        return user.id == entry.requester.id or role is Role.ADMIN or user.is_platform_admin
+        return user.id == entry.requester.id or role is Role.ADMIN
 
     async def _confirm(self, entry: _Entry) -> PressResult:
         entry.state = _State.RUNNING  # set before any await: a concurrent press sees it at once

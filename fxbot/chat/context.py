@@ -138,4 +138,5 @@ class CommandContext(Generic[S_co]):
             on_cancel,
             confirm_label=confirm_label,
             confirm_style=confirm_style,
+            command=self._command_name,
         )

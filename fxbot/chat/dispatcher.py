@@ -13,7 +13,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from fxbot.chat.access import check_access, private_only_denial
 from fxbot.chat.arguments import bind_arguments
 from fxbot.chat.confirmations import NO_LONGER_ACTIVE, ConfirmAction, ConfirmationBook
-from fxbot.chat.context import ChatContextResolver, CommandContext
+from fxbot.chat.context import ChatContext, ChatContextResolver, CommandContext
 from fxbot.chat.error_replies import apology, reply_for_error
 from fxbot.chat.parser import command_name_of, parse
 from fxbot.chat.registry import CommandRegistry, CommandSpec
@@ -144,13 +144,23 @@ class Dispatcher(Generic[S]):
         try:
             if ConfirmationBook.owns(press.action):
                 chat_ctx = await self._resolver.resolve(press.chat, press.user)
-                return await self._confirmations.press(press, chat_ctx.role)
+                return await self._confirmations.press(
+                    press, chat_ctx.role, recheck=lambda command: self._recheck(command, chat_ctx))
             if press.action.startswith("/"):
                 return await self._press_command(press)
             return PressResult(toast=NO_LONGER_ACTIVE, remove_buttons=True)
         except Exception as error:
             self._log_failure(error, IncomingCommand(press.user, press.chat, press.action), "button")
             return PressResult(toast="something went wrong — it was logged", alert=True)
+
+    def _recheck(self, command: str | None, chat_ctx: ChatContext) -> str | None:
+        """The access check of a confirmation card's command, run again for the presser at press time (their
+        role and the key's scope may have changed since the card was shown); None when still allowed."""
+        spec = self._registry.get(command) if command else None
+        if spec is None:  # default deny: a card that names no known command is not run
+            return f"{NO_LONGER_ACTIVE} — nothing was sent"
+        denial = check_access(spec.permission, chat_ctx, spec.name)
+        return None if denial is None else f"{denial.reason} — nothing was sent"
 
     async def _press_command(self, press: ButtonPress) -> PressResult:
         incoming = IncomingCommand(press.user, press.chat, press.action, received_at=self._clock())

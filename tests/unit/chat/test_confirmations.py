@@ -109,14 +109,37 @@ async def test_wrong_presser_is_refused_with_alert() -> None:
     assert ok.reply is not None and runs.confirmed == 1
 
 
-async def test_chat_admin_may_confirm_by_role_or_platform_flag() -> None:
+async def test_chat_admin_may_confirm_by_role_and_a_platform_flag_alone_is_not_enough() -> None:
+    # Whether a platform admin is a chat admin is the resolver's decision (platform_admins_are_admins):
+    # the book only reads the role it resolved.
     book = ConfirmationBook(clock=FakeClock())
     runs_a, runs_b = Runs(), Runs()
     confirm_a, _ = card_with(book, runs_a)
     confirm_b, _ = card_with(book, runs_b)
     assert (await book.press(press(confirm_a, user=BOB), Role.ADMIN)).reply is not None
-    assert (await book.press(press(confirm_b, user=CAROL_ADMIN), Role.VIEWER)).reply is not None
+    refused = await book.press(press(confirm_b, user=CAROL_ADMIN), Role.VIEWER)
+    assert refused.alert and refused.toast == "only Alice or a chat admin can confirm this"
+    assert (await book.press(press(confirm_b, user=CAROL_ADMIN), Role.ADMIN)).reply is not None
     assert (runs_a.confirmed, runs_b.confirmed) == (1, 1)
+
+
+async def test_a_confirm_is_rechecked_at_press_time_and_a_refusal_keeps_the_card() -> None:
+    book, runs = ConfirmationBook(clock=FakeClock()), Runs()
+    card = book.create(ALICE, GROUP, Reply(title="Buy?"), runs.confirm, command="buy")
+    confirm, cancel = (b.action for b in card.buttons)
+    asked: list[str | None] = []
+
+    def deny(command: str | None) -> str | None:
+        asked.append(command)
+        return "you are a viewer here — nothing was sent"
+
+    refused = await book.press(press(confirm), Role.TRADER, recheck=deny)
+    assert refused.alert and refused.toast == "you are a viewer here — nothing was sent"
+    assert not refused.remove_buttons and asked == ["buy"] and runs.confirmed == 0
+    # a cancel needs no recheck (it sends nothing); a later allowed confirm still works before then
+    assert (await book.press(press(confirm), Role.TRADER, recheck=lambda _c: None)).reply is not None
+    assert runs.confirmed == 1
+    assert (await book.press(press(cancel), Role.TRADER, recheck=deny)).toast == "already confirmed"
 
 
 async def test_expired_confirmation_does_nothing() -> None:

@@ -13,6 +13,7 @@ from fxbot.errors import UpstreamRejected
 from .fakes import (
     ALICE,
     BOB,
+    CAROL_ADMIN,
     ERRORS,
     GROUP,
     LEAKY_KEY,
@@ -224,6 +225,41 @@ async def test_admin_presser_resolved_through_resolver() -> None:
     [card] = await dispatcher.handle(message("/buy EURUSD 0.1"))
     result = await dispatcher.press(ButtonPress(BOB, GROUP, card.buttons[0].action))
     assert result.reply is not None and services.orders_sent == 1
+
+
+async def test_a_requester_demoted_after_the_card_cannot_confirm() -> None:
+    resolver = FakeResolver()
+    dispatcher, services, _ = build_dispatcher(resolver)
+    [card] = await dispatcher.handle(message("/buy EURUSD 0.1"))
+    resolver.contexts[(GROUP.id, ALICE.id)] = (Role.VIEWER, Scope.TRADE)  # /role alice viewer meanwhile
+    refused = await dispatcher.press(ButtonPress(ALICE, GROUP, card.buttons[0].action))
+    assert refused.alert and refused.reply is None
+    assert refused.toast == ("you are a viewer here — /buy needs a trader; an admin can make you a trader with "
+                             "/role — nothing was sent")
+    assert services.orders_sent == 0
+
+
+async def test_a_key_scope_lowered_after_the_card_refuses_the_confirm() -> None:
+    resolver = FakeResolver()
+    dispatcher, services, _ = build_dispatcher(resolver)
+    [card] = await dispatcher.handle(message("/buy EURUSD 0.1"))
+    resolver.default = (Role.TRADER, Scope.READ_ONLY)  # a 403 lowered the chat's key meanwhile
+    refused = await dispatcher.press(ButtonPress(ALICE, GROUP, card.buttons[0].action))
+    assert refused.toast == "this chat's key is read-only — /buy needs a trade key — nothing was sent"
+    resolver.contexts[(GROUP.id, BOB.id)] = (Role.ADMIN, Scope.READ_ONLY)  # an admin cannot either
+    refused = await dispatcher.press(ButtonPress(BOB, GROUP, card.buttons[0].action))
+    assert refused.toast is not None and "read-only" in refused.toast
+    assert services.orders_sent == 0
+
+
+async def test_a_platform_admin_whom_the_resolver_does_not_make_admin_cannot_confirm_anothers_card() -> None:
+    # CAROL is a platform admin; with platform_admins_are_admins off the resolver gives her the stored role
+    resolver = FakeResolver(contexts={(GROUP.id, CAROL_ADMIN.id): (Role.TRADER, Scope.TRADE)})
+    dispatcher, services, _ = build_dispatcher(resolver)
+    [card] = await dispatcher.handle(message("/buy EURUSD 0.1"))
+    refused = await dispatcher.press(ButtonPress(CAROL_ADMIN, GROUP, card.buttons[0].action))
+    assert refused.toast == "only Alice or a chat admin can confirm this"
+    assert services.orders_sent == 0
 
 
 async def test_confirmed_action_error_is_mapped_and_audited() -> None:
