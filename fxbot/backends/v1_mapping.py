@@ -155,7 +155,7 @@ def order_event_data(w: wire_events.OrderEventData) -> OrderEventData:
 
 
 def event(w: wire_events.StreamEvent) -> StreamEvent:
-    """The port event of a `/v1` stream event (every wire event has one)."""
+    """The port event of a `/v1` stream event; TypeError for a wire event this mapping does not know yet."""
     if isinstance(w, wire_events.QuoteEvent):
         return QuoteEvent(quote(w.quote))
     if isinstance(w, wire_events.OrderEvent):
@@ -168,7 +168,9 @@ def event(w: wire_events.StreamEvent) -> StreamEvent:
         return StreamErrorEvent(w.error, w.message)
     if isinstance(w, wire_events.StreamConnected):
         return StreamConnected(w.reconnected, w.disconnected_at, w.connected_at)
-    return StreamDisconnected(w.at, w.reason)
+    if isinstance(w, wire_events.StreamDisconnected):
+        return StreamDisconnected(w.at, w.reason)
+    raise TypeError(f"no broker-port event for the /v1 stream event {type(w).__name__}")
 
 
 # --- errors, wire -> port

@@ -206,3 +206,8 @@ def test_port_errors_only_translates_and_chains() -> None:
     assert info.value.__cause__ is original
     with pytest.raises(KeyError), mapping.port_errors_only():  # anything else passes untouched
         raise KeyError("x")
+
+
+def test_an_unknown_wire_event_is_not_mistaken_for_another() -> None:
+    with pytest.raises(TypeError, match="no broker-port event"):
+        mapping.event(object())  # type: ignore[arg-type]
