@@ -8,6 +8,7 @@ from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
 from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Reply, ReplyKind, Table
+from fxbot.commands.trading_tables import floating_amounts
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.formatting import format_money, format_percent, format_signed_money
 from fxbot.fxsocket.models import AccountSummary
@@ -42,7 +43,7 @@ def account_reply(details: AccountDetails) -> Reply:
             "Margin level",
             format_percent(a.margin_level) if a.margin_level is not None else "— (no open positions)",
         ),
-        ("Floating P&L", format_signed_money(a.profit, ccy)),
+        ("Floating P&L (net: profit + commission + swap)", _floating_text(details, ccy)),
         ("Leverage", f"1:{a.leverage}" if a.leverage else "—"),
         ("Currency", ccy),
     )
@@ -55,6 +56,15 @@ def account_reply(details: AccountDetails) -> Reply:
             kind = ReplyKind.WARNING
             text.insert(0, f"the account is {details.summary.status} — these are the last known figures")
     return Reply(title=title, text=tuple(text), kind=kind)
+
+
+def _floating_text(details: AccountDetails, ccy: str) -> str:
+    """The open positions' net floating P&L and its parts (FxSocket's own figure when positions are unknown)."""
+    if details.floating is None:
+        return format_signed_money(details.account.profit, ccy)
+    if details.floating.positions == 0:
+        return f"{format_signed_money(0.0, ccy)} (no open positions)"
+    return floating_amounts(details.floating, ccy)
 
 
 def accounts_reply(choice: AccountChoice) -> Reply:
@@ -80,7 +90,7 @@ def accounts_reply(choice: AccountChoice) -> Reply:
     return Reply(
         title="Accounts",
         table=Table(
-            headers=("#", "Id", "Login", "Broker", "Platform", "Currency", "Status", ""),
+            headers=("#", "Id", "Login", "Broker", "Platform", "Currency", "Status", "In use"),
             rows=rows,
             align=("r", "l", "r", "l", "l", "l", "l", "l"),
         ),

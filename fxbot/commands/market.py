@@ -21,8 +21,9 @@ from fxbot.domain.formatting import (
     format_volume,
 )
 from fxbot.domain.instruments import INSTRUMENTS, instrument
-from fxbot.fxsocket.models import Candle, Quote, Timeframe, Trade
+from fxbot.fxsocket.models import Candle, Quote, Timeframe
 from fxbot.services.market import DEFAULT_CANDLES, MAX_CANDLES, MAX_QUOTE_SYMBOLS, TradeHistory
+from fxbot.services.pnl_figures import money_sum, trade_figures, trade_net
 
 if TYPE_CHECKING:
     from fxbot.services.container import Services
@@ -98,11 +99,6 @@ def candles_reply(symbol: str, timeframe: str, candles: list[Candle], timezone: 
     )
 
 
-def net_profit(trade: Trade) -> float:
-    """What a trade earned after costs: profit + commission + swap."""
-    return trade.profit + trade.commission + trade.swap
-
-
 def history_reply(history: TradeHistory, *, page: int, words: str, timezone: str) -> Reply:
     """One page of closed trades, a totals line over the whole period and how to see the other pages."""
     scope = f"{history.period.label}" + (f", {history.symbol}" if history.symbol else "")
@@ -125,18 +121,18 @@ def history_reply(history: TradeHistory, *, page: int, words: str, timezone: str
             t.symbol,
             t.type.value,
             format_volume(t.volume),
-            format_signed_money(net_profit(t), None),
+            format_price(t.symbol, t.open_price),
+            format_price(t.symbol, t.close_price),
+            format_signed_money(trade_net(t), None),
             t.reason or "—",
         )
         for t in shown
     )
-    total_net = sum(net_profit(t) for t in trades)
-    gross = sum(t.profit for t in trades)
-    costs = sum(t.commission + t.swap for t in trades)
-    wins = sum(1 for t in trades if net_profit(t) > 0)
+    figures = trade_figures(trades)
+    costs = money_sum((figures.commission, figures.swap))
     lines = [
-        f"{len(trades)} trades, {wins} won — net {format_signed_money(total_net, ccy)} "
-        f"(profit {format_money(gross, ccy)}, commission and swap {format_money(costs, ccy)})"
+        f"{len(trades)} trades, {figures.wins} won — net {format_signed_money(figures.net, ccy)} "
+        f"(profit {format_money(figures.profit, ccy)}, commission and swap {format_money(costs, ccy)})"
     ]
     if history.truncated:
         lines.append(
@@ -149,9 +145,9 @@ def history_reply(history: TradeHistory, *, page: int, words: str, timezone: str
         buttons=history_buttons(words, page, pages),
         title=title,
         table=Table(
-            headers=("Closed", "Symbol", "Side", "Volume", f"Net P&L ({ccy or '?'})", "Reason"),
+            headers=("Closed", "Symbol", "Side", "Volume", "Entry", "Exit", f"Net P&L ({ccy or '?'})", "Reason"),
             rows=rows,
-            align=("l", "l", "l", "r", "r", "l"),
+            align=("l", "l", "l", "r", "r", "r", "r", "l"),
         ),
         text=tuple(lines),
     )
@@ -201,7 +197,7 @@ def register(registry: CommandRegistry[Services]) -> None:
     registry.register(
         CommandSpec(
             name="quote",
-            aliases=("q",),
+            aliases=("q", "price"),
             summary="Current bid, ask and spread of one or more symbols",
             usage="/quote SYMBOL [SYMBOL…]",
             examples=("/quote EURUSD", "/quote EURUSD GBPUSD XAUUSD"),
@@ -240,7 +236,7 @@ def register(registry: CommandRegistry[Services]) -> None:
         CommandSpec(
             name="history",
             aliases=(),
-            summary="Closed trades of a period with net P&L and totals",
+            summary="Closed trades of a period: entry and exit prices, net P&L and totals",
             usage=HISTORY_USAGE,
             examples=("/history", HISTORY_EXAMPLE, "/history month page 2", "/history 2026-04-01 2026-04-05"),
             arguments=(

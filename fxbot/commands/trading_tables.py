@@ -5,6 +5,7 @@ from __future__ import annotations
 from fxbot.chat.types import Reply, ReplyKind, Table
 from fxbot.commands.trading_replies import order_type_text
 from fxbot.domain.formatting import (
+    NO_VALUE,
     format_money,
     format_percent,
     format_price,
@@ -13,6 +14,8 @@ from fxbot.domain.formatting import (
     format_volume,
 )
 from fxbot.fxsocket.models import Account, Position
+from fxbot.services.pnl_figures import FLOATING_PNL_LABEL, FloatingPnl, floating_pnl, position_net
+from fxbot.services.position_pips import position_pips
 from fxbot.services.trading_models import (
     AccountOrders,
     AccountPositions,
@@ -28,17 +31,44 @@ def _account_line(account: Account) -> str:
             f"margin level {format_percent(account.margin_level)}")
 
 
-def positions_table(positions: list[Position], currency: str) -> Table:
-    rows = tuple(
-        (
-            p.id, p.symbol, p.type.value, format_volume(p.volume), format_price(p.symbol, p.open_price),
-            format_price(p.symbol, p.current_price), format_price(p.symbol, p.sl),
-            format_price(p.symbol, p.tp), format_signed_money(p.profit, None),
-        )
-        for p in positions
+def _pips(value: float | None) -> str:
+    return NO_VALUE if value is None else f"{value:+.1f}"
+
+
+def _stop(symbol: str, price: float | None, pips_away: float | None) -> str:
+    """"1.08142 (12.3)": the level and how many pips the price still has to move to hit it."""
+    if price is None:
+        return NO_VALUE
+    shown = format_price(symbol, price)
+    return shown if pips_away is None else f"{shown} ({pips_away:.1f})"
+
+
+def _position_row(p: Position) -> tuple[str, ...]:
+    pips = position_pips(p)
+    return (
+        p.id, p.symbol, p.type.value, format_volume(p.volume), format_price(p.symbol, p.open_price),
+        format_price(p.symbol, p.current_price), _pips(pips.pnl), format_signed_money(position_net(p), None),
+        _stop(p.symbol, p.sl, pips.to_sl), _stop(p.symbol, p.tp, pips.to_tp),
     )
-    return Table(headers=("ID", "Symbol", "Side", "Lots", "Open", "Now", "SL", "TP", f"P&L {currency}"),
-                 rows=rows, align=("l", "l", "l", "r", "r", "r", "r", "r", "r"))
+
+
+def positions_table(positions: list[Position], currency: str) -> Table:
+    """One row per position: prices, P&L in pips and net money, SL/TP with their distance in pips."""
+    return Table(headers=("ID", "Symbol", "Side", "Lots", "Open", "Now", "Pips", f"Net P&L {currency}",
+                          "SL (pips away)", "TP (pips away)"),
+                 rows=tuple(_position_row(p) for p in positions),
+                 align=("l", "l", "l", "r", "r", "r", "r", "r", "r", "r"))
+
+
+def floating_amounts(floating: FloatingPnl, currency: str) -> str:
+    """"-21.89 USD (profit -14.64, commission -7.25, swap 0.00)": the net floating P&L and its parts."""
+    return (f"{format_signed_money(floating.net, currency)} (profit {format_signed_money(floating.profit, None)}, "
+            f"commission {format_money(floating.commission, None)}, swap {format_money(floating.swap, None)})")
+
+
+def floating_line(positions: list[Position], currency: str) -> str:
+    """"floating P&L (net: profit + commission + swap) -21.89 USD (profit -14.64, …)"."""
+    return f"{FLOATING_PNL_LABEL} {floating_amounts(floating_pnl(positions), currency)}"
 
 
 def positions_reply(view: AccountPositions) -> Reply:
@@ -46,12 +76,12 @@ def positions_reply(view: AccountPositions) -> Reply:
     account = view.account
     if not view.positions:
         return Reply(title=f"No open positions — {account.id}", text=(_account_line(account),))
-    total = sum(p.profit for p in view.positions)
     count = len(view.positions)
     lines = (
-        f"{count} open position{'s' if count != 1 else ''}, floating P&L "
-        f"{format_signed_money(total, account.currency)}",
+        f"{count} open position{'s' if count != 1 else ''}, {floating_line(view.positions, account.currency)}",
         _account_line(account),
+        "Pips: gained (+) or lost (−) since the open price; SL/TP (pips away): how far the price still has to "
+        "move to hit them",
         "/close ID closes one, /modify ID sl=… tp=… changes its stops",
     )
     return Reply(title=f"Open positions — {account.id}", text=lines,
@@ -85,11 +115,9 @@ def close_plan_card(plan: ClosePlan, ttl_seconds: float) -> Reply:
     """The card listing the positions a /close of several will close."""
     count = len(plan.positions)
     what = "every open position" if plan.kind == "all" else f"every {plan.target} position"
-    total = sum(p.profit for p in plan.positions)
     return Reply(
         title=f"Close {count} positions?",
-        text=(f"this closes {what} ({count}) at the market price; floating P&L now "
-              f"{format_signed_money(total, plan.currency)}",
+        text=(f"this closes {what} ({count}) at the market price; {floating_line(plan.positions, plan.currency)}",
               f"confirm within {ttl_seconds:g} s"),
         table=positions_table(plan.positions, plan.currency),
         kind=ReplyKind.WARNING,
@@ -105,8 +133,8 @@ def _outcome_text(outcome: CloseOutcome, currency: str) -> str:
     profit = format_signed_money(result.profit, currency)
     if result.status == "partially_closed":
         remaining = format_volume(result.remaining) if result.remaining is not None else "?"
-        return f"partly closed at {price}, P&L {profit}, {remaining} lots remain"
-    return f"closed at {price}, P&L {profit}"
+        return f"partly closed at {price}, profit {profit} before commission and swap, {remaining} lots remain"
+    return f"closed at {price}, profit {profit} before commission and swap (net: /history)"
 
 
 def close_results_reply(plan: ClosePlan, outcomes: list[CloseOutcome]) -> Reply:

@@ -5,21 +5,25 @@ Constructor: `AccountService(*, storage: Storage, brokers: BrokerProvider)`.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from fxbot.errors import NotFound, UsageError
 from fxbot.fxsocket.models import Account, AccountSummary
 from fxbot.services.brokers import BrokerProvider
+from fxbot.services.pnl_figures import FloatingPnl, floating_pnl
 from fxbot.services.upstream import upstream_call
 from fxbot.storage import Storage
 
 
 @dataclass(frozen=True, slots=True)
 class AccountDetails:
-    """The figures of the chat's account and, when the key lists it, its summary (broker, status…)."""
+    """The figures of the chat's account, its floating P&L summed from its open positions (the same figure
+    /positions shows) and, when the key lists it, its summary (broker, status…)."""
 
     account: Account
     summary: AccountSummary | None
+    floating: FloatingPnl | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +70,13 @@ class AccountService:
         """Balance, equity, margin… of the chat's account, plus its summary from the accounts list."""
         bound = await self._brokers.for_chat(chat_id)
         async with upstream_call(self._storage, bound.key_id, what="read the account"):
-            account = await bound.broker.get_account(account_id=bound.account_id)
+            account, positions = await asyncio.gather(
+                bound.broker.get_account(account_id=bound.account_id),
+                bound.broker.get_positions(account_id=bound.account_id),
+            )
             summaries = await bound.broker.list_accounts()
         summary = next((s for s in summaries if s.id == account.id), None)
-        return AccountDetails(account=account, summary=summary)
+        return AccountDetails(account=account, summary=summary, floating=floating_pnl(positions))
 
     async def choices(self, chat_id: str) -> AccountChoice:
         """Every account of the chat's key; the selected one is the binding's, else the key's first."""

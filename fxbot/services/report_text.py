@@ -12,8 +12,8 @@ from fxbot.domain.formatting import (
     format_time,
     format_volume,
 )
-from fxbot.services.pnl_figures import trade_net
-from fxbot.services.reports import PnlReport, position_net
+from fxbot.services.pnl_figures import FLOATING_PNL_LABEL, position_net, trade_net
+from fxbot.services.reports import PnlReport
 
 MAX_SYMBOL_ROWS = 12
 MAX_POSITION_LINES = 10
@@ -95,8 +95,8 @@ def _equity_line(report: PnlReport) -> str:
 def _position_lines(report: PnlReport) -> list[str]:
     if not report.positions:
         return ["no open positions"]
-    floating = format_signed_money(report.floating, report.currency)
-    lines = [f"{len(report.positions)} open positions, floating {floating}"]
+    floating = format_signed_money(report.floating.net, report.currency)
+    lines = [f"{len(report.positions)} open positions, {FLOATING_PNL_LABEL} {floating}"]
     for p in report.positions[:MAX_POSITION_LINES]:
         lines.append(f"  {p.symbol} {p.type.value} {format_volume(p.volume)} @ {format_price(p.symbol, p.open_price)}"
                      f" {format_signed_money(position_net(p), None)}")

@@ -8,12 +8,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from fxbot.fxsocket.broker import Broker
 from fxbot.fxsocket.models import Position, Trade
 from fxbot.services.brokers import BrokerProvider
 from fxbot.services.periods import Period
-from fxbot.services.pnl_figures import CurvePoint, TradeFigures, balance_curve, trade_figures, trade_net
+from fxbot.services.pnl_figures import (
+    CurvePoint,
+    FloatingPnl,
+    TradeFigures,
+    balance_curve,
+    exact_trade_net,
+    floating_pnl,
+    money_sum,
+    position_net,
+    trade_figures,
+    trade_net,
+)
 from fxbot.services.upstream import upstream_call
 from fxbot.storage import Storage
 from fxbot.storage.order_attribution import order_authors
@@ -64,13 +76,12 @@ class PnlReport:
     truncated: bool
 
     @property
-    def floating(self) -> float:
-        """Open positions' profit net of their swap and commission."""
-        return sum(position_net(p) for p in self.positions)
+    def floating(self) -> FloatingPnl:
+        """The open positions' floating P&L (net: profit + commission + swap, as everywhere)."""
+        return floating_pnl(self.positions)
 
 
-def position_net(position: Position) -> float:
-    return position.profit + (position.swap or 0.0) + (position.commission or 0.0)
+__all__ = ["MemberPnl", "PnlReport", "ReportService", "position_net"]
 
 
 class ReportService:
@@ -105,8 +116,8 @@ class ReportService:
             positions = await bound.broker.get_positions(account_id=bound.account_id)
             since_start, truncated = await self._trades_since(bound.broker, bound.account_id, period.start)
         in_period = [t for t in since_start if t.closed_at < period.end]
-        later_net = sum(trade_net(t) for t in since_start if t.closed_at >= period.end)
-        period_net = sum(trade_net(t) for t in in_period)
+        later_net = money_sum(trade_net(t) for t in since_start if t.closed_at >= period.end)
+        period_net = money_sum(trade_net(t) for t in in_period)
         balance_end = None if truncated else account.balance - later_net
         balance_start = None if balance_end is None else balance_end - period_net
         includes_now = period.start <= now < period.end or (ends_now and now >= period.end)
@@ -158,18 +169,17 @@ class ReportService:
     async def _members(self, chat_id: str, trades: Sequence[Trade]) -> tuple[MemberPnl, ...]:
         refs = [ref for t in trades for ref in (t.order_id, t.position_id) if ref]
         authors = await order_authors(self._storage.db, chat_id, refs)
-        totals: dict[str | None, list[float]] = {}
+        totals: dict[str | None, tuple[int, Decimal]] = {}
         for trade in trades:
             author = next((authors[r] for r in (trade.order_id, trade.position_id) if r and r in authors), None)
-            row = totals.setdefault(author, [0, 0.0])
-            row[0] += 1
-            row[1] += trade_net(trade)
+            count, net = totals.get(author, (0, Decimal(0)))
+            totals[author] = (count + 1, net + exact_trade_net(trade))
         result: list[MemberPnl] = []
-        for user_id, (count, net) in totals.items():
+        for user_id, (count, exact) in totals.items():
             name = OUTSIDE_THE_BOT
             if user_id is not None:
                 member = await self._storage.members.get(chat_id, user_id)
                 name = member.display_name if member is not None else user_id
-            result.append(MemberPnl(name=name, user_id=user_id, trades=int(count), net=net))
+            result.append(MemberPnl(name=name, user_id=user_id, trades=count, net=float(exact)))
         result.sort(key=lambda m: (m.user_id is None, -m.net, m.name))
         return tuple(result)

@@ -22,7 +22,9 @@ async def test_account_shows_the_figures_of_the_chats_account(bot: BotHarness) -
     assert f"Free margin: {sim['free_margin']:,.2f} USD" in text
     assert f"Margin level: {sim['margin_level']:,.1f}%" in text
     assert "Leverage: 1:100" in text and "Currency: USD" in text
-    assert "Floating P&L:" in text
+    # 0.5 lot bought at 1.10002, valued at the bid 1.10000: profit -1.00; commission 0.5 * 3.50 = -1.75
+    assert ("Floating P&L (net: profit + commission + swap): -2.75 USD (profit -1.00, commission -1.75, "
+            "swap 0.00)") in text
 
 
 async def test_accounts_lists_every_account_and_marks_this_chats(bot: BotHarness) -> None:

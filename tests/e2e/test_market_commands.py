@@ -87,14 +87,16 @@ async def test_history_lists_closed_trades_with_net_pnl_and_totals(bot: BotHarne
     reply = replies[0]
     assert reply.title == "Closed trades — today"
     assert reply.table is not None and len(reply.table.rows) == 4
-    assert reply.table.headers[4] == "Net P&L (USD)"
+    assert reply.table.headers[4:7] == ("Entry", "Exit", "Net P&L (USD)")
     history = bot.sim.state.engine.history(bot.sim.state.engine.account_ids()[0], start=None, end=None,
                                            symbol=None, type=None, limit=100, offset=0)["trades"]
     net = sum(t["profit"] + t["commission"] + t["swap"] for t in history)
     text = reply_text(replies)
     assert "4 trades" in text
     assert f"net {'+' if net > 0 else ''}{net:,.2f} USD" in text
-    assert all(row[5] == "manual" for row in reply.table.rows)
+    assert all(row[7] == "manual" for row in reply.table.rows)
+    assert [(row[4], row[5]) for row in reply.table.rows] == [  # both newest first
+        (f"{t['open_price']:.5f}", f"{t['close_price']:.5f}") for t in history]
     only_gbp = (await bot.say("/history today GBPUSD"))[0]
     assert only_gbp.table is not None and [row[1] for row in only_gbp.table.rows] == ["GBPUSD"]
     assert only_gbp.title == "Closed trades — today, GBPUSD"

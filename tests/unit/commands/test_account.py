@@ -16,7 +16,8 @@ def test_account_reply_shows_every_figure() -> None:
     assert reply.title == "Account acc_8xKm2 (login 51234567, ICMarkets MT5)"
     assert reply.text == (
         "Balance: 10,000.00 USD", "Equity: 10,050.50 USD", "Margin: 108.34 USD", "Free margin: 9,942.16 USD",
-        "Margin level: 9,277.4%", "Floating P&L: +50.50 USD", "Leverage: 1:100", "Currency: USD",
+        "Margin level: 9,277.4%", "Floating P&L (net: profit + commission + swap): +50.50 USD", "Leverage: 1:100",
+        "Currency: USD",
     )
     assert reply.kind is ReplyKind.INFO
 

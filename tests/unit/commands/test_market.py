@@ -10,7 +10,7 @@ import pytest
 from fxbot.chat.symbols import SymbolResolver
 from fxbot.chat.types import ReplyKind
 from fxbot.commands.history_args import parse_history_query
-from fxbot.commands.market import HISTORY_PAGE_SIZE, history_reply, net_profit, quotes_reply, spread_pips
+from fxbot.commands.market import HISTORY_PAGE_SIZE, history_reply, quotes_reply, spread_pips
 from fxbot.domain.formatting import format_time
 from fxbot.domain.instruments import INSTRUMENTS
 from fxbot.errors import UsageError
@@ -96,9 +96,9 @@ def test_history_reply_pages_totals_and_hint() -> None:
     history = _history(45)
     first = history_reply(history, page=1, words="week", timezone="UTC")
     assert first.table is not None and len(first.table.rows) == HISTORY_PAGE_SIZE
-    net = sum(net_profit(t) for t in history.trades)
-    wins = sum(1 for t in history.trades if net_profit(t) > 0)
-    assert first.text[0].startswith(f"45 trades, {wins} won — net +{net:,.2f} USD")
+    # make_trade: profit 10.00 (n % 3 != 0) or -5.00, commission -0.70, swap -0.10 -> nets 9.20 / -5.80;
+    # 30 winners and 15 losers: 30 * 9.20 - 15 * 5.80 = 189.00
+    assert first.text[0].startswith("45 trades, 30 won — net +189.00 USD")
     assert first.text[-1] == "page 1 of 3 — /history week page 2"
     last = history_reply(history, page=3, words="week", timezone="UTC")
     assert last.table is not None and len(last.table.rows) == 5 and last.text[-1].startswith("page 3 of 3")
@@ -110,7 +110,8 @@ def test_history_reply_row_and_truncation() -> None:
     reply = history_reply(_history(2, total=7000), page=1, words="week", timezone="UTC")
     assert reply.table is not None
     row = reply.table.rows[0]
-    assert row[1:] == ("EURUSD", "SELL", "0.10", "-5.80", "manual")
+    assert row[1:] == ("EURUSD", "SELL", "0.10", "—", "—", "-5.80", "manual")
+    assert reply.table.headers[4:6] == ("Entry", "Exit")
     assert any("only the latest 2 of 7000" in line for line in reply.text)
     empty = history_reply(_history(0), page=1, words="week", timezone="UTC")
     assert empty.table is None and empty.text == ("no closed trades this week",)

@@ -15,6 +15,7 @@ from fxbot.fxsocket.models import (
     Candle,
     CandleSeries,
     HistoryPage,
+    Position,
     Quote,
     Side,
     Timeframe,
@@ -42,6 +43,7 @@ class ScriptedBroker:
     """Answers from fixed data and records calls; `fail` makes every call raise that error."""
 
     trades: list[Trade] = field(default_factory=list)
+    positions: list[Position] = field(default_factory=list)
     fail: FxSocketError | None = None
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
@@ -54,6 +56,10 @@ class ScriptedBroker:
         self._record("get_account", account_id=account_id)
         return Account(id=account_id or "acc_8xKm2", balance=10_000, equity=10_050.5, margin=108.34,
                        free_margin=9_942.16, currency="USD", margin_level=9277.4, leverage=100, profit=50.5)
+
+    async def get_positions(self, *, account_id: str | None = None) -> list[Position]:
+        self._record("get_positions", account_id=account_id)
+        return list(self.positions)
 
     async def list_accounts(self, *, account_id: str | None = None) -> list[AccountSummary]:
         self._record("list_accounts")
