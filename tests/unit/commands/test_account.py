@@ -33,6 +33,7 @@ def test_accounts_reply_marks_the_selected_account() -> None:
     reply = accounts_reply(AccountChoice(accounts=tuple(ACCOUNTS), selected_id="acc_4pQr7", explicitly_chosen=True))
     assert reply.table is not None
     assert [row[7] for row in reply.table.rows] == ["", "◀ this chat"]
+    assert all(reply.table.headers) and reply.table.headers[7] == "In use"  # every column is labelled
     assert "chosen with /use" in reply.text[0]
     assert account_label(ACCOUNTS[1]) == "acc_4pQr7 (login 7654321, Pepperstone MT4)"
     empty = accounts_reply(AccountChoice(accounts=(), selected_id=None, explicitly_chosen=False))
