@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 from fxbot.domain.formatting import format_volume
 from fxbot.domain.instruments import InstrumentSpec, instrument
-from fxbot.errors import NotFound, UsageError, UserError
+from fxbot.errors import NotFound, UpstreamRejected, UsageError, UserError
 from fxbot.fxsocket.broker import Broker
 from fxbot.fxsocket.models import (
     Account,
@@ -102,9 +102,18 @@ class TradingService(CloseService):
         if refusal is not None:
             raise UserError(f"{refusal} — nothing was sent")
         broker = await self._brokers.for_key(prepared.key_id)
-        async with upstream_call(self._storage, prepared.key_id, what="place the order",
-                                 outcome_message=ORDER_OUTCOME_UNKNOWN):
-            return await broker.place_order(prepared.request, account_id=prepared.account_id)
+        try:
+            async with upstream_call(self._storage, prepared.key_id, what="place the order",
+                                     outcome_message=ORDER_OUTCOME_UNKNOWN):
+                return await broker.place_order(prepared.request, account_id=prepared.account_id)
+        except UpstreamRejected as error:
+            if error.code != "insufficient_margin":
+                raise
+            # the card's estimate fitted, but the broker counts more (its commission, a moved price)
+            raise UpstreamRejected(error.reason, error.code, message=(
+                f"FxSocket refused the order for margin — {error.reason} — nothing was sent; the broker also "
+                "counts the order's commission and the price may have moved since the card: /account shows "
+                "the free margin")) from error
 
     @staticmethod
     def _check_volume(spec: InstrumentSpec, volume: float) -> None:

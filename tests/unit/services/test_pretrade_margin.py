@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pytest
 
-from fxbot.errors import UserError
-from fxbot.fxsocket.models import OrderRequest, OrderType
+from fxbot.errors import UpstreamRejected, UserError
+from fxbot.fxsocket.errors import BadRequestError
+from fxbot.fxsocket.models import OrderRequest, OrderResult, OrderType
 from fxbot.services.pretrade import PreTradeCard
 from fxbot.services.pretrade_margin import largest_fitting_volume, margin_verdict
 from fxbot.services.trading import TradingService
@@ -90,3 +92,27 @@ async def test_the_service_refuses_to_send_an_order_its_card_judged_short_of_mar
     with pytest.raises(UserError, match=re.escape("short by 9,601.91 USD) — nothing was sent")):
         await trading.send_order(prepared)
     assert broker.calls == []
+
+
+@dataclass
+class MarginRefusingBroker(ScriptedBroker):
+    """Refuses every order for margin, as FxSocket does when commission tips the free margin under."""
+
+    async def place_order(self, request: OrderRequest, *, account_id: str | None = None) -> OrderResult:
+        self._record("place_order", request=request)
+        raise BadRequestError("insufficient_margin",
+                              "0.05 lots of EURUSD need 54.31 USD margin; free margin is 54.20 USD")
+
+
+async def test_a_margin_refusal_the_card_did_not_foresee_is_explained_not_echoed(storage: Storage) -> None:
+    broker = MarginRefusingBroker()
+    trading = TradingService(storage=storage, brokers=FakeBrokers(broker), clock=lambda: NOW)  # type: ignore[arg-type]
+    card = _card(volume=0.05, required_margin=54.31, free_margin=54.35, margin_level_after=101.0)
+    prepared = PreparedOrder(card=card, request=OrderRequest(symbol="EURUSD", type=OrderType.BUY, volume=0.05),
+                             key_id=1, account_id=None)
+    with pytest.raises(UpstreamRejected) as refused:
+        await trading.send_order(prepared)
+    assert refused.value.message.startswith(
+        "FxSocket refused the order for margin — insufficient margin: 0.05 lots of EURUSD need 54.31 USD margin; "
+        "free margin is 54.20 USD — nothing was sent; the broker also counts the order's commission")
+    assert [name for name, _ in broker.calls] == ["place_order"]  # sent once, never resent
