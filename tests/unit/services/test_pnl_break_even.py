@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from fxbot.commands.market import history_reply
 from fxbot.fxsocket.models import Position, Side, Trade
@@ -65,7 +66,7 @@ def test_curves_and_floating_pnl_are_summed_exactly() -> None:
 
 
 def test_history_totals_count_a_break_even_trade_as_no_win() -> None:
-    history = TradeHistory(period=named_period("today", T0 + timedelta(hours=1), UTC), symbol=None,
+    history = TradeHistory(period=named_period("today", T0 + timedelta(hours=1), ZoneInfo("UTC")), symbol=None,
                            trades=(make(1, *ABOVE_ZERO), make(2, 5.7, -0.7, 0.0)), total=2, currency="USD")
     reply = history_reply(history, page=1, words="today", timezone="UTC")
     assert reply.text[0].startswith("2 trades, 1 won — net +5.00 USD")
