@@ -27,7 +27,8 @@ class SimEngine:
     """Market, accounts and trading of the FxSocket simulator; every call is synchronous and seeded."""
 
     def __init__(self, *, seed: int = 0, accounts: Sequence[AccountSpec] = DEFAULT_ACCOUNTS,
-                 start_time: datetime) -> None:
+                 start_time: datetime, ids: IdMaker | None = None) -> None:
+        """`ids`: the simulator's id source, kept across resets so no order id is ever reused."""
         start = as_utc(start_time)
         self._seed = seed
         self._market = Market(seed, start)
@@ -37,7 +38,7 @@ class SimEngine:
         if len({spec.id for spec in accounts}) != len(accounts) or not accounts:
             raise ValueError("accounts must be a non-empty sequence with unique ids")
         self._books = {spec.id: AccountBook(spec=spec, balance=spec.balance) for spec in accounts}
-        self._execution = Execution(self._market, self._books, IdMaker(seed))
+        self._execution = Execution(self._market, self._books, ids if ids is not None else IdMaker(seed))
         self._desk = TradingDesk(self._execution)
         start_minute = epoch_minute(start)
         self._candles: dict[str, CandleBook] = {}

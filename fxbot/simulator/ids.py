@@ -1,4 +1,10 @@
-"""Short, random-looking but deterministic ids (ord_…, pos_…, trd_…) derived from the seed and a counter."""
+"""Short, random-looking but deterministic ids (ord_…, pos_…, trd_…) derived from the seed and a counter.
+
+One IdMaker lives as long as the simulator: a reset (a fresh engine) keeps counting, so an id is never
+issued twice by one simulator — a bot that saw `ord_X` before the reset must not mistake a new order for it.
+The simulator also mixes its start time in (`epoch`), so a restarted `fxbot sim --seed N` does not hand
+out the previous run's ids either (a bot keeps its database across simulator restarts).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,10 @@ _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 class IdMaker:
-    """Hands out unique ids per prefix; the same seed gives the same sequence."""
+    """Hands out unique ids per prefix; the same seed and epoch give the same sequence."""
 
-    def __init__(self, seed: int) -> None:
-        self._seed = seed
+    def __init__(self, seed: int, epoch: str = "") -> None:
+        self._seed = f"{seed}:{epoch}" if epoch else str(seed)
         self._counters: dict[str, int] = {}
         self._issued: set[str] = set()
 

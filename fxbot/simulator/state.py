@@ -18,6 +18,7 @@ from fxbot.simulator.engine import SimEngine
 from fxbot.simulator.errors import SimError
 from fxbot.simulator.events import SimEvent
 from fxbot.simulator.faults import FaultRequest, Faults
+from fxbot.simulator.ids import IdMaker
 from fxbot.simulator.ratelimit import SlidingWindowLimiter
 from fxbot.simulator.stream_hub import StreamHub
 
@@ -45,7 +46,9 @@ class SimState:
         self.faults = Faults()
         self.limiter = SlidingWindowLimiter(config.rate_limit_per_s)
         self.hub = StreamHub(config.account_update_interval_ms / 1000.0)
-        self.engine = SimEngine(seed=self.seed, start_time=self.clock())
+        # One id sequence for the simulator's life (a reset never reuses an id), distinct from earlier runs.
+        self.ids = IdMaker(self.seed, epoch=self.clock().isoformat())
+        self.engine = SimEngine(seed=self.seed, start_time=self.clock(), ids=self.ids)
         self.paused = config.market_paused
         self.market_closed = False
         self._tick_task: asyncio.Task[None] | None = None
@@ -117,7 +120,7 @@ class SimState:
         """A fresh engine (same seed and accounts); keys, faults and switches back to their start values."""
         self.hub.close_all(reason="the simulator was reset")
         self.hub.reset_throttles()
-        self.engine = SimEngine(seed=self.seed, start_time=self.clock())
+        self.engine = SimEngine(seed=self.seed, start_time=self.clock(), ids=self.ids)
         self.keys = KeyStore(self._initial_keys)
         self.faults.clear()
         self.limiter.clear()
