@@ -1,15 +1,21 @@
-"""Process logging: one stderr handler whose filter masks anything shaped like an FxSocket key."""
+"""Process logging: one stderr handler (or a file while the console chat owns the terminal), keys always masked."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from pathlib import Path
 
 from fxbot.domain.redaction import redact_secrets
 
+_STDERR_HANDLER = "fxbot-stderr"
+_FILE_HANDLER = "fxbot-file"
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
 
 class RedactingFilter(logging.Filter):
-    """Rewrites every record's message (arguments included) with FxSocket keys masked."""
+    """Rewrites every record's message (arguments included), traceback and stack with FxSocket keys masked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -21,6 +27,8 @@ class RedactingFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact_secrets(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_secrets(record.stack_info)
         record.msg, record.args = redacted, None
         return True
 
@@ -28,7 +36,8 @@ class RedactingFilter(logging.Filter):
 def configure_logging(level: str) -> None:
     """Log to stderr at `level` (stdout belongs to the console chat), keys always masked."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.set_name(_STDERR_HANDLER)
+    handler.setFormatter(logging.Formatter(_FORMAT))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     for existing in list(root.handlers):
@@ -38,3 +47,28 @@ def configure_logging(level: str) -> None:
     # Third-party chatter stays at WARNING unless we debug.
     for noisy in ("httpx", "httpcore", "websockets", "uvicorn", "uvicorn.access", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING if level != "DEBUG" else logging.DEBUG)
+
+
+def log_to_file(path: Path) -> Path | None:
+    """Move the log from stderr to `path` (appended, created 0600, keys masked); its absolute path.
+
+    For the interactive console: stderr is the same terminal as the chat, so log lines would land between
+    replies. None (nothing changed) when logging was not set up by configure_logging (embedding, tests)
+    or the file cannot be opened (the log then stays on stderr)."""
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if h.get_name() == _STDERR_HANDLER]
+    if not ours:
+        return None
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        logging.getLogger(__name__).warning("cannot log to %s (%s); logging to stderr", path, exc)
+        return None
+    handler.set_name(_FILE_HANDLER)
+    handler.setFormatter(ours[0].formatter or logging.Formatter(_FORMAT))
+    handler.addFilter(RedactingFilter())
+    for old in ours:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    return path.resolve()

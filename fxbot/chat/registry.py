@@ -13,6 +13,7 @@ from fxbot.chat.context import CommandContext
 from fxbot.chat.parser import parse
 from fxbot.chat.types import Reply, ReplyKind
 from fxbot.domain.access import Role, Scope
+from fxbot.domain.redaction import redact_secrets
 from fxbot.errors import ParseError
 
 S = TypeVar("S")
@@ -152,7 +153,7 @@ class CommandRegistry(Generic[S]):
         if spec is None:
             suggestion = self.suggest(name)
             hint = f" — did you mean /{suggestion}?" if suggestion else ""
-            shown = name.lstrip("/")[:32]
+            shown = redact_secrets(name.lstrip("/"))[:32]  # a pasted key is never echoed back
             message = f"there is no command /{shown}{hint} /help lists commands"
             return Reply(text=(message,), kind=ReplyKind.ERROR)
         lines = [spec.summary, f"usage: {spec.usage}"]
