@@ -7,8 +7,9 @@ import contextlib
 import getpass
 import logging
 import os
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -19,12 +20,16 @@ from adapters.text_render import render_reply_text
 from fxbot.chat.adapter import CommandHandlerPort
 from fxbot.chat.types import Button, ButtonPress, ChatKind, ChatRef, ChatUser, IncomingCommand, Reply
 from fxbot.domain.access import Scope
+from fxbot.domain.redaction import redact_secrets
+from fxbot.logging_setup import log_to_file
 from fxbot.plugins import AdapterRuntime
 from fxbot.services.console_key import CONSOLE_CHAT_ID, CONSOLE_USER_ID
 
 log = logging.getLogger(__name__)
 
 PROMPT = "fxbot> "
+MAX_BUTTON_DIGITS = 3  # a button number; longer digit strings are never parsed (int() of 4,301+ digits fails)
+DEFAULT_LOG_FILE = Path("fxbot-console.log")
 
 
 class ConsoleSettings(BaseModel):
@@ -37,6 +42,7 @@ class ConsoleSettings(BaseModel):
     key_name: str = "console"
     images_dir: Path = Path("charts")
     echo: bool | None = None  # echo each input line when stdin is not a terminal (default: yes)
+    log_file: Path = DEFAULT_LOG_FILE  # where logs go while the chat is in a terminal (they share it otherwise)
 
 
 class _LineReader:
@@ -51,16 +57,21 @@ class _LineReader:
         # In a terminal the next prompt waits until the previous line's replies are printed.
         self._may_prompt = threading.Event()
         self._may_prompt.set()
+        #: The prompt is on screen waiting for input (a message printed now must redraw it).
+        self.at_prompt = False
 
     def start(self) -> None:
         self._thread.start()
 
     def _read(self) -> str | None:
         if self._interactive:
+            self.at_prompt = True
             try:
                 return input(PROMPT)
             except EOFError:
                 return None
+            finally:
+                self.at_prompt = False
         line = self._stream.readline()
         return None if line == "" else line.rstrip("\r\n")
 
@@ -99,18 +110,25 @@ class ConsoleAdapter:
         stdout: TextIO,
         images_dir: Path,
         on_end_of_input: Callable[[], None],
+        settle: Callable[[str], Awaitable[None]] | None = None,
         echo: bool | None = None,
         user_name: str | None = None,
+        log_file: Path = DEFAULT_LOG_FILE,
+        stderr: TextIO | None = None,
     ) -> None:
         self._handler = handler
         self._stdin = stdin
         self._stdout = stdout
         self._images_dir = images_dir
         self._on_end = on_end_of_input
+        self._settle = settle
         self._interactive = stdin.isatty() and stdout.isatty()
         self._echo = (not self._interactive) if echo is None else echo
+        self._log_file = log_file
+        self._stderr = stderr
         self._buttons: tuple[Button, ...] = ()
         self._task: asyncio.Task[None] | None = None
+        self._reader: _LineReader | None = None
         self._write_lock = asyncio.Lock()
         self.chat = ChatRef(id=CONSOLE_CHAT_ID, kind=ChatKind.PRIVATE, platform="console", title="console")
         self.user = ChatUser(id=CONSOLE_USER_ID, display_name=user_name or _local_name(), is_platform_admin=True)
@@ -118,7 +136,9 @@ class ConsoleAdapter:
     async def start(self) -> None:
         if self._interactive:
             _enable_line_editing()
+            self._keep_logs_off_the_terminal()
         reader = _LineReader(self._stdin, self._interactive)
+        self._reader = reader
         reader.start()
         self._task = asyncio.create_task(self._serve(reader), name="console-adapter")
 
@@ -135,6 +155,16 @@ class ConsoleAdapter:
         await self._write(reply)
         return None
 
+    def _keep_logs_off_the_terminal(self) -> None:
+        """The chat owns the terminal: log records go to a file, never between replies (said once, here)."""
+        stderr = self._stderr if self._stderr is not None else sys.stderr
+        if not stderr.isatty():
+            return  # stderr is redirected: logs are already off the chat
+        path = log_to_file(self._log_file)
+        if path is not None:
+            self._stdout.write(f"(log messages go to {path})\n")
+            self._stdout.flush()
+
     async def _serve(self, reader: _LineReader) -> None:
         try:
             while True:
@@ -145,16 +175,25 @@ class ConsoleAdapter:
                     await self._handle_line(line)
                 finally:
                     reader.line_done()
-        finally:
-            if not asyncio.current_task().cancelling():  # type: ignore[union-attr]
-                self._on_end()
+        except Exception:  # the input loop itself failed: end the session as at end of input
+            log.exception("console: reading input failed")
+        await self._end_of_input()
+
+    async def _end_of_input(self) -> None:
+        """Let what the last lines set off (fills of orders just placed) reach the chat, then stop the app."""
+        if self._settle is not None:
+            try:
+                await self._settle(self.chat.id)
+            except Exception:
+                log.exception("console: waiting for pending notifications failed")
+        self._on_end()
 
     async def _handle_line(self, line: str) -> None:
         text = line.strip()
         if not text:
             return
         if self._echo:
-            await self._print(f"» {text}")
+            await self._print(f"» {redact_secrets(text)}")
         try:
             button = self._match_button(text)
             if button is not None:
@@ -176,16 +215,7 @@ class ConsoleAdapter:
             await self._print("Something went wrong handling that line; it was logged.")
 
     def _match_button(self, text: str) -> Button | None:
-        if not self._buttons:
-            return None
-        if text.isdigit() and 1 <= int(text) <= len(self._buttons):
-            return self._buttons[int(text) - 1]
-        lowered = text.lower()
-        exact = [b for b in self._buttons if b.label.lower() == lowered]
-        if exact:
-            return exact[0]
-        by_first_word = [b for b in self._buttons if b.label.lower().split()[:1] == [lowered]]
-        return by_first_word[0] if len(by_first_word) == 1 else None
+        return match_button(self._buttons, text)
 
     async def _press(self, button: Button) -> None:
         result = await self._handler.press(ButtonPress(user=self.user, chat=self.chat, action=button.action))
@@ -209,15 +239,54 @@ class ConsoleAdapter:
 
     def _save_image(self, data: bytes, filename: str, caption: str | None) -> str:
         self._images_dir.mkdir(parents=True, exist_ok=True)
-        safe = Path(filename).name or "image.png"
-        path = (self._images_dir / safe).resolve()
+        path = free_path(self._images_dir, Path(filename).name or "image.png").resolve()
         path.write_bytes(data)
         return f"{caption + ': ' if caption else ''}image saved to {path}"
 
     async def _print(self, text: str) -> None:
         async with self._write_lock:
-            self._stdout.write(text + "\n")
+            reader = self._reader
+            if self._interactive and reader is not None and reader.at_prompt:
+                # A message while the prompt waits for input (a notification): clear the prompt line, print,
+                # then draw the prompt again with what the user had typed so far.
+                self._stdout.write("\r\x1b[2K" + text + "\n" + PROMPT + _typed_so_far())
+            else:
+                self._stdout.write(text + "\n")
             self._stdout.flush()
+
+
+def match_button(buttons: Sequence[Button], text: str) -> Button | None:
+    """The button a typed line names: its number (1-based, ASCII digits), its label, or its label's first word."""
+    if not buttons:
+        return None
+    if text.isascii() and text.isdecimal() and len(text) <= MAX_BUTTON_DIGITS:
+        number = int(text)
+        return buttons[number - 1] if 1 <= number <= len(buttons) else None
+    lowered = text.lower()
+    exact = [b for b in buttons if b.label.lower() == lowered]
+    if exact:
+        return exact[0]
+    by_first_word = [b for b in buttons if b.label.lower().split()[:1] == [lowered]]
+    return by_first_word[0] if len(by_first_word) == 1 else None
+
+
+def free_path(directory: Path, name: str) -> Path:
+    """`directory/name`, or `name-2`, `name-3`… when taken: an image never overwrites an earlier one."""
+    candidate = directory / name
+    stem, suffix = candidate.stem, candidate.suffix
+    number = 1
+    while candidate.exists():
+        number += 1
+        candidate = directory / f"{stem}-{number}{suffix}"
+    return candidate
+
+
+def _typed_so_far() -> str:
+    try:
+        import readline
+    except ImportError:
+        return ""
+    return readline.get_line_buffer()
 
 
 def _local_name() -> str:
@@ -249,6 +318,11 @@ def _save_history() -> None:
         readline.write_history_file(_HISTORY)
 
 
+def console_chat_kind(local_id: str) -> ChatKind:
+    """The console's chat is private ("console:local"); test harnesses name shared ones "console:group-…"."""
+    return ChatKind.GROUP if local_id.startswith("group") else ChatKind.PRIVATE
+
+
 class ConsolePlugin:
     """Entry point `console` of the `fxbot.adapters` group."""
 
@@ -256,13 +330,13 @@ class ConsolePlugin:
     settings_model = ConsoleSettings
 
     def create(self, settings: ConsoleSettings, runtime: AdapterRuntime) -> ConsoleAdapter:
-        import sys
-
         return ConsoleAdapter(
             runtime.handler,
             stdin=runtime.stdin or sys.stdin,
             stdout=runtime.stdout or sys.stdout,
             images_dir=settings.images_dir,
             on_end_of_input=runtime.request_shutdown,
+            settle=runtime.settle,
             echo=settings.echo,
+            log_file=settings.log_file,
         )

@@ -28,6 +28,7 @@ from fxbot.plugins import AdapterRuntime, load_plugin
 from fxbot.scheduling.scheduler import DigestScheduler
 from fxbot.services.audit_sink import StorageAuditSink
 from fxbot.services.chat_context import StorageChatContextResolver
+from fxbot.services.chat_settle import ChatSettler
 from fxbot.services.console_key import ConsoleKeySettings, ensure_console_key
 from fxbot.services.container import Services, build_services
 from fxbot.services.stream_config import PumpConfig
@@ -94,7 +95,13 @@ class App:
     notifier: Notifier | None = None
     scheduler: DigestScheduler | None = None
     drain_s: float = DEFAULT_DRAIN_S
+    settler: ChatSettler | None = None
     background: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+
+    async def settle_chat(self, chat_id: str) -> None:
+        """Let the chat's in-flight fills reach it before an orderly stop (the console at end of input)."""
+        if self.settler is not None:
+            await self.settler.settle(chat_id, self.notifier)
 
     def request_shutdown(self) -> None:
         """Ask run() to stop (signal handlers and the console's end of input call this)."""
@@ -269,6 +276,7 @@ async def build(
         )
         app = App(settings=settings, storage=storage, http=http, services=services, dispatcher=dispatcher,
                   pump=pump, drain_s=drain_s,
+                  settler=ChatSettler(audit=storage.audit, fills=fills, started_at=fills.started_at),
                   scheduler=DigestScheduler(digests=services.digests, outbox=alerts.outbox, clock=clock))
         for plugin, plugin_settings in plugins:
             runtime = AdapterRuntime(
@@ -278,6 +286,7 @@ async def build(
                 stdout=stdout,
                 on_chat_migrated=app.move_chat,
                 symbols=app.symbols_for_chat,
+                settle=app.settle_chat,
                 extras=dict((adapter_extras or {}).get(plugin.name, {})),
             )
             if isinstance(plugin_settings, ConsoleKeySettings):

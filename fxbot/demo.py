@@ -47,6 +47,7 @@ async def run_demo(
                         "scope": scope.value,
                         "key_name": "demo",
                         "images_dir": str(workdir / "charts") if data_dir else "charts",
+                        "log_file": str(workdir / "fxbot-console.log") if data_dir else "fxbot-console.log",
                     }
                 },
             )

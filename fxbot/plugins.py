@@ -23,6 +23,10 @@ async def _no_symbols(chat_id: str) -> Sequence[str]:
     return ()
 
 
+async def _no_settle(chat_id: str) -> None:
+    return None
+
+
 @dataclass
 class AdapterRuntime:
     """What the app hands an adapter: the command port, core hooks, and a way to ask the app to stop.
@@ -32,6 +36,8 @@ class AdapterRuntime:
     - `on_chat_migrated(old, new)`: a chat changed id (Telegram group -> supergroup); the core moves
       its binding, roles, settings, alerts and outbox.
     - `symbols(chat_id)`: the symbols that chat's account trades (for autocomplete).
+    - `settle(chat_id)`: wait (bounded) until that chat's in-flight notifications, such as the fills of
+      orders it just placed, are delivered (the console calls it at end of input, before stopping).
     """
 
     handler: CommandHandlerPort
@@ -40,6 +46,7 @@ class AdapterRuntime:
     stdout: TextIO | None = None
     on_chat_migrated: Callable[[str, str], Awaitable[None]] = _no_migration
     symbols: Callable[[str], Awaitable[Sequence[str]]] = _no_symbols
+    settle: Callable[[str], Awaitable[None]] = _no_settle
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 GAP_FILL_LINE = "This happened while the bot was not connected to the stream."
 HISTORY_PAGE = 50
+HANDLED_MEMORY = 4096  # order/position ids remembered for wait_handled
 
 
 def trade_close_event(trade: Trade, account_id: str, *, partial: bool, remaining: float | None,
@@ -93,10 +95,16 @@ class FillNotifier:
         self._outbox = outbox
         self._preferences = preferences
         self._clock = clock
+        #: When the bot started: at the first connect, events after this happened while it was running (its
+        #: stream still connecting), so they are not "missed while not connected" (see reconcile_fills).
+        self.started_at = clock()
+        self._handled: dict[str, None] = {}  # order/position ids of handled events, oldest first (bounded)
+        self._handled_changed = asyncio.Condition()
 
     async def notify(self, event: FillEvent, chat_ids: Sequence[str], *, gap: bool = False) -> int:
         """Enqueue the event for each chat (deduplicated per chat); how many were new."""
         if not chat_ids:
+            await self._mark_handled(event)
             return 0
         placed_by = await self._placed_by(event)
         count = 0
@@ -106,7 +114,24 @@ class FillNotifier:
             for made in await fill_notifications(one, [chat_id], self._preferences.get, now=self._clock()):
                 if await self._outbox.enqueue(self._finish(made, chat_id, gap)):
                     count += 1
+        await self._mark_handled(event)
         return count
+
+    async def wait_handled(self, refs: Collection[str]) -> None:
+        """Return once an order event naming each of these ord_/pos_ ids has been handled (its notifications
+        are in the outbox); the caller bounds the wait (an orderly stop lets in-flight fills through)."""
+        async with self._handled_changed:
+            await self._handled_changed.wait_for(lambda: all(ref in self._handled for ref in refs))
+
+    async def _mark_handled(self, event: FillEvent) -> None:
+        for ref in (event.id, event.position_id):
+            if ref:
+                self._handled.pop(ref, None)
+                self._handled[ref] = None
+        while len(self._handled) > HANDLED_MEMORY:
+            del self._handled[next(iter(self._handled))]
+        async with self._handled_changed:
+            self._handled_changed.notify_all()
 
     async def known(self, base_key: str, chat_id: str) -> bool:
         return await self._outbox.is_known(chat_dedupe_key(base_key, chat_id))

@@ -64,8 +64,12 @@ async def reconcile_fills(
     *,
     since: datetime,
     currency: str | None,
+    missed_before: datetime | None = None,
 ) -> list[Position]:
-    """Notify (once, marked as missed) positions opened and trades closed since `since`; the open positions."""
+    """Notify (once) positions opened and trades closed since `since`; the open positions.
+
+    Events before `missed_before` (all of them when None) are marked as missed while the bot was not
+    connected; later ones happened while the bot was running (its stream still connecting) and are not."""
     positions = await broker.get_positions(account_id=account_id)
     open_ids = {p.id for p in positions}
     for position in positions:
@@ -74,7 +78,7 @@ async def reconcile_fills(
         event = position_open_event(position, account_id)
         if await _triggered_already(fills, event.account_id, event.id, chat_ids):
             continue
-        await fills.notify(event, chat_ids, gap=True)
+        await fills.notify(event, chat_ids, gap=missed_before is None or position.opened_at < missed_before)
     page = await broker.get_history(start=since, limit=HISTORY_LIMIT, account_id=account_id)
     trades = sorted(page.trades, key=lambda t: t.closed_at)
     final_close = _final_closes(trades, open_ids)
@@ -84,7 +88,7 @@ async def reconcile_fills(
         partial = trade.id not in final_close
         remaining = next((p.volume for p in positions if p.id == trade.position_id), None) if partial else None
         event = trade_close_event(trade, account_id, partial=partial, remaining=remaining, currency=currency)
-        await fills.notify(event, chat_ids, gap=True)
+        await fills.notify(event, chat_ids, gap=missed_before is None or trade.closed_at < missed_before)
     return positions
 
 

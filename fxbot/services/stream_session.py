@@ -252,7 +252,8 @@ class KeyStreamSession:
         for account_id, chat_ids in self._acc.chats.items():
             start = max(since, self._acc.bound_at.get(account_id, since))
             positions = await reconcile_fills(broker, self._fills, account_id, chat_ids, since=start,
-                                              currency=self._acc.currency.get(account_id))
+                                              currency=self._acc.currency.get(account_id),
+                                              missed_before=None if self.status.reconnects else self._fills.started_at)
             self._acc.positions[account_id] = {p.id: p.symbol for p in positions}
         await self.sync_subscriptions()
 

@@ -46,7 +46,9 @@ async def test_buttons_are_answered_by_number_or_label(sim_paused: RunningSimula
     assert "the BUY EURUSD order was not sent" in out
     assert "SELL 1.50 lots GBPUSD filled" in out
     # "1" after the decision is no button any more: it is treated as chat text and gets a hint
-    assert out.rstrip().endswith("Commands start with / — /help lists them.")
+    assert "» 1\nCommands start with / — /help lists them." in out
+    # the fill of the confirmed order still in flight at end of input is printed before the console exits
+    assert "Position opened: GBPUSD SELL 1.50 lots" in out
     async with httpx.AsyncClient() as http:
         positions = (await http.get(f"{sim_paused.base_url}/v1/positions",
                                     headers={"Authorization": f"Bearer {sim_paused.keys['trade']}"})).json()
