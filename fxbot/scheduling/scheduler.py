@@ -5,6 +5,10 @@ schedule, adds one job per schedule under a stable id (`digest:{kind}:{chat_id}`
 replace_existing=True, explicit time zone), attaches itself to the DigestService so /digest changes
 take effect at once, then catches up on digests missed while the bot was down. `await scheduler.stop()`
 detaches and shuts APScheduler down. Schedules live in our own table (never an APScheduler job store).
+
+Concurrency: runs of one schedule are serialised (a lock per schedule: a DST rerun, a catch-up and a
+manual run never overlap); different schedules run side by side, at most `max_concurrent` digests being
+built at a time (100 chats at 17:00 do not queue behind one another, nor all hit FxSocket at once).
 """
 
 from __future__ import annotations
@@ -23,13 +27,26 @@ from fxbot.errors import FxbotError
 from fxbot.notify.notification import Notification, Severity
 from fxbot.scheduling.digest_times import LATE_LIMIT, DigestKind, catch_up, previous_slot, slot_day
 from fxbot.scheduling.digest_trigger import DigestTrigger
-from fxbot.scheduling.schedule_store import DigestSchedule, job_id
-from fxbot.services.digests import DigestContent, DigestService
+from fxbot.scheduling.keyed_locks import KeyedLocks
+from fxbot.scheduling.schedule_store import DigestSchedule, DigestScheduleStore, job_id
+from fxbot.services.digests import DigestContent, ScheduleListener
 
 log = logging.getLogger(__name__)
 
 LATE_NOTICE = timedelta(minutes=10)  # a job that runs later than this after its slot says it is late
 DIGEST_KIND = "digest"
+DEFAULT_MAX_CONCURRENT = 8  # digests built at the same time (each reads FxSocket and renders a chart)
+
+
+class DigestSource(Protocol):
+    """What the scheduler needs of fxbot.services.digests.DigestService."""
+
+    @property
+    def store(self) -> DigestScheduleStore: ...
+
+    def attach(self, listener: ScheduleListener | None) -> None: ...
+
+    async def build(self, schedule: DigestSchedule, slot: datetime, *, late: bool = False) -> DigestContent: ...
 
 
 class NotificationSink(Protocol):
@@ -67,13 +84,16 @@ def digest_notification(schedule: DigestSchedule, slot: datetime, content: Diges
 class DigestScheduler:
     """Runs each stored digest schedule at its slots (DST rules: see digest_times)."""
 
-    def __init__(self, *, digests: DigestService, outbox: NotificationSink, clock: Callable[[], datetime],
-                 scheduler: AsyncIOScheduler | None = None) -> None:
+    def __init__(self, *, digests: DigestSource, outbox: NotificationSink, clock: Callable[[], datetime],
+                 scheduler: AsyncIOScheduler | None = None, max_concurrent: int = DEFAULT_MAX_CONCURRENT) -> None:
+        if max_concurrent < 1:
+            raise ValueError(f"max_concurrent must be at least 1, got {max_concurrent!r}")
         self._digests = digests
         self._outbox = outbox
         self._clock = clock
         self._scheduler = scheduler or AsyncIOScheduler(timezone="UTC")
-        self._lock = asyncio.Lock()
+        self._locks = KeyedLocks()  # one per schedule
+        self._building = asyncio.Semaphore(max_concurrent)
 
     def __repr__(self) -> str:
         return f"DigestScheduler(jobs={len(self._scheduler.get_jobs())}, running={self._scheduler.running})"
@@ -125,20 +145,22 @@ class DigestScheduler:
 
     # --- running ----------------------------------------------------------------------------------
     async def run_job(self, chat_id: str, kind: DigestKind) -> bool:
-        """The scheduled job: send the digest of the latest slot unless it was already sent (DST reruns)."""
+        """The scheduled job: send the digest of the latest slot unless it was already sent (DST reruns).
+
+        "Late" is judged by when the job fired, not by how long it waited for its turn to be built."""
+        fired = self._clock()
         try:
-            async with self._lock:
+            async with self._locks.hold(job_id(chat_id, kind)):
                 schedule = await self._digests.store.get(chat_id, kind)
                 if schedule is None:
                     return False
-                now = self._clock()
-                slot = previous_slot(schedule.rule, now)
+                slot = previous_slot(schedule.rule, fired)
                 if schedule.last_slot is not None and schedule.last_slot >= slot:
                     log.info("digest %s: slot %s already done (a repeated wall time)", schedule.job_id, slot)
                     return False
                 if slot < schedule.created_at:
                     return False
-                return await self._send(schedule, slot, late=now - slot > LATE_NOTICE)
+                return await self._send(schedule, slot, late=fired - slot > LATE_NOTICE)
         except Exception:
             log.exception("digest %s for %s failed", kind, chat_id)
             return False
@@ -146,14 +168,16 @@ class DigestScheduler:
     async def catch_up(self) -> list[CatchUpResult]:
         """Digests missed while the bot was down: the latest sent once, late, when < 6 h late; the others
         skipped and noted in the next digest."""
-        results: list[CatchUpResult] = []
-        async with self._lock:
-            for schedule in await self._digests.store.all():
-                try:
-                    results.append(await self._catch_up_one(schedule))
-                except Exception:
-                    log.exception("catching up the %s digest of %s failed", schedule.kind, schedule.chat_id)
-        return [r for r in results if r.sent_late is not None or r.skipped]
+        async def one(schedule: DigestSchedule) -> CatchUpResult | None:
+            try:
+                async with self._locks.hold(schedule.job_id):
+                    return await self._catch_up_one(schedule)
+            except Exception:
+                log.exception("catching up the %s digest of %s failed", schedule.kind, schedule.chat_id)
+                return None
+
+        results = await asyncio.gather(*(one(s) for s in await self._digests.store.all()))
+        return [r for r in results if r is not None and (r.sent_late is not None or r.skipped)]
 
     async def _catch_up_one(self, schedule: DigestSchedule) -> CatchUpResult:
         now = self._clock()
@@ -173,23 +197,24 @@ class DigestScheduler:
 
     async def send_now(self, chat_id: str, kind: DigestKind) -> bool:
         """Send the digest of the latest slot now through the outbox (tests, admin tooling)."""
-        schedule = await self._digests.store.get(chat_id, kind)
-        if schedule is None:
-            return False
-        async with self._lock:
+        async with self._locks.hold(job_id(chat_id, kind)):
+            schedule = await self._digests.store.get(chat_id, kind)
+            if schedule is None:
+                return False
             return await self._send(schedule, previous_slot(schedule.rule, self._clock()), late=False)
 
     async def _send(self, schedule: DigestSchedule, slot: datetime, *, late: bool) -> bool:
-        try:
-            content = await self._digests.build(schedule, slot, late=late)
-        except FxbotError as error:
-            log.warning("digest %s for slot %s not built: %s", schedule.job_id, slot, error)
-            return False
-        now = self._clock()
-        notification = digest_notification(schedule, slot, content, now)
-        await self._outbox.enqueue(notification, chat_kind=schedule.chat_kind)
-        await self._digests.store.mark_run(schedule.chat_id, schedule.kind, slot=slot, ran_at=now,
-                                           equity=content.equity)
+        async with self._building:  # bounded: at most max_concurrent digests are being built
+            try:
+                content = await self._digests.build(schedule, slot, late=late)
+            except FxbotError as error:
+                log.warning("digest %s for slot %s not built: %s", schedule.job_id, slot, error)
+                return False
+            now = self._clock()
+            notification = digest_notification(schedule, slot, content, now)
+            await self._outbox.enqueue(notification, chat_kind=schedule.chat_kind)
+            await self._digests.store.mark_run(schedule.chat_id, schedule.kind, slot=slot, ran_at=now,
+                                               equity=content.equity)
         return True
 
 
