@@ -19,16 +19,18 @@ import heapq
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from alerts.account_eval import AccountState, evaluate_account_rule
 from alerts.firing import Firing, expired_firing, runaway_firing
+from alerts.gap_replay import GapBar, gap_start, replay_book
 from alerts.price_columns import PriceColumns
 from alerts.price_eval import RUNAWAY_FIRES, RUNAWAY_WINDOW_S, PriceEvaluator
 from alerts.price_load import finish_loading, load_columns
+from alerts.price_reading import PriceReading, judge_alone
 from alerts.price_table import F_ARMED, F_LIVE, F_PAUSED, NO_POINTS
-from alerts.rules import AccountRule, FireState, PriceRule, Rule
+from alerts.rules import AccountRule, FireState, PriceRule, PriceSide, Rule
 
 
 class AlertEngine:
@@ -47,25 +49,30 @@ class AlertEngine:
 
     # -- rules --------------------------------------------------------------------------------
 
-    def add(self, rule: Rule, now: datetime | None = None) -> list[Firing]:
+    def add(self, rule: Rule, now: datetime | None = None, *,
+            reading: PriceReading | AccountState | None = None) -> list[Firing]:
         """Watch a stored rule (it must have its id); returns what fires at once (a state already true).
 
         A price rule is judged against the last price seen for its symbol and side if there is
         one, else on the next quote (`above`/`below` fire at once if true; crossings are judged
-        from the price remembered at creation, `rule.state.last_points`).
+        from the price remembered at creation, `rule.state.last_points`). `reading` (what was read
+        over REST to set the rule) concerns this rule only, see `judge_now`.
         """
         at = now or rule.created_at
         if isinstance(rule, AccountRule):
             if not self._add_account(rule):
                 return []
-            last = self._last_account.get(rule.account_id)
-            return [] if last is None else self._evaluate_account(rule.account_id, last, at, only={rule.id})
+            return self.judge_now(rule.id, reading if isinstance(reading, AccountState) else None, at)
         slot = self._prices.insert(rule)
         if slot is None:
             return []
         self._push_expiry(rule)
+        if rule.state.paused:
+            return []
+        if isinstance(reading, PriceReading):
+            return judge_alone(self._prices, slot, reading, at)
         book = self._prices.book_of(slot)
-        if book.last is None or rule.state.paused:
+        if book.last is None:
             return []
         book.unsynced.remove(slot)
         own = self._prices.table.last[slot]
@@ -168,6 +175,48 @@ class AlertEngine:
             return False
         self._set_account(replace(rule, state=replace(rule.state, paused=False, armed=True, recent_fires=())))
         return True
+
+    def judge_now(self, rule_id: int, reading: PriceReading | AccountState | None, at: datetime) -> list[Firing]:
+        """Judge one just added or resumed rule at once; no other rule sees `reading`, and no book moves.
+
+        A price rule is judged on the newer of the book's last price and the reading (a REST quote
+        can be older than the stream's last price); an account rule on the stream's last state of
+        its account when there is one (pushed on every change, so current), else on the reading.
+        """
+        slot = self._prices.table.slot_of(rule_id)
+        if slot is not None:
+            return judge_alone(self._prices, slot, reading if isinstance(reading, PriceReading) else None, at)
+        rule = self._account_rules.get(rule_id)
+        if rule is None or rule.state.paused:
+            return []
+        state = self._last_account.get(rule.account_id)
+        if state is None and isinstance(reading, AccountState):
+            state = reading
+        return [] if state is None else self._evaluate_account(rule.account_id, state, at, only={rule_id})
+
+    def last_price(self, account_id: str, symbol: str, side: PriceSide = PriceSide.BID) -> float | None:
+        """The last price judged for (account, symbol, side), None when none was."""
+        book = self._prices.index.find(account_id, symbol, side)
+        return None if book is None or book.last is None else book.last / book.scale
+
+    def gap_started(self, account_id: str, symbol: str) -> datetime | None:
+        """The start of the minute the symbol's last judged price fell in (the oldest of its sides); None: none."""
+        books = self._prices.index.by_symbol.get((account_id, symbol))
+        start = None if books is None else gap_start(books.watched)
+        return None if start is None else datetime.fromtimestamp(start, UTC)
+
+    def replay_gap(self, account_id: str, symbol: str, bars: Sequence[GapBar], bid: float, ask: float,
+                   at: datetime) -> list[Firing]:
+        """After an outage: walk the bars' unseen prices, then judge the current quote (see alerts.gap_replay).
+
+        Every firing is marked as after a gap, and a rule fires at most once for the whole gap.
+        """
+        fired: list[Firing] = []
+        books = self._prices.index.by_symbol.get((account_id, symbol))
+        if books is not None and 0.0 < bid < math.inf and 0.0 < ask < math.inf:
+            for book in books.watched:
+                replay_book(self._prices, book, bars, bid, ask, at, fired)
+        return fired + self.on_quote(account_id, symbol, bid, ask, at, after_gap=True)
 
     def rules_for_chat(self, chat_id: str) -> list[Rule]:
         """Every rule the engine watches for a chat (a scan: for listings, not for the hot path)."""

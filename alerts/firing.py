@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from alerts.rules import AccountMetric, AccountRule, FireState, Mode, PriceCondition, PriceRule, Rule
+from fxbot.domain.redaction import redact_secrets
 from fxbot.notify.notification import Notification, Severity
 
 KIND_PRICE = "price_alert"
@@ -173,7 +174,7 @@ def price_firing(
     else:
         lines.append(f"Repeats every {rule.repeat_minutes} min while this holds.")
     if rule.note:
-        lines.append(f"Note: {rule.note}")
+        lines.append(f"Note: {redact_secrets(rule.note)}")
     return Firing(
         rule=rule, kind=KIND_PRICE, severity=Severity.INFO, title=title, lines=tuple(lines),
         dedupe_key=f"alert:{rule.id}:{fire_seq_before}", at=at, after_gap=after_gap,
@@ -203,7 +204,7 @@ def account_firing(
     if rule.mode is Mode.ONCE and metric is not AccountMetric.DRAWDOWN:
         lines.append("One-time alert: it is now done.")
     if rule.note:
-        lines.append(f"Note: {rule.note}")
+        lines.append(f"Note: {redact_secrets(rule.note)}")
     return Firing(
         rule=rule, kind=kind, severity=severity, title=title, lines=tuple(lines),
         dedupe_key=f"alert:{rule.id}:{fire_seq_before}", at=at,

@@ -153,11 +153,13 @@ class SideBook:
 
     `unsynced` holds slots added while no price was known (or after a restart): they are judged
     against their own remembered price on the next quote. `holding` maps the slots of `repeat`
-    rules whose condition currently holds to the epoch second they are next due.
+    rules whose condition currently holds to the epoch second they are next due. `last_at` is when
+    the last price was judged (epoch seconds, -inf: never) and `bar_hi`/`bar_lo` the range of the
+    prices judged in the minute ending at `bar_end`: what a replay of a gap's candles has already seen.
     """
 
-    __slots__ = ("account_id", "digits", "holding", "index", "last", "live", "next_due", "scale", "side", "symbol",
-                 "unsynced")
+    __slots__ = ("account_id", "bar_end", "bar_hi", "bar_lo", "digits", "holding", "index", "last", "last_at", "live",
+                 "next_due", "scale", "side", "symbol", "unsynced")
 
     def __init__(self, account_id: str, symbol: str, side: PriceSide, digits: int) -> None:
         self.account_id = account_id
@@ -171,9 +173,26 @@ class SideBook:
         self.holding: dict[int, float] = {}
         self.next_due = float("inf")
         self.live = 0
+        self.last_at = float("-inf")
+        self.bar_end = float("-inf")
+        self.bar_hi = 0
+        self.bar_lo = 0
 
     def recompute_next_due(self) -> None:
         self.next_due = min(self.holding.values(), default=float("inf"))
+
+    def saw(self, points: int, now: float) -> None:
+        """Record a judged price: the book's last price, when it was judged, and the minute's range so far."""
+        self.last = points
+        self.last_at = now
+        if now < self.bar_end:
+            if points > self.bar_hi:
+                self.bar_hi = points
+            elif points < self.bar_lo:
+                self.bar_lo = points
+        else:
+            self.bar_end = now - now % 60.0 + 60.0
+            self.bar_hi = self.bar_lo = points
 
 
 class SymbolBooks:

@@ -64,7 +64,7 @@ class PriceEvaluator:
         self.dirty: set[int] = set()
         self._pip: dict[int, int] = {}
         self.pending: dict[int, tuple[array[int], array[int]]] = {}
-        self.unwatched_quotes: dict[tuple[str, str], tuple[float, float]] = {}
+        self.unwatched_quotes: dict[tuple[str, str], tuple[float, float, float]] = {}  # bid, ask, epoch seconds
 
     # -- index entries ------------------------------------------------------------------------
 
@@ -105,7 +105,7 @@ class PriceEvaluator:
     ) -> list[Firing]:
         books = self.index.by_symbol.get((account_id, symbol))
         if books is None:
-            self.unwatched_quotes[(account_id, symbol)] = (bid, ask)
+            self.unwatched_quotes[(account_id, symbol)] = (bid, ask, now)
             return []
         fired: list[Firing] = []
         watched = books.watched
@@ -136,7 +136,15 @@ class PriceEvaluator:
                 candidates = book.index.between(prev, cur) if prev < cur else book.index.between(cur, prev)
                 for slot in candidates:
                     self.step(book, slot, prev, cur, at, now, after_gap, fired)
-            book.last = cur
+            if now < book.bar_end:  # book.saw(cur, now) inlined
+                book.last = cur
+                book.last_at = now
+                if cur > book.bar_hi:
+                    book.bar_hi = cur
+                elif cur < book.bar_lo:
+                    book.bar_lo = cur
+            else:
+                book.saw(cur, now)
         return fired
 
     def _evaluate(self, book: SideBook, cur: int, at: datetime, now: float, gap: bool, fired: list[Firing]) -> None:
@@ -149,7 +157,7 @@ class PriceEvaluator:
             for slot in candidates:
                 if done is None or slot not in done:
                     self.step(book, slot, prev, cur, at, now, gap, fired)
-        book.last = cur
+        book.saw(cur, now)
         if now >= book.next_due:
             self._repeat_due(book, cur, at, now, gap, fired)
 
@@ -310,7 +318,7 @@ class PriceEvaluator:
         if book.last is None:
             seen = self.unwatched_quotes.pop((rule.account_id, rule.symbol), None)
             if seen is not None:
-                book.last = side_points(seen[0], seen[1], book.side, book.digits)
+                book.saw(side_points(seen[0], seen[1], book.side, book.digits), seen[2])
         if not rule.state.paused:
             book.live += 1
             self.index_add(slot)

@@ -9,9 +9,11 @@ Price: `EURUSD above 1.0900` (`below`, `cross`, `cross up`, `cross down`, `>`, `
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from alerts.rules import (
@@ -29,6 +31,7 @@ from alerts.rules import (
     to_points,
 )
 from alerts.spec_times import (
+    MAX_EXPIRY,
     AlertSpecError,
     is_clock,
     parse_clock,
@@ -37,8 +40,19 @@ from alerts.spec_times import (
     parse_zone,
 )
 from fxbot.domain.instruments import instrument
+from fxbot.domain.redaction import redact_secrets
 
-__all__ = ["AccountRuleSpec", "AlertSpecError", "PriceRuleSpec", "default_digits", "parse_alert_args"]
+__all__ = ["AccountRuleSpec", "AlertSpecError", "PriceRuleSpec", "check_level_near", "default_digits",
+           "parse_alert_args"]
+
+LEVEL_BAND = 10.0
+"""A price level must lie within this factor of the current price, either way (EURUSD at 1.08: 0.108 to 10.8)."""
+MAX_LEVEL_POINTS = 2**53
+"""Beyond this many points a level is no price at all (and no longer exact as a float)."""
+MAX_REPEAT = timedelta(days=7)
+MAX_HYSTERESIS_PIPS = 10_000
+MAX_AMOUNT = 1e12
+"""The largest money or percentage threshold of an account alert."""
 
 DigitsOf = Callable[[str], int | None]
 _CONDITION_WORDS = {
@@ -173,16 +187,39 @@ def _parse_price(tokens: list[str], now: datetime, chat_tz: str | None, digits_o
 
 
 def _parse_level(text: str, symbol: str, digits: int) -> int:
+    """A level as exact integer points; read as a decimal, so `1e-10` or `1e308` are judged as written."""
+    shown = text if len(text) <= 24 else text[:21] + "…"
     try:
-        value = float(text.replace(",", "."))
-    except ValueError:
-        raise AlertSpecError(f"{text!r} is not a price level (e.g. 1.0900)") from None
-    if not value > 0 or value == float("inf"):
-        raise AlertSpecError(f"a price level must be a positive number, got {text!r}")
-    decimals = text.replace(",", ".").partition(".")[2].rstrip("0")
-    if len(decimals) > digits:
-        raise AlertSpecError(f"{symbol} prices have {digits} decimals; {text!r} has more")
-    return to_points(value, digits)
+        value = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        raise AlertSpecError(f"{shown!r} is not a price level (e.g. 1.0900)") from None
+    if not value.is_finite() or value <= 0:
+        raise AlertSpecError(f"a price level must be a positive number, got {shown!r}")
+    _, coefficient, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # a finite value
+    trailing = len(coefficient) - len("".join(map(str, coefficient)).rstrip("0"))
+    if -min(exponent + trailing, 0) > digits:
+        raise AlertSpecError(f"{symbol} prices have {digits} decimals; {shown!r} has more")
+    if value > Decimal(MAX_LEVEL_POINTS).scaleb(-digits):
+        raise AlertSpecError(f"{shown!r} is far beyond any {symbol} price")
+    return int(value.scaleb(digits))
+
+
+def check_level_near(spec: PriceRuleSpec, current: float) -> None:
+    """AlertSpecError when the level is not within LEVEL_BAND× of the current price (either way).
+
+    A level a tenth or ten times away from the market is a typo, not a plan; `current` is the
+    price of the rule's side now (nothing is checked when it is not a usable price).
+    """
+    if not 0.0 < current < math.inf:
+        return
+    level = spec.level_points / 10.0**spec.digits
+    low, high = current / LEVEL_BAND, current * LEVEL_BAND
+    if not low <= level <= high:
+        d = spec.digits
+        raise AlertSpecError(
+            f"{level:.{d}f} is too far from the market: {spec.symbol} {spec.side.value} is {current:.{d}f} now, "
+            f"and a level must lie between {low:.{d}f} and {high:.{d}f} (within {LEVEL_BAND:g}× of the price)")
 
 
 def _parse_account(tokens: list[str], now: datetime, chat_tz: str | None) -> AccountRuleSpec:
@@ -233,12 +270,15 @@ def _parse_account(tokens: list[str], now: datetime, chat_tz: str | None) -> Acc
 def _parse_amount(text: str, what: str) -> tuple[float, bool]:
     percent = text.endswith("%")
     number = text[:-1] if percent else text
+    shown = text if len(text) <= 24 else text[:21] + "…"
     try:
         value = float(number.replace(",", ""))
     except ValueError:
-        raise AlertSpecError(f"{what}: {text!r} is not a number") from None
+        raise AlertSpecError(f"{what}: {shown!r} is not a number") from None
     if not value > 0 or value == float("inf"):
-        raise AlertSpecError(f"{what}: the threshold must be a positive number, got {text!r}")
+        raise AlertSpecError(f"{what}: the threshold must be a positive number, got {shown!r}")
+    if value > MAX_AMOUNT:
+        raise AlertSpecError(f"{what}: {shown!r} is far beyond any account; at most {MAX_AMOUNT:,.0f}")
     return value, percent
 
 
@@ -272,18 +312,18 @@ class _Options:
             elif word == "repeat" and price:
                 if nxt is None:
                     raise AlertSpecError("repeat needs an interval, e.g. repeat 5m")
-                minutes = parse_duration(nxt, "repeat").total_seconds() / 60
-                if minutes != int(minutes):
-                    raise AlertSpecError("repeat takes whole minutes (at least 1m)")
-                self.mode, self.repeat_minutes = Mode.REPEAT, int(minutes)
+                minutes = int(parse_duration(nxt, "repeat", maximum=MAX_REPEAT).total_seconds() // 60)
+                self.mode, self.repeat_minutes = Mode.REPEAT, minutes
                 i += 1
             elif word == "hysteresis" and price:
                 self.hysteresis_pips = _positive(nxt, "hysteresis (in pips)")
+                if self.hysteresis_pips > MAX_HYSTERESIS_PIPS:
+                    raise AlertSpecError(f"hysteresis is in pips: at most {MAX_HYSTERESIS_PIPS:,}")
                 i += 1
             elif word == "for":
                 if nxt is None:
                     raise AlertSpecError("for needs a duration, e.g. for 2h")
-                self.expires_at = now + parse_duration(nxt, "for")
+                self.expires_at = now + parse_duration(nxt, "for", maximum=MAX_EXPIRY)
                 i += 1
             elif word == "until":
                 if nxt is None:
@@ -342,4 +382,4 @@ def _note(tokens: list[str]) -> str:
         raise AlertSpecError('note needs some text, e.g. note "breakout"')
     if len(text) > MAX_NOTE_LENGTH:
         raise AlertSpecError(f"a note must be at most {MAX_NOTE_LENGTH} characters")
-    return text
+    return redact_secrets(text)  # a key pasted into a note is never stored nor shown

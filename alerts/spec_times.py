@@ -6,31 +6,48 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-_DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?:in)?)?", re.IGNORECASE)
-_CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_DURATION = re.compile(r"(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m(?:in)?)?", re.IGNORECASE)
+_CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+_UNIT_MINUTES = (7 * 24 * 60, 24 * 60, 60, 1)
+_MAX_NUMBER_DIGITS = 12
 MAX_EXPIRY = timedelta(days=366 * 2)
+"""The longest an alert can run (`for` and `until` alike): two years."""
 
 
 class AlertSpecError(ValueError):
     """An /alert argument list that cannot become a rule; the message says exactly what is wrong."""
 
 
-def parse_duration(text: str, what: str) -> timedelta:
-    """"30m", "2h", "1h30m", "3d", "1w" (a bare number means minutes) -> a positive timedelta."""
+def parse_duration(text: str, what: str, *, maximum: timedelta) -> timedelta:
+    """"30m", "2h", "1h30m", "3d", "1w" (a bare number means minutes) -> a timedelta of 1 minute to `maximum`."""
     cleaned = text.strip().lower()
-    if cleaned.isdigit():
-        minutes = int(cleaned)
-        if minutes <= 0:
-            raise AlertSpecError(f"{what} must be at least 1 minute")
-        return timedelta(minutes=minutes)
-    match = _DURATION.fullmatch(cleaned)
-    if not cleaned or match is None or not any(match.groups()):
+    bare = cleaned.isascii() and cleaned.isdigit()  # minutes ("²".isdigit() is true too, hence isascii)
+    match = None if bare else _DURATION.fullmatch(cleaned)
+    if bare:
+        groups: tuple[str | None, ...] = (None, None, None, cleaned)
+    elif cleaned and match is not None and any(match.groups()):
+        groups = match.groups()
+    else:
         raise AlertSpecError(f"{what}: {text!r} is not a duration; write it like 30m, 2h, 1h30m, 3d or 1w")
-    weeks, days, hours, minutes = (int(g) if g else 0 for g in match.groups())
-    span = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
-    if span < timedelta(minutes=1):
+    too_long = f"{what}: {text if len(text) <= 24 else text[:21] + '…'!r} is too long; at most {describe_span(maximum)}"
+    if any(g is not None and len(g.lstrip("0")) > _MAX_NUMBER_DIGITS for g in groups):
+        raise AlertSpecError(too_long)  # checked before int(): a 5,000-digit number is no duration either
+    minutes = sum(int(g) * unit for g, unit in zip(groups, _UNIT_MINUTES, strict=True) if g is not None)
+    if minutes < 1:
         raise AlertSpecError(f"{what} must be at least 1 minute")
-    return span
+    if minutes > maximum.total_seconds() // 60:
+        raise AlertSpecError(too_long)
+    return timedelta(minutes=minutes)
+
+
+def describe_span(span: timedelta) -> str:
+    """A limit in words: "2 years (732 days)", "7 days", "90 minutes"."""
+    if span.days >= 365:
+        years = span.days // 365
+        return f"{years} year{'s' if years != 1 else ''} ({span.days} days)"
+    if span.days:
+        return f"{span.days} day{'s' if span.days != 1 else ''}"
+    return f"{int(span.total_seconds() // 60)} minutes"
 
 
 def parse_until(day_text: str, clock_text: str | None, zone: ZoneInfo, now: datetime) -> datetime:
@@ -44,11 +61,16 @@ def parse_until(day_text: str, clock_text: str | None, zone: ZoneInfo, now: date
     else:
         hour, minute = parse_clock(clock_text, "until")
         moment = datetime.combine(day, time(hour, minute), tzinfo=zone)
-    at = moment.astimezone(UTC)
+    try:
+        at = moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 shifted past the calendar's ends
+        if day.year < 2000:
+            raise AlertSpecError(f"until {day_text} is already in the past") from None
+        raise AlertSpecError(f"an alert can run for at most {describe_span(MAX_EXPIRY)}") from None
     if at <= now:
         raise AlertSpecError(f"until {day_text}{' ' + clock_text if clock_text else ''} is already in the past")
     if at - now > MAX_EXPIRY:
-        raise AlertSpecError("an alert can run for at most two years")
+        raise AlertSpecError(f"an alert can run for at most {describe_span(MAX_EXPIRY)}")
     return at
 
 

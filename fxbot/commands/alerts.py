@@ -15,6 +15,7 @@ from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Reply, ReplyKind
 from fxbot.domain.access import Role
+from fxbot.domain.redaction import redact_secrets
 from fxbot.errors import UsageError
 from fxbot.notify.preferences import ALL_FILLS, EVENT_TYPES, NOTIFY_MODES
 from fxbot.services.alerts import ALERT_EXAMPLE, ALERT_USAGE, AlertView
@@ -76,7 +77,7 @@ def alert_line(view: AlertView, tz: str | None) -> str:
     if rule.expires_at is not None and view.active:
         parts.append(f"until {_when(rule.expires_at, tz)}")
     if rule.note:
-        parts.append(f"“{rule.note}”")
+        parts.append(f"“{redact_secrets(rule.note)}”")  # notes stored before keys were masked at creation
     return " · ".join(parts)
 
 
@@ -109,7 +110,7 @@ async def alert_command(cmd: CommandContext[Services], args: BoundArgs) -> Reply
     if rule.expires_at is not None:
         lines.append(f"until {_when(rule.expires_at, tz)}")
     if rule.note:
-        lines.append(f"note: {rule.note}")
+        lines.append(f"note: {redact_secrets(rule.note)}")
     if created.fired_now:
         lines.append("the condition already holds, so it fired at once")
     lines.append(f"/alerts lists your alerts · /alert del {rule.id} removes this one")
@@ -194,7 +195,8 @@ def register(registry: CommandRegistry[Services]) -> None:
                  "cross fires only on a later move across the level. Options: once (default) | every | "
                  "repeat 5m, for 2h | until 2026-12-31, hysteresis 2 (pips), note TEXT. Account alerts: "
                  "margin < 150%, freemargin < 500, equity < 9500 | > 11000, drawdown 3% or an amount per "
-                 "trading day (17:00 New York unless the chat's time zone is set; tz/anchor to change)."),
+                 "trading day (17:00 New York unless the chat's time zone is set; tz/anchor to change). "
+                 "Limits: a level within 10× of the current price, for/until up to 2 years, repeat up to 7 days."),
     ))
     registry.register(CommandSpec(
         name="alerts",

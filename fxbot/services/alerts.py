@@ -11,11 +11,17 @@ from typing import TYPE_CHECKING
 from alerts.account_eval import AccountState
 from alerts.engine import AlertEngine
 from alerts.firing import Firing
+from alerts.price_reading import PriceReading
 from alerts.repository import AlertRepository
 from alerts.rules import AccountRule, PriceSide, Rule
-from alerts.spec import PRICE_USAGE, AccountRuleSpec, AlertSpecError, parse_alert_args
+from alerts.spec import (
+    PRICE_USAGE,
+    AlertSpecError,
+    PriceRuleSpec,
+    check_level_near,
+    parse_alert_args,
+)
 from fxbot.errors import NotFound, UsageError, UserError
-from fxbot.fxsocket.models import Account, Quote
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences, NotifyMode
 from fxbot.services.brokers import BoundBroker, BrokerProvider
@@ -161,17 +167,14 @@ class AlertService:
                             "delete some first (/alerts lists them, /alert del ID removes one)")
         bound = await self._brokers.for_chat(chat_id)
         account_id = await self._account_of(bound)
-        rule: Rule
-        if isinstance(spec, AccountRuleSpec):
-            rule = spec.build(chat_id=chat_id, owner_id=owner_id, account_id=account_id, now=now)
-            reading = await self._read_now(bound, rule)
-        else:
-            probe = spec.build(chat_id=chat_id, owner_id=owner_id, account_id=account_id, now=now)
-            reading = await self._read_now(bound, probe)
-            current = None
-            if isinstance(reading, Quote):
-                current = {PriceSide.BID: reading.bid, PriceSide.ASK: reading.ask,
-                           PriceSide.MID: (reading.bid + reading.ask) / 2}[spec.side]
+        rule: Rule = spec.build(chat_id=chat_id, owner_id=owner_id, account_id=account_id, now=now)
+        reading = await self._read_now(bound, rule)
+        if isinstance(spec, PriceRuleSpec) and isinstance(reading, PriceReading) and reading.usable:
+            current = _side_price(reading, spec.side)
+            try:
+                check_level_near(spec, current)
+            except AlertSpecError as exc:
+                raise UsageError(str(exc), usage=ALERT_USAGE, example=_example_near(spec, current)) from None
             rule = spec.build(chat_id=chat_id, owner_id=owner_id, account_id=account_id, now=now,
                               current_price=current)
         rule = await self.repository.add(rule)
@@ -179,7 +182,7 @@ class AlertService:
             await self._storage.db.execute(
                 "INSERT OR REPLACE INTO alert_threads (rule_id, thread_id) VALUES (?, ?)", (rule.id, thread_id))
             self._threads[rule.id] = thread_id
-        fired = self.engine.add(rule, now) + self._judge(rule, reading, now)
+        fired = self.engine.add(rule, now, reading=reading)  # the reading judges this rule only
         notified = await self.deliver(fired)
         await self.changed()
         return AlertCreated(rule=rule, fired_now=notified)
@@ -229,12 +232,13 @@ class AlertService:
             raise UserError(f"alert #{rule_id} is not paused")
         await self.repository.set_paused(rule_id, False, chat_id)
         self.engine.resume(rule_id)
-        fired: list[Firing] = []
+        reading: PriceReading | AccountState | None = None
         try:  # judged at once on the current price, like a new rule
             bound = await self._brokers.for_chat(chat_id)
-            fired = self._judge(rule, await self._read_now(bound, rule), self._clock())
+            reading = await self._read_now(bound, rule)
         except Exception as exc:
             log.info("alert #%s resumed; judged on the next quote (%s)", rule_id, type(exc).__name__)
+        fired = self.engine.judge_now(rule_id, reading, self._clock())  # this rule only: no book moves
         await self.deliver(fired)
         await self.changed()
         return rule
@@ -264,19 +268,15 @@ class AlertService:
             raise UserError(f"alert #{rule_id} {what}; nothing to pause or resume")
         return rule
 
-    async def _read_now(self, bound: BoundBroker, rule: Rule) -> Quote | Account:
-        """The current quote (price rule) or account state (account rule) over REST."""
+    async def _read_now(self, bound: BoundBroker, rule: Rule) -> PriceReading | AccountState:
+        """The current quote (price rule, stamped with when it was asked for) or account state over REST."""
         if isinstance(rule, AccountRule):
             async with upstream_call(self._storage, bound.key_id, what="read the account"):
-                return await bound.broker.get_account(account_id=rule.account_id)
+                return AccountState.from_account(await bound.broker.get_account(account_id=rule.account_id))
+        asked_at = self._clock()  # the engine's clock, as the stream's quotes: comparable with the book's
         async with upstream_call(self._storage, bound.key_id, what=f"read the quote of {rule.symbol}"):
-            return await bound.broker.get_quote(rule.symbol, account_id=rule.account_id)
-
-    def _judge(self, rule: Rule, reading: Quote | Account, at: datetime) -> list[Firing]:
-        """Feed a fresh reading to the engine (a state already true fires at once)."""
-        if isinstance(reading, Account):
-            return self.engine.on_account(rule.account_id, AccountState.from_account(reading), at)
-        return self.engine.on_quote(rule.account_id, reading.symbol, reading.bid, reading.ask, at)
+            quote = await bound.broker.get_quote(rule.symbol, account_id=rule.account_id)
+        return PriceReading(bid=quote.bid, ask=quote.ask, asked_at=asked_at)
 
     async def _account_of(self, bound: BoundBroker) -> str:
         if bound.account_id is not None:
@@ -287,6 +287,17 @@ class AlertService:
         if summary is None:
             raise UserError("the chat's key reaches no trading account")
         return summary.id
+
+
+def _side_price(reading: PriceReading, side: PriceSide) -> float:
+    if side is PriceSide.BID:
+        return reading.bid
+    return reading.ask if side is PriceSide.ASK else (reading.bid + reading.ask) / 2
+
+
+def _example_near(spec: PriceRuleSpec, current: float) -> str:
+    """An example level 0.5% beyond the current price, in the symbol's digits."""
+    return f"/alert {spec.symbol} above {current * 1.005:.{spec.digits}f}"
 
 
 def _example_for(args: list[str]) -> str:

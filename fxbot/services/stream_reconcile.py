@@ -8,20 +8,23 @@ from datetime import datetime
 
 from alerts.account_eval import AccountState
 from alerts.firing import Firing
+from alerts.gap_replay import GapBar
 from fxbot.fxsocket.broker import Broker
-from fxbot.fxsocket.models import Position, Trade
+from fxbot.fxsocket.models import Position, Timeframe, Trade
 from fxbot.services.alerts import AlertService
 from fxbot.services.stream_fills import FillNotifier, position_open_event, trade_close_event
 
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 200
+GAP_BARS_LIMIT = 1440
 
 
 async def reconcile_quotes(
     broker: Broker, alerts: AlertService, symbols_by_account: Mapping[str, set[str]], at: datetime
 ) -> tuple[list[Firing], set[tuple[str, str]]]:
-    """Judge every watched symbol on its current REST quote as "after a gap"; (firings, pairs judged)."""
+    """Judge every watched symbol "after a gap": the M1 candles since its last judged price, then its current
+    REST quote, so a level crossed and left during the outage fires too (once); (firings, pairs judged)."""
     firings: list[Firing] = []
     judged: set[tuple[str, str]] = set()
     quotes: dict[str, tuple[float, float]] = {}
@@ -35,9 +38,26 @@ async def reconcile_quotes(
                     continue
                 quotes[symbol] = (quote.bid, quote.ask)
             bid, ask = quotes[symbol]
-            firings += alerts.engine.on_quote(account_id, symbol, bid, ask, at, after_gap=True)
+            bars = await gap_bars(broker, alerts, account_id, symbol)
+            firings += alerts.engine.replay_gap(account_id, symbol, bars, bid, ask, at)
             judged.add((account_id, symbol))
     return firings, judged
+
+
+async def gap_bars(broker: Broker, alerts: AlertService, account_id: str, symbol: str) -> list[GapBar]:
+    """The M1 candles from the minute of the symbol's last judged price on (at most a day's worth: a longer
+    outage is replayed over its last day); none when no price was judged yet or they cannot be read."""
+    start = alerts.engine.gap_started(account_id, symbol)
+    if start is None:
+        return []
+    try:
+        series = await broker.get_candles(symbol, timeframe=Timeframe.M1, start=start, limit=GAP_BARS_LIMIT,
+                                          account_id=account_id)
+    except Exception as exc:
+        log.info("stream pump: no M1 candles for %s (%s); judged on the current quote only",
+                 symbol, type(exc).__name__)
+        return []
+    return [GapBar(opened_at=c.time, open=c.open, high=c.high, low=c.low, close=c.close) for c in series.candles]
 
 
 async def reconcile_accounts(broker: Broker, alerts: AlertService, account_ids: Iterable[str], at: datetime
