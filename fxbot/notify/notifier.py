@@ -114,6 +114,11 @@ class Notifier:
     def blocked_chats(self) -> frozenset[str]:
         return frozenset(self._blocked_chats)
 
+    @property
+    def sends_in_flight(self) -> int:
+        """Deliveries under way (a platform send or the outbox write after it); each wakes the loop when done."""
+        return self._in_flight
+
     async def run(self) -> None:
         """Deliver until cancelled."""
         if self._run_active:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from fxbot.chat.types import ChatRef, Reply
 from fxbot.notify.notification import Notification, Severity
-from tests.fakes.clocks import ManualClock
+from tests.fakes.clocks import VirtualClock
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -39,14 +38,9 @@ def note(
     )
 
 
-class FakeClock(ManualClock):
-    """A monotonic clock that only moves when told (or when the notifier 'sleeps')."""
-
-    async def sleep(self, seconds: float) -> None:
-        """Jump ahead, but only after work already under way (a send, a database write) had a moment
-        to finish: a wake-up in that real millisecond or two cancels the sleep, as it would in real time."""
-        await asyncio.sleep(0.002)
-        self.now += seconds
+class FakeClock(VirtualClock):
+    """A monotonic clock that only moves when told, or when the notifier 'sleeps' with nothing in flight
+    (`clock.busy = lambda: notifier.sends_in_flight > 0`; see VirtualClock)."""
 
 
 @dataclass
