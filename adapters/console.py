@@ -22,7 +22,8 @@ from fxbot.chat.types import Button, ButtonPress, ChatKind, ChatRef, ChatUser, I
 from fxbot.domain.access import Scope
 from fxbot.domain.redaction import redact_secrets
 from fxbot.logging_setup import log_to_file
-from fxbot.plugins import AdapterRuntime
+from fxbot.notify.pacing import PacingLimits
+from fxbot.plugins import AdapterRuntime, PlatformFacts
 from fxbot.services.console_key import CONSOLE_CHAT_ID, CONSOLE_USER_ID
 
 log = logging.getLogger(__name__)
@@ -328,6 +329,9 @@ class ConsolePlugin:
 
     name = "console"
     settings_model = ConsoleSettings
+    # No length or rate limit on a terminal; the one local user (the host's operator) is reported as admin.
+    facts = PlatformFacts(message_limit=None, pacing=PacingLimits.unlimited(), chat_kind=console_chat_kind,
+                          reports_admins=True)
 
     def create(self, settings: ConsoleSettings, runtime: AdapterRuntime) -> ConsoleAdapter:
         return ConsoleAdapter(

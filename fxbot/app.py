@@ -7,13 +7,14 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import httpx
 
+from fxbot.adapter_startup import AdapterStarter, StartPolicy, StartupFailed
 from fxbot.chat.adapter import ChatAdapter
 from fxbot.chat.confirmations import ConfirmationBook
 from fxbot.chat.dispatcher import AuditSink, Dispatcher
@@ -22,9 +23,8 @@ from fxbot.commands.catalog import register_all
 from fxbot.config import ConfigError, Settings, validate_adapter_section
 from fxbot.domain.instruments import INSTRUMENTS
 from fxbot.notify.notifier import Notifier
-from fxbot.notify.pacing import DEFAULT_PLATFORM_LIMITS
 from fxbot.notify.targets import ChatAdapterTarget, DeliveryTarget
-from fxbot.plugins import AdapterRuntime, load_plugin
+from fxbot.plugins import AdapterRuntime, PlatformDirectory, load_plugin
 from fxbot.scheduling.scheduler import DigestScheduler
 from fxbot.services.audit_sink import StorageAuditSink
 from fxbot.services.chat_context import StorageChatContextResolver
@@ -40,8 +40,6 @@ from fxbot.supervision import supervise
 log = logging.getLogger(__name__)
 
 
-MESSAGE_LIMITS: dict[str, int | None] = {"telegram": 4096, "discord": 2000, "console": None}
-"""Platform message length limits for adapters that bring no delivery target of their own."""
 DEFAULT_DRAIN_S = 2.0
 
 
@@ -66,8 +64,9 @@ class RefreshingAuditSink:
                 self._on_change()
 
 
-def delivery_targets(adapters: Sequence[ChatAdapter]) -> dict[str, DeliveryTarget]:
-    """Each adapter's own `delivery_target()` when it has one, else a bridge over its `send`."""
+def delivery_targets(adapters: Sequence[ChatAdapter], platforms: PlatformDirectory) -> dict[str, DeliveryTarget]:
+    """Each adapter's own `delivery_target()` when it has one, else a bridge over its `send` that splits
+    messages to the length its plugin declares."""
     targets: dict[str, DeliveryTarget] = {}
     for adapter in adapters:
         make = getattr(adapter, "delivery_target", None)
@@ -75,7 +74,7 @@ def delivery_targets(adapters: Sequence[ChatAdapter]) -> dict[str, DeliveryTarge
         if callable(make):
             target = make()
         else:
-            target = ChatAdapterTarget(adapter, adapter.name, MESSAGE_LIMITS.get(adapter.name, 2000))
+            target = ChatAdapterTarget(adapter, adapter.name, platforms.facts(adapter.name).message_limit)
         targets[target.platform] = target
     return targets
 
@@ -97,6 +96,9 @@ class App:
     drain_s: float = DEFAULT_DRAIN_S
     settler: ChatSettler | None = None
     background: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    platforms: PlatformDirectory = field(default_factory=PlatformDirectory)
+    start_policy: StartPolicy = field(default_factory=StartPolicy)
+    start_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # the retry backoff's wait (tests: a fake)
 
     async def settle_chat(self, chat_id: str) -> None:
         """Let the chat's in-flight fills reach it before an orderly stop (the console at end of input)."""
@@ -110,6 +112,11 @@ class App:
     async def run(self, *, install_signal_handlers: bool = True) -> None:
         """Start the adapters, then the notifier and the stream pump; on shutdown stop them in reverse order.
 
+        An adapter that fails to start for a transient reason (network, time-out) is retried in the background
+        with backoff (`start_policy`, waits through `start_sleep`); one refused for good (a wrong token) is
+        reported in one line. When no adapter runs and none is being retried — at start-up, or later when the
+        last retry fails for good — everything is stopped and StartupFailed is raised (`fxbot run` exits 1).
+
         An orderly shutdown (request_shutdown, a signal, the console's end of input) stops the pump,
         lets the notifier drain for `drain_s`, stops the adapters and closes storage last. If the
         task running this is cancelled instead (a crash), the same happens without the drain.
@@ -121,28 +128,21 @@ class App:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, self.request_shutdown)
                     installed.append(sig)
-        started: list[ChatAdapter] = []
+        starter = AdapterStarter(self.adapters, policy=self.start_policy, sleep=self.start_sleep,
+                                 on_all_failed=self.request_shutdown)
         orderly = False
         try:
-            for adapter in self.adapters:
-                try:
-                    await adapter.start()
-                except Exception:  # one adapter failing to start never takes the others down
-                    log.exception("adapter %s failed to start; the others keep running", adapter.name)
-                    continue
-                started.append(adapter)
-                log.info("adapter %s started", adapter.name)
-            if not started and self.adapters:
-                log.error("no adapter could start; stopping")
-                orderly = True
-                return
+            await starter.start()  # one adapter failing never takes the others down
             self.start_background()
             await self._start_scheduler()
             await self.shutdown.wait()
+            if starter.gave_up():
+                raise StartupFailed(starter.failures)
             orderly = True
         finally:
+            await starter.cancel_retries()
             await self.stop_background(drain=orderly)
-            for adapter in reversed(started):
+            for adapter in reversed(starter.started):
                 try:
                     await adapter.stop()
                 except Exception:
@@ -229,13 +229,16 @@ async def build(
     pump_config: PumpConfig | None = None,
     notify_coalesce_s: float = 1.0,
     drain_s: float = DEFAULT_DRAIN_S,
+    start_policy: StartPolicy | None = None,
 ) -> App:
     """Wire the whole bot from settings; adapters are created but not started.
 
     `adapter_overrides` patches adapter config sections (the CLI enables the console this way);
     `adapter_extras` hands objects to one adapter's runtime (tests inject fake platform transports).
     `pump_config` sets the stream pump's timings and `notify_coalesce_s` the outbox coalescing window
-    (tests shorten both). Alert rules are cold-loaded from the database here.
+    (tests shorten both); `start_policy` how adapters are started and retried. Alert rules are cold-loaded
+    from the database here. What is platform-specific (message and pacing limits, private vs group from a
+    chat id, whether chat admins are reported) comes from each enabled plugin's `PlatformFacts`.
     """
     sections = {name: dict(values) for name, values in settings.adapters.items()}
     for name, values in (adapter_overrides or {}).items():
@@ -246,6 +249,7 @@ async def build(
             continue
         plugin = load_plugin(name)
         plugins.append((plugin, validate_adapter_section(name, plugin.settings_model, section)))
+    platforms = PlatformDirectory.of(plugin for plugin, _ in plugins)
     storage = await Storage.open(settings.database.path, env)
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
     try:
@@ -255,6 +259,7 @@ async def build(
             base_url=settings.fxsocket.base_url,
             stream_url=settings.fxsocket.stream_url,
             clock=clock,
+            chat_kinds=platforms.chat_kinds(),
         )
         alerts = services.alerts
         loaded = await alerts.load()
@@ -267,7 +272,7 @@ async def build(
         register_all(registry)
         dispatcher: Dispatcher[Services] = Dispatcher(
             registry,
-            StorageChatContextResolver(storage=storage),
+            StorageChatContextResolver(storage=storage, platforms_reporting_admins=platforms.reporting_admins()),
             services,
             known_symbols=sorted(INSTRUMENTS),
             confirmations=ConfirmationBook(clock=clock),
@@ -275,7 +280,7 @@ async def build(
             audit=RefreshingAuditSink(StorageAuditSink(storage, clock), pump.request_refresh),
         )
         app = App(settings=settings, storage=storage, http=http, services=services, dispatcher=dispatcher,
-                  pump=pump, drain_s=drain_s,
+                  pump=pump, drain_s=drain_s, platforms=platforms, start_policy=start_policy or StartPolicy(),
                   settler=ChatSettler(audit=storage.audit, fills=fills, started_at=fills.started_at),
                   scheduler=DigestScheduler(digests=services.digests, outbox=alerts.outbox, clock=clock))
         for plugin, plugin_settings in plugins:
@@ -292,8 +297,8 @@ async def build(
             if isinstance(plugin_settings, ConsoleKeySettings):
                 await ensure_console_key(storage, plugin_settings)
             app.adapters.append(plugin.create(plugin_settings, runtime))
-        app.notifier = Notifier(alerts.outbox, delivery_targets(app.adapters), clock=time.monotonic,
-                                coalesce_s=notify_coalesce_s, limits=DEFAULT_PLATFORM_LIMITS)
+        app.notifier = Notifier(alerts.outbox, delivery_targets(app.adapters, platforms), clock=time.monotonic,
+                                coalesce_s=notify_coalesce_s, limits=platforms.pacing_limits())
         return app
     except BaseException:
         await http.aclose()
@@ -301,4 +306,4 @@ async def build(
         raise
 
 
-__all__ = ["App", "ConfigError", "build"]
+__all__ = ["App", "ConfigError", "StartPolicy", "StartupFailed", "build"]

@@ -57,6 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     discord_sync.add_arguments(sync)
     sync.set_defaults(handler=discord_sync.run)
 
+    grant = commands.add_parser(
+        "grant-admin",
+        help="make someone an fxbot admin of a group chat",
+        description="Give a person the admin role in a group chat, from the host (the bot may be running). "
+        "Needed on chat platforms that do not report their own chat admins, where nobody is admin until one "
+        "is set. Ids are platform-qualified, as /members shows them.",
+    )
+    grant.add_argument("--config", type=Path, required=True, metavar="FILE")
+    grant.add_argument("chat", metavar="CHAT_ID", help="e.g. telegram:-100123")
+    grant.add_argument("user", metavar="USER_ID", help="e.g. telegram:42")
+    grant.set_defaults(handler=_grant_admin)
+
     check = commands.add_parser("check-config", help="validate a config file and print it with secrets redacted")
     check.add_argument("file", type=Path, metavar="FILE")
     check.set_defaults(handler=_check_config)
@@ -120,6 +132,28 @@ def _check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grant_admin(args: argparse.Namespace) -> int:
+    from fxbot.admin_grant import grant_admin
+    from fxbot.errors import UserError
+    from fxbot.storage import Storage, StorageError
+
+    settings = _load(args.config, require_adapter=False)
+    if settings is None:
+        return 1
+
+    async def grant() -> int:
+        try:
+            async with await Storage.open(settings.database.path, os.environ) as storage:
+                member = await grant_admin(storage, args.chat, args.user)
+        except (UserError, StorageError) as error:
+            print(f"fxbot grant-admin: {error}", file=sys.stderr)
+            return 1
+        print(f"{member.display_name} ({member.user_id}) is now an admin of {args.chat}")
+        return 0
+
+    return asyncio.run(grant())
+
+
 def _run_console(args: argparse.Namespace) -> int:
     settings = _load(args.config, require_adapter=False)  # the console is enabled below
     if settings is None:
@@ -137,7 +171,9 @@ def _run_bot(args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, overrides: Mapping[str, Mapping[str, Any]]) -> int:
-    from fxbot.app import build
+    """Build and run the bot; 1 (after one clear line) when no chat adapter could start, so a service
+    manager sees the failure. Adapters failing for a transient reason are retried, not given up on."""
+    from fxbot.app import StartupFailed, build
 
     configure_logging(settings.logging.level)
 
@@ -149,7 +185,11 @@ def _serve(settings: Settings, overrides: Mapping[str, Mapping[str, Any]]) -> in
             for problem in error.problems:
                 print(f"  - {problem}", file=sys.stderr)
             return 1
-        await app.run()
+        try:
+            await app.run()
+        except StartupFailed as error:
+            print(f"fxbot: {error}", file=sys.stderr)
+            return 1
         return 0
 
     return asyncio.run(main())

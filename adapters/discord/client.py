@@ -20,7 +20,7 @@ from adapters.discord.plugin import DiscordSettings
 from adapters.discord.render import render_reply
 from adapters.discord.views import ActionView
 from fxbot.chat.types import ChatRef, Reply
-from fxbot.plugins import AdapterRuntime
+from fxbot.plugins import AdapterRuntime, AdapterStartError
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,18 @@ class DiscordAdapter:
         transport: Callable[[discord.Client], object] | None = self.runtime.extras.get("discord.transport")
         if transport is not None:
             transport(self.client)
-        await self.client.login(self._settings.token.get_secret_value())
+        try:
+            await self.client.login(self._settings.token.get_secret_value())
+        except BaseException as error:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.client.http.close())  # a retry opens a fresh session
+            if isinstance(error, discord.LoginFailure):
+                raise AdapterStartError("Discord refused the bot token (401 Unauthorized) — check discord.token or"
+                                        " FXBOT_DISCORD__TOKEN", permanent=True) from None
+            if isinstance(error, discord.HTTPException):
+                refused = 400 <= error.status < 500 and error.status != 429
+                raise AdapterStartError(f"Discord answered {error.status} at login", permanent=refused) from None
+            raise
         if bool(self.runtime.extras.get("discord.gateway", self.gateway_enabled)):
             self._gateway = asyncio.create_task(self._connect(), name="discord-gateway")
 

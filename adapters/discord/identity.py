@@ -7,10 +7,11 @@ from typing import Any
 
 import discord
 
+from adapters.discord.plugin import DM_LOCAL_PREFIX
 from fxbot.chat.types import ChatKind, ChatRef, ChatUser
 
 PLATFORM = "discord"
-_DM_PREFIX = f"{PLATFORM}:dm:"
+_DM_PREFIX = f"{PLATFORM}:{DM_LOCAL_PREFIX}"
 _THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_thread,
                  discord.ChannelType.news_thread)
 

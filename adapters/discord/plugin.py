@@ -1,4 +1,4 @@
-"""Entry point `discord` of the `fxbot.adapters` group: the `discord:` settings and the adapter factory."""
+"""Entry point `discord` of the `fxbot.adapters` group: the `discord:` settings, platform facts and the factory."""
 
 from __future__ import annotations
 
@@ -7,10 +7,29 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from fxbot.chat.confirmations import DEFAULT_TTL_SECONDS
-from fxbot.plugins import AdapterRuntime
+from fxbot.chat.types import ChatKind
+from fxbot.notify.pacing import PacingLimits
+from fxbot.plugins import AdapterRuntime, PlatformFacts
 
 if TYPE_CHECKING:
     from adapters.discord.client import DiscordAdapter
+
+
+DM_LOCAL_PREFIX = "dm:"
+"""A private chat with the bot is "discord:dm:<user id>"; every other chat id is a guild channel."""
+
+
+def discord_chat_kind(local_id: str) -> ChatKind:
+    return ChatKind.PRIVATE if local_id.startswith(DM_LOCAL_PREFIX) else ChatKind.GROUP
+
+
+DISCORD_FACTS = PlatformFacts(
+    message_limit=2000,  # message content; embeds have their own limits (adapters/discord/render.py)
+    # discord.py waits out per-route 429s itself; this paces our own fan-out of notifications.
+    pacing=PacingLimits(per_chat_rate=1.0, per_chat_burst=3, group_per_minute=20, global_per_second=25),
+    chat_kind=discord_chat_kind,
+    reports_admins=True,  # Manage Server / Administrator arrive as ChatUser.is_platform_admin
+)
 
 
 class DiscordSettings(BaseModel):
@@ -45,6 +64,7 @@ class DiscordPlugin:
 
     name = "discord"
     settings_model = DiscordSettings
+    facts = DISCORD_FACTS
 
     def create(self, settings: DiscordSettings, runtime: AdapterRuntime) -> DiscordAdapter:
         from adapters.discord.client import DiscordAdapter

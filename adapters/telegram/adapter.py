@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
 from typing import Any
 
 from telegram import Bot
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -25,7 +28,7 @@ from adapters.telegram.pacing_gate import PacingGate
 from adapters.telegram.render import MESSAGE_LIMIT
 from adapters.telegram.sender import TelegramSender
 from adapters.telegram.settings import TelegramSettings
-from adapters.telegram.startup import tell_pending_senders
+from adapters.telegram.startup import start_error, tell_pending_senders
 from adapters.telegram.updates import ALLOWED_UPDATES, PLATFORM
 from adapters.telegram.webhook import WebhookServer
 from fxbot.chat.types import ChatRef, Reply
@@ -99,11 +102,21 @@ class TelegramAdapter:
         return TelegramDeliveryTarget(self)
 
     async def start(self) -> None:
+        """Connect and start receiving. A Telegram error becomes fxbot.plugins.AdapterStartError, permanent
+        (the token was refused: fix the config) or not (network, time-out: the app retries); nothing is left
+        open after a failure, so start() may be called again."""
         pacing = self.runtime.extras.get("telegram_pacing")
         if pacing is not None:
             self.gate.set_limits(pacing)
         app = self._build()
-        await app.initialize()  # getMe: a wrong token fails here, before anything else
+        try:
+            await app.initialize()  # getMe: a wrong token fails here, before anything else
+        except BaseException as error:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(app.bot.shutdown())  # the HTTP clients opened for getMe
+            if isinstance(error, TelegramError):
+                raise self._start_error(error) from None
+            raise
         self._app = app
         self.sender.bot = app.bot
         try:
@@ -112,8 +125,11 @@ class TelegramAdapter:
             await tell_pending_senders(app.bot, self._notice)
             await self._start_receiving(app)
             await app.start()
-        except BaseException:
-            await self._shutdown(app)
+        except BaseException as error:
+            self._app = None
+            await asyncio.shield(self._shutdown(app))
+            if isinstance(error, TelegramError):
+                raise self._start_error(error) from None
             raise
         log.info("telegram: @%s is up (%s)", app.bot.username, "webhook" if self._webhook else "long polling")
 
@@ -129,6 +145,9 @@ class TelegramAdapter:
         return str(sent[-1].message_id) if sent else None
 
     # -- internals --------------------------------------------------------------------------------
+
+    def _start_error(self, error: TelegramError) -> Exception:
+        return start_error(error, token=self.settings.token.get_secret_value(), base_url=self.settings.base_url)
 
     def _username(self) -> str | None:
         return self._app.bot.username if self._app is not None else None

@@ -15,17 +15,24 @@ DEFAULT_TTL_S = 60.0
 
 
 class AdminCache:
-    """The user ids administering each group; one API call per chat per `ttl_s`; failures mean "nobody"."""
+    """The user ids administering each group; one API call per chat per `ttl_s`.
+
+    When Telegram cannot be asked, the last answer is reused; with no answer at all the result is
+    "unknown" (None), never "nobody": a failed call must not strip a real admin of their protection.
+    An unknown result is not cached, so the next command asks again."""
 
     def __init__(self, *, ttl_s: float = DEFAULT_TTL_S, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl_s
         self._clock = clock
         self._cache: dict[int, tuple[float, frozenset[int]]] = {}
 
-    async def is_admin(self, bot: Bot, chat_id: int, user_id: int) -> bool:
-        return user_id in await self.admins(bot, chat_id)
+    async def is_admin(self, bot: Bot, chat_id: int, user_id: int) -> bool | None:
+        """Whether the user administers the chat; None when Telegram could not tell (and never did)."""
+        admins = await self.admins(bot, chat_id)
+        return None if admins is None else user_id in admins
 
-    async def admins(self, bot: Bot, chat_id: int) -> frozenset[int]:
+    async def admins(self, bot: Bot, chat_id: int) -> frozenset[int] | None:
+        """The administrators' user ids (possibly a stale answer); None when they are unknown."""
         now = self._clock()
         cached = self._cache.get(chat_id)
         if cached is not None and now - cached[0] < self._ttl:
@@ -33,8 +40,13 @@ class AdminCache:
         try:
             members = await bot.get_chat_administrators(chat_id)
         except TelegramError as error:
-            log.warning("telegram: could not list the administrators of chat %s: %s", chat_id, error)
-            ids: frozenset[int] = cached[1] if cached is not None else frozenset()
+            if cached is None:
+                log.warning("telegram: could not list the administrators of chat %s (%s); their rights are"
+                            " unknown until the next try", chat_id, error)
+                return None
+            log.warning("telegram: could not list the administrators of chat %s (%s); using the last answer",
+                        chat_id, error)
+            ids = cached[1]
         else:
             ids = frozenset(m.user.id for m in members)
         self._cache[chat_id] = (now, ids)

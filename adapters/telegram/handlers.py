@@ -195,7 +195,7 @@ class UpdateHandlers:
         is_admin = await self._is_platform_admin(bot, chat, message.chat.id, message.from_user.id)
         return chat_user(message.from_user, is_platform_admin=is_admin)
 
-    async def _is_platform_admin(self, bot: Bot, chat: ChatRef, chat_id: int, user_id: int) -> bool:
+    async def _is_platform_admin(self, bot: Bot, chat: ChatRef, chat_id: int, user_id: int) -> bool | None:
         if chat.kind is ChatKind.PRIVATE or not self._admins_count:
             return False
         return await self._admins.is_admin(bot, chat_id, user_id)

@@ -1,4 +1,5 @@
-"""Start-up: commands sent while the bot was down are not run; their senders are told so."""
+"""Start-up: why Telegram refused to start (permanent or transient); commands sent while the bot was down are
+not run, and their senders are told so."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import Bot, Message, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from adapters.telegram.updates import (
     ALLOWED_UPDATES,
@@ -17,6 +18,7 @@ from adapters.telegram.updates import (
 )
 from fxbot.chat.parser import command_name_of
 from fxbot.chat.types import ChatRef, Reply, ReplyKind
+from fxbot.plugins import AdapterStartError
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,26 @@ OFFLINE_NOTICE = "the bot was offline — {what} not run; send {it} again"
 BUTTON_NOTICE = "the bot was restarted — this button is no longer active"
 
 SendNotice = Callable[[ChatRef, Reply, int], Awaitable[None]]
+
+
+def start_error(error: TelegramError, *, token: str, base_url: str) -> AdapterStartError:
+    """The one-line verdict on a failed start: refused for good (token, permissions, a bad request) or worth
+    retrying (network, time-out, flood wait, Telegram's own 5xx). The token never appears in it."""
+    said = str(error).replace(token, "***") if token else str(error)
+    if isinstance(error, InvalidToken):
+        return AdapterStartError(
+            "Telegram refused the bot token (401/404 Unauthorized) — check telegram.token or "
+            f"FXBOT_TELEGRAM__TOKEN, and telegram.base_url ({base_url.replace(token, '***')})", permanent=True)
+    if isinstance(error, Forbidden):
+        return AdapterStartError(f"Telegram refused the bot (403 Forbidden: {said})", permanent=True)
+    if isinstance(error, BadRequest):
+        return AdapterStartError(f"Telegram refused a start-up request (400 Bad Request: {said})", permanent=True)
+    if isinstance(error, RetryAfter):
+        return AdapterStartError("Telegram asks to wait (429 Too Many Requests)", permanent=False)
+    if isinstance(error, NetworkError):  # TimedOut, connection refused, 5xx
+        return AdapterStartError(f"cannot reach the Telegram Bot API ({type(error).__name__}: {said})",
+                                 permanent=False)
+    return AdapterStartError(f"Telegram: {type(error).__name__}: {said}", permanent=False)
 
 
 def offline_notice(names: list[str]) -> Reply:

@@ -51,7 +51,7 @@ def display_name(user: User) -> str:
     return f"@{user.username}" if user.username else (user.full_name or str(user.id))
 
 
-def chat_user(user: User, *, is_platform_admin: bool) -> ChatUser:
+def chat_user(user: User, *, is_platform_admin: bool | None) -> ChatUser:
     return ChatUser(id=qualified(user.id), display_name=display_name(user), is_platform_admin=is_platform_admin)
 
 

@@ -23,7 +23,7 @@ class ChatUser:
 
     id: str
     display_name: str
-    is_platform_admin: bool = False  # Telegram chat administrator / Discord "Manage Server"
+    is_platform_admin: bool | None = False  # Telegram chat administrator / Discord "Manage Server"; None: unknown now
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,11 +61,14 @@ def build_dispatcher(
     clock: Callable[[], datetime],
     confirmations: ConfirmationBook,
     audit: AuditSink | None,
+    platforms_reporting_admins: frozenset[str] = frozenset(),
 ) -> Dispatcher[Services]:
-    """The bot's dispatcher: every command, roles and bindings from storage, the known instruments."""
+    """The bot's dispatcher: every command, roles and bindings from storage, the known instruments.
+
+    `platforms_reporting_admins`: the platforms whose plugin declares that it reports chat admins."""
     return Dispatcher(
         build_registry(),
-        StorageChatContextResolver(storage=services.storage),
+        StorageChatContextResolver(storage=services.storage, platforms_reporting_admins=platforms_reporting_admins),
         services,
         known_symbols=sorted(INSTRUMENTS),
         confirmations=confirmations,

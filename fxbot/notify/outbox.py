@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -34,18 +34,16 @@ class OutboxState(StrEnum):
     FAILED = "failed"  # retried max_attempts times without success (never for critical ones)
 
 
-def infer_chat_kind(chat_id: str) -> ChatKind:
-    """Best guess of a chat's kind from its id when the caller did not say (groups are paced harder).
+ChatKindRules = Mapping[str, Callable[[str], ChatKind]]
+"""Per platform, the rule its plugin declares (fxbot.plugins.PlatformFacts.chat_kind): local chat id -> kind."""
 
-    Telegram groups have negative ids; console chats are private; anything else (Discord channels,
-    unknown platforms) is treated as a group, the conservative choice.
-    """
+
+def infer_chat_kind(chat_id: str, rules: ChatKindRules | None = None) -> ChatKind:
+    """A chat's kind from its id when the caller did not say (groups are paced harder), by the rule the
+    platform's plugin declares; a platform without one is treated as a group, the conservative choice."""
     platform, _, local = chat_id.partition(":")
-    if platform == "telegram":
-        return ChatKind.GROUP if local.startswith("-") else ChatKind.PRIVATE
-    if platform == "console":
-        return ChatKind.GROUP if local.startswith("group") else ChatKind.PRIVATE
-    return ChatKind.GROUP
+    rule = (rules or {}).get(platform)
+    return ChatKind.GROUP if rule is None else rule(local)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +90,15 @@ class Outbox:
     after every successful enqueue (the notifier's `wake`).
     """
 
-    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+    def __init__(self, db: Database, clock: Clock = utc_now, *, chat_kinds: ChatKindRules | None = None) -> None:
         self._db = db
         self._clock = clock
+        self._chat_kinds = dict(chat_kinds or {})
         self._listeners: list[Callable[[], None]] = []
+
+    def chat_kind(self, chat_id: str) -> ChatKind:
+        """Private or group, by the rule the chat's platform declares (see infer_chat_kind)."""
+        return infer_chat_kind(chat_id, self._chat_kinds)
 
     def add_listener(self, callback: Callable[[], None]) -> None:
         """Call `callback()` (synchronously, must not block) after each new row is committed."""
@@ -109,7 +112,7 @@ class Outbox:
         """Persist a notification for delivery; False (and nothing changed) when its key is known."""
         if not isinstance(notification, Notification):
             raise InvalidValue("only Notification values can be enqueued")
-        kind = chat_kind if chat_kind is not None else infer_chat_kind(notification.chat_id)
+        kind = chat_kind if chat_kind is not None else self.chat_kind(notification.chat_id)
         result = await self._db.execute(
             f"INSERT INTO notify_outbox ({_COLUMNS.removeprefix('id, ')})"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)"

@@ -49,13 +49,8 @@ class PacingLimits:
 
 
 DEFAULT_LIMITS = PacingLimits()
-"""Telegram's published limits with a margin (30/s overall, 1/s per chat, 20/min per group)."""
-
-DEFAULT_PLATFORM_LIMITS: Mapping[str, PacingLimits] = {
-    "telegram": DEFAULT_LIMITS,
-    "discord": DEFAULT_LIMITS,
-    "console": PacingLimits.unlimited(),
-}
+"""The conservative pacing of a platform whose plugin declares none (each plugin declares its own limits
+in its PlatformFacts; these are typical chat-platform limits with a margin: 1/s per chat, 20/min per group)."""
 
 
 @dataclass(slots=True)
@@ -91,7 +86,7 @@ class Pacer:
         default: PacingLimits = DEFAULT_LIMITS,
     ) -> None:
         self._clock = clock
-        self._limits = dict(DEFAULT_PLATFORM_LIMITS if limits is None else limits)
+        self._limits = dict(limits or {})
         self._default = default
         self._platforms: dict[str, _PlatformState] = {}
         self._pruned_at = clock()

@@ -9,7 +9,7 @@ from datetime import datetime
 import httpx
 
 from fxbot.fxsocket.pacing import RequestPacer
-from fxbot.notify.outbox import Outbox
+from fxbot.notify.outbox import ChatKindRules, Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.accounts import AccountService
 from fxbot.services.alerts import AlertService
@@ -54,8 +54,11 @@ class Services:
 
 
 async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url: str, stream_url: str,
-                         clock: Callable[[], datetime], pacer: RequestPacer | None = None) -> Services:
-    """Wire every service; `http` becomes owned by the result (closed by `Services.close()`)."""
+                         clock: Callable[[], datetime], pacer: RequestPacer | None = None,
+                         chat_kinds: ChatKindRules | None = None) -> Services:
+    """Wire every service; `http` becomes owned by the result (closed by `Services.close()`).
+
+    `chat_kinds`: each enabled platform's declared private-vs-group rule (fxbot.plugins.PlatformFacts)."""
     brokers = BrokerProvider(storage, http=http, base_url=base_url, stream_url=stream_url, pacer=pacer)
     settings = SettingsService(storage=storage)
     reports = ReportService(storage=storage, brokers=brokers, clock=clock)
@@ -69,7 +72,7 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
         team=TeamService(storage=storage),
         chat_settings=settings,
         health=HealthService(storage=storage, brokers=brokers, clock=clock),
-        alerts=AlertService(storage=storage, brokers=brokers, outbox=Outbox(storage.db, clock),
+        alerts=AlertService(storage=storage, brokers=brokers, outbox=Outbox(storage.db, clock, chat_kinds=chat_kinds),
                             preferences=NotificationPreferences(storage.db), clock=clock),
         reports=reports,
         charts=ChartService(storage=storage, brokers=brokers),

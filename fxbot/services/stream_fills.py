@@ -15,7 +15,7 @@ from fxbot.domain.formatting import format_lots
 from fxbot.fxsocket.broker import Broker
 from fxbot.fxsocket.models import Position, Trade
 from fxbot.notify.notification import Notification
-from fxbot.notify.outbox import Outbox, infer_chat_kind
+from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class FillNotifier:
         placed_by = await self._placed_by(event)
         count = 0
         for chat_id in chat_ids:
-            shared = infer_chat_kind(chat_id) is ChatKind.GROUP
+            shared = self._outbox.chat_kind(chat_id) is ChatKind.GROUP
             one = replace(event, placed_by=placed_by if shared else None)
             for made in await fill_notifications(one, [chat_id], self._preferences.get, now=self._clock()):
                 if await self._outbox.enqueue(self._finish(made, chat_id, gap)):

@@ -39,6 +39,7 @@ from fxbot.services.container import Services, build_services
 from fxbot.simulator.runner import RunningSimulator
 from fxbot.storage import Storage, StoredKey
 from tests.e2e.console_app_driver import ConsoleApp
+from tests.fakes.platforms import builtin_platforms
 
 MASTER_KEY_ENV = "FXBOT_SECRET_KEY"
 PLATFORM = "console"
@@ -213,10 +214,12 @@ async def assemble_bot(sim: RunningSimulator, storage: Storage, clock: FakeClock
     """The bot as the app wires it (build_services, every command, the storage audit sink) over an open
     Storage; `close_bot` undoes it."""
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    platforms = builtin_platforms()
     services = await build_services(storage, http=http, base_url=sim.base_url, stream_url=sim.stream_url,
-                                    clock=clock.now)
+                                    clock=clock.now, chat_kinds=platforms.chat_kinds())
     dispatcher = build_dispatcher(services, clock=clock.now, confirmations=ConfirmationBook(clock=clock.monotonic),
-                                  audit=StorageAuditSink(storage, clock.now))
+                                  audit=StorageAuditSink(storage, clock.now),
+                                  platforms_reporting_admins=platforms.reporting_admins())
     return BotHarness(sim=sim, storage=storage, services=services, dispatcher=dispatcher, clock=clock,
                       control=httpx.AsyncClient(timeout=10.0))
 

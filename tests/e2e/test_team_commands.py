@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fxbot.admin_grant import grant_admin
 from fxbot.chat.types import ChatKind, ChatRef, ChatUser, ReplyKind
 from fxbot.domain.access import Role
 from tests.e2e.conftest import BotHarness, reply_text
@@ -101,10 +102,14 @@ async def test_platform_admins_are_admins_and_cannot_be_demoted_by_role(bot: Bot
                                                               chat=TG_GROUP))
 
 
-async def test_where_the_platform_reports_no_admins_the_first_binder_becomes_admin(bot: BotHarness) -> None:
+async def test_a_group_without_admins_is_claimed_by_nobody_until_an_admin_is_granted(bot: BotHarness) -> None:
     lea, max_ = bot.user("lea"), bot.user("max")
     group = ChatRef("console:room", ChatKind.GROUP, "console")
     await bot.say(f"/link {bot.sim.keys['read-only']} ro", user=lea, chat=bot.private_chat_of(lea))
+    first = await bot.say("/bind ro", user=lea, chat=group)  # the first to /bind does not get the group
+    assert first[0].kind is ReplyKind.ERROR and "needs a chat admin" in reply_text(first)
+    assert await bot.storage.bindings.get(group.id) is None
+    await grant_admin(bot.storage, group.id, lea.id)  # `fxbot grant-admin` on the host
     assert (await bot.say("/bind ro", user=lea, chat=group))[0].kind is ReplyKind.OK
     assert await role_of(bot, group, lea) is Role.ADMIN
     await bot.say("/members", user=max_, chat=group)

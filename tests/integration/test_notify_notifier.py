@@ -22,6 +22,7 @@ from fxbot.notify.outbox import Outbox, OutboxState
 from fxbot.notify.pacing import PacingLimits
 from fxbot.notify.targets import ChatAdapterTarget
 from fxbot.storage import Storage
+from tests.fakes.platforms import builtin_platforms
 from tests.unit.notify.factories import FakeClock, RecordingTarget, note
 
 EPS = 1e-9
@@ -106,7 +107,7 @@ async def test_items_arriving_while_running_are_delivered_promptly(storage: Stor
 
 
 async def test_continuous_firings_stay_within_the_pacing_limits(storage: Storage, clock: FakeClock) -> None:
-    outbox = Outbox(storage.db)
+    outbox = Outbox(storage.db, chat_kinds=builtin_platforms().chat_kinds())  # telegram: negative id = group
     counter = iter(range(10_000))
 
     class FeedingTarget(RecordingTarget):
@@ -308,7 +309,7 @@ async def test_chat_adapter_target_delivers_through_adapter_send(storage: Storag
 
     adapter = FakeAdapter()
     target = ChatAdapterTarget(adapter, "console", None)
-    outbox = Outbox(storage.db)
+    outbox = Outbox(storage.db, chat_kinds=builtin_platforms().chat_kinds())
     notifier = Notifier(outbox, {"console": target}, clock=clock, sleep=clock.sleep)
     clock.busy = lambda: notifier.sends_in_flight > 0
     await outbox.enqueue(note("console:local", "a", title="EURUSD above 1.09"))

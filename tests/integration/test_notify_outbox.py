@@ -13,6 +13,7 @@ from fxbot.notify.notification import Severity
 from fxbot.notify.outbox import Outbox, OutboxState, infer_chat_kind
 from fxbot.notify.preferences import EVENT_TYPES, NotificationPreferences
 from fxbot.storage import InvalidValue, Storage
+from tests.fakes.platforms import builtin_platforms
 from tests.unit.notify.factories import T0, note
 
 
@@ -120,11 +121,16 @@ async def test_enqueue_rejects_non_notifications(storage: Storage) -> None:
         await Outbox(storage.db).enqueue("hello")  # type: ignore[arg-type]
 
 
-def test_chat_kind_inference() -> None:
-    assert infer_chat_kind("telegram:-100123") is ChatKind.GROUP
-    assert infer_chat_kind("telegram:42") is ChatKind.PRIVATE
-    assert infer_chat_kind("console:local") is ChatKind.PRIVATE
-    assert infer_chat_kind("discord:123") is ChatKind.GROUP
+def test_chat_kind_inference_follows_what_each_platform_declares() -> None:
+    rules = builtin_platforms().chat_kinds()
+    assert infer_chat_kind("telegram:-100123", rules) is ChatKind.GROUP
+    assert infer_chat_kind("telegram:42", rules) is ChatKind.PRIVATE
+    assert infer_chat_kind("console:local", rules) is ChatKind.PRIVATE
+    assert infer_chat_kind("discord:123", rules) is ChatKind.GROUP
+    assert infer_chat_kind("discord:dm:42", rules) is ChatKind.PRIVATE
+    # A platform that declares no rule (or none given): a group, the conservative choice.
+    assert infer_chat_kind("matrix:@alice", rules) is ChatKind.GROUP
+    assert infer_chat_kind("telegram:42") is ChatKind.GROUP
 
 
 async def test_move_chat_carries_the_outbox_and_preferences(storage: Storage) -> None:
