@@ -18,6 +18,7 @@ from fxbot.domain.redaction import redact_secrets
 from fxbot.errors import UsageError
 from fxbot.scheduling.digest_times import DigestKind, next_slot
 from fxbot.scheduling.schedule_store import DigestSchedule
+from fxbot.services.charts import curve_caption
 from fxbot.services.digests import DIGEST_USAGE
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ async def digest_command(cmd: CommandContext[Services], args: BoundArgs) -> Repl
         stored = await service.store.get(cmd.chat.id, kind)
         content = await service.build(stored or service.default_schedule(cmd.chat, kind), cmd.now, so_far=True)
         image = None if content.image is None else Image(content.image.png, content.image_name,
-                                                         caption=f"{content.title}: balance and equity")
+                                                         caption=curve_caption(content.title, content.report.curve))
         return Reply(title=content.title, text=content.lines, image=image)
     denial = check_access(CHANGE, cmd.ctx, "digest")
     if denial is not None:

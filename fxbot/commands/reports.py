@@ -13,7 +13,7 @@ from fxbot.commands.pnl_args import PNL_EXAMPLE, PNL_USAGE, parse_pnl_query
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.formatting import chat_zone
 from fxbot.domain.instruments import INSTRUMENTS
-from fxbot.services.charts import equity_curve_png
+from fxbot.services.charts import curve_caption, curve_filename, equity_curve_png
 from fxbot.services.report_text import SYMBOL_HEADERS, report_text
 from fxbot.services.reports import PnlReport
 
@@ -32,7 +32,8 @@ def pnl_reply(report: PnlReport, timezone: str, image: bytes | None) -> Reply:
         table = Table(headers=SYMBOL_HEADERS, rows=text.symbol_rows, align=("l", "r", "r", "r", "r", "r"))
     picture = None
     if image is not None:
-        picture = Image(data=image, filename="pnl_equity.png", caption=f"{text.title}: balance and equity")
+        name = curve_filename("pnl", report.period.start, report.generated_at, chat_zone(timezone))
+        picture = Image(data=image, filename=name, caption=curve_caption(text.title, report.curve))
     return Reply(title=text.title, text=text.lines, table=table, image=picture)
 
 

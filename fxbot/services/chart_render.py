@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -17,8 +17,11 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
 
 from fxbot.fxsocket.models import Candle
+from fxbot.services.chart_labels import spread_labels
 from fxbot.services.pnl_figures import CurvePoint
 
 WIDTH_PX = 1000
@@ -26,6 +29,8 @@ HEIGHT_PX = 560
 DPI = 100
 UP_COLOR = "#26a69a"
 DOWN_COLOR = "#ef5350"
+BALANCE_COLOR = "#1e88e5"
+EQUITY_COLOR = "#fb8c00"
 LineKind = Literal["entry", "sl", "tp", "order"]
 LINE_STYLES: dict[LineKind, tuple[str, str]] = {  # colour, dash style
     "entry": ("#1e88e5", "-"),
@@ -34,6 +39,11 @@ LINE_STYLES: dict[LineKind, tuple[str, str]] = {  # colour, dash style
     "order": ("#fb8c00", ":"),
 }
 MAX_TICK_LABELS = 8
+LABEL_COLUMN = 0.76  # the plot takes this share of the width; level labels sit in the rest, beside it
+LABEL_FONT_PT = 7
+LABEL_GAP_PX = 11.0  # one label line at LABEL_FONT_PT and DPI, plus air
+BALANCE_LABEL = "Balance (closed trades)"
+EQUITY_LABEL = "Equity now (with open positions)"
 _EPOCH = datetime(1970, 1, 1)
 
 
@@ -58,8 +68,19 @@ class PlottedLine:
 
 
 @dataclass(frozen=True, slots=True)
+class PlacedLabel:
+    """A level's label as drawn: its text and its box in pixels (x0, y0, x1, y1), for tests."""
+
+    ref: str
+    kind: str
+    text: str
+    box: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
 class RenderedChart:
-    """The PNG and what was plotted: the candle count, horizontal lines and the curve's values."""
+    """The PNG and what was plotted: candles, horizontal lines and their labels, the curve's values,
+    its legend and the value axis' tick labels."""
 
     png: bytes
     width: int
@@ -67,6 +88,11 @@ class RenderedChart:
     candles: int
     lines: tuple[PlottedLine, ...]
     values: tuple[float, ...] = ()
+    labels: tuple[PlacedLabel, ...] = ()
+    legend: tuple[str, ...] = ()
+    y_ticks: tuple[str, ...] = ()
+    x_label: str = ""
+    x_span: tuple[str, str] = ("", "")  # the first and last time drawn, as the axis shows them
 
 
 def _new_figure() -> Figure:
@@ -85,6 +111,12 @@ def _local(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.astimezone(zone).replace(tzinfo=None)
 
 
+def _y_ticks(ax: Axes) -> tuple[str, ...]:
+    low, high = ax.get_ylim()
+    formatter = ax.yaxis.get_major_formatter()
+    return tuple(formatter(tick, i) for i, tick in enumerate(ax.get_yticks()) if low <= tick <= high)
+
+
 def render_candles(
     symbol: str,
     timeframe: str,
@@ -94,7 +126,10 @@ def render_candles(
     zone: ZoneInfo,
     digits: int,
 ) -> RenderedChart:
-    """A candlestick chart (oldest bar left) with the levels as labelled horizontal lines."""
+    """A candlestick chart (oldest bar left) with the levels as horizontal lines, labelled beside the plot.
+
+    Labels never overlap (close levels get their labels spread, with a leader to their line); when more
+    than one position or order is drawn, each label names the position or order it belongs to."""
     figure = _new_figure()
     ax = figure.add_subplot(1, 1, 1)
     xs = list(range(len(candles)))
@@ -109,14 +144,11 @@ def render_candles(
         ticks = xs[::step]
         ax.set_xticks(ticks)
         ax.set_xticklabels([f"{_local(candles[i].time, zone):%m-%d %H:%M}" for i in ticks], fontsize=8)
-        ax.set_xlim(-1, len(candles) + max(3, len(candles) // 8))  # room on the right for level labels
+        ax.set_xlim(-1, len(candles))
     for level in levels:
         color, style = LINE_STYLES[level.kind]
         line = ax.axhline(level.price, color=color, linestyle=style, linewidth=1.1, label=level.label)
         line.set_gid(f"{level.kind}|{level.ref}")
-        ax.annotate(f"{level.label} {level.price:.{digits}f}", xy=(1.0, level.price),
-                    xycoords=("axes fraction", "data"), xytext=(-4, 2), textcoords="offset points",
-                    ha="right", va="bottom", fontsize=7, color=color)
     if candles or levels:
         prices = [c.low for c in candles] + [c.high for c in candles] + [lv.price for lv in levels]
         low, high = min(prices), max(prices)
@@ -125,10 +157,46 @@ def render_candles(
     ax.yaxis.set_major_formatter(f"{{x:.{digits}f}}")
     ax.grid(True, linewidth=0.3, alpha=0.5)
     ax.set_title(f"{symbol} {timeframe} — {len(candles)} bars ({zone.key})", fontsize=11)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0.0, 0.0, LABEL_COLUMN, 1.0))
+    labels = _label_levels(figure, ax, levels, digits)
     plotted = tuple(_plotted_lines(ax))
     return RenderedChart(png=_png(figure), width=WIDTH_PX, height=HEIGHT_PX, candles=len(candles),
-                         lines=plotted)
+                         lines=plotted, labels=labels)
+
+
+def level_text(level: PriceLevel, digits: int, *, name_owner: bool) -> str:
+    """"SL 1.09500", or "SL 1.09500 · pos_…" when several positions or orders share the chart."""
+    text = f"{level.label} {level.price:.{digits}f}"
+    return f"{text} · {level.ref}" if name_owner else text
+
+
+def _label_levels(figure: Figure, ax: Axes, levels: Sequence[PriceLevel], digits: int) -> tuple[PlacedLabel, ...]:
+    """Each level's label in the column right of the plot, spread so none overlaps another."""
+    if not levels:
+        return ()
+    name_owner = len({level.ref for level in levels}) > 1
+    frame = ax.get_window_extent()
+    wanted = [float(ax.transData.transform((0.0, level.price))[1]) for level in levels]
+    half = LABEL_GAP_PX / 2
+    placed = spread_labels(wanted, gap=LABEL_GAP_PX, low=frame.y0 + half, high=frame.y1 - half)
+    width, height = figure.bbox.width, figure.bbox.height
+    x_line, x_text = frame.x1, frame.x1 + 10.0
+    texts = []
+    for level, at, y in zip(levels, wanted, placed, strict=True):
+        color, _ = LINE_STYLES[level.kind]
+        leader = Line2D([x_line / width, (x_line + 4.0) / width, (x_text - 2.0) / width],
+                        [at / height, at / height, y / height], transform=figure.transFigure,
+                        color=color, linewidth=0.6)
+        figure.add_artist(leader)
+        texts.append((level, figure.text(x_text / width, y / height, level_text(level, digits, name_owner=name_owner),
+                                         fontsize=LABEL_FONT_PT, color=color, ha="left", va="center")))
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    placed_labels = []
+    for level, text in texts:
+        box = text.get_window_extent(renderer)
+        placed_labels.append(PlacedLabel(ref=level.ref, kind=level.kind, text=text.get_text(),
+                                         box=(float(box.x0), float(box.y0), float(box.x1), float(box.y1))))
+    return tuple(placed_labels)
 
 
 def _plotted_lines(ax: Axes) -> list[PlottedLine]:
@@ -148,23 +216,65 @@ def _day_number(moment: datetime) -> float:
     return (moment - _EPOCH).total_seconds() / 86_400.0
 
 
+def _from_day_number(value: float) -> datetime:
+    return _EPOCH + timedelta(days=value)
+
+
+def money_ticks(span: float) -> FuncFormatter:
+    """Plain value-axis labels with thousands separators ("10,001.50"), never an offset or exponent."""
+    decimals = 2 if span < 100 else 0
+    return FuncFormatter(lambda value, _: f"{value:,.{decimals}f}")
+
+
 def render_equity_curve(
     points: Sequence[CurvePoint], *, title: str, currency: str, zone: ZoneInfo
 ) -> RenderedChart:
-    """The account value over the period as a step line (it changes when a trade closes)."""
+    """The balance over the period as a step line (it changes when a trade closes) and, when the period
+    includes now, the equity now as a marked point; a legend names both, times are in `zone`."""
     figure = _new_figure()
     ax = figure.add_subplot(1, 1, 1)
-    xs = [_day_number(_local(p.at, zone)) for p in points]
+    balance = [p for p in points if p.kind == "balance"]
+    equity = [p for p in points if p.kind == "equity"]
     ys = [p.value for p in points]
-    if points:
-        ax.step(xs, ys, where="post", color="#1e88e5", linewidth=1.4)
-        ax.fill_between(xs, ys, min(ys), step="post", alpha=0.08, color="#1e88e5")
-        ax.axhline(ys[0], color="#9e9e9e", linestyle=":", linewidth=0.8)
-    ax.xaxis_date()
+    if balance:
+        xs = [_day_number(_local(p.at, zone)) for p in balance]
+        values = [p.value for p in balance]
+        end = max([balance[-1].at, *(p.at for p in equity)])
+        xs.append(_day_number(_local(end, zone)))  # the last balance holds until the end of the curve
+        values.append(values[-1])
+        ax.step(xs, values, where="post", color=BALANCE_COLOR, linewidth=1.4, label=BALANCE_LABEL)
+        ax.fill_between(xs, values, min(ys), step="post", alpha=0.08, color=BALANCE_COLOR)
+        ax.axhline(values[0], color="#9e9e9e", linestyle=":", linewidth=0.8,
+                   label=f"Balance at the start ({values[0]:,.2f})")
+    for point in equity:
+        x = _day_number(_local(point.at, zone))
+        if balance:
+            ax.plot([x, x], [balance[-1].value, point.value], color=EQUITY_COLOR, linestyle="--", linewidth=1.0)
+        ax.plot([x], [point.value], marker="o", color=EQUITY_COLOR, linestyle="none",
+                label=f"{EQUITY_LABEL}: {point.value:,.2f}")
+    if ys:
+        low, high = min(ys), max(ys)
+        span = high - low
+        pad = span * 0.12 if span > 0 else max(abs(high) * 0.0005, 1.0)
+        ax.set_ylim(low - pad, high + pad)
+        ax.yaxis.set_major_formatter(money_ticks(span + 2 * pad))
+    ax.xaxis_date()  # date ticks; the values are already local times, so they print as they are
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{_from_day_number(value):%m-%d %H:%M}"))
     ax.set_ylabel(currency)
+    x_label = f"time ({zone.key})"
+    ax.set_xlabel(x_label)
     ax.grid(True, linewidth=0.3, alpha=0.5)
-    ax.set_title(f"{title} ({zone.key})", fontsize=11)
+    ax.set_title(title, fontsize=11)
+    legend = ax.legend(loc="best", fontsize=8, frameon=False) if points else None
     figure.autofmt_xdate()
     figure.tight_layout()
-    return RenderedChart(png=_png(figure), width=WIDTH_PX, height=HEIGHT_PX, candles=0, lines=(),
-                         values=tuple(ys))
+    return RenderedChart(
+        png=_png(figure), width=WIDTH_PX, height=HEIGHT_PX, candles=0, lines=(), values=tuple(ys),
+        legend=tuple(t.get_text() for t in legend.get_texts()) if legend is not None else (),
+        y_ticks=_y_ticks(ax), x_label=x_label, x_span=_x_span(ax) if points else ("", ""),
+    )
+
+
+def _x_span(ax: Axes) -> tuple[str, str]:
+    first, last = ax.dataLim.x0, ax.dataLim.x1
+    return (f"{_from_day_number(first):%Y-%m-%d %H:%M}", f"{_from_day_number(last):%Y-%m-%d %H:%M}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fxbot.domain.formatting import format_volume, price_digits
@@ -88,6 +89,17 @@ class ChartService:
             zone=zone, digits=price_digits(series.symbol),
         )
         return SymbolChart(series.symbol, timeframe, rendered, positions=len(mine), orders=len(pending))
+
+
+def curve_caption(title: str, points: Sequence[CurvePoint]) -> str:
+    """What the curve image shows: the balance, and the equity now when the period includes now."""
+    shows = "balance and equity now" if any(p.kind == "equity" for p in points) else "balance"
+    return f"{title}: {shows}"
+
+
+def curve_filename(prefix: str, start: datetime, made_at: datetime, zone: ZoneInfo) -> str:
+    """A file name per report ("pnl_20260402_at_20260403-091502.png"): a later one never replaces it."""
+    return f"{prefix}_{start.astimezone(zone):%Y%m%d}_at_{made_at.astimezone(zone):%Y%m%d-%H%M%S}.png"
 
 
 async def equity_curve_png(points: Sequence[CurvePoint], *, title: str, currency: str, zone: ZoneInfo

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Literal
 
 from fxbot.fxsocket.models import Position, Trade
 
@@ -129,10 +130,11 @@ class TradeFigures:
 
 @dataclass(frozen=True, slots=True)
 class CurvePoint:
-    """One point of an equity curve: a moment and the account value then."""
+    """One point of an equity curve: a moment and the account value then (the balance, or the equity now)."""
 
     at: datetime
     value: float
+    kind: Literal["balance", "equity"] = "balance"
 
 
 def trade_figures(trades: Iterable[Trade]) -> TradeFigures:

@@ -126,7 +126,7 @@ class ReportService:
         if balance_start is not None:
             curve = balance_curve(in_period, start=period.start, start_balance=balance_start)
             if includes_now:
-                curve.append(CurvePoint(max(now, curve[-1].at), account.equity))
+                curve.append(CurvePoint(max(now, curve[-1].at), account.equity, kind="equity"))
         members = await self._members(chat_id, shown) if by_member else ()
         return PnlReport(
             period=period,
