@@ -1,15 +1,11 @@
-"""Stream hub: the open /v1/stream connections, their subscriptions, fan-out and account_update throttling.
-
-Other faces (the SDK face's per-account WebSockets) attach as listeners: they see every event batch and
-every close-all / close-for-key / reset, so each `/_sim/` control acts on every face's streams.
-"""
+"""Stream hub: the open /v1/stream connections, their subscriptions, fan-out and account_update throttling."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -82,35 +78,35 @@ class StreamConnection:
                 return
 
 
+class TimerHandle(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Timers(Protocol):
+    """The clock and delayed calls the throttle uses: the running event loop, or a fake in tests."""
+
+    def time(self) -> float: ...
+
+    def call_later(self, delay: float, callback: Callable[[str], object], account_id: str, /) -> TimerHandle: ...
+
+
 class _AccountThrottle:
     """Latest-wins throttle of account_update per account: at most one frame per interval."""
 
     def __init__(self) -> None:
         self.last_sent = float("-inf")
         self.pending: dict[str, Any] | None = None
-        self.timer: asyncio.TimerHandle | None = None
-
-
-class StreamListener(Protocol):
-    """Another face's streams, driven by the hub: events, closes and resets reach it as they reach /v1."""
-
-    def publish(self, events: list[SimEvent]) -> None: ...
-
-    def close_all(self, code: int, reason: str) -> int: ...
-
-    def close_for_key(self, key: str) -> int: ...
-
-    def reset_throttles(self) -> None: ...
+        self.timer: TimerHandle | None = None
 
 
 class StreamHub:
-    """Fans SimEvents out to the connections subscribed to them (and to the listeners of other faces)."""
+    """Fans SimEvents out to the connections subscribed to them."""
 
-    def __init__(self, account_update_interval_s: float = 0.25) -> None:
+    def __init__(self, account_update_interval_s: float = 0.25, timers: Timers | None = None) -> None:
         self.interval_s = account_update_interval_s
         self.connections: set[StreamConnection] = set()
         self._throttles: dict[str, _AccountThrottle] = {}
-        self.listeners: list[StreamListener] = []
+        self.timers = timers  # None: the running event loop (tests set a fake)
 
     def add(self, connection: StreamConnection) -> None:
         self.connections.add(connection)
@@ -120,8 +116,7 @@ class StreamHub:
 
     def publish(self, events: Iterable[SimEvent]) -> None:
         """Deliver events: quotes to their symbol's subscribers, order/account events to the account's."""
-        batch = list(events)
-        for event in batch:
+        for event in events:
             if event.type == "quote":
                 self._quote(event)
             elif event.type == "account_update":
@@ -132,11 +127,6 @@ class StreamHub:
                 for conn in list(self.connections):
                     if event.account_id in conn.order_accounts:
                         conn.send(text)
-        for listener in self.listeners:
-            try:
-                listener.publish(batch)
-            except Exception:  # one face's failure must not break the other's request or the tick loop
-                log.exception("a stream listener failed on an event batch; it goes on")
 
     def _quote(self, event: SimEvent) -> None:
         symbol = event.symbol or str(event.data.get("symbol", ""))
@@ -149,7 +139,7 @@ class StreamHub:
 
     def _account_update(self, account_id: str, data: dict[str, Any]) -> None:
         throttle = self._throttles.setdefault(account_id, _AccountThrottle())
-        loop = asyncio.get_running_loop()
+        loop = self._loop()
         now = loop.time()
         wait = throttle.last_sent + self.interval_s - now
         if wait <= 0 and throttle.timer is None:
@@ -167,8 +157,11 @@ class StreamHub:
         throttle.timer = None
         if throttle.pending is not None:
             data, throttle.pending = throttle.pending, None
-            throttle.last_sent = asyncio.get_running_loop().time()
+            throttle.last_sent = self._loop().time()
             self._deliver_account(account_id, data)
+
+    def _loop(self) -> Timers:
+        return self.timers if self.timers is not None else asyncio.get_running_loop()
 
     def _deliver_account(self, account_id: str, data: dict[str, Any]) -> None:
         text = frame("account_update", data)
@@ -181,13 +174,13 @@ class StreamHub:
         closing = list(self.connections)
         for conn in closing:
             conn.close(code, reason)
-        return len(closing) + sum(listener.close_all(code, reason) for listener in self.listeners)
+        return len(closing)
 
     def close_for_key(self, key: str) -> int:
         closing = [conn for conn in self.connections if conn.key == key]
         for conn in closing:
             conn.close(CLOSE_REVOKED, "the API key was revoked")
-        return len(closing) + sum(listener.close_for_key(key) for listener in self.listeners)
+        return len(closing)
 
     def reset_throttles(self) -> None:
         """Forget pending account updates (after a reset of the engine)."""
@@ -195,5 +188,3 @@ class StreamHub:
             if throttle.timer is not None:
                 throttle.timer.cancel()
         self._throttles.clear()
-        for listener in self.listeners:
-            listener.reset_throttles()

@@ -30,7 +30,7 @@ from fxbot.config import DatabaseSettings, FxSocketSettings, Settings
 from fxbot.services.stream_config import PumpConfig
 from fxbot.simulator.runner import RunningSimulator
 
-DEFAULT_TIMEOUT_S = 8.0
+DEFAULT_TIMEOUT_S = 30.0  # real seconds; only bounds a hang (waits return as soon as the condition holds)
 
 
 class ConnectGate:
@@ -167,7 +167,8 @@ class ConsoleApp:
         return self.output
 
     async def settle(self, seconds: float = 0.6) -> None:
-        """Give in-flight events time to arrive (for "nothing more happened" assertions)."""
+        """Give in-flight events time to arrive (only for "nothing more happened" assertions: never to
+        wait for something that must happen; use `until` / `wait_for` for that)."""
         await asyncio.sleep(seconds)
 
     async def move(self, symbol: str, bid: float, ask: float | None = None) -> None:
@@ -196,7 +197,7 @@ class ConsoleApp:
         """An orderly shutdown (like the end of input), then release the pipe and the HTTP client."""
         if self.app is not None and self.task is not None and not self.task.done():
             self.app.request_shutdown()
-            await asyncio.wait_for(self.task, 10)
+            await asyncio.wait_for(self.task, DEFAULT_TIMEOUT_S)
         await self._release()
 
     async def kill(self) -> None:
@@ -204,7 +205,7 @@ class ConsoleApp:
         if self.task is not None and not self.task.done():
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self.task, 10)
+                await asyncio.wait_for(self.task, DEFAULT_TIMEOUT_S)
         await self._release()
 
     async def _release(self) -> None:

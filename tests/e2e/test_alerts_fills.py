@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.e2e.console_app_driver import ConsoleApp
+from tests.waiting import eventually
 
 
 async def _buy_with_sl(bot: ConsoleApp, volume: str, sl_pips: int) -> float:
@@ -34,10 +35,10 @@ async def test_notify_off_silences_that_fill_type(console: ConsoleApp) -> None:
     sl = await _buy_with_sl(console, "0.1", 20)
     await console.wait_for("Position opened: EURUSD BUY")
     await console.move("EURUSD", sl - 0.0002)
-    for _ in range(50):  # the close happened on the simulator…
-        if not await console.rest("GET", "/v1/positions"):
-            break
-        await console.settle(0.05)
+    async def closed() -> bool:
+        return not await console.rest("GET", "/v1/positions")
+
+    await eventually(closed, "the stop loss to close the position")  # the close happened on the simulator…
     await console.settle()
     closes = [line for line in console.output.splitlines() if "EURUSD BUY" in line and "closed by" in line]
     assert closes == []  # …but this chat switched sl_hit off

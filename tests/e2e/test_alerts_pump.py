@@ -37,7 +37,7 @@ async def pump(bot: BotHarness) -> AsyncIterator[StreamPump]:
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def _until(check: Callable[[], bool], what: str, within_s: float = 8.0) -> None:
+async def _until(check: Callable[[], bool], what: str, within_s: float = 30.0) -> None:
     deadline = time.monotonic() + within_s
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -45,7 +45,7 @@ async def _until(check: Callable[[], bool], what: str, within_s: float = 8.0) ->
 
 
 async def _pending(bot: BotHarness, until: Callable[[list[OutboxItem]], bool], what: str) -> list[OutboxItem]:
-    deadline = time.monotonic() + 8.0
+    deadline = time.monotonic() + 30.0  # only a hang reaches it
     while True:
         items = await bot.services.alerts.outbox.pending()
         if until(items):
@@ -90,7 +90,8 @@ async def test_fills_reach_every_chat_of_the_account_and_name_who_placed_them_in
     await _until(lambda: bool(pump.statuses()) and pump.statuses()[0].connected, "the stream")
     await _until(lambda: len(pump.statuses()[0].key_name) > 0 and pump.statuses()[0].subscriptions >= 2,
                  "orders and account subscriptions")
-    await asyncio.sleep(0.2)
+    hub = bot.sim.state.hub  # the fill is published to the streams subscribed at that moment: wait for the server
+    await _until(lambda: any(c.order_accounts for c in hub.connections), "the simulator to have the subscription")
     card = await bot.say("/buy EURUSD 0.1", user=alice, chat=group)  # group chats confirm every order
     result = await bot.press(card[0], "Confirm", user=alice, chat=group)
     assert result.reply is not None and "filled" in reply_text(result.reply)

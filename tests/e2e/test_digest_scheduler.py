@@ -3,7 +3,6 @@ downtime (sent once late, or skipped and noted), DST reruns, weekly at the Frida
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from fxbot.scheduling.scheduler import DigestScheduler
 from fxbot.storage import Storage
 from tests.e2e.conftest import BotHarness, assemble_bot, close_bot, reply_text
 from tests.e2e.report_support import expected_from, history_rows, trade
+from tests.waiting import eventually
 
 THU = datetime(2026, 4, 2, 14, 30, tzinfo=UTC)  # the harness clock: Thursday 10:30 in New York (EDT)
 THU_CLOSE = datetime(2026, 4, 2, 21, 0, tzinfo=UTC)  # 17:00 EDT
@@ -235,10 +235,10 @@ async def test_apscheduler_runs_the_job_on_the_loop(bot: BotHarness) -> None:
         await bot.say("/digest on")  # the running scheduler picks the new schedule up at once
         bot.clock.current = THU_CLOSE + timedelta(seconds=5)
         assert running.fire_soon(bot.private_chat.id, "daily")
-        for _ in range(200):
-            if await pending(bot):
-                break
-            await asyncio.sleep(0.01)
+        async def queued() -> bool:
+            return bool(await pending(bot))
+
+        await eventually(queued, "APScheduler to run the digest job")
         assert [title for title, _ in await pending(bot)] == ["Daily digest — Thu 2026-04-02"]
         trigger = running.trigger_for(bot.private_chat.id, "daily")
         assert trigger is not None and "America/New_York" in str(trigger)

@@ -186,7 +186,7 @@ class DiscordWire:
         return [c for c in self.calls[after:] if c.method == method and fragment in c.path]
 
     async def wait_for(self, method: str, fragment: str, *, count: int = 1, after: int = 0,
-                       timeout: float = 10.0) -> WireCall:  # noqa: ASYNC109 - a deadline, polled
+                       timeout: float = 30.0) -> WireCall:  # noqa: ASYNC109 - a deadline, polled
         """The `count`-th matching call (waiting for it), counting from index `after`."""
         deadline = time.monotonic() + timeout
         while True:

@@ -220,8 +220,9 @@ class FakeBotApi:
         return result
 
     async def wait_for(self, method: str, predicate: Callable[[Call], bool] | None = None, *,
-                       count: int = 1, within_s: float = 10.0) -> Call:
-        """Wait until `count` successful calls of `method` match; returns the last of them."""
+                       count: int = 1, within_s: float = 30.0) -> Call:
+        """Wait until `count` successful calls of `method` match; returns the last of them (`within_s` only
+        bounds a hang)."""
         async with asyncio.timeout(within_s):
             while True:
                 found = [c for c in self.calls_of(method) if predicate is None or predicate(c)]
@@ -231,7 +232,8 @@ class FakeBotApi:
                 await self._changed.wait()
 
     async def settle(self, quiet_s: float = 0.3) -> None:
-        """Wait until no call arrived for `quiet_s` seconds (for asserting that nothing more is sent)."""
+        """Wait until no call arrived for `quiet_s` seconds (only for asserting that nothing more is sent:
+        never to wait for a call that must come; use `wait_for` for that)."""
         while True:
             seen = len(self.calls)
             await asyncio.sleep(quiet_s)

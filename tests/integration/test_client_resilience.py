@@ -1,10 +1,13 @@
-"""FxSocketClient against the real simulator under pressure: pacing, 429s, injected 500s and timeouts."""
+"""FxSocketClient against the real simulator under pressure: pacing, 429s, injected 500s and timeouts.
+
+Rate limits run in virtual time: the client's pacer and the simulator's limiter and 429 fault share
+one VirtualClock whose sleeps jump ahead, so no assertion depends on how fast the machine is.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import socket
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,7 +18,10 @@ from fxbot.fxsocket.client import FxSocketClient
 from fxbot.fxsocket.errors import ConnectionFailedError, OutcomeUnknownError, RateLimitedError
 from fxbot.fxsocket.models import OrderRequest, OrderType
 from fxbot.fxsocket.pacing import RequestPacer
+from fxbot.simulator.faults import Faults
+from fxbot.simulator.ratelimit import SlidingWindowLimiter
 from fxbot.simulator.runner import RunningSimulator
+from tests.fakes.clocks import VirtualClock
 
 BUY = OrderRequest(symbol="EURUSD", type=OrderType.BUY, volume=0.1)
 
@@ -44,6 +50,20 @@ async def http(seen: Seen) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest.fixture
+def clock(sim_paused: RunningSimulator) -> VirtualClock:
+    """Virtual time for the simulator's rate limiter and 429 fault (give it to the client's pacer too)."""
+    virtual = VirtualClock()
+    sim_paused.state.limiter = SlidingWindowLimiter(sim_paused.state.limiter.limit, clock=virtual)
+    sim_paused.state.faults = Faults(clock=virtual)
+    return virtual
+
+
+def virtual_pacer(clock: VirtualClock) -> RequestPacer:
+    """The real 60/s pacer, on virtual time."""
+    return RequestPacer(clock=clock, sleep=clock.sleep)
+
+
 def client_for(sim: RunningSimulator, http: httpx.AsyncClient, scope: str = "trade", **options: Any
                ) -> FxSocketClient:
     """A client of the simulator with its key of `scope`; `options` are FxSocketClient's tuning knobs."""
@@ -57,53 +77,52 @@ async def faults(sim: RunningSimulator, body: dict[str, Any]) -> None:
 
 
 async def test_pacing_keeps_many_concurrent_callers_under_the_limit(
-    sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen
+    sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen, clock: VirtualClock
 ) -> None:
     account = sim_paused.state.engine.account_ids()[0]
-    pacer = RequestPacer()  # the real 60/s limit, shared by two clients of different keys
+    pacer = virtual_pacer(clock)  # the real 60/s limit, shared by two clients of different keys
     trader = client_for(sim_paused, http, pacer=pacer)
     reader = client_for(sim_paused, http, "read-only", pacer=pacer)
-    started = time.monotonic()
+    started = clock()
     quotes = await asyncio.gather(*(
         (trader if n % 2 else reader).get_quote("EURUSD", account_id=account) for n in range(130)))
-    elapsed = time.monotonic() - started
     assert len(quotes) == 130
     assert set(seen.statuses()) == {200}  # not a single 429
-    assert 2.0 <= elapsed < 6.0  # 130 requests at 60/s need just over two windows
+    assert clock() - started >= 2.0  # 130 requests at 60/s need just over two windows
 
 
 async def test_rate_limited_requests_are_retried_silently(
-    sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen
+    sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen, clock: VirtualClock
 ) -> None:
-    client = client_for(sim_paused, http)
+    client = client_for(sim_paused, http, pacer=virtual_pacer(clock))
     await faults(sim_paused, {"rate_limit_for_s": 1})
-    started = time.monotonic()
     quote = await client.get_quote("EURUSD")
     assert quote.symbol == "EURUSD"
-    assert seen.statuses()[0] == 429 and seen.statuses()[-1] == 200
-    assert time.monotonic() - started >= 0.9  # it waited Retry-After
+    assert seen.statuses() == [429, 200]
+    assert clock.sleeps == [1.0]  # it waited Retry-After, once
 
     await faults(sim_paused, {"rate_limit_for_s": 1})
     result = await client.place_order(BUY)  # a 429 means nothing happened: safe to resend
     assert result.status == "filled"
+    assert seen.statuses("POST") == [429, 201]
     assert [p.order_id for p in await client.get_positions()] == [result.id]
 
 
 async def test_rate_limit_gives_up_after_max_retries_or_a_too_long_wait(
-    sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen
+    sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen, clock: VirtualClock
 ) -> None:
-    impatient = client_for(sim_paused, http, max_rate_limit_retries=0)
+    impatient = client_for(sim_paused, http, max_rate_limit_retries=0, pacer=virtual_pacer(clock))
     await faults(sim_paused, {"rate_limit_for_s": 1})
     with pytest.raises(RateLimitedError) as info:
         await impatient.get_account()
     assert info.value.retry_after >= 1 and seen.statuses() == [429]
 
-    capped = client_for(sim_paused, http, max_retry_after_s=5)
+    capped = client_for(sim_paused, http, max_retry_after_s=5, pacer=virtual_pacer(clock))
     await faults(sim_paused, {"rate_limit_for_s": 100})
-    started = time.monotonic()
     with pytest.raises(RateLimitedError) as long_wait:
         await capped.get_account()
-    assert long_wait.value.retry_after > 5 and time.monotonic() - started < 1
+    assert long_wait.value.retry_after > 5 and seen.statuses() == [429, 429]
+    assert clock.sleeps == []  # gave up at once instead of waiting
 
 
 async def test_500_after_executing_a_post_is_outcome_unknown_and_not_resent(
@@ -146,7 +165,7 @@ async def test_timeout_on_post_is_outcome_unknown_and_the_order_exists_once(
     sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen
 ) -> None:
     client = client_for(sim_paused, http, timeout_s=0.2)
-    await faults(sim_paused, {"latency_ms": 600})
+    await faults(sim_paused, {"latency_ms": 1500})  # far beyond the timeout, however loaded the machine
     with pytest.raises(OutcomeUnknownError, match="may or may not"):
         await client.place_order(BUY)
     await faults(sim_paused, {})
@@ -158,7 +177,7 @@ async def test_slow_get_gives_up_with_connection_failed(
     sim_paused: RunningSimulator, http: httpx.AsyncClient, seen: Seen
 ) -> None:
     client = client_for(sim_paused, http, timeout_s=0.1, get_retries=1, backoff_base_s=0.01)
-    await faults(sim_paused, {"latency_ms": 400})
+    await faults(sim_paused, {"latency_ms": 1000})  # far beyond the timeout, however loaded the machine
     with pytest.raises(ConnectionFailedError, match="2 attempts"):
         await client.get_account()
 

@@ -23,7 +23,7 @@ from fxbot.fxsocket.models import OrderRequest, OrderType
 from fxbot.fxsocket.stream import FxSocketStream
 from fxbot.simulator.runner import RunningSimulator
 
-WAIT_S = 5.0
+WAIT_S = 30.0  # real seconds for an event that must come; only a hang reaches it
 
 
 @pytest.fixture
@@ -138,15 +138,17 @@ async def test_close_ends_the_iterator(sim: RunningSimulator) -> None:
     await stream.subscribe_quotes(["EURUSD"])
     await next_event(stream, is_quote("EURUSD"))
     count = 0
+    iterating = asyncio.Event()
 
     async def consume() -> int:
         nonlocal count
         async for _ in stream:
             count += 1
+            iterating.set()
         return count
 
     consumer = asyncio.create_task(consume())
-    await asyncio.sleep(0.2)
+    await asyncio.wait_for(iterating.wait(), WAIT_S)  # close while a consumer is inside the iterator
     await stream.close()
     async with asyncio.timeout(WAIT_S):
         await consumer

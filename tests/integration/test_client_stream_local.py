@@ -15,6 +15,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 
 from fxbot.fxsocket.events import QuoteEvent, StreamConnected, StreamDisconnected, StreamEvent
 from fxbot.fxsocket.stream import FxSocketStream
+from tests.waiting import HANG_S, eventually
 
 QUOTE = {"type": "quote", "data": {"symbol": "EURUSD", "bid": 1.1, "ask": 1.1002,
                                    "time": "2026-04-02T14:30:00.123Z"}}
@@ -52,7 +53,7 @@ def url_of(server: Server) -> str:
 
 async def take(stream: FxSocketStream, n: int) -> list[StreamEvent]:
     events: list[StreamEvent] = []
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(HANG_S):
         async for event in stream:
             events.append(event)
             if len(events) == n:
@@ -70,6 +71,9 @@ async def test_silence_triggers_reconnect_and_resubscription(
     await stream.subscribe_orders(account_id="acc_2")
     try:
         connected, lost, back = await take(stream, 3)
+        # the server reads the re-sent subscriptions in its own time: wait for them, don't race them
+        await eventually(lambda: len(script.connections) >= 2 and len(script.connections[1]) >= 2,
+                         "the subscriptions on the second connection")
     finally:
         await stream.close()
     assert isinstance(connected, StreamConnected) and not connected.reconnected
@@ -96,15 +100,29 @@ async def test_malformed_and_unknown_frames_are_skipped() -> None:
 
 
 async def test_unreachable_server_keeps_retrying_until_closed() -> None:
-    stream = FxSocketStream(url="ws://127.0.0.1:1/v1/stream", api_key="sk_test_local",
+    attempts = 0
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal attempts
+        attempts += 1
+        writer.close()  # not a WebSocket server: every connection fails at once
+
+    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    stream = FxSocketStream(url=f"ws://127.0.0.1:{port}/v1/stream", api_key="sk_test_local",
                             reconnect_min_s=0.01, reconnect_max_s=0.02)
 
     async def consume() -> list[StreamEvent]:
         return [event async for event in stream]
 
     consumer = asyncio.create_task(consume())
-    await asyncio.sleep(0.3)
-    assert not consumer.done()  # still trying, never raised
-    await stream.close()
-    async with asyncio.timeout(2):
-        assert await consumer == []
+    try:
+        await eventually(lambda: attempts >= 3 or consumer.done(), "three connection attempts")
+        assert not consumer.done()  # still trying, never raised
+        await stream.close()
+        async with asyncio.timeout(HANG_S):
+            assert await consumer == []
+    finally:
+        consumer.cancel()
+        server.close()
+        await server.wait_closed()

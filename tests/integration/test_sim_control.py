@@ -10,6 +10,7 @@ import pytest
 
 from fxbot.simulator.runner import RunningSimulator
 from tests.integration.sim_contract import QUOTE_FIELDS, assert_error, assert_fields, is_time, sim_http
+from tests.waiting import eventually
 
 ORDER = {"symbol": "EURUSD", "type": "BUY", "volume": 0.01}
 
@@ -80,20 +81,17 @@ async def test_pausing_stops_the_random_walk(sim: RunningSimulator) -> None:
             "paused": True,
             "closed": False,
         }
-        await asyncio.sleep(0.06)
         frozen = (await http.get("/v1/quotes/EURUSD")).json()
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(0.25)  # several tick intervals: none may move the price ("nothing happened" check)
         assert (await http.get("/v1/quotes/EURUSD")).json() == frozen
         explicit = (await http.post("/_sim/quotes/EURUSD", json={"bid": 1.2, "ask": 1.20003})).json()
         assert explicit["bid"] == 1.2  # explicit quotes still work while paused
         assert (await http.post("/_sim/market", json={"paused": False})).json()["paused"] is False
-        moved = False
-        for _ in range(40):
-            await asyncio.sleep(0.05)
-            if (await http.get("/v1/quotes/EURUSD")).json()["time"] != explicit["time"]:
-                moved = True
-                break
-        assert moved
+
+        async def moved() -> bool:
+            return bool((await http.get("/v1/quotes/EURUSD")).json()["time"] != explicit["time"])
+
+        await eventually(moved, "the random walk to move EURUSD again", poll_s=0.05)
 
 
 async def test_sl_tp_and_stop_out_react_to_set_quotes(http: httpx.AsyncClient) -> None:

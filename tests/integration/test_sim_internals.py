@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from fxbot.simulator.events import SimEvent
 from fxbot.simulator.faults import Faults, parse_fault_request
 from fxbot.simulator.ratelimit import SlidingWindowLimiter
 from fxbot.simulator.stream_hub import StreamHub
-from tests.fakes.clocks import ManualClock
+from tests.fakes.clocks import ManualClock, ManualTimers
 
 
 def test_sliding_window_allows_60_then_refuses_until_the_oldest_leaves() -> None:
@@ -119,8 +118,9 @@ class FakeConnection:
         self.sent.append(text)
 
 
-async def test_account_updates_throttled_latest_wins() -> None:
-    hub = StreamHub(account_update_interval_s=0.1)
+def test_account_updates_throttled_latest_wins() -> None:
+    timers = ManualTimers()
+    hub = StreamHub(account_update_interval_s=0.25, timers=timers)
     conn = FakeConnection({"acc_1"})
     hub.connections.add(conn)  # type: ignore[arg-type]
 
@@ -130,12 +130,16 @@ async def test_account_updates_throttled_latest_wins() -> None:
     hub.publish([update(1.0)])
     assert len(conn.sent) == 1  # the first goes at once
     hub.publish([update(2.0), update(3.0)])
+    timers.advance(0.125)
     hub.publish([update(4.0)])
     assert len(conn.sent) == 1  # the rest waits for the interval
-    await asyncio.sleep(0.15)
+    timers.advance(0.125)
     assert len(conn.sent) == 2 and '"equity":4.0' in conn.sent[1]  # only the latest state, not lost
-    await asyncio.sleep(0.15)
+    timers.advance(0.25)
     assert len(conn.sent) == 2
     hub.publish([update(5.0)])
     assert len(conn.sent) == 3  # after a quiet interval the next goes at once
-    hub.reset_throttles()
+    hub.publish([update(6.0)])
+    hub.reset_throttles()  # a reset forgets what was held
+    timers.advance(1.0)
+    assert len(conn.sent) == 3

@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from fxbot.simulator.runner import RunningSimulator, start_simulator
 from tests.conftest import sim_test_config
+from tests.fakes.clocks import ManualTimers
 from tests.integration.sim_contract import ACCOUNT_FIELDS, assert_error, auth, is_time, sim_http
 
 
@@ -34,13 +35,16 @@ async def _send(ws: ClientConnection, message: dict[str, Any]) -> None:
     await ws.send(json.dumps(message))
 
 
-async def _next(ws: ClientConnection, wait_s: float = 2.0) -> dict[str, Any]:
+WAIT_S = 30.0  # real seconds for a frame that must come; only a hang reaches it
+
+
+async def _next(ws: ClientConnection, wait_s: float = WAIT_S) -> dict[str, Any]:
     frame = json.loads(await asyncio.wait_for(ws.recv(), wait_s))
     assert set(frame) == {"type", "data"}, frame
     return dict(frame)
 
 
-async def _next_of(ws: ClientConnection, kind: str, wait_s: float = 2.0) -> dict[str, Any]:
+async def _next_of(ws: ClientConnection, kind: str, wait_s: float = WAIT_S) -> dict[str, Any]:
     """The data of the next frame of that type (other frames are skipped)."""
     deadline = time.monotonic() + wait_s
     while True:
@@ -50,6 +54,7 @@ async def _next_of(ws: ClientConnection, kind: str, wait_s: float = 2.0) -> dict
 
 
 async def _quiet(ws: ClientConnection, seconds: float = 0.2) -> list[dict[str, Any]]:
+    """The frames that arrive within `seconds` (for "nothing more came" checks only: never to wait for one)."""
     frames: list[dict[str, Any]] = []
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
@@ -183,20 +188,24 @@ async def test_order_events_only_for_subscribed_accounts(
 async def test_account_updates_are_throttled_and_end_on_the_latest_state(
     sim_paused: RunningSimulator, http: httpx.AsyncClient
 ) -> None:
+    timers = ManualTimers()  # the throttle's clock: frozen until the test advances it
+    sim_paused.state.hub.timers = timers
     await _set(http, "EURUSD", 1.1, 1.10002)
     async with await _open(sim_paused) as ws:
         await _send(ws, {"action": "subscribe", "channel": "account"})
         assert (await _next(ws))["data"]["channel"] == "account"
         await http.post("/v1/orders", json={"symbol": "EURUSD", "type": "BUY", "volume": 1})
-        first = await _next_of(ws, "account_update")
+        first = await _next_of(ws, "account_update")  # the first goes at once
         assert set(first) >= ACCOUNT_FIELDS and first["margin"] > 0
-        started = time.monotonic()
         for step in range(1, 11):
             await _set(http, "EURUSD", 1.1 + step * 0.0001, 1.10002 + step * 0.0001)
-        updates = [f["data"] for f in await _quiet(ws, 0.7) if f["type"] == "account_update"]
-        assert 1 <= len(updates) <= 1 + (time.monotonic() - started) / 0.25
+        assert [f for f in await _quiet(ws) if f["type"] == "account_update"] == []  # held for the interval
+        timers.advance(sim_paused.state.hub.interval_s)
+        latest = await _next_of(ws, "account_update")  # one frame, with the latest state
         final = (await http.get("/v1/account")).json()
-        assert updates[-1]["equity"] == final["equity"]
+        assert latest["equity"] == final["equity"] and latest["equity"] != first["equity"]
+        timers.advance(sim_paused.state.hub.interval_s)
+        assert [f for f in await _quiet(ws) if f["type"] == "account_update"] == []
 
 
 async def test_error_frames_keep_the_connection_open(sim_paused: RunningSimulator) -> None:
@@ -230,7 +239,7 @@ async def test_drop_streams_fault_and_reconnect(
     await _next(ws)
     assert (await http.post("/_sim/faults", json={"drop_streams": True})).status_code == 200
     with pytest.raises(websockets.ConnectionClosed):
-        await asyncio.wait_for(ws.recv(), 2)
+        await asyncio.wait_for(ws.recv(), WAIT_S)
     async with await _open(sim_paused) as again:
         await _send(again, {"action": "subscribe", "channel": "quotes", "symbols": ["EURUSD"]})
         assert (await _next(again))["type"] == "subscribed"
@@ -245,7 +254,7 @@ async def test_revoking_a_key_closes_its_streams(
             await http.post("/_sim/keys", json={"revoke": sim_paused.keys["read-only"]})
         ).status_code == 200
         with pytest.raises(websockets.ConnectionClosed):
-            await asyncio.wait_for(ws_revoked.recv(), 2)
+            await asyncio.wait_for(ws_revoked.recv(), WAIT_S)
         await _send(ws_other, {"action": "subscribe", "channel": "account"})
         assert (await _next(ws_other))["type"] == "subscribed"
 
@@ -254,7 +263,7 @@ async def test_reset_closes_streams(sim_paused: RunningSimulator, http: httpx.As
     ws = await _open(sim_paused)
     assert (await http.post("/_sim/reset")).status_code == 200
     with pytest.raises(websockets.ConnectionClosed):
-        await asyncio.wait_for(ws.recv(), 2)
+        await asyncio.wait_for(ws.recv(), WAIT_S)
 
 
 async def test_server_sends_websocket_pings() -> None:
@@ -269,9 +278,9 @@ async def test_server_sends_websocket_pings() -> None:
                 f"Authorization: Bearer {sim.keys['read-only']}\r\n\r\n"
             ).encode()
         )
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2)
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT_S)
         assert head.startswith(b"HTTP/1.1 101")
-        first = await asyncio.wait_for(reader.readexactly(2), 1.0)
+        first = await asyncio.wait_for(reader.readexactly(2), WAIT_S)
         assert first[0] & 0x0F == 0x9
         writer.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -33,6 +32,7 @@ from fxbot.plugins import AdapterRuntime
 from tests.fakes.telegram_api import FakeBotApi, retry_after
 from tests.fakes.telegram_transports import FakeBotRequest, serve_bot_api
 from tests.integration.telegram.harness import FAST_PACING
+from tests.waiting import eventually
 
 
 @dataclass
@@ -86,7 +86,7 @@ async def test_long_output_is_split_on_lines_with_balanced_pre_and_buttons_last(
     api = FakeBotApi()
     async with running(api, ScriptedCore(answer=lambda c: [reply])):
         api.send_text(PRIVATE, ALICE, "/positions")
-        await api.wait_for("sendMessage", count=3)
+        await api.wait_for("sendMessage", lambda c: bool(c.buttons()))  # the last part carries the buttons
         await api.settle(0.2)
     parts = api.sent(101)
     assert len(parts) >= 3
@@ -239,7 +239,7 @@ async def test_a_group_migration_is_reported_once_and_followed() -> None:
     old = api.group(-500, "desk", kind="group")
     async with running(api, core) as adapter:
         api.migrate_service_message(old, -1005000)
-        await asyncio.sleep(0.3)
+        await eventually(lambda: bool(core.migrations), "the migration to reach the core")
         await adapter.send(ChatRef(id="telegram:-500", kind=ChatKind.GROUP, platform="telegram"),
                            Reply(text=("alert",)))
     assert core.migrations == [("telegram:-500", "telegram:-1005000")]

@@ -21,7 +21,7 @@ async def test_a_crashing_service_is_restarted_until_it_runs() -> None:
         await asyncio.Event().wait()
 
     task = asyncio.create_task(supervise("svc", service, min_backoff_s=0.01, max_backoff_s=0.02))
-    await asyncio.wait_for(running.wait(), 2)
+    await asyncio.wait_for(running.wait(), 30)  # only a hang reaches this
     assert runs == [0, 1, 2]
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -30,13 +30,16 @@ async def test_a_crashing_service_is_restarted_until_it_runs() -> None:
 
 async def test_a_service_that_returns_is_started_again() -> None:
     calls = 0
+    third = asyncio.Event()
 
     async def service() -> None:
         nonlocal calls
         calls += 1
+        if calls == 3:
+            third.set()
 
     task = asyncio.create_task(supervise("svc", service, min_backoff_s=0.01, max_backoff_s=0.01))
-    await asyncio.sleep(0.1)
+    await asyncio.wait_for(third.wait(), 30)  # only a hang reaches this
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert calls >= 3
