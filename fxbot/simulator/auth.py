@@ -1,4 +1,8 @@
-"""API keys of the simulator: generation, lookup, revocation, and the scope each REST call needs."""
+"""API keys of the simulator (both faces): generation, lookup, revocation, and the scope each REST call needs.
+
+Keys starting `fxs_live_` (full) or `fxs_ro_` (read-only) belong to the SDK face (`/sdk/…`); every other
+key belongs to `/v1`. One store holds both kinds; each face looks up only its own.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from fxbot.domain.access import Scope
+
+SDK_FULL_PREFIX = "fxs_live_"
+SDK_READ_ONLY_PREFIX = "fxs_ro_"
 
 
 @dataclass(slots=True)
@@ -27,6 +34,52 @@ class KeyRecord:
 def generate_key(scope: Scope) -> str:
     """A fresh random simulator key, e.g. `sk_test_trade_3f9…`."""
     return f"sk_test_{scope.value.replace('-', '')}_{secrets.token_urlsafe(24)}"
+
+
+def is_sdk_key(key: str) -> bool:
+    """True for a key of the SDK protocol (`fxs_live_…` or `fxs_ro_…`)."""
+    return key.startswith((SDK_FULL_PREFIX, SDK_READ_ONLY_PREFIX))
+
+
+def sdk_key_scope(key: str) -> Scope | None:
+    """The only scope an SDK key can have (full for `fxs_live_`, read-only for `fxs_ro_`); None for /v1 keys."""
+    if key.startswith(SDK_FULL_PREFIX):
+        return Scope.FULL
+    if key.startswith(SDK_READ_ONLY_PREFIX):
+        return Scope.READ_ONLY
+    return None
+
+
+def key_scope_problem(key: str, scope: Scope) -> str | None:
+    """Why `key` cannot have `scope` (SDK keys carry their scope in their prefix), or None; never quotes the key."""
+    fixed = sdk_key_scope(key)
+    if fixed is None or fixed is scope:
+        return None
+    prefix = SDK_FULL_PREFIX if fixed is Scope.FULL else SDK_READ_ONLY_PREFIX
+    return f"an {prefix}… key is an SDK key of scope {fixed.value}, not {scope.value}"
+
+
+def generate_sdk_key(scope: Scope) -> str:
+    """A fresh random SDK key: `fxs_live_…` for full, `fxs_ro_…` for read-only."""
+    if scope is Scope.FULL:
+        return f"{SDK_FULL_PREFIX}{secrets.token_urlsafe(24)}"
+    if scope is Scope.READ_ONLY:
+        return f"{SDK_READ_ONLY_PREFIX}{secrets.token_urlsafe(24)}"
+    raise ValueError(f"the SDK protocol has no {scope.value} keys")
+
+
+def initial_keys(given: Sequence[tuple[str, str]] | None) -> list[tuple[Scope, str]]:
+    """The keys a simulator starts with: the given ones, and generated ones for a face that got none.
+
+    Without given /v1 keys there is one generated `sk_test_…` key per scope; without given SDK keys,
+    one `fxs_live_…` (full) and one `fxs_ro_…` (read-only).
+    """
+    chosen = [(Scope(scope), key) for scope, key in given or ()]
+    if not any(not is_sdk_key(key) for _, key in chosen):
+        chosen += [(scope, generate_key(scope)) for scope in Scope]
+    if not any(is_sdk_key(key) for _, key in chosen):
+        chosen += [(scope, generate_sdk_key(scope)) for scope in (Scope.FULL, Scope.READ_ONLY)]
+    return chosen
 
 
 def parse_bearer(header: str | None) -> str | None:
@@ -52,7 +105,19 @@ class KeyStore:
         return f"KeyStore(<{len(self._keys)} keys>)"
 
     def lookup(self, key: str | None) -> KeyRecord | None:
-        """The live record of a key, or None when missing, unknown or revoked."""
+        """The live record of a /v1 key, or None when missing, unknown, revoked or an SDK key."""
+        if key is None or is_sdk_key(key):
+            return None
+        return self.lookup_any(key)
+
+    def lookup_sdk(self, key: str | None) -> KeyRecord | None:
+        """The live record of an SDK key (`fxs_live_…`/`fxs_ro_…`), or None (a /v1 key is None here)."""
+        if key is None or not is_sdk_key(key):
+            return None
+        return self.lookup_any(key)
+
+    def lookup_any(self, key: str | None) -> KeyRecord | None:
+        """The live record of a key of either face, or None when missing, unknown or revoked."""
         if key is None:
             return None
         record = self._keys.get(key)
@@ -74,16 +139,20 @@ class KeyStore:
         record.revoked = True
         return True
 
-    def first_by_scope(self) -> dict[str, str]:
-        """scope -> the first live key with that scope (what the runner hands to tests and the banner)."""
+    def first_by_scope(self, *, sdk: bool = False) -> dict[str, str]:
+        """scope -> the first live /v1 key (SDK key when `sdk`) with that scope (for tests and the banner)."""
         found: dict[str, str] = {}
-        for key, record in self._keys.items():
-            if not record.revoked:
-                found.setdefault(record.scope.value, key)
+        for scope, key in self.live_keys(sdk=sdk):
+            found.setdefault(scope.value, key)
         return found
 
-    def live_keys(self) -> list[tuple[Scope, str]]:
-        return [(record.scope, key) for key, record in self._keys.items() if not record.revoked]
+    def live_keys(self, *, sdk: bool = False) -> list[tuple[Scope, str]]:
+        """(scope, key) of every live /v1 key, or of every live SDK key when `sdk`."""
+        return [
+            (record.scope, key)
+            for key, record in self._keys.items()
+            if not record.revoked and is_sdk_key(key) == sdk
+        ]
 
 
 _TRADE_METHODS = frozenset({"POST", "PATCH", "DELETE"})

@@ -11,7 +11,8 @@ import sys
 from typing import TextIO
 
 from fxbot.domain.access import Scope
-from fxbot.simulator.config import SimConfig
+from fxbot.simulator.auth import key_scope_problem
+from fxbot.simulator.config import SimConfig, offset_problem, suffix_problem
 from fxbot.simulator.runner import RunningSimulator, start_simulator
 
 _SCOPES = tuple(scope.value for scope in Scope)
@@ -57,7 +58,29 @@ def _key(text: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(f"unknown scope {scope!r}; use one of {', '.join(_SCOPES)}")
     if not key or any(ch.isspace() for ch in key):
         raise argparse.ArgumentTypeError(f"the {scope} key must be non-empty and contain no spaces")
+    mismatch = key_scope_problem(key, Scope(scope))
+    if mismatch:
+        raise argparse.ArgumentTypeError(f"{mismatch} (use full=fxs_live_… or read-only=fxs_ro_…)")
     return scope, key
+
+
+def _utc_offset(text: str) -> int:
+    try:
+        value = int(text.strip().removeprefix("+"))
+    except ValueError:
+        message = f"server UTC offset must be whole hours such as 2 or -5, not {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+    problem = offset_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def _suffix(text: str) -> str:
+    problem = suffix_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{problem} (e.g. m, .sd, -ECN)")
+    return text
 
 
 def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +101,25 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=None,
         metavar="SCOPE=KEY",
-        help="an API key (SCOPE: read-only, trade or full); repeatable; replaces generated keys",
+        help="an API key (SCOPE: read-only, trade or full; fxs_live_… full / fxs_ro_… read-only keys are keys "
+        "of the SDK face); repeatable; replaces the generated keys of its face",
+    )
+    parser.add_argument(
+        "--server-utc-offset",
+        type=_utc_offset,
+        default=None,
+        dest="server_utc_offset",
+        metavar="HOURS",
+        help="SDK face: a fixed broker server time zone in whole hours (default UTC+2, UTC+3 while New York "
+        "is on summer time)",
+    )
+    parser.add_argument(
+        "--symbol-suffix",
+        type=_suffix,
+        default="",
+        dest="symbol_suffix",
+        metavar="SUFFIX",
+        help="SDK face: broker suffix on every symbol name (m makes EURUSDm); default none",
     )
 
 
@@ -89,6 +130,8 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         seed=args.seed,
         tick_interval_ms=args.tick_interval_ms,
         keys=list(args.key) if args.key else None,
+        server_utc_offset_h=args.server_utc_offset,
+        symbol_suffix=args.symbol_suffix,
         log_level="info",
         access_log=True,
     )
@@ -103,6 +146,19 @@ def print_banner(sim: RunningSimulator, out: TextIO) -> None:
         "  API keys:",
     ]
     lines += [f"    {scope:<9} {key}" for scope, key in sim.state.keys.live_keys()]
+    config = sim.state.config
+    zone = "UTC+2, UTC+3 while New York is on summer time"
+    if config.server_utc_offset_h is not None:
+        zone = f"UTC{config.server_utc_offset_h:+d}"
+    suffix = f", symbols named like EURUSD{config.symbol_suffix}" if config.symbol_suffix else ""
+    lines += [
+        "  SDK face (the official fxsocket SDK's protocol):",
+        f"    Management URL: {sim.sdk_url}   (AsyncClient(api_key=…, base_url=this))",
+        f"    Terminals:      {sim.base_url}/sdk/t/{{account_id}}  (WebSocket: …/ws)",
+        f"    Server time:    {zone}{suffix}",
+        "    SDK keys:",
+    ]
+    lines += [f"      sdk {scope:<9} {key}" for scope, key in sim.state.keys.live_keys(sdk=True)]
     lines.append("Press Ctrl-C to stop.")
     out.write("\n".join(lines) + "\n")
     out.flush()

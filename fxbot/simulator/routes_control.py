@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from fxbot.domain.access import Scope
+from fxbot.simulator.auth import key_scope_problem
 from fxbot.simulator.errors import SimError
 from fxbot.simulator.faults import parse_fault_request
 from fxbot.simulator.request_parsing import bad_request, number_field, read_json_object, reject_unknown
@@ -104,8 +105,10 @@ async def manage_keys(request: Request) -> dict[str, Any]:
             raise bad_request(f"'add.scope' must be one of {', '.join(_SCOPES)}")
         if state.keys.contains(key):
             raise bad_request("that key already exists")
+        if mismatch := key_scope_problem(key, Scope(scope)):
+            raise bad_request(mismatch)
         adding = (key, Scope(scope), _parse_accounts(spec.get("accounts"), state.engine.account_ids()))
-    if isinstance(to_revoke, str) and state.keys.lookup(to_revoke) is None:
+    if isinstance(to_revoke, str) and state.keys.lookup_any(to_revoke) is None:
         raise SimError(404, "not_found", "no live key matches the one to revoke")
     answer: dict[str, Any] = {}
     if isinstance(to_revoke, str):

@@ -86,13 +86,23 @@ class RunningSimulator:
         self.port = port
         self.base_url = f"http://{_url_host(host)}:{port}"
         self.stream_url = f"ws://{_url_host(host)}:{port}/v1/stream"
+        self.sdk_url = f"{self.base_url}/sdk/v1"
         self._server = server
         self._task = task
 
     @property
     def keys(self) -> dict[str, str]:
-        """scope -> a live key of that scope (the first one when several share a scope)."""
+        """scope -> a live /v1 key of that scope (the first one when several share a scope)."""
         return self.state.keys.first_by_scope()
+
+    @property
+    def sdk_keys(self) -> dict[str, str]:
+        """Scope (full, read-only) -> a live SDK key (`fxs_live_…`, `fxs_ro_…`) for the face at `sdk_url`."""
+        return self.state.keys.first_by_scope(sdk=True)
+
+    def terminal_url(self, account_id: str) -> str:
+        """The SDK terminal REST base of an account (its WebSocket is this + "/ws", with ws://)."""
+        return f"{self.base_url}/sdk/t/{account_id}"
 
     def __repr__(self) -> str:
         return f"RunningSimulator(base_url={self.base_url!r}, seed={self.state.seed})"

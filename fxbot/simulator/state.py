@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 
 from starlette.requests import HTTPConnection
 
-from fxbot.domain.access import Scope
-from fxbot.simulator.auth import KeyRecord, KeyStore, generate_key
+from fxbot.simulator.auth import KeyRecord, KeyStore, initial_keys
 from fxbot.simulator.config import SimConfig
 from fxbot.simulator.engine import SimEngine
 from fxbot.simulator.errors import SimError
@@ -38,10 +37,7 @@ class SimState:
         self.config = config
         self.clock = clock
         self.seed: int = config.seed if config.seed is not None else secrets.randbelow(2**31)
-        if config.keys is None:
-            self._initial_keys = [(scope, generate_key(scope)) for scope in Scope]
-        else:
-            self._initial_keys = [(Scope(scope), key) for scope, key in config.keys]
+        self._initial_keys = initial_keys(config.keys)
         self.keys = KeyStore(self._initial_keys)
         self.faults = Faults()
         self.limiter = SlidingWindowLimiter(config.rate_limit_per_s)

@@ -1,4 +1,8 @@
-"""Stream hub: the open /v1/stream connections, their subscriptions, fan-out and account_update throttling."""
+"""Stream hub: the open /v1/stream connections, their subscriptions, fan-out and account_update throttling.
+
+Other faces (the SDK face's per-account WebSockets) attach as listeners: they see every event batch and
+every close-all / close-for-key / reset, so each `/_sim/` control acts on every face's streams.
+"""
 
 from __future__ import annotations
 
@@ -99,13 +103,26 @@ class _AccountThrottle:
         self.timer: TimerHandle | None = None
 
 
+class StreamListener(Protocol):
+    """Another face's streams, driven by the hub: events, closes and resets reach it as they reach /v1."""
+
+    def publish(self, events: list[SimEvent]) -> None: ...
+
+    def close_all(self, code: int, reason: str) -> int: ...
+
+    def close_for_key(self, key: str) -> int: ...
+
+    def reset_throttles(self) -> None: ...
+
+
 class StreamHub:
-    """Fans SimEvents out to the connections subscribed to them."""
+    """Fans SimEvents out to the connections subscribed to them (and to the listeners of other faces)."""
 
     def __init__(self, account_update_interval_s: float = 0.25, timers: Timers | None = None) -> None:
         self.interval_s = account_update_interval_s
         self.connections: set[StreamConnection] = set()
         self._throttles: dict[str, _AccountThrottle] = {}
+        self.listeners: list[StreamListener] = []
         self.timers = timers  # None: the running event loop (tests set a fake)
 
     def add(self, connection: StreamConnection) -> None:
@@ -116,7 +133,8 @@ class StreamHub:
 
     def publish(self, events: Iterable[SimEvent]) -> None:
         """Deliver events: quotes to their symbol's subscribers, order/account events to the account's."""
-        for event in events:
+        batch = list(events)
+        for event in batch:
             if event.type == "quote":
                 self._quote(event)
             elif event.type == "account_update":
@@ -127,6 +145,11 @@ class StreamHub:
                 for conn in list(self.connections):
                     if event.account_id in conn.order_accounts:
                         conn.send(text)
+        for listener in self.listeners:
+            try:
+                listener.publish(batch)
+            except Exception:  # one face's failure must not break the other's request or the tick loop
+                log.exception("a stream listener failed on an event batch; it goes on")
 
     def _quote(self, event: SimEvent) -> None:
         symbol = event.symbol or str(event.data.get("symbol", ""))
@@ -174,13 +197,13 @@ class StreamHub:
         closing = list(self.connections)
         for conn in closing:
             conn.close(code, reason)
-        return len(closing)
+        return len(closing) + sum(listener.close_all(code, reason) for listener in self.listeners)
 
     def close_for_key(self, key: str) -> int:
         closing = [conn for conn in self.connections if conn.key == key]
         for conn in closing:
             conn.close(CLOSE_REVOKED, "the API key was revoked")
-        return len(closing)
+        return len(closing) + sum(listener.close_for_key(key) for listener in self.listeners)
 
     def reset_throttles(self) -> None:
         """Forget pending account updates (after a reset of the engine)."""
@@ -188,3 +211,5 @@ class StreamHub:
             if throttle.timer is not None:
                 throttle.timer.cancel()
         self._throttles.clear()
+        for listener in self.listeners:
+            listener.reset_throttles()
