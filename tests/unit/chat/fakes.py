@@ -27,7 +27,9 @@ from fxbot.errors import (
     UpstreamUnavailable,
     UsageError,
 )
-from tests.fakes.clocks import ManualClock as FakeClock
+from tests.fakes.clocks import ManualClock
+
+FakeClock = ManualClock  # the name the chat tests import from here
 
 NOW = datetime(2026, 4, 2, 14, 30, tzinfo=UTC)
 ALICE = ChatUser("telegram:1", "Alice")

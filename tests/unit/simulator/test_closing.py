@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
+from fxbot.simulator.engine import SimEngine
 from fxbot.simulator.errors import SimError
 from fxbot.simulator.swap import next_rollover, rollover_nights
 from tests.unit.simulator.sim_support import EUR, T0, USD, at, make_engine, market, snapshot, types_of
 
 
-def all_trades(engine, account: str) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
-    return engine.history(account, start=None, end=None, symbol=None, type=None, limit=1000, offset=0)[
-        "trades"
-    ]
+def all_trades(engine: SimEngine, account: str) -> list[dict[str, Any]]:
+    page = engine.history(account, start=None, end=None, symbol=None, type=None, limit=1000, offset=0)
+    trades: list[dict[str, Any]] = page["trades"]
+    return trades
 
 
 def test_partial_close_keeps_the_rest_open() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from fxbot.simulator.engine import SimEngine
 from tests.unit.simulator.sim_support import EUR, T0, USD, make_engine, market
 
 
-def position(engine, account: str, symbol: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def position(engine: SimEngine, account: str, symbol: str) -> dict[str, Any]:
     (item,) = [p for p in engine.positions(account) if p["symbol"] == symbol]
     return item
 

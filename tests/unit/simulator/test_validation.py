@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -174,9 +175,7 @@ def test_invalid_modifications(engine: SimEngine) -> None:
 def test_invalid_partial_volume(engine: SimEngine) -> None:
     (position,) = engine.positions(USD)
     for volume in (0.2, 0.0, 0.005, -0.1):
-        refused(
-            engine, lambda v=volume: engine.close_order(USD, position["id"], v, T0), 400, "invalid_volume"
-        )
+        refused(engine, partial(engine.close_order, USD, position["id"], volume, T0), 400, "invalid_volume")
 
 
 def test_invalid_quote_and_timeframe(engine: SimEngine) -> None:
