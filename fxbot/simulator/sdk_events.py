@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from fxbot.domain.currency import convert
 from fxbot.domain.instruments import INSTRUMENTS
 from fxbot.simulator.engine import SimEngine
 from fxbot.simulator.errors import SimError
 from fxbot.simulator.events import SimEvent
+from fxbot.simulator.ledger import base_margin
 from fxbot.simulator.orders import side_of
 from fxbot.simulator.sdk_book import SdkBook, commission_per_lot, is_mt4
 from fxbot.simulator.sdk_deals import Deal
@@ -89,7 +91,7 @@ class EventRecorder:
         volume = float(data["volume"])
         reason = str(data.get("reason") or "manual")
         comment = self._close_comment(
-            reason, account_id, str(data["symbol"]), note.sl, note.tp, float(data["close_price"])
+            reason, account_id, str(data["symbol"]), note.sl, note.tp, float(data["close_price"]), volume
         )
         if mt4 and reason == "manual":
             comment = note.comment or ""
@@ -103,22 +105,37 @@ class EventRecorder:
         )  # fmt: skip
 
     def _close_comment(
-        self, reason: str, account_id: str, symbol: str, sl: float | None, tp: float | None, price: float
+        self, reason: str, account_id: str, symbol: str, sl: float | None, tp: float | None, price: float,
+        volume: float,
     ) -> str:
-        """MT5's comment on a closing deal: `[sl 1.08000]`, `[tp 1.09000]`, `so: 48.50%/…`; empty when manual.
-
-        A stop-out comment carries margin level/equity/margin as the account stands once the stop-out is done.
-        """
+        """MT5's comment on a closing deal: `[sl 1.08000]`, `[tp 1.09000]`, `so: 48.50%/…`; empty when manual."""
         digits = INSTRUMENTS[symbol].digits if symbol in INSTRUMENTS else 5
         if reason == "sl":
             return f"[sl {(price if sl is None else sl):.{digits}f}]"
         if reason == "tp":
             return f"[tp {(price if tp is None else tp):.{digits}f}]"
         if reason == "stop_out":
-            snapshot = self.engine.account(account_id)
-            level = snapshot.get("margin_level") or 0.0
-            return f"so: {level:.2f}%/{snapshot['equity']:.2f}/{snapshot['margin']:.2f}"
+            return self._stop_out_comment(account_id, symbol, volume)
         return ""
+
+    def _stop_out_comment(self, account_id: str, symbol: str, volume: float) -> str:
+        """`so: level%/equity/margin` as they stood just before this close (the account once it is done,
+        plus the closed volume's margin and exit commission)."""
+        snapshot = self.engine.account(account_id)
+        currency = str(snapshot["currency"])
+        spec = INSTRUMENTS[symbol]
+
+        def mid(name: str) -> float | None:
+            if name not in INSTRUMENTS:
+                return None
+            quote = self.engine.quote(name)
+            return (float(quote["bid"]) + float(quote["ask"])) / 2
+
+        closed = base_margin(spec, round(volume * 100), int(snapshot["leverage"]))
+        margin = float(snapshot["margin"]) + (convert(closed, spec.base, currency, mid) or 0.0)
+        equity = float(snapshot["equity"]) + commission_per_lot(account_id) * volume
+        level = equity / margin * 100 if margin > 0 else 0.0
+        return f"so: {level:.2f}%/{equity:.2f}/{margin:.2f}"
 
     def _engine_comment(self, account_id: str, order_id: str) -> str:
         """The comment a /v1 client gave the order (the engine keeps it on the position or pending order)."""

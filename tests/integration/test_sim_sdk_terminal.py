@@ -212,3 +212,19 @@ async def test_health_endpoints(sim: RunningSimulator, clock: ManualNow) -> None
         assert (await term.healthz()).status == "ok" and (await term.livez()).terminal
         info = await term.account_info()
         assert info.margin_mode == "Hedging" and info.currency == "EUR" and info.stop_out_level == 50.0
+
+
+async def test_take_profit_and_stop_out_deals_carry_their_reason(sim: RunningSimulator) -> None:
+    await set_quote(sim, "EURUSD", 1.1, 1.1002)
+    async with client(sim) as fx:
+        term = fx.terminal(await account(fx))
+        target = await term.order_send(symbol="EURUSDm", operation="Sell", volume=0.1, take_profit=1.095)
+        await set_quote(sim, "EURUSD", 1.0948, 1.095)  # the ask reaches the take-profit
+        big = await term.order_send(symbol="EURUSDm", operation="Buy", volume=8.5)
+        assert big.success
+        await set_quote(sim, "EURUSD", 1.0885, 1.0887)  # the margin level falls under 50 %: stop-out
+        outs = {deal.position: deal for deal in await term.order_history() if deal.entry == "Out"}
+    assert outs[target.order].comment == "[tp 1.09500]" and outs[target.order].type == "Buy"
+    level = float(outs[big.order].comment.removeprefix("so: ").split("%")[0])
+    assert 0 < level <= 50 and outs[big.order].profit < 0  # the margin level that triggered it
+    assert sim.state.engine.positions(MT5) == []

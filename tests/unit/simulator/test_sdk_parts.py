@@ -1,4 +1,4 @@
-"""Pure parts of the simulator's SDK face: broker time across New York DST, symbol names, tickets, round trips."""
+"""Pure parts of the simulator's SDK face: broker time across DST, symbol names, tickets, deals, idempotency."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fxbot.simulator.sdk_deals import Deal, DealLog
+from fxbot.simulator.sdk_errors import SdkError
+from fxbot.simulator.sdk_idempotency import IdempotencyStore
 from fxbot.simulator.sdk_symbols import SymbolNames, base_matches
 from fxbot.simulator.sdk_tickets import TicketBook
 from fxbot.simulator.sdk_time import BrokerClock, BrokerTimeError
+from tests.fakes.clocks import ManualClock
 
 
 @pytest.mark.parametrize(
@@ -96,3 +99,20 @@ def test_round_trip_only_once_the_position_is_fully_closed() -> None:
     assert trip.opening.ticket == 1 and trip.profit == -10.0
     assert trip.close_price == pytest.approx((1.2 * 0.1 + 1.0 * 0.2) / 0.3)
     assert [d.ticket for d in log.deals("acc", trip.opening.time + timedelta(minutes=5))] == [2, 3]
+
+
+def test_idempotency_replay_reuse_in_flight_and_expiry() -> None:
+    clock = ManualClock()
+    store = IdempotencyStore(clock=clock)
+    assert store.begin("me", "k", "body-1") is None
+    with pytest.raises(SdkError) as running:
+        store.begin("me", "k", "body-1")
+    assert (running.value.status, running.value.code) == (409, "idempotency_in_flight")
+    store.finish("me", "k", {"batch_id": "b"})
+    assert store.begin("me", "k", "body-1") == {"batch_id": "b", "idempotent_replay": True}
+    with pytest.raises(SdkError) as reused:
+        store.begin("me", "k", "body-2")
+    assert (reused.value.status, reused.value.code) == (422, "idempotency_key_reused")
+    assert store.begin("someone else", "k", "body-2") is None  # keys are per API key
+    clock.advance(15 * 60 + 1)
+    assert store.begin("me", "k", "body-2") is None  # forgotten after 15 minutes
