@@ -122,8 +122,8 @@ class StreamHub:
         self.interval_s = account_update_interval_s
         self.connections: set[StreamConnection] = set()
         self._throttles: dict[str, _AccountThrottle] = {}
-        self.listeners: list[StreamListener] = []
         self.timers = timers  # None: the running event loop (tests set a fake)
+        self.listeners: list[StreamListener] = []
 
     def add(self, connection: StreamConnection) -> None:
         self.connections.add(connection)
