@@ -31,9 +31,19 @@ def stream_line(stream: StreamHealth | None, timezone: str) -> str:
         parts.append(f"{stream.reconnects} reconnects")
     if stream.subscriptions:
         parts.append(f"{stream.subscriptions} subscriptions")
+    if stream.failures:
+        parts.append(f"restarted {_times(stream.failures)} after a failure")
+    if stream.malformed_frames:
+        parts.append(f"{stream.malformed_frames} unreadable order/account messages (reconciled over REST)")
+    if stream.dropped_events:
+        parts.append(f"{stream.dropped_events} order events dropped under load (reconciled over REST)")
     if stream.detail:
         parts.append(stream.detail)
     return ", ".join(parts)
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
 
 
 def status_reply(report: HealthReport, timezone: str) -> Reply:

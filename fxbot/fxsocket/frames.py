@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any, cast
 
 from pydantic import ValidationError
@@ -24,6 +25,9 @@ from fxbot.fxsocket.models import Account, Quote
 logger = logging.getLogger(__name__)
 
 _PREVIEW = 200
+
+MalformedHook = Callable[[str], None]
+"""Called with the frame type of an order or account frame that could not be read (its event is lost)."""
 
 
 def _symbols(value: Any) -> tuple[str, ...] | None:
@@ -52,8 +56,12 @@ def _decode(kind: str, data: dict[str, Any]) -> StreamEvent | None:
     return None
 
 
-def decode_frame(frame: str | bytes) -> StreamEvent | None:
-    """The event of one server frame, or None (logged at debug) for unknown or malformed frames."""
+def decode_frame(frame: str | bytes, on_malformed: MalformedHook | None = None) -> StreamEvent | None:
+    """The event of one server frame, or None for unknown or malformed frames.
+
+    Skipped frames are logged at debug, except malformed order and account frames: their event is
+    lost, so they are logged at warning and reported to `on_malformed(frame type)` (the caller
+    reconciles over REST)."""
     if isinstance(frame, bytes | bytearray | memoryview):
         logger.debug("fxsocket stream: skipping binary frame of %d bytes", len(frame))
         return None
@@ -73,6 +81,19 @@ def decode_frame(frame: str | bytes) -> StreamEvent | None:
     try:
         return _decode(kind, data)
     except ValidationError as exc:
-        logger.debug("fxsocket stream: skipping malformed %r frame (%d errors): %r",
-                     kind, exc.error_count(), frame[:_PREVIEW])
+        if kind in ORDER_EVENT_KINDS or kind == "account_update":
+            logger.warning("fxsocket stream: dropped a malformed %r frame (%s): %r",
+                           kind, _first_error(exc), frame[:_PREVIEW])
+            if on_malformed is not None:
+                on_malformed(kind)
+        else:
+            logger.debug("fxsocket stream: skipping malformed %r frame (%d errors): %r",
+                         kind, exc.error_count(), frame[:_PREVIEW])
         return None
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error.get("loc", ())) or "frame"
+    return f"{where}: {error.get('msg', 'invalid')}" + (f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1
+                                                          else "")

@@ -20,7 +20,7 @@ from websockets.protocol import Event
 
 from fxbot.fxsocket.errors import ForbiddenError, InvalidArgumentError, UnauthorizedError
 from fxbot.fxsocket.events import StreamConnected, StreamDisconnected, StreamEvent
-from fxbot.fxsocket.frames import decode_frame
+from fxbot.fxsocket.frames import MalformedHook, decode_frame
 from fxbot.fxsocket.transport import check_api_key
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ class FxSocketStream:
         reconnect_max_s: float = 30.0,
         silence_timeout_s: float = 60.0,
         connect: ConnectFn = websockets_connect,
+        on_malformed: MalformedHook | None = None,
     ) -> None:
         check_api_key(api_key)
         if not url.startswith(("ws://", "wss://")):
@@ -77,6 +78,7 @@ class FxSocketStream:
         self._reconnect_max_s = reconnect_max_s
         self._silence_timeout_s = silence_timeout_s
         self._connect = connect
+        self._on_malformed = on_malformed  # an order/account frame could not be read: its event is lost
         self._quotes: dict[str, str | None] = {}  # symbol -> account_id
         self._orders: set[str | None] = set()
         self._account: set[str | None] = set()
@@ -281,7 +283,7 @@ class FxSocketStream:
                     continue  # re-check: a ping may have arrived meanwhile
                 self._last_frame = asyncio.get_running_loop().time()
                 self._failures = 0
-                event = decode_frame(frame)
+                event = decode_frame(frame, self._on_malformed)
                 if event is not None:
                     return event
         except ConnectionClosed as exc:

@@ -36,6 +36,9 @@ class StreamHealth:
     reconnects: int = 0
     subscriptions: int = 0
     detail: str | None = None
+    malformed_frames: int = 0  # order/account frames that could not be read (each reconciled over REST)
+    dropped_events: int = 0  # order events dropped past the queue's bound (reconciled over REST)
+    failures: int = 0  # stream sessions that crashed and were restarted
 
 
 class StreamStatusProvider(Protocol):

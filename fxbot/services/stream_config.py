@@ -22,6 +22,7 @@ class PumpConfig:
     refused_retry_s: float = 300.0
     startup_lookback: timedelta = timedelta(hours=24)
     gap_margin: timedelta = timedelta(seconds=5)
+    order_queue_max: int = 1000  # order events waiting to be handled; past it they are dropped and reconciled
     connect: ConnectFn | None = None
 
     def __post_init__(self) -> None:
@@ -30,5 +31,7 @@ class PumpConfig:
             value = getattr(self, name)
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value!r}")
+        if self.order_queue_max < 1:
+            raise ValueError(f"order_queue_max must be at least 1, got {self.order_queue_max!r}")
         if self.restart_max_s < self.restart_min_s or self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("a maximum backoff must not be below its minimum")

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -36,8 +37,10 @@ class StreamPump:
     """Feeds the alert engine and the fill notifications from every bound key's stream."""
 
     def __init__(self, *, storage: Storage, brokers: BrokerProvider, alerts: AlertService, fills: FillNotifier,
-                 clock: Callable[[], datetime], config: PumpConfig | None = None) -> None:
+                 clock: Callable[[], datetime], config: PumpConfig | None = None,
+                 session_type: type[KeyStreamSession] = KeyStreamSession) -> None:
         self._storage = storage
+        self._session_type = session_type
         self._brokers = brokers
         self._alerts = alerts
         self._fills = fills
@@ -66,6 +69,21 @@ class StreamPump:
                 await session.sync_subscriptions()
             except Exception:
                 log.exception("stream pump: re-subscribing key %s failed", session.key_id)
+
+    async def move_chat(self, old_chat_id: str, new_chat_id: str) -> None:
+        """A chat changed id, after storage moved its binding: fills and account alerts go to the new id now."""
+        for key_id, chats in list(self._plan.items()):
+            if not any(c.chat_id == old_chat_id for c in chats):
+                continue
+            moved = [replace(c, chat_id=new_chat_id) if c.chat_id == old_chat_id else c for c in chats]
+            self._plan[key_id] = moved
+            session = self._sessions.get(key_id)
+            if session is not None:
+                try:
+                    await session.update_chats(moved)
+                except Exception:
+                    log.exception("stream pump: moving chat %s on the stream of key %s failed", old_chat_id, key_id)
+        self.request_refresh()  # and re-read the bindings, in case a refresh raced with the move
 
     def quote_subscriptions(self) -> dict[int, set[str]]:
         """key id -> symbols whose quote subscription the server acknowledged (for tests and /status)."""
@@ -96,6 +114,9 @@ class StreamPump:
             reconnects=sum(s.reconnects for s in statuses),
             subscriptions=sum(s.subscriptions for s in statuses),
             detail="; ".join(notes),
+            malformed_frames=sum(s.malformed_frames for s in statuses),
+            dropped_events=sum(s.dropped_order_events for s in statuses),
+            failures=sum(s.failures for s in statuses),
         )
 
     async def run(self) -> None:
@@ -164,12 +185,12 @@ class StreamPump:
         while True:
             key = await self._storage.keys.get(key_id)
             name = key.name if key is not None else f"#{key_id}"
-            session = KeyStreamSession(
+            session = self._session_type(
                 key_id, name, self._plan.get(key_id, []), storage=self._storage, brokers=self._brokers,
                 alerts=self._alerts, fills=self._fills, clock=self._clock, config=self.config)
             previous = self._statuses.get(key_id)
             if previous is not None:
-                session.status.reconnects = previous.reconnects
+                session.status.carry_over(previous)
             self._sessions[key_id] = session
             self._statuses[key_id] = session.status
             started = loop.time()
@@ -185,6 +206,7 @@ class StreamPump:
                 log.warning("stream pump: FxSocket refused key '%s' (%s)", name, exc.status)
                 wait = self.config.refused_retry_s
             except Exception as exc:
+                session.status.failures += 1
                 session.status.detail = f"the stream failed ({type(exc).__name__}); restarting"
                 log.exception("stream pump: the stream of key '%s' failed; restarting in %.1f s", name, delay)
             session.status.connected = False

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -48,7 +47,7 @@ class BoundChat:
 
 @dataclass(slots=True)
 class SessionStatus:
-    """What /status shows about one key's stream."""
+    """What /status shows about one key's stream (the counters add up over the session's restarts)."""
 
     key_id: int
     key_name: str
@@ -59,6 +58,16 @@ class SessionStatus:
     subscriptions: int = 0
     detail: str | None = "starting"
     refused: bool = False
+    malformed_frames: int = 0  # order/account frames that could not be read (reconciled over REST)
+    dropped_order_events: int = 0  # order events past the queue's bound (reconciled over REST)
+    failures: int = 0  # times the session crashed and was restarted
+
+    def carry_over(self, previous: SessionStatus) -> None:
+        """Keep the counters of the session this one replaces."""
+        self.reconnects = previous.reconnects
+        self.malformed_frames = previous.malformed_frames
+        self.dropped_order_events = previous.dropped_order_events
+        self.failures = previous.failures
 
 
 @dataclass(slots=True)
@@ -94,7 +103,10 @@ class KeyStreamSession:
         self._gap: set[tuple[str, str]] = set()
         self._pending_accounts: dict[str, AccountState] = {}
         self._account_wake = asyncio.Event()
-        self._orders: asyncio.Queue[OrderEvent] = asyncio.Queue()
+        self._orders: asyncio.Queue[OrderEvent] = asyncio.Queue(maxsize=config.order_queue_max)
+        self._resync_kinds: set[str] = set()  # "orders" / "account": events of these were lost
+        self._resync_since: datetime | None = None
+        self._resync_wake = asyncio.Event()
         self._sync_lock = asyncio.Lock()
 
     @property
@@ -151,24 +163,30 @@ class KeyStreamSession:
         extra = {"connect": config.connect} if config.connect is not None else {}
         stream = FxSocketStream(url=self._brokers.stream_url, api_key=secret,
                                 reconnect_min_s=config.reconnect_min_s, reconnect_max_s=config.reconnect_max_s,
-                                silence_timeout_s=config.silence_timeout_s, **extra)
+                                silence_timeout_s=config.silence_timeout_s, on_malformed=self._malformed, **extra)
         del secret
         self._stream = stream
-        helpers: list[asyncio.Task[None]] = []
         try:
-            await self._resolve_accounts()
-            await self.sync_subscriptions()
-            helpers = [asyncio.create_task(self._account_loop(), name=f"pump-accounts-{self.key_id}"),
-                       asyncio.create_task(self._order_loop(), name=f"pump-orders-{self.key_id}")]
-            async for event in stream:
-                self.status.last_event_at = self._clock()
-                await self._dispatch(event)
+            # One task group: a helper that crashes ends the whole session (the pump logs it, shows it in
+            # /status and restarts it), and the reader ending or failing stops the helpers.
+            async with asyncio.TaskGroup() as group:
+                helpers = [group.create_task(self._account_loop(), name=f"pump-accounts-{self.key_id}"),
+                           group.create_task(self._order_loop(), name=f"pump-orders-{self.key_id}"),
+                           group.create_task(self._resync_loop(), name=f"pump-resync-{self.key_id}")]
+                await self._resolve_accounts()
+                await self.sync_subscriptions()
+                async for event in stream:
+                    self.status.last_event_at = self._clock()
+                    await self._dispatch(event)
+                for task in helpers:  # the stream ended (closed): nothing more to do
+                    task.cancel()
+        except BaseExceptionGroup as failed:
+            error = _first_error(failed, self.key_id)
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():  # being stopped anyway: do not swallow that
+                raise asyncio.CancelledError() from error
+            raise error from None
         finally:
-            for task in helpers:
-                task.cancel()
-            for task in helpers:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
             self._stream = None
             self.status.connected = False
             await stream.close()
@@ -181,7 +199,10 @@ class KeyStreamSession:
                 self._pending_accounts[event.account_id] = AccountState.from_account(event.account)
                 self._account_wake.set()
         elif isinstance(event, OrderEvent):
-            self._orders.put_nowait(event)
+            try:
+                self._orders.put_nowait(event)
+            except asyncio.QueueFull:
+                self._order_dropped(event)
         elif isinstance(event, StreamConnected):
             await self._on_connected(event)
         elif isinstance(event, StreamDisconnected):
@@ -288,11 +309,12 @@ class KeyStreamSession:
             pending, self._pending_accounts = self._pending_accounts, {}
             for account_id, state in pending.items():  # latest state per account only
                 self._acc.currency[account_id] = state.currency
-                firings = self._alerts.engine.on_account(account_id, state, self._clock())
                 try:
+                    firings = self._alerts.engine.on_account(account_id, state, self._clock())
                     await self._alerts.deliver(firings)
-                except Exception:
-                    log.exception("stream of key %s: could not deliver account alerts", self.key_id)
+                except Exception:  # this update is lost; the next one is judged as usual
+                    log.exception("stream of key %s: could not judge or deliver the account alerts of %s",
+                                  self.key_id, account_id)
 
     async def _order_loop(self) -> None:
         while True:
@@ -301,6 +323,67 @@ class KeyStreamSession:
                 await self._on_order(event)
             except Exception:
                 log.exception("stream of key %s: could not handle an %s event", self.key_id, event.kind)
+            finally:
+                self._orders.task_done()
+
+    # -- lost events: reconcile over REST -----------------------------------------------------
+
+    def _malformed(self, kind: str) -> None:
+        """The stream dropped an order or account frame it could not read (logged there at warning)."""
+        self.status.malformed_frames += 1
+        self._request_resync("account" if kind == "account_update" else "orders")
+
+    def _order_dropped(self, event: OrderEvent) -> None:
+        self.status.dropped_order_events += 1
+        if "orders" not in self._resync_kinds:  # once per overflow, not once per event
+            log.warning("stream of key %s: %d order events wait already; dropping %s events until the queue "
+                        "drains, then reconciling over REST", self.key_id, self._orders.qsize(), event.kind)
+        self._request_resync("orders")
+
+    def _request_resync(self, kind: str) -> None:
+        now = self._clock()
+        self._resync_kinds.add(kind)
+        self._resync_since = now if self._resync_since is None else min(self._resync_since, now)
+        self._resync_wake.set()
+
+    async def _resync_loop(self) -> None:
+        """Reconcile what lost events would have told: fills and positions, or the account alerts."""
+        while True:
+            await self._resync_wake.wait()
+            if "orders" in self._resync_kinds:
+                await self._orders.join()  # after the events already queued: a full queue drains first
+            self._resync_wake.clear()
+            kinds, self._resync_kinds = self._resync_kinds, set()
+            since, self._resync_since = self._resync_since, None
+            if since is None:
+                continue
+            for attempt in range(RECONCILE_ATTEMPTS):
+                try:
+                    await self._resync(kinds, since - self._config.gap_margin)
+                    log.info("stream of key %s: reconciled %s over REST after lost stream events",
+                             self.key_id, " and ".join(sorted(kinds)))
+                    break
+                except Exception as exc:
+                    log.warning("stream of key %s: reconciling after lost events failed (%s), attempt %d",
+                                self.key_id, type(exc).__name__, attempt + 1)
+                    await asyncio.sleep(self._config.restart_min_s * (attempt + 1))
+            else:
+                self.status.detail = "reconciling after lost stream events failed; some fills may be missing"
+
+    async def _resync(self, kinds: set[str], since: datetime) -> None:
+        broker = self._broker
+        assert broker is not None
+        if "account" in kinds:
+            firings, currencies = await reconcile_accounts(broker, self._alerts, list(self._acc.chats), self._clock())
+            self._acc.currency.update(currencies)
+            await self._alerts.deliver(firings)
+        if "orders" in kinds:
+            for account_id, chat_ids in list(self._acc.chats.items()):
+                start = max(since, self._acc.bound_at.get(account_id, since))
+                positions = await reconcile_fills(broker, self._fills, account_id, chat_ids, since=start,
+                                                  currency=self._acc.currency.get(account_id), missed_before=start)
+                self._acc.positions[account_id] = {p.id: p.symbol for p in positions}
+            await self.sync_subscriptions()
 
     async def _on_order(self, event: OrderEvent) -> None:
         account_id = event.account_id or event.data.account_id or self._default_account
@@ -325,3 +408,18 @@ class KeyStreamSession:
         if resync:
             await self.sync_subscriptions()
 
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            yield from _leaves(error)
+        else:
+            yield error
+
+
+def _first_error(group: BaseExceptionGroup[BaseException], key_id: int) -> BaseException:
+    """The error that ended the session (the pump reports it); any others are logged here."""
+    errors = list(_leaves(group))
+    for other in errors[1:]:
+        log.error("stream of key %s: another task failed at the same time", key_id, exc_info=other)
+    return errors[0]
