@@ -28,6 +28,7 @@ PreferencesLookup = Callable[[str], Awaitable[Mapping[str, str]]]
 """chat_id -> {event_type: "on" | "silent" | "off"} (e.g. NotificationPreferences.get)."""
 
 _CLOSE_TYPES = {"sl": "sl_hit", "tp": "tp_hit", "stop_out": "stop_out", "manual": "closed_manual"}
+_REASON_ALIASES = {"stopout": "stop_out", "so": "stop_out", "stop_loss": "sl", "take_profit": "tp"}
 _REASON_WORDS = {
     "sl_hit": "closed by stop loss",
     "tp_hit": "closed by take profit",
@@ -97,12 +98,27 @@ def event_type_of(event: FillEvent) -> str | None:
     if event.kind == "order_closed":
         if (event.status or "") == "partially_closed" or (event.remaining or 0) > 0:
             return "partial_close"
-        return _CLOSE_TYPES.get((event.reason or "manual").lower(), "closed_manual")
+        return _CLOSE_TYPES.get(_close_reason(event), "closed_manual")
     if event.kind == "order_cancelled":
         return "cancelled"
     if event.kind == "order_rejected":
         return "rejected"
     return None
+
+
+def _close_reason(event: FillEvent) -> str:
+    reason = (event.reason or "manual").strip().lower().replace("-", "_").replace(" ", "_")
+    return _REASON_ALIASES.get(reason, reason)
+
+
+def is_stop_out(event: FillEvent) -> bool:
+    """A close forced by the broker at the stop-out level, in full or in part: always critical."""
+    return event.kind == "order_closed" and _close_reason(event) == "stop_out"
+
+
+def preference_type(event: FillEvent, event_type: str) -> str:
+    """The event type whose on/silent/off setting applies: "stop_out" for every stop-out, partial ones too."""
+    return "stop_out" if is_stop_out(event) else event_type
 
 
 def dedupe_key(event: FillEvent, event_type: str) -> str:
@@ -126,12 +142,16 @@ def chat_dedupe_key(key: str, chat_id: str) -> str:
 def fill_notification(
     event: FillEvent, chat_id: str, *, mode: str = "on", now: datetime, thread_id: str | None = None
 ) -> Notification | None:
-    """The notification of one order event for one chat (None when the chat turned this type off)."""
+    """The notification of one order event for one chat (None when the chat turned this type off).
+
+    A stop-out, in full or in part, is critical like a margin or drawdown alert: marked so, sent at
+    once (no coalescing wait), first in its message, never dropped.
+    """
     event_type = event_type_of(event)
     if event_type is None or mode == "off":
         return None
     title, lines = format_fill(event, event_type)
-    severity = Severity.CRITICAL if event_type == "stop_out" else (
+    severity = Severity.CRITICAL if is_stop_out(event) else (
         Severity.WARNING if event_type in ("sl_hit", "rejected") else Severity.INFO
     )
     return Notification(
@@ -151,7 +171,7 @@ async def fill_notifications(
     out: list[Notification] = []
     for chat_id in chat_ids:
         modes = await preferences(chat_id)
-        made = fill_notification(event, chat_id, mode=modes.get(event_type, "on"), now=now)
+        made = fill_notification(event, chat_id, mode=modes.get(preference_type(event, event_type), "on"), now=now)
         if made is not None:
             out.append(made)
     return out
@@ -166,7 +186,10 @@ def format_fill(event: FillEvent, event_type: str) -> tuple[str, tuple[str, ...]
         title = f"{symbol} {side}{volume} {_REASON_WORDS[event_type]}"
         lines = list(_close_lines(event))
     else:
-        title = f"{_TITLES[event_type]}: {symbol} {side}{volume}".rstrip()
+        heading = _TITLES[event_type]
+        if event_type == "partial_close" and is_stop_out(event):
+            heading = "Position partially closed by stop-out"
+        title = f"{heading}: {symbol} {side}{volume}".rstrip()
         lines = []
         if event.price is not None:
             lines.append(f"Price {format_price(symbol, event.price)}")

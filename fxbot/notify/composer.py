@@ -73,7 +73,8 @@ def compose(
 
 def _single(entry: Entry, limit: int | None) -> ComposedPart:
     item_id, n = entry
-    title = n.title if limit is None else _truncate(n.title, limit // 4)
+    title = _MARKERS[n.severity] + n.title if n.is_critical else n.title  # marked as in a combined message
+    title = title if limit is None else _truncate(title, limit // 4)
     budget = None if limit is None else limit - MARGIN - text_size(title) - SEPARATOR_SIZE
     text = "\n".join(n.lines)
     if budget is not None:
