@@ -230,6 +230,28 @@ class AlertEngine:
         found.extend(r for r in self._account_rules.values() if r.chat_id == chat_id)
         return sorted(found, key=lambda r: r.id)
 
+    def move_chat(self, old_chat_id: str, new_chat_id: str) -> int:
+        """A chat changed id (Telegram group -> supergroup): its rules fire for the new id; how many moved."""
+        if old_chat_id == new_chat_id:
+            return 0
+        moved = 0
+        t = self._prices.table
+        old = t.string_number(old_chat_id)
+        if old is not None:
+            new = t.intern_all([new_chat_id])[0]  # may widen the columns: read them after
+            chats, flags = t.chat, t.flags
+            for slot, number in enumerate(chats):
+                if number == old:
+                    chats[slot] = new
+                    moved += bool(flags[slot] & F_LIVE)
+        for rule_id, rule in list(self._account_rules.items()):
+            if rule.chat_id == old_chat_id:
+                self._account_rules[rule_id] = replace(rule, chat_id=new_chat_id)
+                if rule_id in self._dirty_accounts:
+                    self._dirty_accounts[rule_id] = self._account_rules[rule_id]
+                moved += 1
+        return moved
+
     def watched_symbols(self) -> dict[str, set[str]]:
         """account_id -> symbols with live price rules (what the stream must subscribe to)."""
         return self._prices.index.watched_symbols()

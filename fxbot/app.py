@@ -198,7 +198,17 @@ class App:
     async def move_chat(self, old_chat_id: str, new_chat_id: str) -> None:
         """A chat changed id on its platform: move everything it owns to the new id."""
         moved = await self.storage.move_chat(old_chat_id, new_chat_id)
-        log.info("chat %s migrated to %s (%d rows moved)", old_chat_id, new_chat_id, moved)
+        rules = self.services.alerts.engine.move_chat(old_chat_id, new_chat_id)  # and what lives in memory
+        if self.pump is not None:
+            await self.pump.move_chat(old_chat_id, new_chat_id)
+        if self.notifier is not None:
+            await self.notifier.move_chat(old_chat_id, new_chat_id)
+        log.info("chat %s migrated to %s (%d rows, %d alert rules moved)", old_chat_id, new_chat_id, moved, rules)
+
+    async def chat_reachable(self, chat_id: str) -> None:
+        """A chat that had refused the bot's messages can be posted to again: notify there again."""
+        if self.notifier is not None:
+            await self.notifier.unblock(chat_id)
 
     async def symbols_for_chat(self, chat_id: str) -> Sequence[str]:
         """Symbols offered for autocomplete (FxSocket has no symbol list, so the known instruments)."""
@@ -292,6 +302,7 @@ async def build(
                 on_chat_migrated=app.move_chat,
                 symbols=app.symbols_for_chat,
                 settle=app.settle_chat,
+                on_chat_reachable=app.chat_reachable,
                 extras=dict((adapter_extras or {}).get(plugin.name, {})),
             )
             if isinstance(plugin_settings, ConsoleKeySettings):

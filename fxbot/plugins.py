@@ -79,6 +79,10 @@ async def _no_settle(chat_id: str) -> None:
     return None
 
 
+async def _no_reachable(chat_id: str) -> None:
+    return None
+
+
 @dataclass
 class AdapterRuntime:
     """What the app hands an adapter: the command port, core hooks, and a way to ask the app to stop.
@@ -90,6 +94,9 @@ class AdapterRuntime:
     - `symbols(chat_id)`: the symbols that chat's account trades (for autocomplete).
     - `settle(chat_id)`: wait (bounded) until that chat's in-flight notifications, such as the fills of
       orders it just placed, are delivered (the console calls it at end of input, before stopping).
+    - `on_chat_reachable(chat_id)`: the chat can be posted to again (someone wrote there, the bot was
+      re-added) after the platform had refused it; the core sends notifications there again. Cheap
+      for a chat that was never refused, so an adapter may call it for every incoming message.
     """
 
     handler: CommandHandlerPort
@@ -99,6 +106,7 @@ class AdapterRuntime:
     on_chat_migrated: Callable[[str, str], Awaitable[None]] = _no_migration
     symbols: Callable[[str], Awaitable[Sequence[str]]] = _no_symbols
     settle: Callable[[str], Awaitable[None]] = _no_settle
+    on_chat_reachable: Callable[[str], Awaitable[None]] = _no_reachable
     extras: dict[str, Any] = field(default_factory=dict)
 
 

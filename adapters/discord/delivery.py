@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -20,8 +21,9 @@ FORBIDDEN_AFTER = 3  # consecutive 403/404 answers for one channel before we sto
 
 class DiscordDeliveryTarget:
     """Sends notifications through the adapter. discord.py keeps its own per-route 429 handling (short
-    waits); a long wait comes back as DeliveryRetryAfter. Repeated 403/404 for a channel stop sending
-    there (DeliveryForbidden, logged once) until someone uses the bot in that channel again."""
+    waits); a long wait comes back as DeliveryRetryAfter. Repeated 403/404 for a channel become
+    DeliveryForbidden: the notifier then stops sending there (and remembers it across restarts) until
+    someone uses the bot in that channel again, which `seen` reports to the core."""
 
     platform = "discord"
     message_limit: int | None = 2000
@@ -29,23 +31,25 @@ class DiscordDeliveryTarget:
     def __init__(self, adapter: DiscordAdapter) -> None:
         self._adapter = adapter
         self._failures: dict[str, int] = {}
-        self._blocked: set[str] = set()
+        self._reports: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
-        return f"DiscordDeliveryTarget(blocked={len(self._blocked)})"
-
-    @property
-    def blocked_chats(self) -> frozenset[str]:
-        return frozenset(self._blocked)
+        return f"DiscordDeliveryTarget(failing={len(self._failures)})"
 
     def seen(self, chat: ChatRef) -> None:
-        """Someone used the bot in this chat: it can be reached again."""
+        """Someone used the bot in this chat: it can be reached again (told to the core in the background)."""
         self._failures.pop(chat.id, None)
-        self._blocked.discard(chat.id)
+        task = asyncio.get_running_loop().create_task(self._report_reachable(chat.id))
+        self._reports.add(task)
+        task.add_done_callback(self._reports.discard)
+
+    async def _report_reachable(self, chat_id: str) -> None:
+        try:
+            await self._adapter.runtime.on_chat_reachable(chat_id)
+        except Exception:
+            log.exception("discord: could not report channel %s as reachable again", chat_id)
 
     async def send(self, chat: ChatRef, reply: Reply) -> None:
-        if chat.id in self._blocked:
-            raise DeliveryForbidden("the bot may not post in this Discord channel (403/404 before)")
         try:
             await self._adapter.send(chat, reply)
         except discord.RateLimited as error:
@@ -55,7 +59,7 @@ class DiscordDeliveryTarget:
             self._failures[chat.id] = failures
             if failures < FORBIDDEN_AFTER:
                 raise
-            self._blocked.add(chat.id)
+            self._failures.pop(chat.id, None)
             log.warning("discord: %s answered HTTP %s %d times in a row — no more notifications there until "
                         "the bot is used in it again", chat.id, error.status, failures)
             raise DeliveryForbidden(f"Discord refused posting in this channel (HTTP {error.status})") from None

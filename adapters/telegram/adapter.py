@@ -85,6 +85,7 @@ class TelegramAdapter:
             allowed_users=settings.allowed_users,
             admins_are_platform_admins=settings.admins_are_platform_admins,
             bot_username=self._username,
+            on_reachable=runtime.on_chat_reachable,
         )
 
     def __repr__(self) -> str:

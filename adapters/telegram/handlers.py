@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from telegram import Bot, Message, Update
@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from adapters.telegram.admins import AdminCache
 from adapters.telegram.buttons import ButtonBook
+from adapters.telegram.refusals import RefusalMemory
 from adapters.telegram.sender import TelegramSender
 from adapters.telegram.updates import (
     chat_ref,
@@ -40,6 +41,11 @@ TOAST_LIMIT = 200
 REPLY_ATTEMPTS = 4
 
 Context = ContextTypes.DEFAULT_TYPE
+ReachableHook = Callable[[str], Awaitable[None]]
+
+
+async def _no_hook(chat_id: str) -> None:
+    return None
 
 
 class UpdateHandlers:
@@ -55,6 +61,8 @@ class UpdateHandlers:
         allowed_users: Collection[int],
         admins_are_platform_admins: bool,
         bot_username: Callable[[], str | None],
+        on_reachable: ReachableHook = _no_hook,
+        refusals: RefusalMemory | None = None,
     ) -> None:
         self._handler = handler
         self._sender = sender
@@ -63,7 +71,8 @@ class UpdateHandlers:
         self._allowed = frozenset(allowed_users)
         self._admins_count = admins_are_platform_admins
         self._bot_username = bot_username
-        self._refused: set[int] = set()
+        self._on_reachable = on_reachable
+        self._refused = refusals if refusals is not None else RefusalMemory()
 
     # -- messages ---------------------------------------------------------------------------------
 
@@ -74,7 +83,7 @@ class UpdateHandlers:
         if message is None or tg_chat is None or tg_user is None or (tg_user.is_bot and not _anonymous(message)):
             return
         chat = chat_ref(tg_chat, message)
-        self._sender.allow_again(chat.id)
+        await self._reachable(chat.id)
         text = message_text(message)
         edited = update.edited_message is not None
         if not should_route(text, private=chat.is_private, edited=edited, bot_username=self._bot_username()):
@@ -109,7 +118,7 @@ class UpdateHandlers:
             return
         chat_id = qualified(change.chat.id)
         if change.new_chat_member.status in ("member", "administrator", "creator"):
-            self._sender.allow_again(chat_id)
+            await self._reachable(chat_id)
         self._admins.forget(change.chat.id)
 
     # -- button presses ---------------------------------------------------------------------------
@@ -177,13 +186,19 @@ class UpdateHandlers:
             except DeliveryForbidden:
                 return  # logged once by the sender
 
+    async def _reachable(self, chat_id: str) -> None:
+        """Tell the core the chat can be posted to (a message arrived, the bot was re-added)."""
+        try:
+            await self._on_reachable(chat_id)
+        except Exception:
+            log.exception("telegram: could not report chat %s as reachable again", chat_id)
+
     def _may_use(self, user_id: int) -> bool:
         return not self._allowed or user_id in self._allowed
 
     async def _refuse_once(self, chat: ChatRef, user_id: int, message_id: int) -> None:
-        if user_id in self._refused:
+        if not self._refused.first_time(user_id):
             return
-        self._refused.add(user_id)
         await self.reply(chat, Reply(text=(NOT_ALLOWED,), kind=ReplyKind.ERROR),
                          None if chat.is_private else message_id)
 

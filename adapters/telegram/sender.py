@@ -38,14 +38,16 @@ def retry_seconds(error: RetryAfter) -> float:
 class TelegramSender:
     """Sends rendered replies to a chat. Raises DeliveryRetryAfter (first message only: nothing was sent
     yet, so a retry duplicates nothing) and DeliveryForbidden; a later message of a split reply waits out
-    RetryAfter itself. A migrated group is followed to its new id, once reported to the core."""
+    RetryAfter itself. A migrated group is followed to its new id, once reported to the core.
+
+    Which chats refuse the bot is the notifier's to remember (fxbot.notify.blocked): every send here
+    is tried, and each Forbidden answer is translated."""
 
     def __init__(self, gate: PacingGate, buttons: ButtonBook, on_migrated: MigrationHook) -> None:
         self._gate = gate
         self._buttons = buttons
         self._on_migrated = on_migrated
         self._moved: dict[str, str] = {}
-        self._forbidden: set[str] = set()
         self.bot: Bot | None = None
 
     def current_id(self, chat_id: str) -> str:
@@ -54,13 +56,6 @@ class TelegramSender:
             seen.add(chat_id)
             chat_id = self._moved[chat_id]
         return chat_id
-
-    def is_forbidden(self, chat_id: str) -> bool:
-        return self.current_id(chat_id) in self._forbidden
-
-    def allow_again(self, chat_id: str) -> None:
-        """The chat talks to the bot again (a message arrived, or the bot was re-added)."""
-        self._forbidden.discard(chat_id)
 
     async def migrate(self, old_chat_id: str, new_chat_id: str) -> None:
         """Follow a group that became a supergroup, and tell the core once."""
@@ -91,8 +86,6 @@ class TelegramSender:
         retries = 0
         while True:
             chat_id = self.current_id(chat.id)
-            if chat_id in self._forbidden:
-                raise DeliveryForbidden("the bot may not post in this Telegram chat (blocked or removed)")
             await self._gate.wait_turn(chat_id, group=chat.kind is ChatKind.GROUP)
             try:
                 return await self._call(bot, chat_id, chat.thread_id, rendered, reply, reply_to)
@@ -106,10 +99,7 @@ class TelegramSender:
             except ChatMigrated as error:
                 await self.migrate(chat_id, qualified(error.new_chat_id))
             except Forbidden as error:
-                if chat_id not in self._forbidden:
-                    log.warning("telegram: %s refuses messages (%s); not sending there until it writes again",
-                                chat_id, error.message)
-                self._forbidden.add(chat_id)
+                log.info("telegram: %s refuses messages (%s)", chat_id, error.message)
                 raise DeliveryForbidden(f"Telegram: {error.message}") from None
 
     def _require_bot(self) -> Bot:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fxbot.chat.types import ChatKind, ChatRef
 from fxbot.notify.composer import ComposedPart, compose
@@ -69,6 +69,26 @@ class Destination:
     def clear(self) -> None:
         self.remove(list(self.items))
         self.batch = []
+
+    def move_to(self, chat_id: str) -> None:
+        """The chat changed id: address it, and the items waiting here, by the new one."""
+        self.chat = replace(self.chat, id=chat_id)
+        self.items = {
+            item_id: replace(item, notification=replace(item.notification, chat_id=chat_id))
+            for item_id, item in self.items.items()
+        }
+
+    def merge(self, other: Destination) -> None:
+        """Take over another destination's waiting items (the same chat under two ids), oldest first."""
+        for item_id, item in other.items.items():
+            if item_id not in self.items:
+                self.add(item, other.seen_at[item_id])
+                self.attempts[item_id] = other.attempts.get(item_id, item.attempts)
+        order = sorted(self.seen_at, key=lambda i: (self.seen_at[i], i))
+        self.items = {i: self.items[i] for i in order}
+        self.seen_at = {i: self.seen_at[i] for i in order}
+        self.batch = []
+        self.next_attempt = max(self.next_attempt, other.next_attempt)
 
     def due_at(self, coalesce_s: float) -> float:
         """When the oldest item's coalescing window ends (at once when a critical item waits)."""

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from fxbot.domain.redaction import redact_secrets
+from fxbot.notify.blocked import BlockedChats
 from fxbot.notify.composer import DEFAULT_MAX_PARTS, MIN_MESSAGE_LIMIT, ComposedPart
 from fxbot.notify.destination import Destination, DestinationKey
 from fxbot.notify.errors import DeliveryForbidden, DeliveryRetryAfter
@@ -32,10 +33,16 @@ class Notifier:
 
     Critical items skip the coalescing window and go first, but still respect the platform limits
     (`limits`, per platform; see PacingLimits). A target's `DeliveryRetryAfter` pauses that chat
-    (or platform) and new items merge into the next message; `DeliveryForbidden` marks the chat's
-    pending items undeliverable and stops sending there; other exceptions are retried with
-    exponential backoff, up to `max_attempts` per item (critical items: forever). An item is marked
-    sent only after the target's `send` returned, so a crash before that redelivers it once.
+    (or platform) and new items merge into the next message; `DeliveryForbidden` blocks the chat
+    (`blocked`, persisted: it outlives a restart), marks its pending items undeliverable and stops
+    sending there until `unblock(chat_id)` (its adapter saw the chat reachable again); other
+    exceptions are retried with exponential backoff, up to `max_attempts` per item (critical
+    items: forever).
+
+    Delivery is at least once, and exactly once except in one window: an item is marked sent by
+    one autocommitted write started as soon as the target's `send` returned, and a stop waits for
+    that write. A crash between `send` returning and that write committing (or a send whose
+    outcome is unknown: a timeout, a connection lost mid-request) delivers the item again.
     """
 
     def __init__(
@@ -54,6 +61,7 @@ class Notifier:
         max_backoff_s: float = 60.0,
         load_batch_s: float = 0.002,
         pacer: Pacer | None = None,
+        blocked: BlockedChats | None = None,
     ) -> None:
         if not math.isfinite(coalesce_s) or coalesce_s < 0:
             raise ValueError(f"coalesce_s must be >= 0, got {coalesce_s!r}")
@@ -76,9 +84,10 @@ class Notifier:
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
         self._destinations: dict[DestinationKey, Destination] = {}
-        self._blocked_chats: set[str] = set()
+        self._blocked = blocked if blocked is not None else BlockedChats(outbox.database)
         self._parked_platforms: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._writes: set[asyncio.Future[Any]] = set()  # outbox writes after a send: a stop waits for them
         self._in_flight = 0
         self._admitted: Counter[str] = Counter()  # per platform: admitted sends whose task has not started
         self._busy_chats: set[str] = set()
@@ -106,13 +115,46 @@ class Notifier:
         self._idle.clear()
         self._wake_event.set()
 
-    def unblock(self, chat_id: str) -> None:
-        """Send to a chat again after DeliveryForbidden (the bot was re-added)."""
-        self._blocked_chats.discard(chat_id)
+    async def unblock(self, chat_id: str) -> None:
+        """The chat is reachable again (someone wrote there, the bot was re-added): deliver there again.
+
+        Cheap when the chat is not blocked, so adapters may call it for every incoming message.
+        Items that arrived while it was blocked stay undeliverable; new ones are sent.
+        """
+        if await self._blocked.unblock(chat_id):
+            logger.info("notifier: %s is reachable again; notifications are sent there again", chat_id)
 
     @property
     def blocked_chats(self) -> frozenset[str]:
-        return frozenset(self._blocked_chats)
+        """Chats that refuse the bot (loaded from the database when the notifier first runs)."""
+        return self._blocked.chats
+
+    async def move_chat(self, old_chat_id: str, new_chat_id: str) -> None:
+        """Follow a chat that changed id (a Telegram group became a supergroup), after storage moved its rows.
+
+        Items waiting in memory, even those being sent right now, continue under the new id.
+        """
+        if old_chat_id == new_chat_id:
+            return
+        self._blocked.moved(old_chat_id, new_chat_id)
+        if old_chat_id in self._busy_chats:
+            self._busy_chats.discard(old_chat_id)
+            self._busy_chats.add(new_chat_id)
+        for key in [k for k in self._destinations if k[0] == old_chat_id]:
+            dest = self._destinations.pop(key)
+            dest.move_to(new_chat_id)
+            new_key = (new_chat_id, key[1])
+            other = self._destinations.get(new_key)
+            if other is None:
+                self._destinations[new_key] = dest
+            elif not other.in_flight:
+                dest.merge(other)
+                self._destinations[new_key] = dest
+            elif not dest.in_flight:
+                other.merge(dest)
+            else:  # both being sent: keep both until one empties (very rare)
+                self._destinations[(old_chat_id, key[1])] = dest
+        self.wake()
 
     @property
     def sends_in_flight(self) -> int:
@@ -184,6 +226,7 @@ class Notifier:
 
     async def _load_new(self) -> None:
         self._outbox_changed = False
+        await self._blocked.load()
         if self._load_batch_s > 0:
             await asyncio.sleep(self._load_batch_s)  # let a burst of enqueues land: one query for all
         items = await self._outbox.pending(after_id=self._last_id)
@@ -193,7 +236,7 @@ class Notifier:
         now = self._clock()
         refused: list[int] = []
         for item in items:
-            if item.chat_id in self._blocked_chats:
+            if item.chat_id in self._blocked:
                 refused.append(item.id)
                 continue
             self._destination(item).add(item, now)
@@ -260,11 +303,14 @@ class Notifier:
         except Exception as exc:  # an adapter bug or a network error: retry with backoff
             await self._recording(self._failed(dest, part, exc))
         else:
+            # The at-least-once window: from here until this write commits. It starts at once, and a
+            # stop (_cancel_tasks) waits for it even when this task is cancelled.
+            written = self._track(self._outbox.mark_sent(part.item_ids))
             dest.part_sent(part)
             self.messages_sent += 1
             self.items_delivered += len(part.item_ids)
             try:
-                await asyncio.shield(self._outbox.mark_sent(part.item_ids))
+                await asyncio.shield(written)
             except Exception:
                 logger.exception("notifier: delivered %d items to %s but could not record it",
                                  len(part.item_ids), dest.chat_id)
@@ -276,10 +322,9 @@ class Notifier:
             self._wake_event.set()
 
     async def _forbid(self, chat_id: str, reason: str) -> None:
-        first = chat_id not in self._blocked_chats
-        self._blocked_chats.add(chat_id)
         for key in [k for k in self._destinations if k[0] == chat_id]:
             self._destinations[key].clear()
+        first = await self._blocked.block(chat_id, _safe_text(reason))
         dropped = await self._outbox.mark_chat_undeliverable(chat_id, _safe_text(reason))
         if first:
             logger.warning("notifier: %s refuses messages (%s); %d pending notifications dropped,"
@@ -305,12 +350,18 @@ class Notifier:
             logger.warning("notifier: sending to %s failed (attempt %d, retry in %.0f s): %s",
                            dest.chat_id, dest.failures, delay, error)
 
-    @staticmethod
-    async def _recording(step: Coroutine[Any, Any, None]) -> None:
+    async def _recording(self, step: Coroutine[Any, Any, None]) -> None:
         try:
-            await asyncio.shield(step)
+            await asyncio.shield(self._track(step))
         except Exception:
             logger.exception("notifier: could not record a delivery failure in the outbox")
+
+    def _track(self, step: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
+        """Run an outbox write as its own task, so cancelling the delivery does not interrupt it."""
+        write = asyncio.ensure_future(step)
+        self._writes.add(write)
+        write.add_done_callback(self._writes.discard)
+        return write
 
     def _park(self, dest: Destination) -> None:
         if dest.platform not in self._parked_platforms:
@@ -348,6 +399,10 @@ class Notifier:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._writes:  # outbox writes of sends that returned: finish them, or those items go out twice
+            for result in await asyncio.gather(*list(self._writes), return_exceptions=True):
+                if isinstance(result, Exception):
+                    logger.error("notifier: an outbox write failed while stopping: %s", _safe_text(str(result)))
         # a task cancelled before it started never ran its bookkeeping
         self._in_flight = 0
         self._admitted.clear()

@@ -96,6 +96,11 @@ class Outbox:
         self._chat_kinds = dict(chat_kinds or {})
         self._listeners: list[Callable[[], None]] = []
 
+    @property
+    def database(self) -> Database:
+        """The database the outbox lives in (the notifier keeps its blocked chats there too)."""
+        return self._db
+
     def chat_kind(self, chat_id: str) -> ChatKind:
         """Private or group, by the rule the chat's platform declares (see infer_chat_kind)."""
         return infer_chat_kind(chat_id, self._chat_kinds)
@@ -214,19 +219,26 @@ class Outbox:
         return result.rowcount
 
     async def _finish(self, ids: Iterable[int], state: OutboxState, error: str | None) -> int:
-        changed = 0
         now = to_db(self._clock())
         message = None if error is None else error[:MAX_ERROR_LENGTH]
+        chunks = _chunks(ids)
+        if len(chunks) <= 1:
+            # One autocommitted statement: after a send this is the at-least-once window, keep it short.
+            return sum([await self._finish_chunk(chunk, state, now, message) for chunk in chunks])
+        changed = 0
         async with self._db.transaction():
-            for chunk in _chunks(ids):
-                marks = ", ".join("?" * len(chunk))
-                result = await self._db.execute(
-                    f"UPDATE notify_outbox SET state = ?, finished_at = ?, last_error = COALESCE(?, last_error)"
-                    f" WHERE state = 'pending' AND id IN ({marks})",
-                    (state.value, now, message, *chunk),
-                )
-                changed += result.rowcount
+            for chunk in chunks:
+                changed += await self._finish_chunk(chunk, state, now, message)
         return changed
+
+    async def _finish_chunk(self, chunk: Sequence[int], state: OutboxState, now: str, message: str | None) -> int:
+        marks = ", ".join("?" * len(chunk))
+        result = await self._db.execute(
+            f"UPDATE notify_outbox SET state = ?, finished_at = ?, last_error = COALESCE(?, last_error)"
+            f" WHERE state = 'pending' AND id IN ({marks})",
+            (state.value, now, message, *chunk),
+        )
+        return result.rowcount
 
 
 def _chunks(ids: Iterable[int]) -> list[Sequence[int]]:

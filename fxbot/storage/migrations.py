@@ -198,6 +198,14 @@ CREATE TABLE alert_threads (
 );
 """
 
+_V7_BLOCKED_CHATS = """
+CREATE TABLE blocked_chats (
+    chat_id    TEXT PRIMARY KEY,
+    reason     TEXT NOT NULL,
+    blocked_at TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core: keys, bindings, members, settings, audit", _V1_CORE),
     Migration(2, "alerts: price and account rules with their fire state", _V2_ALERTS),
@@ -205,5 +213,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "scheduling: digest schedules with their last run", _V4_DIGEST_SCHEDULES),
     Migration(5, "notify: an optional image per notification (digest charts)", _V5_NOTIFY_IMAGES),
     Migration(6, "alerts: the forum topic / thread an alert was set in", _V6_ALERT_THREADS),
+    Migration(7, "notify: chats that refuse the bot's messages", _V7_BLOCKED_CHATS),
 )
 """Every migration this code knows, in order; versions are 1, 2, 3 … without gaps."""
