@@ -14,9 +14,10 @@ from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Image, Reply, ReplyKind
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.formatting import format_time
+from fxbot.domain.market_hours import FX_ZONE, WeekendClose, weekend_close
 from fxbot.domain.redaction import redact_secrets
 from fxbot.errors import UsageError
-from fxbot.scheduling.digest_times import DigestKind, next_slot
+from fxbot.scheduling.digest_times import DigestKind, next_slot, previous_slot
 from fxbot.scheduling.schedule_store import DigestSchedule
 from fxbot.services.charts import curve_caption
 from fxbot.services.digests import DIGEST_USAGE
@@ -78,6 +79,13 @@ def parse_digest_request(text: str) -> DigestRequest:
     return DigestRequest("on", kind or "daily", at, zone)
 
 
+def market_closed_line(weekend: WeekendClose, timezone: str) -> str:
+    """Why a digest asked for over the weekend shows the last trading day (or an empty day so far)."""
+    closed = weekend.closed_at.astimezone(FX_ZONE)
+    return (f"The FX market is closed for the weekend (since {closed:%a %H:%M} New York); it reopens "
+            f"{format_time(weekend.reopens_at, timezone)}.")
+
+
 def status_reply(schedules: list[DigestSchedule], timezone: str, now_slot: dict[str, str]) -> Reply:
     if not schedules:
         return Reply(title="Digests", text=("no digest is scheduled in this chat",
@@ -103,10 +111,16 @@ async def digest_command(cmd: CommandContext[Services], args: BoundArgs) -> Repl
     if request.action == "now":
         kind = request.kind or "daily"
         stored = await service.store.get(cmd.chat.id, kind)
-        content = await service.build(stored or service.default_schedule(cmd.chat, kind), cmd.now, so_far=True)
+        schedule = stored or service.default_schedule(cmd.chat, kind)
+        weekend = weekend_close(cmd.now)
+        slot, so_far = cmd.now, True
+        if weekend is not None and previous_slot(schedule.rule, cmd.now) >= weekend.closed_at:
+            slot, so_far = previous_slot(schedule.rule, cmd.now), False  # nothing traded since: the last one
+        content = await service.build(schedule, slot, so_far=so_far)
+        lines = content.lines if weekend is None else (*content.lines, market_closed_line(weekend, timezone))
         image = None if content.image is None else Image(content.image.png, content.image_name,
                                                          caption=curve_caption(content.title, content.report.curve))
-        return Reply(title=content.title, text=content.lines, image=image)
+        return Reply(title=content.title, text=lines, image=image)
     denial = check_access(CHANGE, cmd.ctx, "digest")
     if denial is not None:
         raise denial
@@ -146,7 +160,9 @@ def register(registry: CommandRegistry[Services]) -> None:
             details=("Daily digests come on weekdays (FX trading days), weekly ones on Fridays, and cover the "
                      "time since the previous one — at the default 17:00 America/New_York that is one FX "
                      "trading day. A time without a zone is in the chat's zone (/settings timezone). A digest "
-                     "missed while the bot was down is sent late if it is less than 6 hours late. Turning "
-                     "digests on or off needs a chat admin."),
+                     "missed while the bot was down is sent late if it is less than 6 hours late. Anyone may see "
+                     "what is on or ask for one now; turning digests on or off needs a chat admin, because a "
+                     "digest posts to everyone in the chat on a schedule: it is a setting of the chat, like "
+                     "/settings (in a private chat you are its admin)."),
         )
     )

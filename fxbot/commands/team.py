@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs, count_argument
 from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
-from fxbot.chat.types import Reply, ReplyKind, Table
+from fxbot.chat.types import ChatUser, Reply, ReplyKind, Table
 from fxbot.domain.access import Role
 from fxbot.domain.formatting import format_time
 from fxbot.errors import UserError
@@ -57,6 +57,15 @@ def members_reply(members: list[Member], timezone: str) -> Reply:
     )
 
 
+def private_members_reply(user: ChatUser) -> Reply:
+    """A private chat has one member, its admin: the person talking to the bot (nothing is stored for it)."""
+    return Reply(
+        title="Members",
+        table=Table(headers=("Name", "Role", "Id"), rows=((user.display_name, Role.ADMIN.value, user.id),)),
+        text=("a private chat: you are its only member and its admin — roles (/role) are for group chats",),
+    )
+
+
 def audit_reply(entries: list[AuditEntry], names: dict[str, str], timezone: str) -> Reply:
     if not entries:
         return Reply(
@@ -91,6 +100,8 @@ async def role_command(cmd: CommandContext[Services], args: BoundArgs) -> Reply:
 
 
 async def members_command(cmd: CommandContext[Services], args: BoundArgs) -> Reply:
+    if cmd.chat.is_private:
+        return private_members_reply(cmd.user)
     members = await cmd.services.team.members(cmd.chat.id)
     return members_reply(members, await cmd.services.chat_settings.timezone(cmd.chat.id))
 
