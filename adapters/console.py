@@ -21,7 +21,7 @@ from fxbot.chat.adapter import CommandHandlerPort
 from fxbot.chat.types import Button, ButtonPress, ChatKind, ChatRef, ChatUser, IncomingCommand, Reply
 from fxbot.domain.access import Scope
 from fxbot.domain.redaction import redact_secrets
-from fxbot.logging_setup import log_to_file
+from fxbot.logging_setup import TERMINAL_CHAT_LOG, keep_logs_off_a_terminal_chat
 from fxbot.notify.pacing import PacingLimits
 from fxbot.plugins import AdapterRuntime, PlatformFacts
 from fxbot.services.console_key import CONSOLE_CHAT_ID, CONSOLE_USER_ID
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 PROMPT = "fxbot> "
 MAX_BUTTON_DIGITS = 3  # a button number; longer digit strings are never parsed (int() of 4,301+ digits fails)
-DEFAULT_LOG_FILE = Path("fxbot-console.log")
 
 
 class ConsoleSettings(BaseModel):
@@ -43,7 +42,7 @@ class ConsoleSettings(BaseModel):
     key_name: str = "console"
     images_dir: Path = Path("charts")
     echo: bool | None = None  # echo each input line when stdin is not a terminal (default: yes)
-    log_file: Path = DEFAULT_LOG_FILE  # where logs go while the chat is in a terminal (they share it otherwise)
+    log_file: Path = TERMINAL_CHAT_LOG  # where logs go while the chat is in a terminal (they share it otherwise)
 
 
 class _LineReader:
@@ -114,7 +113,7 @@ class ConsoleAdapter:
         settle: Callable[[str], Awaitable[None]] | None = None,
         echo: bool | None = None,
         user_name: str | None = None,
-        log_file: Path = DEFAULT_LOG_FILE,
+        log_file: Path = TERMINAL_CHAT_LOG,
         stderr: TextIO | None = None,
     ) -> None:
         self._handler = handler
@@ -159,9 +158,7 @@ class ConsoleAdapter:
     def _keep_logs_off_the_terminal(self) -> None:
         """The chat owns the terminal: log records go to a file, never between replies (said once, here)."""
         stderr = self._stderr if self._stderr is not None else sys.stderr
-        if not stderr.isatty():
-            return  # stderr is redirected: logs are already off the chat
-        path = log_to_file(self._log_file)
+        path = keep_logs_off_a_terminal_chat(self._log_file, stdin=self._stdin, stdout=self._stdout, stderr=stderr)
         if path is not None:
             self._stdout.write(f"(log messages go to {path})\n")
             self._stdout.flush()

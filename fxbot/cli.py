@@ -14,7 +14,7 @@ from typing import Any
 from adapters.discord import sync_cli as discord_sync
 from fxbot.config import ConfigError, Settings, load_settings, redacted, validate_adapter_section
 from fxbot.domain.access import Scope
-from fxbot.logging_setup import configure_logging
+from fxbot.logging_setup import TERMINAL_CHAT_LOG, configure_logging, keep_logs_off_a_terminal_chat
 from fxbot.plugins import load_plugin
 from fxbot.simulator import cli as sim_cli
 
@@ -176,6 +176,11 @@ def _serve(settings: Settings, overrides: Mapping[str, Mapping[str, Any]]) -> in
     from fxbot.app import StartupFailed, build
 
     configure_logging(settings.logging.level)
+    console = {**settings.adapter_section("console"), **overrides.get("console", {})}
+    if ("console" in settings.adapters or "console" in overrides) and console.get("enabled", True):
+        # A chat in this terminal: the log goes to a file from the start, never between its replies.
+        keep_logs_off_a_terminal_chat(Path(console.get("log_file") or TERMINAL_CHAT_LOG),
+                                      stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
 
     async def main() -> int:
         try:

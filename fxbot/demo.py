@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TextIO
 from fxbot.app import build
 from fxbot.config import DatabaseSettings, FxSocketSettings, Settings
 from fxbot.domain.access import Scope
+from fxbot.logging_setup import TERMINAL_CHAT_LOG, keep_logs_off_a_terminal_chat
 from fxbot.simulator.config import SimConfig
 from fxbot.simulator.runner import start_simulator
 
@@ -35,6 +37,9 @@ async def run_demo(
     """Run the demo until end of input or a signal; returns the process exit code."""
     with tempfile.TemporaryDirectory(prefix="fxbot-demo-") as tmp:
         workdir = data_dir or Path(tmp)
+        log_file = workdir / "fxbot-console.log" if data_dir else TERMINAL_CHAT_LOG
+        # In a terminal the log goes to a file before anything starts (never between the chat's replies).
+        keep_logs_off_a_terminal_chat(log_file, stdin=stdin, stdout=stdout, stderr=sys.stderr)
         config = SimConfig(host="127.0.0.1", port=0, seed=seed, tick_interval_ms=tick_interval_ms)
         async with await start_simulator(config) as sim:
             settings = Settings(
@@ -47,7 +52,7 @@ async def run_demo(
                         "scope": scope.value,
                         "key_name": "demo",
                         "images_dir": str(workdir / "charts") if data_dir else "charts",
-                        "log_file": str(workdir / "fxbot-console.log") if data_dir else "fxbot-console.log",
+                        "log_file": str(log_file),
                     }
                 },
             )

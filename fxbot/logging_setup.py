@@ -6,12 +6,15 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from fxbot.domain.redaction import redact_secrets
 
 _STDERR_HANDLER = "fxbot-stderr"
 _FILE_HANDLER = "fxbot-file"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: Where the log goes while a chat runs in the terminal (the console's `log_file` setting, by default).
+TERMINAL_CHAT_LOG = Path("fxbot-console.log")
 
 
 class RedactingFilter(logging.Filter):
@@ -54,8 +57,11 @@ def log_to_file(path: Path) -> Path | None:
 
     For the interactive console: stderr is the same terminal as the chat, so log lines would land between
     replies. None (nothing changed) when logging was not set up by configure_logging (embedding, tests)
-    or the file cannot be opened (the log then stays on stderr)."""
+    or the file cannot be opened (the log then stays on stderr). Moved already: the file it goes to."""
     root = logging.getLogger()
+    for handler in root.handlers:
+        if handler.get_name() == _FILE_HANDLER and isinstance(handler, logging.FileHandler):
+            return Path(handler.baseFilename)  # moved already (before start-up logged anything)
     ours = [h for h in root.handlers if h.get_name() == _STDERR_HANDLER]
     if not ours:
         return None
@@ -72,3 +78,11 @@ def log_to_file(path: Path) -> Path | None:
         root.removeHandler(old)
     root.addHandler(handler)
     return path.resolve()
+
+
+def keep_logs_off_a_terminal_chat(log_file: Path, *, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> Path | None:
+    """When a chat runs in this terminal (stdin and stdout are one) and stderr is a terminal too, the log
+    would print between replies: move it to `log_file` (see log_to_file). The file, or None (left alone)."""
+    if not (stdin.isatty() and stdout.isatty() and stderr.isatty()):
+        return None
+    return log_to_file(log_file)

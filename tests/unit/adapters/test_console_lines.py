@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from adapters.console import PROMPT, ConsoleAdapter, free_path, match_button
 from fxbot.chat.registry import CommandSpec
 from fxbot.chat.types import Button, ButtonPress, IncomingCommand, PressResult, Reply
-from fxbot.logging_setup import configure_logging, log_to_file
+from fxbot.logging_setup import configure_logging, keep_logs_off_a_terminal_chat, log_to_file
 
 BUTTONS = (Button("Confirm BUY", "confirm:1"), Button("Cancel", "cancel:1"))
 KEY = "sk_live_" + "A1b2C3d4" * 4
@@ -161,4 +161,27 @@ def test_log_to_file_leaves_logging_alone_when_the_process_did_not_configure_it(
     for handler in [h for h in root.handlers if h.get_name() == "fxbot-stderr"]:
         root.removeHandler(handler)
     assert log_to_file(tmp_path / "x.log") is None
+    assert not (tmp_path / "x.log").exists()
+
+
+def test_logs_moved_before_start_up_are_announced_once_by_the_console(
+    tmp_path: Path, restore_logging: None
+) -> None:
+    configure_logging("INFO")
+    log_file = tmp_path / "early.log"
+    moved = keep_logs_off_a_terminal_chat(log_file, stdin=Terminal(), stdout=Terminal(), stderr=Terminal())
+    assert moved == log_file.resolve()
+    logging.getLogger("fxbot.test").info("applied database migration 1")  # start-up, before the chat
+    out = Terminal()
+    console = ConsoleAdapter(RecordingHandler(), stdin=Terminal(""), stdout=out, images_dir=tmp_path,
+                             on_end_of_input=lambda: None, log_file=tmp_path / "other.log", stderr=Terminal())
+    console._keep_logs_off_the_terminal()
+    assert out.getvalue() == f"(log messages go to {log_file.resolve()})\n"
+    assert "applied database migration 1" in log_file.read_text()
+
+
+def test_logs_stay_on_stderr_when_the_chat_is_not_in_a_terminal(tmp_path: Path, restore_logging: None) -> None:
+    configure_logging("INFO")
+    piped = io.StringIO()
+    assert keep_logs_off_a_terminal_chat(tmp_path / "x.log", stdin=piped, stdout=Terminal(), stderr=Terminal()) is None
     assert not (tmp_path / "x.log").exists()
