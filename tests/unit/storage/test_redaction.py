@@ -16,7 +16,10 @@ from fxbot.storage.members import name_key
         ("/key add main sk_live_AbC123-_x9", "/key add main sk_live_***"),
         ("sk_test_abc and sk_live_def", "sk_test_*** and sk_live_***"),
         ("key=sk_test_ZZ9,next", "key=sk_test_***"),
-        ("any sk_ token: sk_prod_abc, not a bare sk_ or task_abcd", "any sk_ token: sk_*** not a bare sk_ or task_abcd"),
+        (
+            "any sk_ token: sk_prod_abc, not a bare sk_ or task_abcd",
+            "any sk_ token: sk_*** not a bare sk_ or task_abcd",
+        ),
         ("", ""),
     ],
 )
