@@ -33,12 +33,17 @@ def ohlcv(bar: dict[str, Any]) -> tuple[float, float, float, float, int]:
     return bar["open"], bar["high"], bar["low"], bar["close"], bar["volume"]
 
 
-@pytest.fixture(scope="module")
-def engine() -> SimEngine:
+def ticked_engine() -> SimEngine:
     engine = SimEngine(seed=11, start_time=START)
     for second in range(1, 400, 7):  # live ticks over several minutes
         engine.tick(START + timedelta(seconds=second))
     return engine
+
+
+@pytest.fixture(scope="module")
+def engine() -> SimEngine:
+    """Shared by the read-only tests of this module (building it is slow): never change it in a test."""
+    return ticked_engine()
 
 
 def test_history_covers_30_days_and_ends_at_the_quote() -> None:
@@ -57,7 +62,8 @@ def test_history_covers_30_days_and_ends_at_the_quote() -> None:
         assert round(bar["high"], 5) == bar["high"]
 
 
-def test_live_ticks_update_and_open_m1_bars(engine: SimEngine) -> None:
+def test_live_ticks_update_and_open_m1_bars() -> None:
+    engine = ticked_engine()  # its own: setting a quote below would change the shared one under other tests
     m1 = bars(engine, "M1", limit=10)
     last_quote = engine.quote("EURUSD")
     assert m1[-1]["close"] == last_quote["bid"]
