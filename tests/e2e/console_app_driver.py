@@ -171,6 +171,12 @@ class ConsoleApp:
         wait for something that must happen; use `until` / `wait_for` for that)."""
         await asyncio.sleep(seconds)
 
+    async def recorded(self) -> None:
+        """Wait until every notification delivered so far is also recorded as sent in the outbox (before a
+        `kill()` that must not fall in the at-least-once window between a send and its record)."""
+        notifier = self.app.notifier if self.app is not None else None
+        assert notifier is not None and await notifier.drain(DEFAULT_TIMEOUT_S), "the notifier did not settle"
+
     async def move(self, symbol: str, bid: float, ask: float | None = None) -> None:
         body: dict[str, float] = {"bid": bid}
         if ask is not None:

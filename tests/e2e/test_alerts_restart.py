@@ -28,6 +28,7 @@ async def test_kill_and_restart_neither_repeats_nor_loses_a_notification(
         await first.move("EURUSD", above + 0.0002)
         await first.wait_for(f"EURUSD is above {above:.5f}")
         await first.wait_for("Position opened: EURUSD BUY")
+        await first.recorded()  # the crash comes after they were recorded as sent, not between
     finally:
         await first.kill()  # abrupt: no orderly shutdown, no drain
 
@@ -47,6 +48,7 @@ async def test_kill_and_restart_neither_repeats_nor_loses_a_notification(
         listing = await second.say("/alerts")
         assert "#1 EURUSD bid above" in listing and "#2 EURUSD bid below" in listing
         assert "active (" not in listing  # both once-alerts are done
+        await second.recorded()
     finally:
         await second.kill()
 
