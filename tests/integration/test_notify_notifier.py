@@ -8,6 +8,7 @@ tests/fakes/clocks.VirtualClock), so every timing assertion holds however slow t
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,11 @@ async def test_items_arriving_while_running_are_delivered_promptly(storage: Stor
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_continuous_firings_stay_within_the_pacing_limits(storage: Storage, clock: FakeClock) -> None:
+@pytest.mark.parametrize("send_s", [0.0, 0.01], ids=["instant-sends", "slow-sends"])
+async def test_continuous_firings_stay_within_the_pacing_limits(
+    storage: Storage, clock: FakeClock, send_s: float
+) -> None:
+    """`slow-sends`: every send takes real time, as on a loaded machine; virtual time must not run ahead of it."""
     outbox = Outbox(storage.db, chat_kinds=builtin_platforms().chat_kinds())  # telegram: negative id = group
     counter = iter(range(10_000))
 
@@ -114,6 +119,8 @@ async def test_continuous_firings_stay_within_the_pacing_limits(storage: Storage
         """Every message sent makes more notifications fire for the same chat (a long storm)."""
 
         async def send(self, chat: ChatRef, reply: Reply) -> None:
+            if send_s:
+                await asyncio.to_thread(time.sleep, send_s)  # real time passes; the fake clock must not jump
             await super().send(chat, reply)
             if len(self.to(chat.id)) < 30:
                 for _ in range(2):
