@@ -12,7 +12,7 @@ from datetime import datetime
 from alerts.firing import Firing, account_firing
 from alerts.rules import AccountMetric, AccountRule, FireState, Mode
 from alerts.trading_day import trading_day_id
-from fxbot.fxsocket.models import Account
+from fxbot.domain.broker import Account
 
 MARGIN_BAND_MIN = 10.0
 MARGIN_BAND_SHARE = 0.10

@@ -237,6 +237,7 @@ async def build(
     adapter_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     adapter_extras: Mapping[str, Mapping[str, Any]] | None = None,
     pump_config: PumpConfig | None = None,
+    stream_connect: Callable[..., Awaitable[Any]] | None = None,
     notify_coalesce_s: float = 1.0,
     drain_s: float = DEFAULT_DRAIN_S,
     start_policy: StartPolicy | None = None,
@@ -246,7 +247,8 @@ async def build(
     `adapter_overrides` patches adapter config sections (the CLI enables the console this way);
     `adapter_extras` hands objects to one adapter's runtime (tests inject fake platform transports).
     `pump_config` sets the stream pump's timings and `notify_coalesce_s` the outbox coalescing window
-    (tests shorten both); `start_policy` how adapters are started and retried. Alert rules are cold-loaded
+    (tests shorten both); `stream_connect` replaces the `/v1` stream's WebSocket connect (tests tap it);
+    `start_policy` how adapters are started and retried. Alert rules are cold-loaded
     from the database here. What is platform-specific (message and pacing limits, private vs group from a
     chat id, whether chat admins are reported) comes from each enabled plugin's `PlatformFacts`.
     """
@@ -270,6 +272,7 @@ async def build(
             stream_url=settings.fxsocket.stream_url,
             clock=clock,
             chat_kinds=platforms.chat_kinds(),
+            stream_connect=stream_connect,
         )
         alerts = services.alerts
         loaded = await alerts.load()

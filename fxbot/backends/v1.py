@@ -12,6 +12,7 @@ import httpx
 from fxbot.backends import v1_mapping as mapping
 from fxbot.backends.v1_mapping import port_errors_only
 from fxbot.domain.broker.enums import Side, Timeframe
+from fxbot.domain.broker.errors import UnreachableError
 from fxbot.domain.broker.events import StreamEvent
 from fxbot.domain.broker.factory import KeyKind
 from fxbot.domain.broker.models import (
@@ -196,11 +197,23 @@ class V1Backend:
     def stream(self, secret: str, settings: StreamSettings | None = None) -> V1Stream:
         settings = settings or StreamSettings()
         extra: dict[str, Any] = {"connect": self._connect} if self._connect is not None else {}
+        lost = settings.on_events_lost
+        if lost is not None:  # a malformed order/account frame: its event is lost, the consumer reconciles
+            extra["on_malformed"] = lambda frame_type: lost(mapping.lost_channel(frame_type))
         with port_errors_only():
             stream = FxSocketStream(url=self.stream_url, api_key=secret, reconnect_min_s=settings.reconnect_min_s,
                                     reconnect_max_s=settings.reconnect_max_s,
                                     silence_timeout_s=settings.silence_timeout_s, **extra)
         return V1Stream(stream)
+
+    async def probe(self, *, timeout_s: float = 5.0) -> None:
+        """Check that the `/v1` API answers at all, with no key: any HTTP answer (a 401 is expected) means
+        reachable; UnreachableError (its message the transport error's name) when nothing answered."""
+        url = f"{self.base_url.rstrip('/').removesuffix('/v1')}/v1/accounts"
+        try:
+            await self._http.get(url, timeout=timeout_s)
+        except httpx.HTTPError as exc:
+            raise UnreachableError(type(exc).__name__, write=False) from exc
 
     async def aclose(self) -> None:
         await self._http.aclose()

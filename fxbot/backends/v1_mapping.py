@@ -31,6 +31,7 @@ from fxbot.domain.broker.models import (
     Trade,
 )
 from fxbot.domain.broker.orders import CloseResult, ModifyResult, OrderChanges, OrderRequest, OrderResult
+from fxbot.domain.broker.ports import LostChannel
 from fxbot.fxsocket import errors as wire_errors
 from fxbot.fxsocket import events as wire_events
 from fxbot.fxsocket import models as wire
@@ -171,6 +172,11 @@ def event(w: wire_events.StreamEvent) -> StreamEvent:
     if isinstance(w, wire_events.StreamDisconnected):
         return StreamDisconnected(w.at, w.reason)
     raise TypeError(f"no broker-port event for the /v1 stream event {type(w).__name__}")
+
+
+def lost_channel(frame_type: str) -> LostChannel:
+    """The port channel whose event a malformed `/v1` frame lost (`account_update` -> account, else orders)."""
+    return "account" if frame_type == "account_update" else "orders"
 
 
 # --- errors, wire -> port

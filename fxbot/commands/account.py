@@ -10,8 +10,8 @@ from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Reply, ReplyKind, Table
 from fxbot.commands.trading_tables import floating_amounts
 from fxbot.domain.access import Role, Scope
+from fxbot.domain.broker import AccountSummary
 from fxbot.domain.formatting import format_money, format_percent, format_signed_money
-from fxbot.fxsocket.models import AccountSummary
 from fxbot.services.accounts import AccountChoice, AccountDetails
 
 if TYPE_CHECKING:

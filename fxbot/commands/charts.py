@@ -9,8 +9,8 @@ from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Image, Reply
 from fxbot.domain.access import Role, Scope
+from fxbot.domain.broker import Timeframe
 from fxbot.domain.formatting import chat_zone
-from fxbot.fxsocket.models import Timeframe
 from fxbot.services.charts import DEFAULT_CHART_BARS, MAX_CHART_BARS, MIN_CHART_BARS, SymbolChart
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ from fxbot.chat.types import MAX_ACTION_LENGTH, Button, Reply, ReplyKind, Table
 from fxbot.commands.history_args import HISTORY_EXAMPLE, HISTORY_USAGE, parse_history_query
 from fxbot.commands.period_args import MAX_PAGE
 from fxbot.domain.access import Role, Scope
+from fxbot.domain.broker import Candle, Quote, Timeframe
 from fxbot.domain.formatting import (
     chat_zone,
     format_money,
@@ -21,7 +22,6 @@ from fxbot.domain.formatting import (
     format_volume,
 )
 from fxbot.domain.instruments import INSTRUMENTS, instrument
-from fxbot.fxsocket.models import Candle, Quote, Timeframe
 from fxbot.services.market import DEFAULT_CANDLES, MAX_CANDLES, MAX_QUOTE_SYMBOLS, TradeHistory
 from fxbot.services.pnl_figures import money_sum, trade_figures, trade_net
 

@@ -16,7 +16,7 @@ from fxbot.commands.trading_replies import (
     order_type_text,
 )
 from fxbot.domain.access import Role, Scope
-from fxbot.fxsocket.models import OrderType
+from fxbot.domain.broker import OrderType
 from fxbot.services.pretrade_margin import margin_verdict
 from fxbot.services.trading_models import OrderTicket, PreparedOrder
 from fxbot.services.trading_policy import confirmation_needed, describe_policy

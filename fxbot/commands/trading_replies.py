@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fxbot.chat.types import Reply, ReplyKind
+from fxbot.domain.broker import OrderResult, OrderType
 from fxbot.domain.formatting import (
     format_lots,
     format_money,
@@ -10,7 +11,6 @@ from fxbot.domain.formatting import (
     format_pips,
     format_price,
 )
-from fxbot.fxsocket.models import OrderResult, OrderType
 from fxbot.services.pretrade import PreTradeCard
 from fxbot.services.pretrade_margin import MarginVerdict
 from fxbot.services.trading_models import ModifyOutcome, PreparedOrder

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fxbot.chat.types import Reply, ReplyKind, Table
 from fxbot.commands.trading_replies import order_type_text
+from fxbot.domain.broker import Account, Position
 from fxbot.domain.formatting import (
     NO_VALUE,
     format_money,
@@ -13,7 +14,6 @@ from fxbot.domain.formatting import (
     format_time,
     format_volume,
 )
-from fxbot.fxsocket.models import Account, Position
 from fxbot.services.pnl_figures import FLOATING_PNL_LABEL, FloatingPnl, floating_pnl, position_net
 from fxbot.services.position_pips import position_pips
 from fxbot.services.trading_models import (

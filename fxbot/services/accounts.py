@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from fxbot.domain.broker import Account, AccountSummary
 from fxbot.errors import NotFound, UsageError
-from fxbot.fxsocket.models import Account, AccountSummary
 from fxbot.services.brokers import BrokerProvider
 from fxbot.services.pnl_figures import FloatingPnl, floating_pnl
 from fxbot.services.upstream import upstream_call

@@ -1,28 +1,25 @@
-"""BrokerProvider: a shared HTTP client and pacer, one cached FxSocketClient per stored key, per chat."""
+"""BrokerProvider: one cached Broker per stored key (from the backend its prefix picks), per chat, and streams."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from fxbot.domain.access import Scope
+from fxbot.domain.broker import Broker, BrokerFactory, BrokerStream, StreamSettings, UnsupportedKeyError, close_broker
 from fxbot.errors import UserError
-from fxbot.fxsocket.broker import Broker
-from fxbot.fxsocket.client import FxSocketClient
-from fxbot.fxsocket.pacing import RequestPacer
-from fxbot.fxsocket.stream import FxSocketStream
 
 if TYPE_CHECKING:
     from fxbot.storage import Storage
 
-ClientFactory = Callable[[httpx.AsyncClient, str, str, RequestPacer], Broker]
+log = logging.getLogger(__name__)
 
 
-def _default_factory(http: httpx.AsyncClient, api_key: str, base_url: str, pacer: RequestPacer) -> Broker:
-    return FxSocketClient(http, api_key=api_key, base_url=base_url, pacer=pacer)
+class BrokerSource(BrokerFactory, Protocol):
+    """A backend factory the provider owns: it closes it (shared connection pools) in `aclose`."""
+
+    async def aclose(self) -> None: ...
 
 
 NOT_BOUND_MESSAGE = "this chat is not bound to an FxSocket key yet"
@@ -42,30 +39,25 @@ class BoundBroker:
 
 
 class BrokerProvider:
-    """Creates and caches one FxSocketClient per stored key id; a secret is read only to build a client."""
+    """Creates and caches one Broker per stored key id; a secret is read only to build a client or stream.
 
-    def __init__(self, storage: Storage, *, http: httpx.AsyncClient, base_url: str, stream_url: str,
-                 pacer: RequestPacer | None = None, client_factory: ClientFactory | None = None) -> None:
+    `backends` (a `fxbot.domain.broker.BrokerBackends`) picks the backend per key by its prefix; the
+    provider never knows which one it talks to.
+    """
+
+    def __init__(self, storage: Storage, backends: BrokerSource) -> None:
         self._storage = storage
-        self._http = http
-        self.base_url = base_url
-        self.stream_url = stream_url
-        self._pacer = pacer or RequestPacer()
-        self._factory = client_factory or _default_factory
+        self._backends = backends
         self._clients: dict[tuple[int, str], Broker] = {}
 
     def __repr__(self) -> str:
-        return f"BrokerProvider(base_url={self.base_url!r}, cached={len(self._clients)})"
-
-    @property
-    def http(self) -> httpx.AsyncClient:
-        """The shared HTTP client (for unauthenticated probes; closed by `aclose`)."""
-        return self._http
+        return f"BrokerProvider({self._backends!r}, cached={len(self._clients)})"
 
     def client_for_secret(self, secret: str) -> Broker:
         """A new, uncached client for a secret that is not stored (yet), e.g. to check a key before
-        storing it. It shares the HTTP client and pacer; the caller just drops it when done."""
-        return self._factory(self._http, secret, self.base_url, self._pacer)
+        storing it; the caller closes it when done (`fxbot.domain.broker.close_broker`).
+        UnsupportedKeyError when no backend speaks this kind of key."""
+        return self._backends.client(secret)
 
     async def for_key(self, key_id: int) -> Broker:
         """The (cached) client of a stored key; UserError when the key no longer exists.
@@ -80,7 +72,11 @@ class BrokerProvider:
         client = self._clients.get(cache_key)
         if client is None:
             secret = await self._storage.keys.reveal(key_id)
-            client = self._factory(self._http, secret, self.base_url, self._pacer)
+            try:
+                client = self._backends.client(secret)
+            except UnsupportedKeyError as exc:  # stored by an fxbot that had a backend for it
+                raise UserError(f"the FxSocket key '{key.name}' cannot be used here: {exc.message}",
+                                usage=NOT_BOUND_USAGE) from None
             self._clients[cache_key] = client
         return client
 
@@ -96,17 +92,26 @@ class BrokerProvider:
         return BoundBroker(broker=broker, key_id=key.id, key_name=key.name, scope=key.scope,
                            account_id=binding.account_id)
 
-    async def open_stream(self, key_id: int) -> FxSocketStream:
+    async def open_stream(self, key_id: int, settings: StreamSettings | None = None) -> BrokerStream:
         """A new (not yet connected) stream authenticated with a stored key; the caller closes it."""
         secret = await self._storage.keys.reveal(key_id)
-        return FxSocketStream(url=self.stream_url, api_key=secret)
+        return self._backends.stream(secret, settings)
 
-    def invalidate(self, key_id: int) -> None:
-        """Drop a cached client (the key was unlinked, replaced or its scope changed)."""
+    async def invalidate(self, key_id: int) -> None:
+        """Drop (and close) the cached client of a key (it was unlinked, replaced or its scope changed)."""
         for cached in [k for k in self._clients if k[0] == key_id]:
-            del self._clients[cached]
+            await _close_quietly(self._clients.pop(cached))
 
     async def aclose(self) -> None:
-        """Forget every client and close the shared HTTP client."""
-        self._clients.clear()
-        await self._http.aclose()
+        """Close every cached client, then the backends (their shared HTTP clients)."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await _close_quietly(client)
+        await self._backends.aclose()
+
+
+async def _close_quietly(client: Broker) -> None:
+    try:
+        await close_broker(client)
+    except Exception:  # a client that fails to close must not keep the others (or a stop) from going on
+        log.warning("could not close a broker client", exc_info=True)

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from fxbot.fxsocket.models import Candle
+from fxbot.domain.broker import Candle
 from fxbot.services.chart_labels import spread_labels
 from fxbot.services.pnl_figures import CurvePoint
 

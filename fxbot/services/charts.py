@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from fxbot.domain.broker import PendingOrder, Position, Timeframe
 from fxbot.domain.formatting import format_volume, price_digits
 from fxbot.errors import UsageError
-from fxbot.fxsocket.models import PendingOrder, Position, Timeframe
 from fxbot.services.brokers import BrokerProvider
 from fxbot.services.chart_render import PriceLevel, RenderedChart, render_candles, render_equity_curve
 from fxbot.services.pnl_figures import CurvePoint, thin_curve

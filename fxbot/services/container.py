@@ -1,14 +1,17 @@
-"""The service container handlers receive (Services), and build_services wiring it from storage + HTTP."""
+"""The service container handlers receive (Services), and build_services wiring it from storage, HTTP and the
+broker backends (registered here, per kind of key)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import httpx
 
-from fxbot.fxsocket.pacing import RequestPacer
+from fxbot.backends.v1 import V1Backend
+from fxbot.domain.broker import BrokerBackends
 from fxbot.notify.outbox import ChatKindRules, Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.accounts import AccountService
@@ -28,7 +31,7 @@ from fxbot.storage import Storage
 
 @dataclass
 class Services:
-    """Every use-case service, sharing one Storage, one BrokerProvider (HTTP client + pacer) and one clock."""
+    """Every use-case service, sharing one Storage, one BrokerProvider (the broker backends) and one clock."""
 
     storage: Storage
     brokers: BrokerProvider
@@ -49,17 +52,21 @@ class Services:
         return f"Services(brokers={self.brokers!r})"
 
     async def close(self) -> None:
-        """Close the shared HTTP client (the storage belongs to whoever opened it)."""
+        """Close the broker clients and backends (the shared HTTP client); the storage belongs to whoever opened it."""
         await self.brokers.aclose()
 
 
 async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url: str, stream_url: str,
-                         clock: Callable[[], datetime], pacer: RequestPacer | None = None,
-                         chat_kinds: ChatKindRules | None = None) -> Services:
+                         clock: Callable[[], datetime], chat_kinds: ChatKindRules | None = None,
+                         stream_connect: Callable[..., Awaitable[Any]] | None = None) -> Services:
     """Wire every service; `http` becomes owned by the result (closed by `Services.close()`).
 
-    `chat_kinds`: each enabled platform's declared private-vs-group rule (fxbot.plugins.PlatformFacts)."""
-    brokers = BrokerProvider(storage, http=http, base_url=base_url, stream_url=stream_url, pacer=pacer)
+    The broker backends are registered here, one per kind of key (`sk_` → the `/v1` backend over
+    `base_url`/`stream_url`). `chat_kinds`: each enabled platform's declared private-vs-group rule
+    (fxbot.plugins.PlatformFacts). `stream_connect` replaces the `/v1` stream's WebSocket connect (tests).
+    """
+    v1 = V1Backend(http=http, base_url=base_url, stream_url=stream_url, connect=stream_connect)
+    brokers = BrokerProvider(storage, BrokerBackends([v1]))
     settings = SettingsService(storage=storage)
     reports = ReportService(storage=storage, brokers=brokers, clock=clock)
     return Services(
@@ -71,7 +78,7 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
         keys=KeyService(storage=storage, brokers=brokers),
         team=TeamService(storage=storage),
         chat_settings=settings,
-        health=HealthService(storage=storage, brokers=brokers, clock=clock),
+        health=HealthService(storage=storage, brokers=brokers, clock=clock, probe=v1.probe),
         alerts=AlertService(storage=storage, brokers=brokers, outbox=Outbox(storage.db, clock, chat_kinds=chat_kinds),
                             preferences=NotificationPreferences(storage.db), clock=clock),
         reports=reports,

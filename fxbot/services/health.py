@@ -1,6 +1,7 @@
 """Bot health for /status: uptime, whether FxSocket answers and how fast, the database, and the stream pump.
 
-Constructor: `HealthService(*, storage: Storage, brokers: BrokerProvider, clock: Callable[[], datetime])`.
+Constructor: `HealthService(*, storage: Storage, brokers: BrokerProvider, clock: Callable[[], datetime],
+probe: KeylessProbe | None = None)`; `probe` checks FxSocket for chats with no key (the `/v1` backend's).
 The stream pump registers itself later with `set_stream_status_provider(provider)`; until then the
 stream is reported as not running.
 """
@@ -9,21 +10,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-import httpx
-
+from fxbot.domain.broker import BrokerError, KeyRefusedError
 from fxbot.errors import FxbotError
-from fxbot.fxsocket.errors import FxSocketError, UnauthorizedError
 from fxbot.services.brokers import BrokerProvider
 from fxbot.storage import Storage
 
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 5.0
+
+KeylessProbe = Callable[..., Awaitable[None]]
+"""`await probe(timeout_s=…)` returns when FxSocket answered a request made with no key and raises a
+BrokerError (UnreachableError) when it could not be reached."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +73,11 @@ class HealthReport:
 class HealthService:
     """Measures FxSocket reachability on demand; remembers when the bot started."""
 
-    def __init__(self, *, storage: Storage, brokers: BrokerProvider, clock: Callable[[], datetime]) -> None:
+    def __init__(self, *, storage: Storage, brokers: BrokerProvider, clock: Callable[[], datetime],
+                 probe: KeylessProbe | None = None) -> None:
         self._storage = storage
         self._brokers = brokers
+        self._probe = probe
         self._clock = clock
         self._started_at = clock()
         self._stream: StreamStatusProvider | None = None
@@ -121,10 +126,10 @@ class HealthService:
         try:
             bound = await self._brokers.for_chat(chat_id)
             await bound.broker.list_accounts()
-        except UnauthorizedError:
+        except KeyRefusedError:
             elapsed = (time.perf_counter() - started) * 1000
             return FxSocketHealth(True, elapsed, "reachable, but it refused this chat's key (revoked?)")
-        except FxSocketError as exc:
+        except BrokerError as exc:
             return FxSocketHealth(False, None, f"not reachable ({exc.code})")
         except FxbotError as exc:
             return FxSocketHealth(False, None, exc.message)
@@ -132,12 +137,13 @@ class HealthService:
         return FxSocketHealth(True, elapsed, f"reachable, key '{bound.key_name}' accepted")
 
     async def _probe_without_key(self) -> FxSocketHealth:
-        """Any HTTP answer (401 expected) to an unauthenticated request means FxSocket is reachable."""
-        url = f"{self._brokers.base_url.rstrip('/').removesuffix('/v1')}/v1/accounts"
+        """Any answer (401 expected) to a request made with no key means FxSocket is reachable."""
+        if self._probe is None:
+            return FxSocketHealth(False, None, "not checked (this chat has no key to check)")
         started = time.perf_counter()
         try:
-            await self._brokers.http.get(url, timeout=PROBE_TIMEOUT_S)
-        except httpx.HTTPError as exc:
-            return FxSocketHealth(False, None, f"not reachable ({type(exc).__name__})")
+            await self._probe(timeout_s=PROBE_TIMEOUT_S)
+        except BrokerError as exc:
+            return FxSocketHealth(False, None, f"not reachable ({exc.message})")
         elapsed = (time.perf_counter() - started) * 1000
         return FxSocketHealth(True, elapsed, "reachable (this chat has no key to check)")

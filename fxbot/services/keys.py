@@ -3,7 +3,7 @@
 Constructor: `KeyService(*, storage: Storage, brokers: BrokerProvider)`.
 
 A key's scope is what its owner declares (default `trade`): FxSocket has no call that reveals a key's
-scope, and the bot never goes beyond the declared scope; a 403 from FxSocket lowers it (upstream.py).
+scope, and the bot never goes beyond the declared scope; a scope refusal from FxSocket lowers it (upstream.py).
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 from fxbot.chat.types import ChatRef, ChatUser
 from fxbot.domain.access import Role, Scope
+from fxbot.domain.broker import AccountSummary, BrokerError, InvalidArgumentError, KeyRefusedError, close_broker
 from fxbot.errors import NotFound, UpstreamUnavailable, UsageError, UserError
-from fxbot.fxsocket.errors import FxSocketError, UnauthorizedError
-from fxbot.fxsocket.models import AccountSummary
 from fxbot.services.brokers import LINK_USAGE, BrokerProvider
 from fxbot.services.upstream import upstream_call
 from fxbot.storage import DuplicateName, InvalidValue, Storage, StoredKey
@@ -66,16 +65,24 @@ class KeyService:
         return "KeyService()"
 
     async def validate_secret(self, secret: str) -> tuple[AccountSummary, ...]:
-        """The accounts FxSocket says the secret reaches (GET /v1/accounts); UserError when refused."""
-        client = self._brokers.client_for_secret(secret)
+        """The accounts FxSocket says the secret reaches (its account list); UserError when refused or when
+        no backend speaks this kind of key."""
+        try:
+            client = self._brokers.client_for_secret(secret)
+        except InvalidArgumentError as exc:  # UnsupportedKeyError: no backend for this kind of key
+            raise UserError(f"{exc.message} — nothing was stored") from None
         try:
             accounts = await client.list_accounts()
-        except UnauthorizedError:
+        except KeyRefusedError:
             raise UserError(_key_refused_message()) from None
-        except FxSocketError as exc:
+        except InvalidArgumentError as exc:
+            raise UserError(f"{exc.message} — nothing was stored") from None
+        except BrokerError as exc:
             raise UpstreamUnavailable(
                 f"could not check the key with FxSocket ({exc.code}) — nothing was stored; try again"
             ) from None
+        finally:
+            await close_broker(client)
         if not accounts:
             raise UserError(
                 "FxSocket accepted this key but it reaches no trading account — nothing was stored"
@@ -140,7 +147,7 @@ class KeyService:
                 f"this key is already linked as '{existing.name}' ({existing.scope.value}) — nothing changed"
             )
         await self._storage.keys.set_scope(existing.id, scope)
-        self._brokers.invalidate(existing.id)
+        await self._brokers.invalidate(existing.id)
         updated = await self._storage.keys.get(existing.id)
         assert updated is not None
         return LinkResult(key=updated, accounts=accounts, bound_here=False, updated_scope_from=existing.scope)
@@ -170,7 +177,7 @@ class KeyService:
         key = await self._own_key(owner_id, name)
         chats = tuple(await self._storage.bindings.chats_using_key(key.id))
         await self._storage.keys.remove(owner_id, key.name)
-        self._brokers.invalidate(key.id)
+        await self._brokers.invalidate(key.id)
         return KeyUsage(key=key, chats=chats)
 
     async def bind(self, chat: ChatRef, user: ChatUser, name: str) -> BindResult:

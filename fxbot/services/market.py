@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from fxbot.domain.broker import CandleSeries, Quote, Timeframe, Trade
 from fxbot.errors import UsageError
-from fxbot.fxsocket.models import CandleSeries, Quote, Timeframe, Trade
 from fxbot.services.brokers import BrokerProvider
 from fxbot.services.periods import Period
 from fxbot.services.upstream import upstream_call

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Literal
 
-from fxbot.fxsocket.models import Position, Trade
+from fxbot.domain.broker import Position, Trade
 
 CENT = Decimal("0.01")
 #: How replies label floating P&L (its one definition: profit + commission + swap of the open positions).

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fxbot.domain.broker import Position, Side
 from fxbot.domain.instruments import instrument
-from fxbot.fxsocket.models import Position, Side
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from fxbot.domain.broker import OrderType, Side
 from fxbot.domain.currency import convert
 from fxbot.domain.formatting import format_price
 from fxbot.domain.instruments import INSTRUMENTS, InstrumentSpec
-from fxbot.fxsocket.models import OrderType, Side
 
 StopKind = Literal["sl", "tp"]
 

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from fxbot.fxsocket.broker import Broker
-from fxbot.fxsocket.models import Position, Trade
+from fxbot.domain.broker import Broker, Position, Trade
 from fxbot.services.brokers import BrokerProvider
 from fxbot.services.periods import Period
 from fxbot.services.pnl_figures import (

@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from fxbot.fxsocket.stream import ConnectFn
-
 
 @dataclass(frozen=True, slots=True)
 class PumpConfig:
-    """Defaults suit production; tests shorten them. `connect` replaces the WebSocket connect (tests)."""
+    """Defaults suit production; tests shorten them."""
 
     reconnect_min_s: float = 0.5
     reconnect_max_s: float = 30.0
@@ -23,7 +21,6 @@ class PumpConfig:
     startup_lookback: timedelta = timedelta(hours=24)
     gap_margin: timedelta = timedelta(seconds=5)
     order_queue_max: int = 1000  # order events waiting to be handled; past it they are dropped and reconciled
-    connect: ConnectFn | None = None
 
     def __post_init__(self) -> None:
         for name in ("reconnect_min_s", "reconnect_max_s", "silence_timeout_s", "refresh_interval_s",

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING
 
 from alerts.fills import FillEvent, chat_dedupe_key, fill_notifications
 from fxbot.chat.types import ChatKind
+from fxbot.domain.broker import Broker, Position, Trade
 from fxbot.domain.formatting import format_lots
-from fxbot.fxsocket.broker import Broker
-from fxbot.fxsocket.models import Position, Trade
 from fxbot.notify.notification import Notification
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences

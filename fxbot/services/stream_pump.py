@@ -1,4 +1,4 @@
-"""StreamPump: one supervised FxSocket stream per stored key bound to a chat, plus the alert expiry timer.
+"""StreamPump: one supervised broker stream per stored key bound to a chat, plus the alert expiry timer.
 
 The pump re-reads the chat bindings on a cheap periodic check and whenever `request_refresh()` is
 called (the app calls it after state-changing commands), starts a stream for each key bound to at
@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from fxbot.fxsocket.errors import ForbiddenError, UnauthorizedError
+from fxbot.domain.broker import AccessRefusedError
 from fxbot.services.alerts import AlertService
 from fxbot.services.health import StreamHealth
 from fxbot.services.stream_config import PumpConfig
@@ -200,10 +200,11 @@ class StreamPump:
                 session.status.detail = "the stream ended; restarting"
             except asyncio.CancelledError:
                 raise
-            except (UnauthorizedError, ForbiddenError) as exc:
+            except AccessRefusedError as exc:
+                why = exc.status if exc.status is not None else exc.code
                 session.status.refused = True
-                session.status.detail = f"FxSocket refused the key ({exc.status}); retrying later"
-                log.warning("stream pump: FxSocket refused key '%s' (%s)", name, exc.status)
+                session.status.detail = f"FxSocket refused the key ({why}); retrying later"
+                log.warning("stream pump: FxSocket refused key '%s' (%s)", name, why)
                 wait = self.config.refused_retry_s
             except Exception as exc:
                 session.status.failures += 1

@@ -9,8 +9,7 @@ from datetime import datetime
 from alerts.account_eval import AccountState
 from alerts.firing import Firing
 from alerts.gap_replay import GapBar
-from fxbot.fxsocket.broker import Broker
-from fxbot.fxsocket.models import Position, Timeframe, Trade
+from fxbot.domain.broker import Broker, Position, Timeframe, Trade
 from fxbot.services.alerts import AlertService
 from fxbot.services.stream_fills import FillNotifier, position_open_event, trade_close_event
 

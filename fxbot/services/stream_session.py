@@ -1,4 +1,4 @@
-"""One FxSocket stream for one stored key: subscriptions, event dispatch to the engine and fills, reconciliation."""
+"""One broker stream for one stored key: subscriptions, event dispatch to the engine and fills, reconciliation."""
 
 from __future__ import annotations
 
@@ -11,17 +11,20 @@ from typing import TYPE_CHECKING
 
 from alerts.account_eval import AccountState
 from alerts.fills import FillEvent
-from fxbot.fxsocket.broker import Broker
-from fxbot.fxsocket.events import (
+from fxbot.domain.broker import (
     AccountUpdateEvent,
+    Broker,
+    BrokerStream,
+    LostChannel,
     OrderEvent,
     QuoteEvent,
     StreamConnected,
     StreamDisconnected,
     StreamErrorEvent,
+    StreamEvent,
+    StreamSettings,
     SubscriptionEvent,
 )
-from fxbot.fxsocket.stream import FxSocketStream
 from fxbot.services.alerts import AlertService
 from fxbot.services.stream_config import PumpConfig
 from fxbot.services.stream_fills import FillNotifier, enrich_close
@@ -95,7 +98,7 @@ class KeyStreamSession:
         self._config = config
         self._acc = _Accounts()
         self._default_account: str | None = None
-        self._stream: FxSocketStream | None = None
+        self._stream: BrokerStream | None = None
         self._broker: Broker | None = None
         self._quotes: dict[str, str] = {}  # subscribed symbol -> account id it was asked for
         self._channels: set[str] = set()  # accounts whose orders + account channels are subscribed
@@ -158,13 +161,10 @@ class KeyStreamSession:
 
     async def run(self) -> None:
         self._broker = await self._brokers.for_key(self.key_id)
-        secret = await self._storage.keys.reveal(self.key_id)
         config = self._config
-        extra = {"connect": config.connect} if config.connect is not None else {}
-        stream = FxSocketStream(url=self._brokers.stream_url, api_key=secret,
-                                reconnect_min_s=config.reconnect_min_s, reconnect_max_s=config.reconnect_max_s,
-                                silence_timeout_s=config.silence_timeout_s, on_malformed=self._malformed, **extra)
-        del secret
+        stream = await self._brokers.open_stream(self.key_id, StreamSettings(
+            reconnect_min_s=config.reconnect_min_s, reconnect_max_s=config.reconnect_max_s,
+            silence_timeout_s=config.silence_timeout_s, on_events_lost=self._events_lost))
         self._stream = stream
         try:
             # One task group: a helper that crashes ends the whole session (the pump logs it, shows it in
@@ -191,7 +191,7 @@ class KeyStreamSession:
             self.status.connected = False
             await stream.close()
 
-    async def _dispatch(self, event: object) -> None:
+    async def _dispatch(self, event: StreamEvent) -> None:
         if isinstance(event, QuoteEvent):
             await self._on_quote(event)
         elif isinstance(event, AccountUpdateEvent):
@@ -224,7 +224,11 @@ class KeyStreamSession:
         quote = event.quote
         at = self._clock()
         firings = []
-        for account_id in self._acc.chats:
+        # A price for one account (terminal backends) judges that account's rules only; a price the key
+        # gives every account alike (`account_id` None: the /v1 API) judges them all.
+        accounts = list(self._acc.chats) if event.account_id is None else (
+            [event.account_id] if event.account_id in self._acc.chats else [])
+        for account_id in accounts:
             gap = (account_id, quote.symbol) in self._gap
             if gap:
                 self._gap.discard((account_id, quote.symbol))
@@ -328,10 +332,10 @@ class KeyStreamSession:
 
     # -- lost events: reconcile over REST -----------------------------------------------------
 
-    def _malformed(self, kind: str) -> None:
-        """The stream dropped an order or account frame it could not read (logged there at warning)."""
+    def _events_lost(self, channel: LostChannel) -> None:
+        """The stream dropped an order or account event it could not read (the backend logged it at warning)."""
         self.status.malformed_frames += 1
-        self._request_resync("account" if kind == "account_update" else "orders")
+        self._request_resync(channel)
 
     def _order_dropped(self, event: OrderEvent) -> None:
         self.status.dropped_order_events += 1

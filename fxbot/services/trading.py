@@ -7,19 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
+from fxbot.domain.broker import Account, Broker, OrderChanges, OrderRequest, OrderResult, PendingOrder, Position, Quote
 from fxbot.domain.formatting import format_volume
 from fxbot.domain.instruments import InstrumentSpec, instrument
 from fxbot.errors import NotFound, UpstreamRejected, UsageError, UserError
-from fxbot.fxsocket.broker import Broker
-from fxbot.fxsocket.models import (
-    Account,
-    OrderChanges,
-    OrderRequest,
-    OrderResult,
-    PendingOrder,
-    Position,
-    Quote,
-)
 from fxbot.services.brokers import BoundBroker, BrokerProvider
 from fxbot.services.pretrade import (
     PreTradeCard,

@@ -5,15 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from fxbot.fxsocket.models import (
-    Account,
-    CloseResult,
-    ModifyResult,
-    OrderRequest,
-    OrderType,
-    PendingOrder,
-    Position,
-)
+from fxbot.domain.broker import Account, CloseResult, ModifyResult, OrderRequest, OrderType, PendingOrder, Position
 from fxbot.services.pretrade import PreTradeCard, StopInput
 
 

@@ -1,4 +1,4 @@
-"""Turning FxSocket client errors into fxbot errors with plain messages (a 403 lowers the key's scope)."""
+"""Turning broker errors into fxbot errors with plain messages (a scope refusal lowers the key's scope)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,23 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fxbot.domain.access import Scope
+from fxbot.domain.broker import (
+    AccountDisconnectedError,
+    AccountOutsideKeyError,
+    AccountSummary,
+    BillingError,
+    BrokerError,
+    InvalidArgumentError,
+    KeyRefusedError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RejectedError,
+    ScopeRefusedError,
+    ServerError,
+    UnexpectedResponseError,
+    UnreachableError,
+)
 from fxbot.errors import (
     AccountDisconnected,
     FxbotError,
@@ -20,20 +37,6 @@ from fxbot.errors import (
     UpstreamUnavailable,
     UserError,
 )
-from fxbot.fxsocket.errors import (
-    BadRequestError,
-    ConnectionFailedError,
-    ForbiddenError,
-    FxSocketError,
-    InvalidArgumentError,
-    NotFoundError,
-    OutcomeUnknownError,
-    RateLimitedError,
-    ServerError,
-    UnauthorizedError,
-    UnexpectedResponseError,
-)
-from fxbot.fxsocket.models import AccountSummary
 
 if TYPE_CHECKING:
     from fxbot.storage import Storage
@@ -52,7 +55,7 @@ REJECTION_REASONS: dict[str, str] = {
     "bad_request": "bad request",
 }
 
-#: What a 403 lowers a stored key's scope to.
+#: What a scope refusal (ScopeRefusedError, HTTP 403) lowers a stored key's scope to.
 LOWERED_SCOPE: dict[Scope, Scope] = {Scope.FULL: Scope.TRADE, Scope.TRADE: Scope.READ_ONLY}
 
 #: `what` when a caller says nothing more specific (a verb phrase that follows "to").
@@ -65,19 +68,14 @@ CHANGE_OUTCOME_UNKNOWN = (
 )
 
 
-def is_disconnected_message(message: str) -> bool:
-    """True when a 400's message says the account is disconnected from its terminal."""
-    return "disconnected" in message.lower()
-
-
-def translate_upstream(exc: FxSocketError, *, key_name: str | None = None, what: str = DEFAULT_WHAT,
+def translate_upstream(exc: BrokerError, *, key_name: str | None = None, what: str = DEFAULT_WHAT,
                        outcome_message: str | None = None) -> FxbotError:
-    """The fxbot error for a client error; `what` and `key_name` refine messages.
+    """The fxbot error for a broker error; `what` and `key_name` refine messages.
 
     `what` says what fxbot was asked to do, as a verb phrase that follows "to": "read the account",
     "place the order" ("could not reach FxSocket to place the order — nothing was sent; try again").
 
-    Everything maps to an UpstreamError except a 404 (NotFound) and a request the client refused to
+    Everything maps to an UpstreamError except a 404 (NotFound) and a request the backend refused to
     send (UserError).
     """
     key_text = f"the FxSocket key '{key_name}'" if key_name else "this chat's FxSocket key"
@@ -87,24 +85,34 @@ def translate_upstream(exc: FxSocketError, *, key_name: str | None = None, what:
         seconds = max(1, round(exc.retry_after))
         return UpstreamUnavailable(f"FxSocket is rate-limiting, try again in {seconds}s — nothing was done",
                                    retry_after=float(seconds))
-    if isinstance(exc, BadRequestError):
-        if is_disconnected_message(exc.message):
-            return AccountDisconnected(f"{exc.message.rstrip('.')} — try again once it reconnects")
+    if isinstance(exc, AccountDisconnectedError):
+        return AccountDisconnected(f"{exc.message.rstrip('.')} — try again once it reconnects")
+    if isinstance(exc, RejectedError):
         reason = REJECTION_REASONS.get(exc.code, exc.code.replace("_", " "))
         detail = exc.message.strip().rstrip(".")
         if detail and detail.lower() != reason:
             reason = f"{reason}: {detail}"
         return UpstreamRejected(reason, exc.code)
-    if isinstance(exc, UnauthorizedError):
+    if isinstance(exc, KeyRefusedError):
         return KeyRevoked(f"{key_text} was refused (revoked?) — /link a new one")
-    if isinstance(exc, ForbiddenError):
+    if isinstance(exc, ScopeRefusedError):
         return ScopeTooLow(f"FxSocket refused to {what}: {key_text} does not have the scope this needs")
+    if isinstance(exc, AccountOutsideKeyError):  # the key is fine, only not for that account: no scope change
+        return UpstreamRejected("account outside the key", exc.code,
+                                message=f"{key_text} cannot reach that account (it is not one of the accounts "
+                                        "the key was made for) — nothing was done")
+    if isinstance(exc, BillingError):  # never a scope problem: the stored scope stays as it is
+        detail = exc.message.strip().rstrip(".")
+        return UpstreamRejected("billing", exc.code,
+                                message=f"FxSocket refused to {what} for billing reasons"
+                                        + (f" ({detail})" if detail else "")
+                                        + " — check the FxSocket subscription or balance; nothing was done")
     if isinstance(exc, NotFoundError):
         detail = exc.message.strip().rstrip(".") or "not found"
         return NotFound(f"not found: {detail}")
-    if isinstance(exc, ConnectionFailedError):
-        # a write that fails this way surely never left (the client says OutcomeUnknownError otherwise)
-        unsent = "" if exc.method.upper() == "GET" else " — nothing was sent"
+    if isinstance(exc, UnreachableError):
+        # a write that fails this way surely never left (the backend says OutcomeUnknownError otherwise)
+        unsent = " — nothing was sent" if exc.write else ""
         return UpstreamUnavailable(f"could not reach FxSocket to {what}{unsent}; try again")
     if isinstance(exc, ServerError):
         return UpstreamUnavailable(f"FxSocket had a server error when asked to {what}; try again in a moment")
@@ -127,7 +135,7 @@ async def _key_name(storage: Storage, key_id: int | None) -> str | None:
 
 
 async def _lower_scope(storage: Storage, key_id: int | None) -> str:
-    """Lower a stored key's scope after a 403; a sentence saying what changed ('' when nothing)."""
+    """Lower a stored key's scope after a scope refusal; a sentence saying what changed ('' when nothing)."""
     if key_id is None:
         return ""
     try:
@@ -147,14 +155,15 @@ async def _lower_scope(storage: Storage, key_id: int | None) -> str:
 @asynccontextmanager
 async def upstream_call(storage: Storage, key_id: int | None, *, what: str,
                         outcome_message: str | None = None) -> AsyncIterator[None]:
-    """Run FxSocket calls inside; any client error leaves as the matching fxbot error.
+    """Run broker calls inside; any broker error leaves as the matching fxbot error.
 
-    A 403 also lowers the stored key's scope (full -> trade -> read-only) and says so.
+    A scope refusal (ScopeRefusedError, a 403) also lowers the stored key's scope (full -> trade ->
+    read-only) and says so; no other error does (a billing refusal or an account outside the key never).
     `outcome_message` is the reply when a write's outcome is unknown.
     """
     try:
         yield
-    except FxSocketError as exc:
+    except BrokerError as exc:
         name = await _key_name(storage, key_id)
         error = translate_upstream(exc, key_name=name, what=what, outcome_message=outcome_message)
         if isinstance(error, ScopeTooLow):

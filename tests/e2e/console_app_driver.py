@@ -88,9 +88,9 @@ class RecordingOutput:
         return "".join(self.chunks)
 
 
-def pump_config_for_tests(gate: ConnectGate) -> PumpConfig:
+def pump_config_for_tests() -> PumpConfig:
     return PumpConfig(reconnect_min_s=0.05, reconnect_max_s=0.2, silence_timeout_s=5.0, refresh_interval_s=0.5,
-                      expiry_interval_s=0.2, restart_min_s=0.1, restart_max_s=0.5, connect=gate.connect)
+                      expiry_interval_s=0.2, restart_min_s=0.1, restart_max_s=0.5)
 
 
 class ConsoleApp:
@@ -121,7 +121,8 @@ class ConsoleApp:
 
     async def start(self, *, wait_connected: bool = True) -> None:
         self.app = await build(self.settings(), env=self.env, stdin=self._stdin, stdout=self.out,  # type: ignore[arg-type]
-                               pump_config=pump_config_for_tests(self.gate), notify_coalesce_s=0.05, drain_s=1.0,
+                               pump_config=pump_config_for_tests(), stream_connect=self.gate.connect,
+                               notify_coalesce_s=0.05, drain_s=1.0,
                                clock=self.clock.now)
         self.task = asyncio.create_task(self.app.run(install_signal_handlers=False))
         if wait_connected:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fxbot.chat.types import ReplyKind
-from fxbot.fxsocket.models import Timeframe
+from fxbot.domain.broker import Timeframe
 from fxbot.services import charts
 from fxbot.services.chart_render import HEIGHT_PX, WIDTH_PX, RenderedChart, render_candles
 from tests.e2e.conftest import BotHarness, reply_text

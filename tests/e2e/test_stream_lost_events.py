@@ -1,6 +1,6 @@
 """The stream session under faults: unreadable frames, an overflowing order queue, a failing engine, a crash.
 
-Frames from the real simulator pass through a tap (the WebSocket connect of PumpConfig) that can rewrite
+Frames from the real simulator pass through a tap (the WebSocket connect of the `/v1` backend) that can rewrite
 them or add frames, so each fault happens at a known point; every wait is on a condition, never a delay.
 """
 
@@ -14,15 +14,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from websockets.asyncio.client import connect as websockets_connect
 
 from alerts.account_eval import AccountState
 from alerts.engine import AlertEngine
 from alerts.firing import Firing
+from fxbot.backends.v1 import V1Backend
 from fxbot.commands.status import stream_line
+from fxbot.domain.broker import BrokerBackends
 from fxbot.notify.outbox import OutboxItem
 from fxbot.services.alerts import AlertService
+from fxbot.services.brokers import BrokerProvider
 from fxbot.services.stream_config import PumpConfig
 from fxbot.services.stream_fills import GAP_FILL_LINE, FillNotifier
 from fxbot.services.stream_pump import StreamPump
@@ -81,9 +85,9 @@ def once_on(kind: str, change: Rewrite) -> Rewrite:
     return rewrite
 
 
-def config(tap: FrameTap, **changes: Any) -> PumpConfig:
+def config(**changes: Any) -> PumpConfig:
     return PumpConfig(reconnect_min_s=0.05, reconnect_max_s=0.2, refresh_interval_s=0.2, expiry_interval_s=0.2,
-                      restart_min_s=0.1, restart_max_s=0.3, connect=tap.connect, **changes)
+                      restart_min_s=0.1, restart_max_s=0.3, **changes)
 
 
 @dataclass
@@ -100,6 +104,7 @@ def tap() -> FrameTap:
 @pytest.fixture
 async def start(bot: BotHarness) -> AsyncIterator[Callable[..., Any]]:
     tasks: list[asyncio.Task[None]] = []
+    providers: list[BrokerProvider] = []
 
     async def starter(tap: FrameTap, *, engine: AlertEngine | None = None,
                       session_type: type[KeyStreamSession] = KeyStreamSession, **changes: Any) -> Running:
@@ -108,8 +113,12 @@ async def start(bot: BotHarness) -> AsyncIterator[Callable[..., Any]]:
             alerts = AlertService(storage=bot.storage, brokers=bot.services.brokers, outbox=alerts.outbox,
                                   preferences=alerts.preferences, clock=_now, engine=engine)
         fills = FillNotifier(storage=bot.storage, outbox=alerts.outbox, preferences=alerts.preferences, clock=_now)
-        pump = StreamPump(storage=bot.storage, brokers=bot.services.brokers, alerts=alerts, fills=fills, clock=_now,
-                          config=config(tap, **changes), session_type=session_type)
+        tapped = V1Backend(http=httpx.AsyncClient(timeout=10.0), base_url=bot.sim.base_url,
+                           stream_url=bot.sim.stream_url, connect=tap.connect)
+        brokers = BrokerProvider(bot.storage, BrokerBackends([tapped]))
+        providers.append(brokers)
+        pump = StreamPump(storage=bot.storage, brokers=brokers, alerts=alerts, fills=fills, clock=_now,
+                          config=config(**changes), session_type=session_type)
         alerts.add_change_listener(pump.rules_changed)
         tasks.append(asyncio.create_task(pump.run()))
         await eventually(lambda: bool(pump.statuses()) and pump.statuses()[0].connected
@@ -122,6 +131,8 @@ async def start(bot: BotHarness) -> AsyncIterator[Callable[..., Any]]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for provider in providers:
+            await provider.aclose()
 
 
 async def fills_of(bot: BotHarness, title: str) -> list[OutboxItem]:

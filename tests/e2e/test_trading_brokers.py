@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fxbot.domain.broker import close_broker
 from fxbot.errors import UserError
 from tests.e2e.conftest import BotHarness, reply_text
 
@@ -14,7 +15,7 @@ async def test_clients_are_cached_per_key_and_invalidated(bot: BotHarness) -> No
     bound = await brokers.for_chat(bot.private_chat.id)
     assert bound.key_id == bot.trade_key.id and bound.key_name == "sim-trade" and bound.account_id is None
     assert await brokers.for_key(bot.trade_key.id) is bound.broker
-    brokers.invalidate(bot.trade_key.id)
+    await brokers.invalidate(bot.trade_key.id)
     assert await brokers.for_key(bot.trade_key.id) is not bound.broker
     assert "sk_" not in repr(brokers) and "sk_" not in repr(bound.broker)
 
@@ -30,10 +31,14 @@ async def test_an_unbound_chat_is_told_how_to_bind(bot: BotHarness) -> None:
     assert await bot.sim_positions() == []
 
 
-async def test_a_client_for_an_unstored_secret_shares_the_http_client(bot: BotHarness) -> None:
+async def test_a_client_for_an_unstored_secret_is_never_cached_and_closing_it_keeps_the_others(
+        bot: BotHarness) -> None:
     brokers = bot.services.brokers
     client = brokers.client_for_secret(bot.sim.keys["read-only"])
     accounts = await client.list_accounts()
     assert [a.id for a in accounts] == await bot.account_ids()
     assert client is not brokers.client_for_secret(bot.sim.keys["read-only"])  # never cached
-    assert not brokers.http.is_closed and "sk_" not in repr(client)
+    assert "sk_" not in repr(client)
+    await close_broker(client)  # a throw-away client: closing it leaves the shared connections open
+    assert bot.trade_key is not None
+    assert [a.id for a in await (await brokers.for_key(bot.trade_key.id)).list_accounts()] == await bot.account_ids()

@@ -76,14 +76,21 @@ from fxbot.domain.broker.models import (
     UtcDatetime,
 )
 from fxbot.domain.broker.orders import CloseResult, ModifyResult, OrderChanges, OrderRequest, OrderResult
-from fxbot.domain.broker.ports import Broker, BrokerStream, StreamSettings, SupportsAclose, close_broker
+from fxbot.domain.broker.ports import (
+    Broker,
+    BrokerStream,
+    LostChannel,
+    StreamSettings,
+    SupportsAclose,
+    close_broker,
+)
 from fxbot.domain.broker.tickets import display_id, parse_ref, ticket_id, ticket_of
 
 __all__ = [
     "KEY_PREFIXES", "ORDER_EVENT_KINDS", "REJECTION_CODES", "AccessRefusal", "AccessRefusedError", "Account",
     "AccountDisconnectedError", "AccountOutsideKeyError", "AccountSummary", "AccountUpdateEvent", "BillingError",
     "Broker", "BrokerBackend", "BrokerBackends", "BrokerError", "BrokerFactory", "BrokerStream", "Candle",
-    "CandleSeries", "CloseResult", "HistoryPage", "InvalidArgumentError", "KeyKind", "KeyRefusedError",
+    "CandleSeries", "CloseResult", "HistoryPage", "InvalidArgumentError", "KeyKind", "KeyRefusedError", "LostChannel",
     "ModifyResult", "NotFoundError", "OrderChanges", "OrderEvent", "OrderEventData", "OrderEventKind",
     "OrderRequest", "OrderResult", "OrderType", "OutcomeUnknownError", "PendingOrder", "Position", "Quote",
     "QuoteEvent", "RateLimitedError", "RejectedError", "ScopeRefusedError", "ServerError", "Side",

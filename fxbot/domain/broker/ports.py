@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Literal, Protocol, Self, runtime_checkable
 
 from fxbot.domain.broker.enums import Side, Timeframe
 from fxbot.domain.broker.events import StreamEvent
@@ -118,13 +118,24 @@ async def close_broker(broker: Broker) -> None:
         await broker.aclose()
 
 
+#: What a stream's events can be lost from while it stays connected: `orders` or `account`.
+LostChannel = Literal["orders", "account"]
+
+
 @dataclass(frozen=True, slots=True)
 class StreamSettings:
-    """How a stream reconnects: backoff bounds and how long silence means a dead connection."""
+    """How a stream reconnects: backoff bounds and how long silence means a dead connection.
+
+    `on_events_lost(channel)` is called, from inside iteration, when the backend dropped an event of
+    `channel` (`orders` or `account`) it could not read while the connection stayed up (a malformed
+    frame): the consumer reconciles that channel over REST. Losses it cannot pin to a channel are
+    reported as a gap (`StreamConnected(reconnected=True)`) instead.
+    """
 
     reconnect_min_s: float = 0.5
     reconnect_max_s: float = 30.0
     silence_timeout_s: float = 60.0
+    on_events_lost: Callable[[LostChannel], None] | None = None
 
     def __post_init__(self) -> None:
         for name in ("reconnect_min_s", "reconnect_max_s", "silence_timeout_s"):

@@ -211,3 +211,8 @@ def test_port_errors_only_translates_and_chains() -> None:
 def test_an_unknown_wire_event_is_not_mistaken_for_another() -> None:
     with pytest.raises(TypeError, match="no broker-port event"):
         mapping.event(object())  # type: ignore[arg-type]
+
+
+def test_a_malformed_frame_loses_an_event_of_its_port_channel() -> None:
+    assert mapping.lost_channel("account_update") == "account"
+    assert {mapping.lost_channel(kind) for kind in wire_events.ORDER_EVENT_KINDS} == {"orders"}

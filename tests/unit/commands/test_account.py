@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fxbot.chat.types import ReplyKind
 from fxbot.commands.account import account_label, account_reply, accounts_reply
-from fxbot.fxsocket.models import Account
+from fxbot.domain.broker import Account
 from fxbot.services.accounts import AccountChoice, AccountDetails
 from tests.unit.services.fake_chat_broker import ACCOUNTS
 

@@ -11,10 +11,10 @@ from fxbot.chat.symbols import SymbolResolver
 from fxbot.chat.types import ReplyKind
 from fxbot.commands.history_args import parse_history_query
 from fxbot.commands.market import HISTORY_PAGE_SIZE, history_reply, quotes_reply, spread_pips
+from fxbot.domain.broker import Quote
 from fxbot.domain.formatting import format_time
 from fxbot.domain.instruments import INSTRUMENTS
 from fxbot.errors import UsageError
-from fxbot.fxsocket.models import Quote
 from fxbot.services.market import TradeHistory
 from fxbot.services.periods import date_range_period, named_period
 from tests.unit.services.fake_chat_broker import make_trade

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fxbot.chat.types import ReplyKind
 from fxbot.commands.trading_replies import card_reply, margin_refusal_reply, order_result_reply
-from fxbot.fxsocket.models import OrderRequest, OrderResult, OrderType
+from fxbot.domain.broker import OrderRequest, OrderResult, OrderType
 from fxbot.services.pretrade import PreTradeCard
 from fxbot.services.pretrade_margin import margin_verdict
 from fxbot.services.trading_models import PreparedOrder

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from fxbot.domain.access import Scope
-from fxbot.fxsocket.errors import FxSocketError
-from fxbot.fxsocket.models import (
+from fxbot.domain.broker import (
     Account,
     AccountSummary,
+    BrokerError,
     Candle,
     CandleSeries,
     HistoryPage,
@@ -44,7 +44,7 @@ class ScriptedBroker:
 
     trades: list[Trade] = field(default_factory=list)
     positions: list[Position] = field(default_factory=list)
-    fail: FxSocketError | None = None
+    fail: BrokerError | None = None
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def _record(self, name: str, **kwargs: Any) -> None:
@@ -91,9 +91,7 @@ class FakeBrokers:
 
     broker: ScriptedBroker
     account_id: str | None = None
-    base_url: str = "http://127.0.0.1:9"
     invalidated: list[int] = field(default_factory=list)
-    http: Any = None  # an httpx.AsyncClient where a test probes over HTTP
     secrets_tried: list[str] = field(default_factory=list)
 
     def client_for_secret(self, secret: str) -> ScriptedBroker:
@@ -107,7 +105,7 @@ class FakeBrokers:
     async def for_key(self, key_id: int) -> ScriptedBroker:
         return self.broker
 
-    def invalidate(self, key_id: int) -> None:
+    async def invalidate(self, key_id: int) -> None:
         self.invalidated.append(key_id)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from alerts.engine import AlertEngine
-from fxbot.fxsocket.models import Quote
+from fxbot.domain.broker import Quote
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.alerts import AlertService

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from fxbot.fxsocket.models import Candle, PendingOrder, Position, Side
+from fxbot.domain.broker import Candle, PendingOrder, Position, Side
 from fxbot.services.chart_labels import spread_labels
 from fxbot.services.chart_render import (
     BALANCE_LABEL,

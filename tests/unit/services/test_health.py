@@ -7,8 +7,9 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from fxbot.backends.v1 import V1Backend
 from fxbot.domain.access import Scope
-from fxbot.fxsocket.errors import ConnectionFailedError, UnauthorizedError
+from fxbot.domain.broker import KeyRefusedError, UnreachableError
 from fxbot.services.health import HealthService, StreamHealth
 from fxbot.storage import Storage
 from tests.unit.services.fake_chat_broker import NOW, FakeBrokers, ScriptedBroker
@@ -37,7 +38,11 @@ async def storage(storage: Storage) -> Storage:
 
 def health(storage: Storage, broker: ScriptedBroker, clock: Clock,
            http: httpx.AsyncClient | None = None) -> HealthService:
-    return HealthService(storage=storage, brokers=FakeBrokers(broker, http=http), clock=clock)  # type: ignore[arg-type]
+    """The service; with `http`, chats with no key are probed as the app does (the `/v1` backend's probe)."""
+    probe = None
+    if http is not None:
+        probe = V1Backend(http=http, base_url="http://127.0.0.1:9", stream_url="ws://127.0.0.1:9/v1/stream").probe
+    return HealthService(storage=storage, brokers=FakeBrokers(broker), clock=clock, probe=probe)  # type: ignore[arg-type]
 
 
 async def test_uptime_and_no_stream_pump(storage: Storage) -> None:
@@ -63,13 +68,13 @@ async def test_stream_provider_is_used_and_a_broken_one_is_contained(storage: St
 
 
 async def test_a_refused_key_is_reachable_but_reported(storage: Storage) -> None:
-    broker = ScriptedBroker(fail=UnauthorizedError("unauthorized", "no", status=401))
+    broker = ScriptedBroker(fail=KeyRefusedError("no", status=401))
     report = await health(storage, broker, Clock()).report("bound")
     assert report.fxsocket.reachable and "refused" in report.fxsocket.detail
 
 
 async def test_unreachable_fxsocket(storage: Storage) -> None:
-    broker = ScriptedBroker(fail=ConnectionFailedError("down", method="GET", path="/v1/accounts"))
+    broker = ScriptedBroker(fail=UnreachableError("down", write=False))
     report = await health(storage, broker, Clock()).report("bound")
     assert not report.fxsocket.reachable and report.fxsocket.latency_ms is None
 
@@ -93,3 +98,8 @@ async def test_the_keyless_probe_uses_the_shared_client_and_any_answer_means_rea
     assert seen == ["http://127.0.0.1:9/v1/accounts"]
     assert report.fxsocket.reachable and report.fxsocket.latency_ms is not None
     assert report.fxsocket.detail == "reachable (this chat has no key to check)"
+
+
+async def test_without_a_probe_an_unbound_chat_is_not_checked(storage: Storage) -> None:
+    report = await health(storage, ScriptedBroker(), Clock()).report("unbound")
+    assert not report.fxsocket.reachable and report.fxsocket.detail == "not checked (this chat has no key to check)"

@@ -6,9 +6,9 @@ import pytest
 
 from fxbot.chat.types import ChatKind, ChatRef, ChatUser
 from fxbot.domain.access import Role, Scope
+from fxbot.domain.broker import AccountSummary, BrokerBackends, KeyRefusedError, UnreachableError
 from fxbot.errors import NotFound, UpstreamUnavailable, UsageError, UserError
-from fxbot.fxsocket.errors import ConnectionFailedError, UnauthorizedError
-from fxbot.fxsocket.models import AccountSummary
+from fxbot.services.brokers import BrokerProvider
 from fxbot.services.keys import DEFAULT_SCOPE, KeyService
 from fxbot.storage import Storage
 from tests.unit.services.fake_chat_broker import ACCOUNTS, FakeBrokers, ScriptedBroker
@@ -127,10 +127,38 @@ async def test_validate_secret_asks_fxsocket_through_the_provider(storage: Stora
     service = KeyService(storage=storage, brokers=brokers)  # type: ignore[arg-type]
     assert await service.validate_secret(SECRET) == tuple(ACCOUNTS)
     assert brokers.secrets_tried == [SECRET]
-    brokers.broker.fail = UnauthorizedError("unauthorized", "unknown key", status=401)
+    brokers.broker.fail = KeyRefusedError("unknown key", status=401)
     with pytest.raises(UserError, match="FxSocket refused this key"):
         await service.validate_secret(SECRET)
-    brokers.broker.fail = ConnectionFailedError("down", method="GET", path="/v1/accounts")
+    brokers.broker.fail = UnreachableError("down", write=False)
     with pytest.raises(UpstreamUnavailable, match="could not check the key with FxSocket"):
         await service.validate_secret(SECRET)
+    assert await storage.keys.list_for_owner(ALICE.id) == []
+
+
+class ClosingBroker(ScriptedBroker):
+    """A scripted broker that owns resources: counts `aclose()` calls."""
+
+    closed = 0
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
+async def test_validate_secret_closes_its_throw_away_client(storage: Storage) -> None:
+    broker = ClosingBroker()
+    service = KeyService(storage=storage, brokers=FakeBrokers(broker))  # type: ignore[arg-type]
+    await service.validate_secret(SECRET)
+    broker.fail = KeyRefusedError("unknown key", status=401)
+    with pytest.raises(UserError):
+        await service.validate_secret(SECRET)
+    assert broker.closed == 2
+
+
+async def test_a_key_no_backend_speaks_is_refused_with_the_reason_and_not_stored(storage: Storage) -> None:
+    service = KeyService(storage=storage, brokers=BrokerProvider(storage, BrokerBackends()))
+    with pytest.raises(UserError, match=r"keys starting with fxs_live_ are .* nothing was stored") as caught:
+        await service.link(owner_id=ALICE.id, secret="fxs_live_0123456789abcdef", name=None, scope=None,
+                           private_chat_id=PRIVATE.id)
+    assert "0123456789abcdef" not in caught.value.message
     assert await storage.keys.list_for_owner(ALICE.id) == []

@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from fxbot.domain.broker import KeyRefusedError, Timeframe
 from fxbot.errors import KeyRevoked, UsageError
-from fxbot.fxsocket.errors import UnauthorizedError
-from fxbot.fxsocket.models import Timeframe
 from fxbot.services.market import MAX_CANDLES, MarketService
 from fxbot.services.periods import date_range_period, named_period
 from tests.unit.services.fake_chat_broker import FakeBrokers, ScriptedBroker, make_trade, open_storage
@@ -108,7 +107,7 @@ async def test_history_is_cut_at_the_maximum_and_says_so() -> None:
 async def test_an_upstream_error_becomes_an_fxbot_error(tmp_path: Path) -> None:
     storage = await open_storage(tmp_path)
     try:
-        broker = ScriptedBroker(fail=UnauthorizedError("unauthorized", "bad key", status=401))
+        broker = ScriptedBroker(fail=KeyRefusedError("bad key", status=401))
         with pytest.raises(KeyRevoked):
             await service(broker, storage).quotes("c", ["EURUSD"])
     finally:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fxbot.commands.market import history_reply
-from fxbot.fxsocket.models import Position, Side, Trade
+from fxbot.domain.broker import Position, Side, Trade
 from fxbot.services.market import TradeHistory
 from fxbot.services.periods import named_period
 from fxbot.services.pnl_figures import (

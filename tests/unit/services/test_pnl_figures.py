@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from fxbot.chat.symbols import SymbolResolver
 from fxbot.commands.pnl_args import parse_pnl_query
+from fxbot.domain.broker import Side, Trade
 from fxbot.domain.instruments import INSTRUMENTS
 from fxbot.errors import UsageError
-from fxbot.fxsocket.models import Side, Trade
 from fxbot.services.pnl_figures import CurvePoint, balance_curve, thin_curve, trade_figures, trade_net
 
 T0 = datetime(2026, 4, 2, 8, tzinfo=UTC)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fxbot.commands.trading_tables import positions_table
-from fxbot.fxsocket.models import Position, Side
+from fxbot.domain.broker import Position, Side
 from fxbot.services.position_pips import PositionPips, position_pips
 
 

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from fxbot.domain.broker import OrderRequest, OrderResult, OrderType, RejectedError
 from fxbot.errors import UpstreamRejected, UserError
-from fxbot.fxsocket.errors import BadRequestError
-from fxbot.fxsocket.models import OrderRequest, OrderResult, OrderType
 from fxbot.services.pretrade import PreTradeCard
 from fxbot.services.pretrade_margin import largest_fitting_volume, margin_verdict
 from fxbot.services.trading import TradingService
@@ -100,8 +99,8 @@ class MarginRefusingBroker(ScriptedBroker):
 
     async def place_order(self, request: OrderRequest, *, account_id: str | None = None) -> OrderResult:
         self._record("place_order", request=request)
-        raise BadRequestError("insufficient_margin",
-                              "0.05 lots of EURUSD need 54.31 USD margin; free margin is 54.20 USD")
+        raise RejectedError("0.05 lots of EURUSD need 54.31 USD margin; free margin is 54.20 USD",
+                            code="insufficient_margin", status=400)
 
 
 async def test_a_margin_refusal_the_card_did_not_foresee_is_explained_not_echoed(storage: Storage) -> None:

@@ -8,8 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from alerts.rules import FireState, PriceCondition, PriceRule, PriceSide
-from fxbot.fxsocket.errors import FxSocketError
-from fxbot.fxsocket.models import Candle, CandleSeries, Quote, Timeframe
+from fxbot.domain.broker import Candle, CandleSeries, Quote, ServerError, Timeframe
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.alerts import AlertService
@@ -36,7 +35,7 @@ class GapBroker(ScriptedBroker):
                           account_id: str | None = None) -> CandleSeries:
         self.asked.append({"timeframe": timeframe, "start": start, "limit": limit, "account_id": account_id})
         if self.candles_fail:
-            raise FxSocketError("unavailable", "candles are down", status=503)
+            raise ServerError("candles are down", status=503)
         bars = [Candle(time=NOW, open=1.0850, high=1.0850, low=1.0850, close=1.0850, volume=3),
                 Candle(time=NOW + timedelta(minutes=1), open=1.0850, high=1.0905, low=1.0850, close=1.0850, volume=9)]
         return CandleSeries(symbol=symbol, timeframe=timeframe, candles=bars)

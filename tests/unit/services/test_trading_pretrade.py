@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from fxbot.domain.broker import OrderType, Side
 from fxbot.domain.instruments import INSTRUMENTS
-from fxbot.fxsocket.models import OrderType, Side
 from fxbot.services.pretrade import (
     PlainStop,
     StopBounds,

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from fxbot.fxsocket.errors import (
-    ConnectionFailedError,
-    ForbiddenError,
-    FxSocketError,
+from fxbot.domain.broker import (
+    BrokerError,
+    ScopeRefusedError,
     ServerError,
     UnexpectedResponseError,
+    UnreachableError,
 )
 from fxbot.services.upstream import DEFAULT_WHAT, translate_upstream
 
@@ -67,12 +67,11 @@ def test_every_call_site_is_found() -> None:
 
 
 def _messages(what: str, writes: bool) -> dict[str, str]:
-    method = "POST" if writes else "GET"
-    errors: dict[str, FxSocketError] = {
-        "connection": ConnectionFailedError("refused", method=method, path="/v1/x"),
-        "server": ServerError("internal_error", "boom", status=500),
-        "unreadable": UnexpectedResponseError("unexpected_response", "bad body"),
-        "forbidden": ForbiddenError("forbidden", "scope", status=403),
+    errors: dict[str, BrokerError] = {
+        "connection": UnreachableError("refused", write=writes),
+        "server": ServerError("boom", status=500),
+        "unreadable": UnexpectedResponseError("bad body"),
+        "forbidden": ScopeRefusedError("scope", status=403),
     }
     return {kind: translate_upstream(error, what=what).message for kind, error in errors.items()}
 
