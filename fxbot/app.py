@@ -31,10 +31,10 @@ from fxbot.services.chat_context import StorageChatContextResolver
 from fxbot.services.chat_settle import ChatSettler
 from fxbot.services.console_key import ConsoleKeySettings, ensure_console_key
 from fxbot.services.container import Services, build_services
-from fxbot.services.stream_config import PumpConfig
-from fxbot.services.stream_fills import FillNotifier
-from fxbot.services.stream_pump import StreamPump
 from fxbot.storage.store import Storage
+from fxbot.stream.config import PumpConfig
+from fxbot.stream.fills import FillNotifier
+from fxbot.stream.pump import StreamPump
 from fxbot.supervision import supervise
 
 log = logging.getLogger(__name__)

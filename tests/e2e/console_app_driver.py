@@ -27,8 +27,8 @@ from websockets.asyncio.client import connect as websockets_connect
 
 from fxbot.app import App, build
 from fxbot.config import DatabaseSettings, FxSocketSettings, Settings
-from fxbot.services.stream_config import PumpConfig
 from fxbot.simulator.runner import RunningSimulator
+from fxbot.stream.config import PumpConfig
 
 DEFAULT_TIMEOUT_S = 30.0  # real seconds; only bounds a hang (waits return as soon as the condition holds)
 

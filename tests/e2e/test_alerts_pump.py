@@ -11,9 +11,9 @@ import pytest
 
 from fxbot.domain.access import Role
 from fxbot.notify.outbox import OutboxItem
-from fxbot.services.stream_config import PumpConfig
-from fxbot.services.stream_fills import FillNotifier
-from fxbot.services.stream_pump import StreamPump
+from fxbot.stream.config import PumpConfig
+from fxbot.stream.fills import FillNotifier
+from fxbot.stream.pump import StreamPump
 from tests.e2e.conftest import BotHarness, reply_text
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from fxbot.app import build
 from fxbot.config import DatabaseSettings, FxSocketSettings, Settings
-from fxbot.services.stream_fills import GAP_FILL_LINE
 from fxbot.simulator.runner import RunningSimulator
+from fxbot.stream.fills import GAP_FILL_LINE
 from tests.e2e.console_app_driver import ConnectGate, ConsoleApp
 
 

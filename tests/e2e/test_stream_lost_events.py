@@ -27,10 +27,10 @@ from fxbot.domain.broker import BrokerBackends
 from fxbot.notify.outbox import OutboxItem
 from fxbot.services.alerts import AlertService
 from fxbot.services.brokers import BrokerProvider
-from fxbot.services.stream_config import PumpConfig
-from fxbot.services.stream_fills import GAP_FILL_LINE, FillNotifier
-from fxbot.services.stream_pump import StreamPump
-from fxbot.services.stream_session import KeyStreamSession
+from fxbot.stream.config import PumpConfig
+from fxbot.stream.fills import GAP_FILL_LINE, FillNotifier
+from fxbot.stream.pump import StreamPump
+from fxbot.stream.session import KeyStreamSession
 from tests.e2e.conftest import BotHarness
 from tests.waiting import HANG_S, eventually
 

@@ -26,9 +26,9 @@ from fxbot.domain.broker import (
     SubscriptionEvent,
 )
 from fxbot.services.alerts import AlertService
-from fxbot.services.stream_config import PumpConfig
-from fxbot.services.stream_fills import FillNotifier, enrich_close
-from fxbot.services.stream_reconcile import reconcile_accounts, reconcile_fills, reconcile_quotes
+from fxbot.stream.config import PumpConfig
+from fxbot.stream.fills import FillNotifier, enrich_close
+from fxbot.stream.reconcile import reconcile_accounts, reconcile_fills, reconcile_quotes
 
 if TYPE_CHECKING:
     from fxbot.services.brokers import BrokerProvider

@@ -11,7 +11,7 @@ from alerts.firing import Firing
 from alerts.gap_replay import GapBar
 from fxbot.domain.broker import Broker, Position, Timeframe, Trade
 from fxbot.services.alerts import AlertService
-from fxbot.services.stream_fills import FillNotifier, position_open_event, trade_close_event
+from fxbot.stream.fills import FillNotifier, position_open_event, trade_close_event
 
 log = logging.getLogger(__name__)
 

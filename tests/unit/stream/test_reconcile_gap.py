@@ -12,8 +12,8 @@ from fxbot.domain.broker import Candle, CandleSeries, Quote, ServerError, Timefr
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.alerts import AlertService
-from fxbot.services.stream_reconcile import reconcile_quotes
 from fxbot.storage import Storage
+from fxbot.stream.reconcile import reconcile_quotes
 from tests.unit.services.fake_chat_broker import NOW, FakeBrokers, ScriptedBroker
 
 ACC = "acc_8xKm2"

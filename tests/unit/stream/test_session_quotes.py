@@ -13,10 +13,10 @@ from fxbot.domain.broker import Quote, QuoteEvent, StreamEvent, StreamSettings
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.alerts import AlertService
-from fxbot.services.stream_config import PumpConfig
-from fxbot.services.stream_fills import FillNotifier
-from fxbot.services.stream_session import BoundChat, KeyStreamSession
 from fxbot.storage import Storage
+from fxbot.stream.config import PumpConfig
+from fxbot.stream.fills import FillNotifier
+from fxbot.stream.session import BoundChat, KeyStreamSession
 from tests.unit.services.fake_chat_broker import NOW, FakeBrokers, ScriptedBroker
 
 MAIN, EURO = "acc_8xKm2", "acc_4pQr7"

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 from fxbot.domain.broker import AccessRefusedError
 from fxbot.services.alerts import AlertService
 from fxbot.services.health import StreamHealth
-from fxbot.services.stream_config import PumpConfig
-from fxbot.services.stream_fills import FillNotifier
-from fxbot.services.stream_session import BoundChat, KeyStreamSession, SessionStatus
 from fxbot.storage.timestamps import from_db
+from fxbot.stream.config import PumpConfig
+from fxbot.stream.fills import FillNotifier
+from fxbot.stream.session import BoundChat, KeyStreamSession, SessionStatus
 
 if TYPE_CHECKING:
     from fxbot.services.brokers import BrokerProvider
