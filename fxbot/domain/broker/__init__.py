@@ -10,7 +10,7 @@ What it is
 How a backend plugs in
     A backend implements `Broker` and `BrokerStream` over one FxSocket API and translates that API's
     models and errors to these types in ONE mapping module (the `/v1` backend: `fxbot/backends/v1.py`
-    over the `fxbot/fxsocket` library, mapped in `fxbot/backends/v1_mapping.py`). It exposes a
+    over the `/v1` client library (the `fxsocket` package), mapped in `fxbot/backends/v1_mapping.py`). It exposes a
     `BrokerBackend` (its `kind`, `client(secret)`, `stream(secret, settings)`, `aclose()`), and the
     composition root registers it in a `BrokerBackends` registry. The registry picks the backend per
     stored key by prefix (`sk_` → `/v1`; `fxs_live_`/`fxs_ro_` → the official SDK's protocol) and
