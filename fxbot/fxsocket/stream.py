@@ -2,48 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import logging
-import random
-from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
-from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as websockets_connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
-from websockets.frames import Frame
-from websockets.protocol import Event
+from websockets.exceptions import InvalidStatus
 
 from fxbot.fxsocket.errors import ForbiddenError, InvalidArgumentError, UnauthorizedError
 from fxbot.fxsocket.events import StreamConnected, StreamDisconnected, StreamEvent
 from fxbot.fxsocket.frames import MalformedHook, decode_frame
+from fxbot.fxsocket.supervisor import ActivityTrackingConnection, ConnectFn, SupervisedSocket
 from fxbot.fxsocket.transport import check_api_key
 
 logger = logging.getLogger(__name__)
 
-ConnectFn = Callable[..., Awaitable[Any]]
+__all__ = ["ActivityTrackingConnection", "ConnectFn", "FxSocketStream"]
 
 
-class ActivityTrackingConnection(ClientConnection):
-    """A websockets client connection that records when any frame (data, ping, pong) last arrived."""
-
-    last_activity: float = 0.0
-
-    def process_event(self, event: Event) -> None:
-        if isinstance(event, Frame):
-            self.last_activity = self.loop.time()
-        super().process_event(event)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class FxSocketStream:
+class FxSocketStream(SupervisedSocket[StreamEvent]):
     """Typed events from `/v1/stream`; survives disconnects on its own.
 
     Subscriptions may be added at any time (before or after the connection is up); they are
@@ -57,6 +36,9 @@ class FxSocketStream:
     `UnauthorizedError` (`ForbiddenError`) once and then ends. Other upgrade failures are retried.
     Only one task may iterate at a time. `close()` ends the iterator cleanly.
     """
+
+    log_prefix: ClassVar[str] = "fxsocket stream"
+    fatal: ClassVar[tuple[type[BaseException], ...]] = (UnauthorizedError, ForbiddenError)
 
     def __init__(
         self,
@@ -72,32 +54,18 @@ class FxSocketStream:
         check_api_key(api_key)
         if not url.startswith(("ws://", "wss://")):
             raise ValueError("stream url must start with ws:// or wss://")
+        super().__init__(reconnect_min_s=reconnect_min_s, reconnect_max_s=reconnect_max_s,
+                         silence_timeout_s=silence_timeout_s)
         self._url = url
         self._headers = {"Authorization": f"Bearer {api_key}"}
-        self._reconnect_min_s = reconnect_min_s
-        self._reconnect_max_s = reconnect_max_s
-        self._silence_timeout_s = silence_timeout_s
         self._connect = connect
         self._on_malformed = on_malformed  # an order/account frame could not be read: its event is lost
         self._quotes: dict[str, str | None] = {}  # symbol -> account_id
         self._orders: set[str | None] = set()
         self._account: set[str | None] = set()
-        self._ws: Any = None
-        self._closed = asyncio.Event()
-        self._finished = False
-        self._ever_connected = False
-        self._disconnected_at: datetime | None = None
-        self._failures = 0
-        self._last_frame = 0.0
-        self._iterating = False
-        self._pending_connected: StreamConnected | None = None
 
     def __repr__(self) -> str:
         return f"FxSocketStream(url={self._url!r}, connected={self._ws is not None})"
-
-    @property
-    def connected(self) -> bool:
-        return self._ws is not None
 
     # --- subscriptions
 
@@ -153,16 +121,6 @@ class FxSocketStream:
         messages += [self._subscribe_message("account", acc) for acc in self._account]
         return messages
 
-    async def _send(self, message: dict[str, Any]) -> None:
-        """Send now when connected; a failure is left to the reconnect, which re-sends everything."""
-        ws = self._ws
-        if ws is None:
-            return
-        try:
-            await ws.send(json.dumps(message))
-        except (ConnectionClosed, OSError) as exc:
-            logger.debug("fxsocket stream: send failed (%s); re-sent after reconnecting", type(exc).__name__)
-
     # --- lifecycle
 
     async def __aenter__(self) -> Self:
@@ -173,81 +131,8 @@ class FxSocketStream:
     ) -> None:
         await self.close()
 
-    async def close(self) -> None:
-        """Close the connection cleanly; the iterator then ends (StopAsyncIteration)."""
-        self._closed.set()
-        ws, self._ws = self._ws, None
-        if ws is not None:
-            with contextlib.suppress(Exception):
-                await ws.close()
-
     def __aiter__(self) -> FxSocketStream:
         return self
-
-    async def __anext__(self) -> StreamEvent:
-        if self._iterating:
-            raise RuntimeError("FxSocketStream supports only one iterating task at a time")
-        self._iterating = True
-        try:
-            return await self._next_event()
-        finally:
-            self._iterating = False
-
-    async def _next_event(self) -> StreamEvent:
-        while True:
-            if self._closed.is_set() or self._finished:
-                self._finished = True
-                raise StopAsyncIteration
-            pending = self._pending_connected
-            if pending is not None:  # a previous __anext__ was cancelled while re-subscribing
-                self._pending_connected = None
-                return pending
-            if self._ws is None:
-                connected = await self._reconnect()
-                if connected is not None:
-                    return connected
-                continue
-            event = await self._receive()
-            if event is not None:
-                return event
-
-    async def _reconnect(self) -> StreamConnected | None:
-        if self._ever_connected or self._failures:
-            delay = random.uniform(0, min(self._reconnect_max_s, self._reconnect_min_s * 2 ** self._failures))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closed.wait(), delay)
-            if self._closed.is_set():
-                return None
-        try:
-            ws = await self._open()
-        except (UnauthorizedError, ForbiddenError):
-            self._finished = True
-            raise
-        except (OSError, TimeoutError, WebSocketException) as exc:
-            self._failures += 1
-            logger.debug("fxsocket stream: connect failed (%s), attempt %d",
-                         type(exc).__name__, self._failures)
-            return None
-        if self._closed.is_set():  # close() was called while connecting
-            with contextlib.suppress(Exception):
-                await ws.close()
-            return None
-        self._ws = ws
-        self._last_frame = asyncio.get_running_loop().time()
-        reconnected = self._ever_connected
-        self._ever_connected = True
-        self._pending_connected = StreamConnected(
-            reconnected=reconnected, disconnected_at=self._disconnected_at if reconnected else None,
-            connected_at=_now())
-        # Shielded: a cancelled __anext__ must not leave the subscriptions half re-sent.
-        await asyncio.shield(self._resubscribe())
-        connected = self._pending_connected
-        self._pending_connected = None
-        return connected
-
-    async def _resubscribe(self) -> None:
-        for message in self._subscription_messages():
-            await self._send(message)
 
     async def _open(self) -> Any:
         try:
@@ -265,41 +150,13 @@ class FxSocketStream:
                                      status=403) from None
             raise
 
-    def _silence_left(self, ws: Any) -> float:
-        last = max(self._last_frame, getattr(ws, "last_activity", 0.0))
-        return last + self._silence_timeout_s - asyncio.get_running_loop().time()
+    def _decode(self, frame: str | bytes) -> list[StreamEvent]:
+        event = decode_frame(frame, self._on_malformed)
+        return [] if event is None else [event]
 
-    async def _receive(self) -> StreamEvent | None:
-        ws = self._ws
-        try:
-            while True:
-                remaining = self._silence_left(ws)
-                if remaining <= 0:
-                    return await self._lose(f"nothing received for {self._silence_timeout_s:g} s")
-                try:
-                    async with asyncio.timeout(remaining):
-                        frame = await ws.recv()
-                except TimeoutError:
-                    continue  # re-check: a ping may have arrived meanwhile
-                self._last_frame = asyncio.get_running_loop().time()
-                self._failures = 0
-                event = decode_frame(frame, self._on_malformed)
-                if event is not None:
-                    return event
-        except ConnectionClosed as exc:
-            if self._closed.is_set():
-                return None
-            return await self._lose(f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close frame'})")
-        except (OSError, WebSocketException) as exc:
-            if self._closed.is_set():
-                return None
-            return await self._lose(f"connection error ({type(exc).__name__})")
+    def _connected_event(self, *, reconnected: bool, disconnected_at: datetime | None,
+                         connected_at: datetime) -> StreamEvent:
+        return StreamConnected(reconnected=reconnected, disconnected_at=disconnected_at, connected_at=connected_at)
 
-    async def _lose(self, reason: str) -> StreamDisconnected:
-        ws, self._ws = self._ws, None
-        if ws is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), 2)
-        self._disconnected_at = _now()
-        logger.debug("fxsocket stream: disconnected: %s", reason)
-        return StreamDisconnected(at=self._disconnected_at, reason=reason)
+    def _disconnected_event(self, *, at: datetime, reason: str) -> StreamEvent:
+        return StreamDisconnected(at=at, reason=reason)
