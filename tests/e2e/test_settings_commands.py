@@ -84,7 +84,7 @@ async def test_bindings_roles_and_settings_survive_a_restart(sim_paused: Running
     clock = FakeClock()
     path = tmp_path / "fxbot.db"
     first = await assemble(sim_paused, path, master_env, clock)
-    owner, tom = first.user("owner"), first.user("tom")
+    owner, tom = first.user("owner", platform_admin=True), first.user("tom")
     dm = first.private_chat_of(owner)
     group = ChatRef("console:group-team", ChatKind.GROUP, "console")
     try:
