@@ -144,7 +144,7 @@ def _order_ref(arg: Argument, text: str, _: SymbolResolver) -> str:
 
 
 def _key_name(arg: Argument, text: str, _: SymbolResolver) -> str:
-    if looks_like_key(text) or text.lower().startswith("sk_"):
+    if looks_like_key(text) or text.lower().startswith(("sk_", "fxs_")):
         raise UsageError("that looks like an API key, not a key name — give the key a short name like 'main'")
     if not _KEY_NAME.fullmatch(text):
         raise UsageError(f"key name '{shown(text)}' must be 1-32 letters, digits, '-', '_' or '.'")

@@ -1,6 +1,7 @@
 """Key commands: /link (store a validated key, private chats only), /keys, /unlink, /bind (a chat uses a key).
 
-Replies show a key's name, scope and masked fingerprint — never the key itself.
+Replies show a key's name, scope and masked fingerprint — never the key itself. Linking an `fxs_live_…` key
+warns that it is the account owner's master key and suggests a read-only `fxs_ro_…` key for watching chats.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Reply, ReplyKind, Table
 from fxbot.domain.access import Role, Scope
+from fxbot.domain.key_scopes import LIVE_PREFIX, READ_ONLY_PREFIX, KeyScopes
 from fxbot.errors import UsageError
 from fxbot.services.brokers import LINK_USAGE
 from fxbot.services.keys import DEFAULT_SCOPE, BindResult, KeyUsage, LinkResult
@@ -32,22 +34,49 @@ _SCOPE_WORDS = {
     "trade": Scope.TRADE,
     "full": Scope.FULL,
 }
+LIVE_KEY_WARNING = (
+    f"warning: an {LIVE_PREFIX}… key is the account owner's master key — besides trading it can create and "
+    "delete accounts, spend the FxSocket wallet and read every read-only key. For a chat that only watches, "
+    f"create a read-only key ({READ_ONLY_PREFIX}…) in FxSocket and /link that instead"
+)
+KEY_KINDS_DETAILS = (
+    "Two kinds of FxSocket key work: sk_live_… keys of the /v1 API (FxSocket does not reveal their scope, so "
+    "you declare it; default trade) and the terminal API's keys — fxs_ro_… (read-only: linking one as trade "
+    "or full is refused) and fxs_live_… (the account owner's master key: full, or capped with trade or "
+    "read-only). Prefer an fxs_ro_… key for chats that only watch."
+)
 
 
 def _accounts_text(result_accounts: int) -> str:
     return "1 trading account" if result_accounts == 1 else f"{result_accounts} trading accounts"
 
 
+def _scope_lines(scopes: KeyScopes, scope: Scope, name: str) -> list[str]:
+    """What the stored scope means for this kind of key (and the master-key warning for a live key)."""
+    if scopes.is_read_only:
+        return [f"an {READ_ONLY_PREFIX}… key is read-only: chats using it see quotes, positions, history, alerts "
+                "and digests, and never trade"]
+    if scopes.is_live:
+        if scope is Scope.FULL:
+            cap = (f"to cap what fxbot does with it, link it again with a scope: /link {LIVE_PREFIX}… {name} trade "
+                   "(or read-only)")
+        else:
+            cap = f"fxbot keeps it to {scope.value} (the key itself can do everything)"
+        return [LIVE_KEY_WARNING, cap]
+    if scope is not Scope.FULL:
+        return ["the scope is what you declared (FxSocket does not reveal it); if FxSocket refuses "
+                "something, fxbot lowers it"]
+    return []
+
+
 def link_reply(result: LinkResult) -> Reply:
     key = result.key
+    warn = ReplyKind.WARNING if result.scopes.is_live else ReplyKind.OK
     if result.updated_scope_from is not None:
-        return Reply(
-            kind=ReplyKind.OK,
-            text=(
-                f"key '{key.name}' ({key.fingerprint}) is now declared {key.scope.value} "
-                f"(it was {result.updated_scope_from.value})",
-            ),
-        )
+        line = (f"key '{key.name}' ({key.fingerprint}) is now declared {key.scope.value} "
+                f"(it was {result.updated_scope_from.value})")
+        extra = _scope_lines(result.scopes, key.scope, key.name) if result.scopes.revealed else []
+        return Reply(kind=warn, text=(line, *extra))
     lines = [
         f"linked key '{key.name}' ({key.fingerprint}), scope {key.scope.value} — FxSocket accepted it "
         f"({_accounts_text(len(result.accounts))})",
@@ -58,12 +87,8 @@ def link_reply(result: LinkResult) -> Reply:
         lines.append(
             f"/bind {key.name} makes this chat use it; in a group, an admin runs /bind {key.name} there"
         )
-    if key.scope is not Scope.FULL:
-        lines.append(
-            "the scope is what you declared (FxSocket does not reveal it); if FxSocket refuses "
-            "something, fxbot lowers it"
-        )
-    return Reply(kind=ReplyKind.OK, text=tuple(lines))
+    lines.extend(_scope_lines(result.scopes, key.scope, key.name))
+    return Reply(kind=warn, text=tuple(lines))
 
 
 def keys_reply(usages: list[KeyUsage]) -> Reply:
@@ -142,9 +167,10 @@ def register(registry: CommandRegistry[Services]) -> None:
             aliases=(),
             summary="Store your FxSocket API key (private chat only; checked with FxSocket)",
             usage=LINK_USAGE,
-            examples=("/link sk_live_… main trade",),
+            examples=("/link sk_live_… main trade", "/link fxs_ro_… watch", "/link fxs_live_… desk trade"),
             arguments=(
-                Argument("key", ArgKind.TEXT, help="your FxSocket API key (sk_live_…)", max=512),
+                Argument("key", ArgKind.TEXT, help="your FxSocket API key (sk_live_…, fxs_ro_… or fxs_live_…)",
+                         max=512),
                 Argument(
                     "name", ArgKind.KEY_NAME, required=False, help="a short name for it (default: main)"
                 ),
@@ -152,7 +178,8 @@ def register(registry: CommandRegistry[Services]) -> None:
                     "scope",
                     ArgKind.SCOPE,
                     required=False,
-                    help=f"read-only, trade or full — what the key allows (default: {DEFAULT_SCOPE.value})",
+                    help=f"read-only, trade or full — what the key allows (default: {DEFAULT_SCOPE.value}; "
+                         "fxs_ro_… keys: read-only; fxs_live_… keys: full)",
                 ),
             ),
             permission=OWN_KEYS,
@@ -161,7 +188,7 @@ def register(registry: CommandRegistry[Services]) -> None:
             sensitive=True,
             category=CATEGORY,
             details="The key is encrypted at rest and never shown again; replies show its fingerprint. "
-            "The first key you link becomes this private chat's key.",
+            "The first key you link becomes this private chat's key. " + KEY_KINDS_DETAILS,
         )
     )
     registry.register(

@@ -2,8 +2,10 @@
 
 Constructor: `KeyService(*, storage: Storage, brokers: BrokerProvider)`.
 
-A key's scope is what its owner declares (default `trade`): FxSocket has no call that reveals a key's
-scope, and the bot never goes beyond the declared scope; a scope refusal from FxSocket lowers it (upstream.py).
+A `/v1` key's (`sk_…`) scope is what its owner declares (default `trade`): that API has no call that reveals
+it, and the bot never goes beyond the declared scope; a scope refusal from FxSocket lowers it (upstream.py).
+A terminal-API key's prefix says what it can do (`fxbot.domain.key_scopes`): `fxs_ro_…` is read-only, and
+declaring more is refused before anything is checked with FxSocket; `fxs_live_…` is full unless capped.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from dataclasses import dataclass
 from fxbot.chat.types import ChatRef, ChatUser
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.broker import AccountSummary, BrokerError, InvalidArgumentError, KeyRefusedError, close_broker
+from fxbot.domain.key_scopes import DECLARED, DECLARED_DEFAULT, KeyScopes, key_scopes
 from fxbot.errors import NotFound, UpstreamUnavailable, UsageError, UserError
 from fxbot.services.brokers import LINK_USAGE, BrokerProvider
 from fxbot.services.upstream import upstream_call
 from fxbot.storage import DuplicateName, InvalidValue, Storage, StoredKey
 
-DEFAULT_SCOPE = Scope.TRADE
+DEFAULT_SCOPE = DECLARED_DEFAULT  # for keys whose prefix does not reveal their scope
 DEFAULT_KEY_NAME = "main"
 
 
@@ -30,6 +33,7 @@ class LinkResult:
     accounts: tuple[AccountSummary, ...]
     bound_here: bool
     updated_scope_from: Scope | None = None  # set when an already linked key only had its scope changed
+    scopes: KeyScopes = DECLARED  # what the key's kind allows (its prefix; never the key itself)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +113,9 @@ class KeyService:
     ) -> LinkResult:
         """Validate then store the owner's key; in a private chat with no key yet, bind it there.
 
-        Linking a secret already stored for the owner only changes its declared scope (when given).
+        Linking a secret already stored for the owner only changes its declared scope (when given). A scope
+        above what the key's kind allows (`trade` for an `fxs_ro_` key) is refused before FxSocket is asked;
+        with no scope given the kind's default is stored (`fxs_ro_`: read-only, `fxs_live_`: full, else trade).
         """
         secret = secret.strip()
         if not secret or any(ch.isspace() for ch in secret):
@@ -117,13 +123,16 @@ class KeyService:
         if not secret.isascii() or not secret.isprintable():
             raise UsageError("that is not an FxSocket key: keys are plain ASCII letters, digits and _ - "
                              "(e.g. sk_live_…) — nothing was stored", usage=LINK_USAGE)
+        scopes = key_scopes(secret)
+        if scope is not None and (refusal := scopes.refusal(scope)) is not None:
+            raise UserError(f"{refusal} — nothing was stored")
         accounts = await self.validate_secret(secret)
         existing = await self._storage.keys.find_by_secret(owner_id, secret)
         if existing is not None:
-            return await self._relink(existing, name, scope, accounts)
+            return await self._relink(existing, name, scope, accounts, scopes)
         chosen_name = name.strip() if name else await self._free_name(owner_id)
         try:
-            key = await self._storage.keys.add(owner_id, chosen_name, secret, scope or DEFAULT_SCOPE)
+            key = await self._storage.keys.add(owner_id, chosen_name, secret, scopes.chosen(scope))
         except DuplicateName:
             raise UserError(
                 f"you already have a key named '{chosen_name}' — pick another name or "
@@ -135,10 +144,11 @@ class KeyService:
         if private_chat_id is not None and await self._storage.bindings.get(private_chat_id) is None:
             await self._storage.bindings.bind(private_chat_id, key.id, bound_by=owner_id)
             bound_here = True
-        return LinkResult(key=key, accounts=accounts, bound_here=bound_here)
+        return LinkResult(key=key, accounts=accounts, bound_here=bound_here, scopes=scopes)
 
     async def _relink(
-        self, existing: StoredKey, name: str | None, scope: Scope | None, accounts: tuple[AccountSummary, ...]
+        self, existing: StoredKey, name: str | None, scope: Scope | None, accounts: tuple[AccountSummary, ...],
+        scopes: KeyScopes,
     ) -> LinkResult:
         if name is not None and name.strip().casefold() != existing.name.casefold():
             raise UserError(f"this key is already linked as '{existing.name}' — nothing was stored")
@@ -150,7 +160,8 @@ class KeyService:
         await self._brokers.invalidate(existing.id)
         updated = await self._storage.keys.get(existing.id)
         assert updated is not None
-        return LinkResult(key=updated, accounts=accounts, bound_here=False, updated_scope_from=existing.scope)
+        return LinkResult(key=updated, accounts=accounts, bound_here=False, updated_scope_from=existing.scope,
+                          scopes=scopes)
 
     async def keys(self, owner_id: str) -> list[KeyUsage]:
         """The owner's keys with the chats using each."""
