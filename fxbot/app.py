@@ -270,6 +270,7 @@ async def build(
             http=http,
             base_url=settings.fxsocket.base_url,
             stream_url=settings.fxsocket.stream_url,
+            management_url=settings.fxsocket.management_url,
             clock=clock,
             chat_kinds=platforms.chat_kinds(),
             stream_connect=stream_connect,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.discord import sync_cli as discord_sync
-from fxbot.config import ConfigError, Settings, load_settings, redacted, validate_adapter_section
+from fxbot.config import ConfigError, Settings, key_routes, load_settings, redacted, validate_adapter_section
 from fxbot.domain.access import Scope
 from fxbot.logging_setup import TERMINAL_CHAT_LOG, configure_logging, keep_logs_off_a_terminal_chat
 from fxbot.plugins import load_plugin
@@ -127,6 +127,9 @@ def _check_config(args: argparse.Namespace) -> int:
     if settings is None:
         return 1
     print(json.dumps(redacted(settings), indent=2, ensure_ascii=False))
+    print("FxSocket keys are routed by their prefix:", file=sys.stderr)
+    for line in key_routes(settings):
+        print(f"  - {line}", file=sys.stderr)
     enabled = settings.enabled_adapters()
     print(f"OK: {args.file} is valid; chat adapters enabled: {', '.join(enabled)}", file=sys.stderr)
     return 0

@@ -9,10 +9,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from fxbot.domain.access import Scope
+from fxbot.domain.key_scopes import key_scopes
+
 ENV_PREFIX = "FXBOT_"
 #: Environment variables that are not section overrides.
 RESERVED_ENV = frozenset({"FXBOT_SECRET_KEY"})
-CORE_SECTIONS = frozenset({"fxsocket", "database", "logging"})
+CORE_SECTIONS = frozenset({"fxsocket", "database", "logging", "ops"})
 NOTHING_TO_RUN = ("nothing to run: no chat adapter is enabled — add a console:, telegram: or discord: section"
                   " (see config.example.yaml)")
 
@@ -28,14 +31,23 @@ class ConfigError(Exception):
         self.problems = problems
 
 
+DEFAULT_MANAGEMENT_URL = "https://api.fxsocket.com/v1"
+
+
 class FxSocketSettings(BaseModel):
-    """Where the FxSocket REST API and stream live."""
+    """Where the FxSocket APIs live, per kind of key.
+
+    `sk_…` keys speak the public `/v1` API: REST at `base_url`, the stream at `stream_url`.
+    `fxs_live_…` / `fxs_ro_…` keys speak the official SDK's protocol: the management API at
+    `management_url`, which names each account's own terminal REST and WebSocket URLs.
+    """
 
     model_config = ConfigDict(extra="forbid")
     base_url: str = "https://api.fxsocket.com"
     stream_url: str = "wss://ws.fxsocket.com/v1/stream"
+    management_url: str = DEFAULT_MANAGEMENT_URL
 
-    @field_validator("base_url")
+    @field_validator("base_url", "management_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -72,6 +84,16 @@ class LoggingSettings(BaseModel):
         return upper
 
 
+class OpsSettings(BaseModel):
+    """The optional operator HTTP endpoint: /healthz, /readyz and /metrics (off unless enabled)."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=0, le=65535)
+    stream_budget_s: float = Field(default=120.0, gt=0)  # a stream may reconnect this long and still be ready
+
+
 class Settings(BaseModel):
     """The whole configuration. Adapter sections are kept raw here and validated by their plugin."""
 
@@ -79,6 +101,7 @@ class Settings(BaseModel):
     fxsocket: FxSocketSettings = Field(default_factory=FxSocketSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def adapter_section(self, name: str) -> dict[str, Any]:
@@ -190,6 +213,32 @@ def validate_adapter_section(name: str, model: type[BaseModel], section: Mapping
         return model.model_validate(dict(section))
     except ValidationError as error:
         raise ConfigError(_describe(error, prefix=f"{name}.")) from None
+
+
+def key_routes(settings: Settings) -> list[str]:
+    """Where each kind of FxSocket key goes with these settings (for `check-config`), and what the console's
+    configured key is — by its prefix only, never the key."""
+    fx = settings.fxsocket
+    lines = [
+        f"sk_… keys (the /v1 API): REST at {fx.base_url}, stream at {fx.stream_url}",
+        f"fxs_live_… (full) and fxs_ro_… (read-only) keys (the terminal API, as the official fxsocket SDK "
+        f"speaks it): management at {fx.management_url}, which names each account's terminal REST and stream",
+    ]
+    console = settings.adapters.get("console")
+    secret = console.get("api_key") if console is not None and console.get("enabled", True) else None
+    if isinstance(secret, str) and secret.strip():
+        scopes = key_scopes(secret)
+        if scopes.prefix is None:
+            lines.append("console.api_key: not an FxSocket key prefix (sk_…, fxs_live_…, fxs_ro_…) — FxSocket "
+                         "will refuse it")
+        else:
+            where = "the /v1 API" if scopes.prefix.startswith("sk_") else "the terminal API"
+            lines.append(f"console.api_key: an {scopes.prefix}… key, for {where}")
+            declared = str(console.get("scope", Scope.TRADE.value)) if console is not None else Scope.TRADE.value
+            if declared in {s.value for s in Scope} and not scopes.allows(Scope(declared)):
+                lines.append(f"console.scope: {declared} is more than an {scopes.prefix}… key can do — it is "
+                             f"linked as {scopes.ceiling.value}")
+    return lines
 
 
 def redacted(value: Any) -> Any:

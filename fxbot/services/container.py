@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from fxbot.backends.v1 import V1Backend
+from fxbot.config import DEFAULT_MANAGEMENT_URL
 from fxbot.domain.broker import BrokerBackends
 from fxbot.notify.outbox import ChatKindRules, Outbox
 from fxbot.notify.preferences import NotificationPreferences
@@ -47,6 +48,7 @@ class Services:
     charts: ChartService
     digests: DigestService
     clock: Callable[[], datetime]
+    management_url: str = DEFAULT_MANAGEMENT_URL  # the terminal API's management base (fxs_live_/fxs_ro_ keys)
 
     def __repr__(self) -> str:
         return f"Services(brokers={self.brokers!r})"
@@ -58,12 +60,15 @@ class Services:
 
 async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url: str, stream_url: str,
                          clock: Callable[[], datetime], chat_kinds: ChatKindRules | None = None,
-                         stream_connect: Callable[..., Awaitable[Any]] | None = None) -> Services:
+                         stream_connect: Callable[..., Awaitable[Any]] | None = None,
+                         management_url: str = DEFAULT_MANAGEMENT_URL) -> Services:
     """Wire every service; `http` becomes owned by the result (closed by `Services.close()`).
 
     The broker backends are registered here, one per kind of key (`sk_` → the `/v1` backend over
-    `base_url`/`stream_url`). `chat_kinds`: each enabled platform's declared private-vs-group rule
-    (fxbot.plugins.PlatformFacts). `stream_connect` replaces the `/v1` stream's WebSocket connect (tests).
+    `base_url`/`stream_url`; `fxs_live_`/`fxs_ro_` keys speak the terminal API whose management base is
+    `management_url`, kept on the result as `Services.management_url`). `chat_kinds`: each enabled
+    platform's declared private-vs-group rule (fxbot.plugins.PlatformFacts). `stream_connect` replaces the
+    `/v1` stream's WebSocket connect (tests).
     """
     v1 = V1Backend(http=http, base_url=base_url, stream_url=stream_url, connect=stream_connect)
     brokers = BrokerProvider(storage, BrokerBackends([v1]))
@@ -85,4 +90,5 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
         charts=ChartService(storage=storage, brokers=brokers),
         digests=DigestService(storage=storage, reports=reports, settings=settings, clock=clock),
         clock=clock,
+        management_url=management_url,
     )
