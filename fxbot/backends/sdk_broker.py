@@ -282,7 +282,13 @@ class SdkBroker:
     async def terminal_status(self, *, account_id: str | None = None) -> TerminalStatus:
         ctx = await self._account(account_id)
         health = await ctx.call(lambda t: t.status(), write=False, what="GET /status")
-        return mapping.terminal_status(health, ctx.id, ctx.cached_clock())
+        clock = ctx.cached_clock()
+        if clock is None and health.server_time:
+            try:
+                clock = await ctx.clock()
+            except BrokerError:  # a terminal that is down answers /status only: its time stays unconverted
+                clock = None
+        return mapping.terminal_status(health, ctx.id, clock)
 
     async def close_all(self, *, symbol: str | None = None, include_pending: bool = False,
                         account_id: str | None = None) -> CloseAllResult:

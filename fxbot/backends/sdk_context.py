@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
 import fxsocket
@@ -129,9 +129,19 @@ class AccountContext:
 
         async def load() -> BrokerClock:
             zone = await self.call(lambda t: t.server_timezone(), write=False, what="GET /ServerTimezone")
-            return BrokerClock(zone.utc_offset_seconds, self.key.utc_now())
+            offset = zone.utc_offset_seconds
+            observed = BrokerClock(offset, self._server_moment(zone.server_time, offset))
+            previous = self._clock.value
+            return observed if previous is None else observed.learned_from(previous)
 
         return await self._clock.get(load)
+
+    def _server_moment(self, server_time: str, offset_s: int) -> datetime:
+        """The real moment the terminal's clock read `server_time` (its own clock decides the season, not ours)."""
+        try:
+            return parse_server_time(server_time).replace(tzinfo=UTC) - timedelta(seconds=offset_s)
+        except ValueError:
+            return self.key.utc_now()
 
     def cached_clock(self) -> BrokerClock | None:
         return self._clock.value
@@ -140,7 +150,8 @@ class AccountContext:
         return self._symbols.value
 
     def observe_server_time(self, text: str) -> None:
-        """A server time the terminal just reported (stream `terminal` frames): follow an offset change at once."""
+        """A server time the terminal just reported (stream `terminal` frames): follow a daylight saving switch (the
+        offset moving by one hour) at once, without waiting for `/ServerTimezone` to be read again."""
         current = self._clock.value
         if current is None:
             return
@@ -149,10 +160,11 @@ class AccountContext:
             observed = offset_of(parse_server_time(text), now)
         except ValueError:
             return
-        if observed != current.offset_at(now):
-            log.info("account %s: the broker's UTC offset is now %+.2f h (was %+.2f h)", self.id,
-                     observed / 3600, current.offset_at(now) / 3600)
-            self._clock.put(BrokerClock(observed, now))
+        if abs(observed - current.offset_at(now)) != 3600:
+            return  # no daylight saving switch: the same offset, or a clock (the terminal's or ours) that is off
+        log.info("account %s: the broker's UTC offset is now %+.2f h (was %+.2f h)", self.id, observed / 3600,
+                 current.offset_at(now) / 3600)
+        self._clock.put(BrokerClock(observed, now).learned_from(current))
 
     async def spec(self, broker_symbol: str) -> SymbolSpec:
         cached = self._specs.get(broker_symbol)

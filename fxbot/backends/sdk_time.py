@@ -5,8 +5,9 @@ tells its current offset (`/ServerTimezone` `utcOffsetSeconds` = server time −
 at UTC+2, UTC+3 while New York is on summer time (so the 17:00 New York rollover is midnight on the
 server); an account whose offset now is exactly that is taken to follow New York's daylight saving
 time, so a timestamp from the other season converts with that season's offset. Any other offset is
-taken as fixed. The current offset is re-read whenever the caller's cache expires, so a switch is
-followed within the cache's lifetime either way.
+taken as fixed. Once the offset has been read in both seasons the guess gives way to what was seen
+(`learned_from`): the same offset in both is fixed (a UTC+2 broker seen first in winter), a change
+follows New York. The current offset is re-read whenever the caller's cache expires.
 """
 
 from __future__ import annotations
@@ -51,15 +52,31 @@ def offset_of(server_time: datetime, utc_now: datetime) -> int:
 
 @dataclass(frozen=True, slots=True)
 class BrokerClock:
-    """One account's server clock: `offset_s` observed at `observed_at` (a real UTC moment)."""
+    """One account's server clock: `offset_s` observed at `observed_at` (a real UTC moment).
+
+    `new_york` says whether the broker follows New York's daylight saving time: None while only guessed
+    from one season's offset, True/False once seen in both seasons."""
 
     offset_s: int
     observed_at: datetime
+    new_york: bool | None = None
 
     @property
     def follows_new_york(self) -> bool:
-        """True when the offset now is the New York-close offset of this season (UTC+2 / UTC+3 in US summer)."""
+        """Known, or else guessed: the offset now is the New York-close one of this season (UTC+2; UTC+3 in US
+        summer)."""
+        if self.new_york is not None:
+            return self.new_york
         return self.offset_s == NY_WINTER_OFFSET_S + (3600 if new_york_summer(self.observed_at) else 0)
+
+    def learned_from(self, earlier: BrokerClock) -> BrokerClock:
+        """This reading, with what an earlier one teaches: seen in the other season, whether the offset moved."""
+        if new_york_summer(earlier.observed_at) != new_york_summer(self.observed_at):
+            moved = self.offset_s - earlier.offset_s == (3600 if new_york_summer(self.observed_at) else -3600)
+            return BrokerClock(self.offset_s, self.observed_at, moved)
+        if earlier.new_york is not None and self.offset_s == earlier.offset_s:
+            return BrokerClock(self.offset_s, self.observed_at, earlier.new_york)
+        return self
 
     def offset_at(self, moment: datetime) -> int:
         """Server time minus UTC, in seconds, at a real moment."""

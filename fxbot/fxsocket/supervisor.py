@@ -214,10 +214,9 @@ class SupervisedSocket(Generic[E]):
                     continue  # re-check: a ping may have arrived meanwhile
                 self._last_frame = asyncio.get_running_loop().time()
                 self._failures = 0
-                events = self._decode(frame)
-                if events:
-                    self._ready.extend(events[1:])
-                    return events[0]
+                self._ready.extend(self._decode(frame))
+                if self._ready:  # also what a subclass queued meanwhile (e.g. a refused subscription)
+                    return self._ready.popleft()
         except ConnectionClosed as exc:
             if self._closed.is_set():
                 return None

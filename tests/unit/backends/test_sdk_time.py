@@ -70,3 +70,17 @@ def test_the_offset_read_from_a_server_clock_is_rounded_to_a_quarter_hour() -> N
     assert offset_of(datetime(2026, 7, 15, 15, 0, 2), SUMMER) == 3 * 3600
     assert offset_of(datetime(2026, 7, 15, 17, 29, 50), SUMMER) == 5 * 3600 + 1800
     assert offset_of(datetime(2026, 7, 15, 11, 59, 59), SUMMER) == 0
+
+
+def test_a_reading_in_the_other_season_replaces_the_guess_with_what_was_seen() -> None:
+    guessed = BrokerClock(2 * 3600, WINTER)  # UTC+2 in winter: taken to follow New York
+    assert guessed.follows_new_york and guessed.to_server(SUMMER) == datetime(2026, 7, 15, 15, 0)
+    fixed = BrokerClock(2 * 3600, SUMMER).learned_from(guessed)  # still UTC+2 in summer: a fixed offset
+    assert fixed.new_york is False and fixed.to_server(WINTER) == datetime(2026, 1, 15, 14, 0)
+    assert fixed.to_server(SUMMER) == datetime(2026, 7, 15, 14, 0)
+    moved = BrokerClock(3 * 3600, SUMMER).learned_from(guessed)
+    assert moved.new_york is True and moved.to_server(WINTER) == datetime(2026, 1, 15, 14, 0)
+    later = BrokerClock(2 * 3600, SUMMER + timedelta(days=1)).learned_from(fixed)  # the same season: kept
+    assert later.new_york is False
+    unknown = BrokerClock(3 * 3600, WINTER).learned_from(BrokerClock(3 * 3600, WINTER - timedelta(days=1)))
+    assert unknown.new_york is None and not unknown.follows_new_york
