@@ -21,6 +21,16 @@ Ids
     how a person's `#12345678` is read and shown).
 """
 
+from fxbot.domain.broker.capabilities import (
+    CloseAllResult,
+    ClosedItem,
+    MarginEstimate,
+    SupportsCloseAll,
+    SupportsMarginCalc,
+    SupportsSymbolSpecs,
+    SupportsTerminalStatus,
+    TerminalStatus,
+)
 from fxbot.domain.broker.enums import OrderType, Side, Timeframe
 from fxbot.domain.broker.errors import (
     REJECTION_CODES,
@@ -84,18 +94,20 @@ from fxbot.domain.broker.ports import (
     SupportsAclose,
     close_broker,
 )
+from fxbot.domain.broker.symbols import TRADE_MODES, SymbolSpec, UnknownSymbolError
 from fxbot.domain.broker.tickets import display_id, parse_ref, ticket_id, ticket_of
 
 __all__ = [
-    "KEY_PREFIXES", "ORDER_EVENT_KINDS", "REJECTION_CODES", "AccessRefusal", "AccessRefusedError", "Account",
-    "AccountDisconnectedError", "AccountOutsideKeyError", "AccountSummary", "AccountUpdateEvent", "BillingError",
-    "Broker", "BrokerBackend", "BrokerBackends", "BrokerError", "BrokerFactory", "BrokerStream", "Candle",
-    "CandleSeries", "CloseResult", "HistoryPage", "InvalidArgumentError", "KeyKind", "KeyRefusedError", "LostChannel",
-    "ModifyResult", "NotFoundError", "OrderChanges", "OrderEvent", "OrderEventData", "OrderEventKind",
-    "OrderRequest", "OrderResult", "OrderType", "OutcomeUnknownError", "PendingOrder", "Position", "Quote",
-    "QuoteEvent", "RateLimitedError", "RejectedError", "ScopeRefusedError", "ServerError", "Side",
-    "StreamConnected", "StreamDisconnected", "StreamErrorEvent", "StreamEvent", "StreamSettings",
-    "SubscriptionEvent", "SupportsAclose", "Timeframe", "Trade", "UnexpectedResponseError", "UnreachableError",
-    "UnsupportedKeyError", "UtcDatetime", "close_broker", "display_id", "key_kind", "parse_ref", "ticket_id",
-    "ticket_of",
+    "KEY_PREFIXES", "ORDER_EVENT_KINDS", "REJECTION_CODES", "TRADE_MODES", "AccessRefusal", "AccessRefusedError",
+    "Account", "AccountDisconnectedError", "AccountOutsideKeyError", "AccountSummary", "AccountUpdateEvent",
+    "BillingError", "Broker", "BrokerBackend", "BrokerBackends", "BrokerError", "BrokerFactory", "BrokerStream",
+    "Candle", "CandleSeries", "CloseAllResult", "CloseResult", "ClosedItem", "HistoryPage", "InvalidArgumentError",
+    "KeyKind", "KeyRefusedError", "LostChannel", "MarginEstimate", "ModifyResult", "NotFoundError", "OrderChanges",
+    "OrderEvent", "OrderEventData", "OrderEventKind", "OrderRequest", "OrderResult", "OrderType", "OutcomeUnknownError",
+    "PendingOrder", "Position", "Quote", "QuoteEvent", "RateLimitedError", "RejectedError", "ScopeRefusedError",
+    "ServerError", "Side", "StreamConnected", "StreamDisconnected", "StreamErrorEvent", "StreamEvent", "StreamSettings",
+    "SubscriptionEvent", "SupportsAclose", "SupportsCloseAll", "SupportsMarginCalc", "SupportsSymbolSpecs",
+    "SupportsTerminalStatus", "SymbolSpec", "TerminalStatus", "Timeframe", "Trade", "UnexpectedResponseError",
+    "UnknownSymbolError", "UnreachableError", "UnsupportedKeyError", "UtcDatetime", "close_broker", "display_id",
+    "key_kind", "parse_ref", "ticket_id", "ticket_of",
 ]
