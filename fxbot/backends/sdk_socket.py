@@ -133,7 +133,8 @@ class AccountSocket(SupervisedSocket[StreamEvent]):
                 return None
             try:
                 message["symbol"] = symbols.resolve(symbol, account_id=self.account_id)
-            except UnknownSymbolError as exc:
+            except UnknownSymbolError as exc:  # said once; not asked again after a reconnect
+                self._topics.pop((topic, symbol), None)
                 self._ready.append(StreamErrorEvent(exc.code, exc.message))
                 return None
         self._acks.append((topic, symbol, action == "subscribe"))
@@ -141,7 +142,7 @@ class AccountSocket(SupervisedSocket[StreamEvent]):
 
     def _subscription_messages(self) -> list[dict[str, Any]]:
         self._acks.clear()
-        messages = [self._message("subscribe", topic, symbol) for topic, symbol in self._topics]
+        messages = [self._message("subscribe", topic, symbol) for topic, symbol in list(self._topics)]
         return [m for m in messages if m is not None]
 
     # --- connection
