@@ -24,6 +24,10 @@ from fxbot.config import ConfigError, Settings, validate_adapter_section
 from fxbot.domain.instruments import INSTRUMENTS
 from fxbot.notify.notifier import Notifier
 from fxbot.notify.targets import ChatAdapterTarget, DeliveryTarget
+from fxbot.ops.http_metrics import CountingTransport
+from fxbot.ops.metrics import Metrics
+from fxbot.ops.server import OpsServer
+from fxbot.ops.wiring import app_metrics, ops_server
 from fxbot.plugins import AdapterRuntime, PlatformDirectory, load_plugin
 from fxbot.scheduling.scheduler import DigestScheduler
 from fxbot.services.audit_sink import StorageAuditSink
@@ -99,6 +103,9 @@ class App:
     platforms: PlatformDirectory = field(default_factory=PlatformDirectory)
     start_policy: StartPolicy = field(default_factory=StartPolicy)
     start_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # the retry backoff's wait (tests: a fake)
+    metrics: Metrics | None = None
+    ops: OpsServer | None = None  # the operator endpoint (health, readiness, metrics) when `ops.enabled`
+    starter: AdapterStarter | None = None  # set by run(): which adapters run, are retried or failed
 
     async def settle_chat(self, chat_id: str) -> None:
         """Let the chat's in-flight fills reach it before an orderly stop (the console at end of input)."""
@@ -130,8 +137,11 @@ class App:
                     installed.append(sig)
         starter = AdapterStarter(self.adapters, policy=self.start_policy, sleep=self.start_sleep,
                                  on_all_failed=self.request_shutdown)
+        self.starter = starter
         orderly = False
         try:
+            if self.ops is not None:
+                await self.ops.start()  # first: liveness answers while adapters start; OpsServerError if it cannot
             await starter.start()  # one adapter failing never takes the others down
             self.start_background()
             await self._start_scheduler()
@@ -147,19 +157,23 @@ class App:
                     await adapter.stop()
                 except Exception:
                     log.exception("adapter %s failed to stop cleanly", adapter.name)
+            if self.ops is not None:
+                await self.ops.stop()
             for sig in installed:
                 loop.remove_signal_handler(sig)
             await self.close()
 
     def start_background(self) -> None:
         """Start the notifier and the stream pump as supervised tasks (a crash restarts them with backoff)."""
+        restarted = self.metrics.task_restarted if self.metrics is not None else None
         if self.notifier is not None and "notifier" not in self.background:
             self.background["notifier"] = asyncio.create_task(
-                supervise("notifier", self.notifier.run), name="fxbot-notifier")
+                supervise("notifier", self.notifier.run, on_restart=restarted), name="fxbot-notifier")
         if self.pump is not None and "pump" not in self.background:
             pump = self.pump
             self.services.health.set_stream_status_provider(pump)
-            self.background["pump"] = asyncio.create_task(supervise("stream pump", pump.run), name="fxbot-pump")
+            self.background["pump"] = asyncio.create_task(supervise("stream pump", pump.run, on_restart=restarted),
+                                                          name="fxbot-pump")
 
     async def _start_scheduler(self) -> None:
         """Restore digest schedules and catch up on missed ones; a failure here never stops the bot."""
@@ -263,7 +277,8 @@ async def build(
         plugins.append((plugin, validate_adapter_section(name, plugin.settings_model, section)))
     platforms = PlatformDirectory.of(plugin for plugin, _ in plugins)
     storage = await Storage.open(settings.database.path, env)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    metrics = app_metrics(plugin.name for plugin, _ in plugins)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), transport=CountingTransport(metrics))
     try:
         services = await build_services(
             storage,
@@ -276,11 +291,12 @@ async def build(
             stream_connect=stream_connect,
         )
         alerts = services.alerts
+        alerts.on_fired = metrics.alert_fired
         loaded = await alerts.load()
         log.info("alerts: %d active rules loaded", loaded)
         fills = FillNotifier(storage=storage, outbox=alerts.outbox, preferences=alerts.preferences, clock=clock)
         pump = StreamPump(storage=storage, brokers=services.brokers, alerts=alerts, fills=fills, clock=clock,
-                          config=pump_config)
+                          config=pump_config, observer=metrics)
         alerts.add_change_listener(pump.rules_changed)
         registry: CommandRegistry[Services] = CommandRegistry()
         register_all(registry)
@@ -292,11 +308,13 @@ async def build(
             confirmations=ConfirmationBook(clock=clock),
             clock=clock,
             audit=RefreshingAuditSink(StorageAuditSink(storage, clock), pump.request_refresh),
+            observer=metrics,
         )
         app = App(settings=settings, storage=storage, http=http, services=services, dispatcher=dispatcher,
                   pump=pump, drain_s=drain_s, platforms=platforms, start_policy=start_policy or StartPolicy(),
                   settler=ChatSettler(audit=storage.audit, fills=fills, started_at=fills.started_at),
-                  scheduler=DigestScheduler(digests=services.digests, outbox=alerts.outbox, clock=clock))
+                  scheduler=DigestScheduler(digests=services.digests, outbox=alerts.outbox, clock=clock),
+                  metrics=metrics)
         for plugin, plugin_settings in plugins:
             runtime = AdapterRuntime(
                 handler=dispatcher,
@@ -313,7 +331,9 @@ async def build(
                 await ensure_console_key(storage, plugin_settings)
             app.adapters.append(plugin.create(plugin_settings, runtime))
         app.notifier = Notifier(alerts.outbox, delivery_targets(app.adapters, platforms), clock=time.monotonic,
-                                coalesce_s=notify_coalesce_s, limits=platforms.pacing_limits())
+                                coalesce_s=notify_coalesce_s, limits=platforms.pacing_limits(), observer=metrics)
+        if settings.ops.enabled:
+            app.ops = ops_server(app, settings.ops, clock)
         return app
     except BaseException:
         await http.aclose()

@@ -17,11 +17,13 @@ async def supervise(
     *,
     min_backoff_s: float = 1.0,
     max_backoff_s: float = 60.0,
+    on_restart: Callable[[str], None] | None = None,
 ) -> None:
     """Run `run()` until cancelled; when it raises (or returns early) log it and start it again.
 
     The wait doubles after each quick failure up to `max_backoff_s`, and starts over after a run
     that lasted at least STABLE_RUN_S. Cancellation (the app stopping) is never swallowed.
+    `on_restart(name)` is told of each restart (the ops metrics).
     """
     if min_backoff_s <= 0 or max_backoff_s < min_backoff_s:
         raise ValueError("backoffs must be positive and max_backoff_s >= min_backoff_s")
@@ -36,6 +38,8 @@ async def supervise(
             raise
         except Exception:
             log.exception("%s crashed; restarting in %.1f s", name, delay)
+        if on_restart is not None:
+            on_restart(name)
         if loop.time() - started >= STABLE_RUN_S:
             delay = min_backoff_s
         await asyncio.sleep(delay)

@@ -20,7 +20,7 @@ from fxbot.chat.registry import CommandRegistry, CommandSpec
 from fxbot.chat.symbols import SymbolResolver
 from fxbot.chat.types import ButtonPress, IncomingCommand, PressResult, Reply, ReplyKind
 from fxbot.domain.redaction import looks_like_key, redact_secrets
-from fxbot.errors import FxbotError
+from fxbot.errors import AccessDenied, FxbotError, UpstreamError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,30 @@ class AuditSink(Protocol):
     ) -> None: ...
 
 
+class CommandObserver(Protocol):
+    """Told about every command run (the ops metrics): `command` is the registry's name (None: not a known
+    command), `outcome` one of ok, error, user_error, denied, upstream_error, failed, unknown; `confirmed`
+    for a confirmed action (an order sent after its card's Confirm)."""
+
+    def command_handled(self, command: str | None, outcome: str, seconds: float, *,
+                        confirmed: bool = False) -> None: ...
+
+
+def outcome_of(error: BaseException) -> str:
+    """The outcome a command that raised `error` is counted under."""
+    if isinstance(error, AccessDenied):
+        return "denied"
+    if isinstance(error, UserError):
+        return "user_error"
+    if isinstance(error, UpstreamError):
+        return "upstream_error"
+    return "error" if isinstance(error, FxbotError) else "failed"
+
+
+def _replies_outcome(replies: list[Reply]) -> str:
+    return "error" if any(r.kind is ReplyKind.ERROR for r in replies) else "ok"
+
+
 class Dispatcher(Generic[S]):
     """Runs chat messages and button presses against the registry; implements CommandHandlerPort.
 
@@ -63,7 +87,9 @@ class Dispatcher(Generic[S]):
         confirmations: ConfirmationBook,
         clock: Callable[[], datetime],
         audit: AuditSink | None = None,
+        observer: CommandObserver | None = None,
     ) -> None:
+        self._observer = observer
         self._registry = registry
         self._resolver = resolver
         self._services = services
@@ -97,6 +123,7 @@ class Dispatcher(Generic[S]):
         refusal = replace(reply_for_error(private_only_denial(spec.name)), delete_user_message=True)
         if spec.state_changing:
             await self._record(command, [refusal], started, None, suffix="")
+        self._observe(spec.name, "denied", started)
         return [refusal]
 
     async def _run(self, command: IncomingCommand) -> list[Reply]:
@@ -110,6 +137,7 @@ class Dispatcher(Generic[S]):
                 return []
             spec = self._registry.get(parsed.name)
             if spec is None:
+                self._observe(None, "unknown", started)
                 return [self._unknown(parsed.name)]
             chat_ctx = await self._resolver.resolve(command.chat, command.user)
             denial = check_access(spec.permission, chat_ctx, spec.name)
@@ -126,14 +154,18 @@ class Dispatcher(Generic[S]):
                 guard=self._guard,
             )
             replies = _as_replies(await spec.handler(context, args))
+            outcome = _replies_outcome(replies)
         except FxbotError as error:
+            outcome = outcome_of(error)
             usage_spec = spec or self._registry.get(command_name_of(text) or "")
             example = usage_spec.examples[0] if usage_spec and usage_spec.examples else None
             usage = usage_spec.usage if usage_spec else None
             replies = [reply_for_error(error, usage=usage, example=example)]
         except Exception as error:
+            outcome = "failed"
             self._log_failure(error, command, spec.name if spec else command_name_of(text))
             replies = [apology(spec.name if spec else None)]
+        self._observe(spec.name if spec is not None else None, outcome, started)
         if spec is not None and spec.state_changing and (context is None or context.audited):
             order_ref = context.order_ref if context is not None else None
             await self._record(command, replies, started, order_ref, suffix="")
@@ -185,17 +217,29 @@ class Dispatcher(Generic[S]):
             started = time.perf_counter()
             try:
                 reply = await action()
+                outcome = _replies_outcome([reply])
             except FxbotError as error:
+                outcome = outcome_of(error)
                 reply = reply_for_error(error)
             except Exception as error:
+                outcome = "failed"
                 self._log_failure(error, context.command, context.command_name)
                 reply = Reply(text=(f"something went wrong carrying out /{context.command_name} — it was "
                                     "logged and not retried; check /positions before trying again",),
                               kind=ReplyKind.ERROR)
             await self._record(context.command, [reply], started, context.order_ref, suffix=" [confirmed]")
+            self._observe(context.command_name, outcome, started, confirmed=True)
             return reply
 
         return guarded
+
+    def _observe(self, command: str | None, outcome: str, started: float, *, confirmed: bool = False) -> None:
+        if self._observer is None:
+            return
+        try:
+            self._observer.command_handled(command, outcome, time.perf_counter() - started, confirmed=confirmed)
+        except Exception:  # metrics never break a command
+            log.exception("recording command metrics failed")
 
     async def _record(
         self,

@@ -8,8 +8,8 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from typing import Any, Protocol
 
 from fxbot.domain.redaction import redact_secrets
 from fxbot.notify.blocked import BlockedChats
@@ -26,6 +26,18 @@ Sleep = Callable[[float], Awaitable[None]]
 
 _PLATFORM_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}")  # a Telegram bot token in a URL
 _LOOP_ERROR_DELAY_S = 1.0
+
+
+class DeliveryObserver(Protocol):
+    """Told how deliveries go (the ops metrics): per platform, never per chat."""
+
+    def delivered(self, platform: str, waited_s: Sequence[float]) -> None:
+        """Items were delivered, each `waited_s` after the notifier picked it up."""
+
+    def retry_after(self, platform: str, seconds: float) -> None: ...
+
+    def delivery_failed(self, platform: str, reason: str) -> None:
+        """A send failed: "forbidden" (the chat refuses the bot) or "error" (retried)."""
 
 
 class Notifier:
@@ -62,7 +74,9 @@ class Notifier:
         load_batch_s: float = 0.002,
         pacer: Pacer | None = None,
         blocked: BlockedChats | None = None,
+        observer: DeliveryObserver | None = None,
     ) -> None:
+        self._observer = observer
         if not math.isfinite(coalesce_s) or coalesce_s < 0:
             raise ValueError(f"coalesce_s must be >= 0, got {coalesce_s!r}")
         if max_attempts < 1 or max_parts < 1:
@@ -296,16 +310,23 @@ class Notifier:
         except DeliveryRetryAfter as exc:
             self._pacer.retry_after(dest.platform, dest.chat_id if exc.chat_wide else None, exc.seconds)
             dest.batch = []  # recompose after the wait, merging whatever arrived meanwhile
+            wait_s = exc.seconds
+            self._observe(lambda o: o.retry_after(dest.platform, wait_s))
             logger.info("notifier: %s asks to wait %.1f s (%s)", dest.chat_id, exc.seconds,
                         "this chat" if exc.chat_wide else f"all of {dest.platform}")
         except DeliveryForbidden as exc:
+            self._observe(lambda o: o.delivery_failed(dest.platform, "forbidden"))
             await self._recording(self._forbid(dest.chat_id, exc.reason))
         except Exception as exc:  # an adapter bug or a network error: retry with backoff
+            self._observe(lambda o: o.delivery_failed(dest.platform, "error"))
             await self._recording(self._failed(dest, part, exc))
         else:
             # The at-least-once window: from here until this write commits. It starts at once, and a
             # stop (_cancel_tasks) waits for it even when this task is cancelled.
             written = self._track(self._outbox.mark_sent(part.item_ids))
+            now = self._clock()
+            waited = [now - dest.seen_at[i] for i in part.item_ids if i in dest.seen_at]
+            self._observe(lambda o: o.delivered(dest.platform, waited))
             dest.part_sent(part)
             self.messages_sent += 1
             self.items_delivered += len(part.item_ids)
@@ -320,6 +341,14 @@ class Notifier:
             self._in_flight -= 1
             self._idle.clear()
             self._wake_event.set()
+
+    def _observe(self, report: Callable[[DeliveryObserver], None]) -> None:
+        if self._observer is None:
+            return
+        try:
+            report(self._observer)
+        except Exception:  # metrics never break delivery
+            logger.exception("notifier: recording delivery metrics failed")
 
     async def _forbid(self, chat_id: str, reason: str) -> None:
         for key in [k for k in self._destinations if k[0] == chat_id]:

@@ -103,6 +103,7 @@ class AlertService:
         self._listeners: list[ChangeListener] = []
         self._loaded = False
         self._threads: dict[int, str] = {}  # rule id -> the topic/thread it was set in (few rules have one)
+        self.on_fired: Callable[[str], None] | None = None  # told each fired notification's kind (ops metrics)
 
     def __repr__(self) -> str:
         return f"AlertService(rules={len(self.engine)})"
@@ -132,6 +133,8 @@ class AlertService:
         for firing in firings:
             if await self.outbox.enqueue(firing.to_notification(thread_id=self._threads.get(firing.rule_id))):
                 count += 1
+                if self.on_fired is not None:
+                    self.on_fired(firing.kind)
             await self.repository.save_state(firing.rule_id, firing.state)
         await self.save_state_changes()
         return count

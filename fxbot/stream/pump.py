@@ -22,6 +22,7 @@ from fxbot.services.health import StreamHealth
 from fxbot.storage.timestamps import from_db
 from fxbot.stream.config import PumpConfig
 from fxbot.stream.fills import FillNotifier
+from fxbot.stream.observer import StreamObserver
 from fxbot.stream.session import BoundChat, KeyStreamSession, SessionStatus
 
 if TYPE_CHECKING:
@@ -38,7 +39,9 @@ class StreamPump:
 
     def __init__(self, *, storage: Storage, brokers: BrokerProvider, alerts: AlertService, fills: FillNotifier,
                  clock: Callable[[], datetime], config: PumpConfig | None = None,
-                 session_type: type[KeyStreamSession] = KeyStreamSession) -> None:
+                 session_type: type[KeyStreamSession] = KeyStreamSession,
+                 observer: StreamObserver | None = None) -> None:
+        self._observer = observer
         self._storage = storage
         self._session_type = session_type
         self._brokers = brokers
@@ -188,6 +191,7 @@ class StreamPump:
             session = self._session_type(
                 key_id, name, self._plan.get(key_id, []), storage=self._storage, brokers=self._brokers,
                 alerts=self._alerts, fills=self._fills, clock=self._clock, config=self.config)
+            session.observer = self._observer
             previous = self._statuses.get(key_id)
             if previous is not None:
                 session.status.carry_over(previous)
@@ -208,6 +212,8 @@ class StreamPump:
                 wait = self.config.refused_retry_s
             except Exception as exc:
                 session.status.failures += 1
+                if self._observer is not None:
+                    self._observer.stream_session_failed()
                 session.status.detail = f"the stream failed ({type(exc).__name__}); restarting"
                 log.exception("stream pump: the stream of key '%s' failed; restarting in %.1f s", name, delay)
             session.status.connected = False

@@ -28,6 +28,7 @@ from fxbot.domain.broker import (
 from fxbot.services.alerts import AlertService
 from fxbot.stream.config import PumpConfig
 from fxbot.stream.fills import FillNotifier, enrich_close
+from fxbot.stream.observer import StreamObserver
 from fxbot.stream.reconcile import reconcile_accounts, reconcile_fills, reconcile_quotes
 
 if TYPE_CHECKING:
@@ -86,8 +87,9 @@ class KeyStreamSession:
 
     def __init__(self, key_id: int, key_name: str, chats: list[BoundChat], *, storage: Storage,
                  brokers: BrokerProvider, alerts: AlertService, fills: FillNotifier,
-                 clock: Callable[[], datetime], config: PumpConfig) -> None:
+                 clock: Callable[[], datetime], config: PumpConfig, observer: StreamObserver | None = None) -> None:
         self.key_id = key_id
+        self.observer = observer
         self.status = SessionStatus(key_id=key_id, key_name=key_name)
         self._chats = list(chats)
         self._storage = storage
@@ -209,6 +211,8 @@ class KeyStreamSession:
             self.status.connected = False
             self.status.since = event.at
             self.status.detail = f"disconnected ({event.reason}); reconnecting"
+            if self.observer is not None:
+                self.observer.stream_gap("disconnect")
             self.acked_quotes.clear()
         elif isinstance(event, SubscriptionEvent):
             if event.channel == "quotes" and event.symbols:
@@ -234,6 +238,8 @@ class KeyStreamSession:
                 self._gap.discard((account_id, quote.symbol))
             firings += self._alerts.engine.on_quote(account_id, quote.symbol, quote.bid, quote.ask, at,
                                                     after_gap=gap)
+        if accounts and self.observer is not None:
+            self.observer.quotes_evaluated()
         if firings:
             await self._alerts.deliver(firings)
             if any(f.state.done or f.state.paused for f in firings):
@@ -247,6 +253,8 @@ class KeyStreamSession:
         now = self._clock()
         if event.reconnected:
             self.status.reconnects += 1
+            if self.observer is not None:
+                self.observer.stream_reconnected()
             since = (event.disconnected_at or now) - self._config.gap_margin
         else:
             since = now - self._config.startup_lookback
@@ -335,10 +343,14 @@ class KeyStreamSession:
     def _events_lost(self, channel: LostChannel) -> None:
         """The stream dropped an order or account event it could not read (the backend logged it at warning)."""
         self.status.malformed_frames += 1
+        if self.observer is not None:
+            self.observer.stream_gap("lost_event")
         self._request_resync(channel)
 
     def _order_dropped(self, event: OrderEvent) -> None:
         self.status.dropped_order_events += 1
+        if self.observer is not None:
+            self.observer.stream_gap("queue_overflow")
         if "orders" not in self._resync_kinds:  # once per overflow, not once per event
             log.warning("stream of key %s: %d order events wait already; dropping %s events until the queue "
                         "drains, then reconciling over REST", self.key_id, self._orders.qsize(), event.kind)

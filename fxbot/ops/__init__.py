@@ -1,0 +1,1 @@
+"""Operations: the operator HTTP endpoint (health, readiness, Prometheus metrics) and what it reports."""
