@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from fxbot.backends.sdk import SdkBackend
 from fxbot.backends.v1 import V1Backend
 from fxbot.config import DEFAULT_MANAGEMENT_URL
 from fxbot.domain.broker import BrokerBackends
@@ -71,7 +72,8 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
     `/v1` stream's WebSocket connect (tests).
     """
     v1 = V1Backend(http=http, base_url=base_url, stream_url=stream_url, connect=stream_connect)
-    brokers = BrokerProvider(storage, BrokerBackends([v1]))
+    sdk = SdkBackend(management_url=management_url, pacer=v1.pacer)
+    brokers = BrokerProvider(storage, BrokerBackends([v1, sdk]))
     settings = SettingsService(storage=storage)
     reports = ReportService(storage=storage, brokers=brokers, clock=clock)
     return Services(

@@ -216,7 +216,7 @@ async def assemble_bot(sim: RunningSimulator, storage: Storage, clock: FakeClock
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
     platforms = builtin_platforms()
     services = await build_services(storage, http=http, base_url=sim.base_url, stream_url=sim.stream_url,
-                                    clock=clock.now, chat_kinds=platforms.chat_kinds())
+                                    management_url=sim.sdk_url, clock=clock.now, chat_kinds=platforms.chat_kinds())
     dispatcher = build_dispatcher(services, clock=clock.now, confirmations=ConfirmationBook(clock=clock.monotonic),
                                   audit=StorageAuditSink(storage, clock.now),
                                   platforms_reporting_admins=platforms.reporting_admins())

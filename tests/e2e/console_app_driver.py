@@ -113,7 +113,8 @@ class ConsoleApp:
 
     def settings(self) -> Settings:
         return Settings(
-            fxsocket=FxSocketSettings(base_url=self.sim.base_url, stream_url=self.sim.stream_url),
+            fxsocket=FxSocketSettings(base_url=self.sim.base_url, stream_url=self.sim.stream_url,
+                                      management_url=self.sim.sdk_url),
             database=DatabaseSettings(path=self.db),
             adapters={"console": {"api_key": self.sim.keys[self.scope], "scope": self.scope,
                                   "images_dir": str(self.db.parent / "img")}},
