@@ -26,7 +26,7 @@ class ArgKind(StrEnum):
     TEXT = "text"  # -> str; as the last positional argument it takes the rest of the line
     DATE = "date"  # -> datetime.date from YYYY-MM-DD
     TIMEFRAME = "timeframe"  # -> str: M1 M5 M15 M30 H1 H4 D1 W1 MN
-    ORDER_REF = "order_ref"  # -> str: ord_… or pos_…
+    ORDER_REF = "order_ref"  # -> str: a ticket 12345678 / #12345678 (-> "12345678"), or a /v1 ord_… / pos_… id
     KEY_NAME = "key_name"  # -> str: a label for a stored key (never a key itself)
     USER_REF = "user_ref"  # -> str: "@name", a numeric id or a platform id "telegram:42"
     SCOPE = "scope"  # -> fxbot.domain.access.Scope

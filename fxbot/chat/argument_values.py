@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from fxbot.chat.argument_types import ArgKind, Argument, PriceOrPips
 from fxbot.chat.symbols import SymbolResolver
 from fxbot.domain.access import Role, Scope
+from fxbot.domain.broker.tickets import MAX_TICKET, parse_ref, ticket_id, ticket_of
 from fxbot.domain.redaction import looks_like_key, redact_secrets
 from fxbot.errors import UsageError
 
@@ -21,6 +22,8 @@ _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
 _PIPS = re.compile(r"(?P<n>(?:\d+(?:\.\d*)?|\.\d+))\s*(?:p|pip|pips)", re.ASCII | re.IGNORECASE)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _ORDER_REF = re.compile(r"(ord|pos)_[A-Za-z0-9][A-Za-z0-9_\-]{0,63}", re.ASCII)
+_TICKET = re.compile(r"#?\d+", re.ASCII)
+ORDER_REF_HINT = "a ticket as MetaTrader shows it (12345678 or #12345678) or an id from /positions or /orders"
 _KEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.]{0,31}", re.ASCII)
 _USER_REF = re.compile(r"@[A-Za-z0-9_.]{1,64}|\d{1,32}|[a-z][a-z0-9_]{0,31}:[A-Za-z0-9_\-.]{1,64}", re.ASCII)
 VOLUME_STEP = Decimal("0.01")
@@ -136,11 +139,32 @@ def _timeframe(arg: Argument, text: str, _: SymbolResolver) -> str:
     return upper
 
 
+def read_order_ref(text: str) -> str | None:
+    """The position or order a person named, as the broker's id, or None when the text is not shaped like one.
+
+    A MetaTrader ticket (`12345678`, `#12345678`; any all-digit word is a ticket, never a volume or a symbol)
+    becomes its id `"12345678"`; a `/v1` id (`pos_…`, `ord_…`, prefix in any case) is kept. Raises UsageError
+    for a ticket-shaped word that no ticket can be (`0`, `#0`, 20 digits).
+    """
+    ref = parse_ref(text)
+    if ticket_of(ref) is not None:
+        return ref
+    if _TICKET.fullmatch(ref):  # all digits, but zero, too large, or written with leading zeros
+        digits = ref.lstrip("#")
+        value = int(digits) if len(digits) <= 20 else 0
+        if not 0 < value <= MAX_TICKET:
+            raise UsageError(f"'{shown(ref)}' is not a ticket — MetaTrader tickets are positive whole numbers "
+                             "like 12345678")
+        return ticket_id(value)
+    candidate = ref[:4].lower() + ref[4:]
+    return candidate if _ORDER_REF.fullmatch(candidate) else None
+
+
 def _order_ref(arg: Argument, text: str, _: SymbolResolver) -> str:
-    candidate = text[:4].lower() + text[4:]
-    if not _ORDER_REF.fullmatch(candidate):
-        raise UsageError(f"'{shown(text)}' is not an order or position id — ids look like ord_… or pos_…")
-    return candidate
+    ref = read_order_ref(text)
+    if ref is None:
+        raise UsageError(f"'{shown(text)}' is not a position or order — give {ORDER_REF_HINT} (pos_…, ord_…)")
+    return ref
 
 
 def _key_name(arg: Argument, text: str, _: SymbolResolver) -> str:

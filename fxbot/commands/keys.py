@@ -178,8 +178,8 @@ def register(registry: CommandRegistry[Services]) -> None:
                     "scope",
                     ArgKind.SCOPE,
                     required=False,
-                    help=f"read-only, trade or full — what the key allows (default: {DEFAULT_SCOPE.value}; "
-                         "fxs_ro_… keys: read-only; fxs_live_… keys: full)",
+                    help=f"read-only, trade or full (default: {DEFAULT_SCOPE.value}; fxs_ro_ keys: read-only; "
+                         "fxs_live_: full)",
                 ),
             ),
             permission=OWN_KEYS,

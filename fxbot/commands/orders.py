@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs, PriceOrPips
-from fxbot.chat.argument_values import convert_value
+from fxbot.chat.argument_values import ORDER_REF_HINT, convert_value, read_order_ref, shown
 from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.symbols import SymbolResolver
@@ -21,6 +21,7 @@ from fxbot.commands.trading_tables import (
 )
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.instruments import INSTRUMENTS
+from fxbot.domain.redaction import redact_secrets
 from fxbot.errors import UsageError
 from fxbot.services.trading import MODIFY_USAGE
 from fxbot.services.trading_close import CLOSE_USAGE
@@ -34,7 +35,9 @@ TRADE = Permission(scope=Scope.TRADE, role=Role.TRADER)
 CATEGORY = "trading"
 CONFIRM_TTL_SECONDS = 60.0
 CLEAR_WORDS = frozenset({"none", "off", "clear", "remove", "0"})
-_ID = re.compile(r"(?:ord|pos)_[A-Za-z0-9]{1,40}", re.ASCII)
+_VOLUME_LIKE = re.compile(r"\d*[.,]\d+", re.ASCII)
+ID_DETAILS = ("ID: " + ORDER_REF_HINT + " — a MetaTrader ticket as the terminal shows it, or a /v1 id "
+              "(pos_…, ord_…). Replies show tickets as #12345678.")
 _NO_SYMBOLS = SymbolResolver(())
 
 
@@ -59,7 +62,7 @@ def parse_stop_edit(name: str, text: str | None) -> StopEdit | None:
         value = convert_value(Argument(name, ArgKind.PRICE_OR_PIPS), text.strip(), _NO_SYMBOLS)
     except UsageError as error:
         raise UsageError(f"{error.message}, or 'none' to remove it", usage=MODIFY_USAGE,
-                         example="/modify pos_123 sl=1.0800 tp=none") from None
+                         example="/modify 12345678 sl=1.0800 tp=none") from None
     assert isinstance(value, PriceOrPips)
     return StopEdit(value)
 
@@ -75,18 +78,27 @@ async def modify_command(context: CommandContext[Services], args: BoundArgs) -> 
 
 
 def parse_close_target(text: str) -> tuple[str, CloseTargetKind]:
-    """`all`, an ord_/pos_ id, or a symbol (case-insensitive; a typo gets a suggestion)."""
+    """`all`, a position (its ticket `12345678`/`#12345678`, or a `/v1` pos_… id), or a symbol
+    (case-insensitive; a typo gets a suggestion). An all-digit word is always a ticket, never a symbol."""
     cleaned = text.strip()
     if cleaned.lower() == "all":
         return "all", "all"
-    if _ID.fullmatch(cleaned[:4].lower() + cleaned[4:]):
-        return cleaned[:4].lower() + cleaned[4:], "id"
+    try:
+        ref = read_order_ref(cleaned)
+    except UsageError as error:
+        raise UsageError(error.message, usage=CLOSE_USAGE, example="/close 12345678") from None
+    if ref is not None:
+        return ref, "id"
+    if _VOLUME_LIKE.fullmatch(cleaned):
+        raise UsageError(f"'{shown(cleaned)}' looks like a volume — say first what to close: a ticket, a symbol "
+                         f"or all, then the lots (/close 12345678 {cleaned.replace(',', '.')})",
+                         usage=CLOSE_USAGE, example="/close 12345678 0.05")
     resolver = SymbolResolver(INSTRUMENTS)
     symbol = resolver.resolve(cleaned)
     if symbol is None:
-        raise UsageError(f"{resolver.unknown_message(cleaned)} (close takes a position id, a symbol "
-                         "or 'all')",
-                         usage=CLOSE_USAGE, example="/close pos_123")
+        raise UsageError(f"{resolver.unknown_message(redact_secrets(cleaned))} (close takes a position's ticket "
+                         "or id, a symbol or 'all')",
+                         usage=CLOSE_USAGE, example="/close 12345678")
     return symbol, "symbol"
 
 
@@ -141,11 +153,11 @@ def register(registry: CommandRegistry[Services]) -> None:
         name="modify", aliases=(),
         summary="Change the SL/TP of a position, or the price/SL/TP of a pending order",
         usage=MODIFY_USAGE,
-        examples=("/modify pos_123 sl=1.0800 tp=1.0900", "/modify pos_123 sl=20p", "/modify pos_123 tp=none",
+        examples=("/modify 12345678 sl=1.0800 tp=1.0900", "/modify #12345678 sl=20p", "/modify pos_123 tp=none",
                   "/modify ord_456 price=1.0750"),
         arguments=(
             Argument("id", ArgKind.ORDER_REF,
-                     help="a position (pos_…) or order (ord_…) id from /positions or /orders"),
+                     help="a position or pending order: ticket (12345678, #12345678) or id (pos_…, ord_…)"),
             Argument("sl", ArgKind.TEXT, required=False, keyword=True, max=32,
                      help="new stop loss: a price, pips (20p, from the open/order price) or none "
                           "to remove it"),
@@ -156,25 +168,28 @@ def register(registry: CommandRegistry[Services]) -> None:
         ),
         permission=TRADE, handler=modify_command, state_changing=True, category=CATEGORY,
         details="sl=none (or off) removes a stop. Stops on the wrong side of the current price are refused "
-                "before anything is sent.",
+                "before anything is sent. " + ID_DETAILS,
     ))
     registry.register(CommandSpec(
         name="close", aliases=(),
         summary="Close a position, every position of a symbol, or all (VOLUME: partly)",
         usage=CLOSE_USAGE,
-        examples=("/close pos_123", "/close pos_123 0.05", "/close EURUSD", "/close all"),
+        examples=("/close 12345678", "/close #12345678 0.05", "/close pos_123", "/close EURUSD", "/close all"),
         arguments=(
-            Argument("target", ArgKind.TEXT, help="a position id, a symbol or all"),
+            Argument("target", ArgKind.TEXT,
+                     help="a position's ticket (12345678 or #12345678) or id (pos_…), a symbol, or all"),
             Argument("volume", ArgKind.VOLUME, required=False,
                      help="close only this many lots of one position"),
         ),
         permission=TRADE, handler=close_command, state_changing=True, category=CATEGORY,
         details="Closing several positions shows a card listing them first (not when the chat's policy is "
-                "/settings confirm never); each result is reported. A VOLUME closes part of one position.",
+                "/settings confirm never); each result is reported. A VOLUME closes part of one position; it "
+                "always comes after the target (a number alone is a ticket, never a volume). " + ID_DETAILS,
     ))
     registry.register(CommandSpec(
         name="cancel", aliases=(), summary="Cancel a pending order",
-        usage="/cancel ID", examples=("/cancel ord_123",),
-        arguments=(Argument("id", ArgKind.ORDER_REF, help="a pending order id from /orders"),),
-        permission=TRADE, handler=cancel_command, state_changing=True, category=CATEGORY,
+        usage="/cancel ID", examples=("/cancel 12345678", "/cancel #12345678", "/cancel ord_123"),
+        arguments=(Argument("id", ArgKind.ORDER_REF,
+                            help="a pending order's ticket (12345678 or #12345678) or id (ord_…) from /orders"),),
+        permission=TRADE, handler=cancel_command, state_changing=True, category=CATEGORY, details=ID_DETAILS,
     ))

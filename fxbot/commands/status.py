@@ -1,7 +1,9 @@
-"""The /status command: bot uptime, FxSocket reachability and latency, database and stream health."""
+"""The /status command: bot uptime, FxSocket reachability and latency, database and stream health, and each
+account terminal's broker connection and EA heartbeat where the key's API reports them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fxbot.chat.argument_types import BoundArgs
@@ -10,7 +12,7 @@ from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Reply, ReplyKind
 from fxbot.domain.access import Role
 from fxbot.domain.formatting import format_duration, format_time
-from fxbot.services.health import HealthReport, StreamHealth
+from fxbot.services.health import HealthReport, StreamHealth, TerminalHealth
 
 if TYPE_CHECKING:
     from fxbot.services.container import Services
@@ -42,6 +44,39 @@ def stream_line(stream: StreamHealth | None, timezone: str) -> str:
     return ", ".join(parts)
 
 
+def _age(seconds: float) -> str:
+    """"0.4 s", "12 s", "3m 5s": how long ago the EA last made progress."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    return format_duration(timedelta(seconds=seconds))
+
+
+def terminal_line(terminal: TerminalHealth) -> str:
+    """"terminal acc_1 (login 5001): ready — broker connected (Demo-Server, ping 42 ms), EA heartbeat 0.4 s ago,
+    trading allowed"."""
+    login = f" (login {terminal.login})" if terminal.login is not None else ""
+    head = f"terminal {terminal.account_id}{login}"
+    status = terminal.status
+    if status is None:
+        return f"{head}: {terminal.error or 'not reported'}"
+    parts: list[str] = []
+    if not status.terminal_alive:
+        parts.append("the MetaTrader terminal is NOT running")
+    details = [d for d in (status.broker_server, f"ping {status.ping_ms} ms" if status.ping_ms else None) if d]
+    extra = f" ({', '.join(details)})" if details else ""
+    parts.append(f"broker connected{extra}" if status.broker_connected else f"broker NOT connected{extra}")
+    if not status.logged_in:
+        parts.append("account NOT logged in")
+    if not status.trade_ea_ready:
+        parts.append("trading EA not ready" if status.ea_heartbeat_age_s is not None else "trading EA not registered")
+    if status.ea_heartbeat_age_s is not None:
+        parts.append(f"EA heartbeat {_age(status.ea_heartbeat_age_s)} ago")
+    parts.append("trading allowed" if status.trade_allowed else "trading NOT allowed")
+    return f"{head}: {status.status} — {', '.join(parts)}"
+
+
 def _times(count: int) -> str:
     return "once" if count == 1 else f"{count} times"
 
@@ -54,8 +89,10 @@ def status_reply(report: HealthReport, timezone: str) -> Reply:
         f"FxSocket: {fx.detail}{latency}",
         "database: ok" if report.database_ok else "database: NOT answering",
         stream_line(report.stream, timezone),
+        *(terminal_line(t) for t in report.terminals),
     )
-    healthy = fx.reachable and report.database_ok and (report.stream is None or report.stream.connected)
+    healthy = (fx.reachable and report.database_ok and (report.stream is None or report.stream.connected)
+               and all(t.ready for t in report.terminals))
     return Reply(title="Status", text=lines, kind=ReplyKind.INFO if healthy else ReplyKind.WARNING)
 
 
@@ -70,12 +107,15 @@ def register(registry: CommandRegistry[Services]) -> None:
         CommandSpec(
             name="status",
             aliases=(),
-            summary="Bot uptime, FxSocket reachability and latency, stream health",
+            summary="Bot uptime, FxSocket reachability and latency, stream health, account terminals",
             usage="/status",
             examples=("/status",),
             arguments=(),
             permission=ANYONE,
             handler=status_command,
             category="general",
+            details="With a terminal-API key (fxs_live_…, fxs_ro_…) it also shows each account terminal: its "
+                    "broker connection, whether the account is logged in and may trade, and when the trading EA "
+                    "last made progress (its heartbeat).",
         )
     )

@@ -1,4 +1,5 @@
-"""Order commands: /buy /sell (market), /buylimit /selllimit /buystop /sellstop (pending), pre-trade card."""
+"""Order commands: /buy /sell (market), /buylimit /selllimit /buystop /sellstop /buystoplimit /sellstoplimit
+(pending), pre-trade card."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ def _ticket(args: BoundArgs, order_type: OrderType) -> OrderTicket:
         price=price,
         sl=args.optional("sl", PriceOrPips),
         tp=args.optional("tp", PriceOrPips),
+        stop_limit=args.number("limit") if order_type.is_stop_limit else None,
     )
 
 
@@ -152,9 +154,46 @@ def _pending_spec(order_type: OrderType) -> CommandSpec[Services]:
     )
 
 
+_STOP_LIMIT_RULES = {
+    OrderType.BUY_STOP_LIMIT: ("Once the price rises to PRICE, place a buy limit at LIMIT (≤ PRICE): a stop-limit "
+                               "order", "1.0900 1.0895", "sl=20p tp=40p"),
+    OrderType.SELL_STOP_LIMIT: ("Once the price falls to PRICE, place a sell limit at LIMIT (≥ PRICE): a stop-limit "
+                                "order", "1.0800 1.0805", "sl=20p tp=40p"),
+}
+
+STOP_LIMIT_DETAILS = (
+    "A stop-limit order waits for the price to reach PRICE (its stop), then places a limit order at LIMIT, "
+    "so it never fills worse than LIMIT (a plain stop order fills at any price). Stops in pips are measured "
+    "from LIMIT, where it fills. Stop-limit orders exist on MetaTrader 5 terminals (terminal-API keys, "
+    "fxs_live_…); through the /v1 API (sk_… keys) they are refused and nothing is sent. " + STOPS_DETAILS
+)
+
+
+def _stop_limit_spec(order_type: OrderType) -> CommandSpec[Services]:
+    name = order_type.value.replace("_", "").lower()
+    summary, prices, stops = _STOP_LIMIT_RULES[order_type]
+    return CommandSpec(
+        name=name, aliases=(),
+        summary=summary,
+        usage=f"/{name} SYMBOL VOLUME PRICE LIMIT [sl=PRICE|PIPSp] [tp=PRICE|PIPSp]",
+        examples=(f"/{name} EURUSD 0.10 {prices}", f"/{name} EURUSD 0.10 {prices} {stops}"),
+        arguments=(
+            Argument("symbol", ArgKind.SYMBOL, help="e.g. EURUSD (any case)"),
+            Argument("volume", ArgKind.VOLUME, help="lots, e.g. 0.10"),
+            Argument("price", ArgKind.PRICE, help="the stop price that triggers the order"),
+            Argument("limit", ArgKind.PRICE, help="the limit price of the order placed at the trigger"),
+            *_STOP_ARGS,
+        ),
+        permission=TRADE, handler=_handler(order_type), state_changing=True, category=CATEGORY,
+        details=STOP_LIMIT_DETAILS,
+    )
+
+
 def register(registry: CommandRegistry[Services]) -> None:
-    """Add /buy /sell /buylimit /selllimit /buystop /sellstop."""
+    """Add /buy /sell /buylimit /selllimit /buystop /sellstop /buystoplimit /sellstoplimit."""
     registry.register(_market_spec("buy", OrderType.BUY, "Buy"))
     registry.register(_market_spec("sell", OrderType.SELL, "Sell"))
     for order_type in (OrderType.BUY_LIMIT, OrderType.SELL_LIMIT, OrderType.BUY_STOP, OrderType.SELL_STOP):
         registry.register(_pending_spec(order_type))
+    for order_type in (OrderType.BUY_STOP_LIMIT, OrderType.SELL_STOP_LIMIT):
+        registry.register(_stop_limit_spec(order_type))

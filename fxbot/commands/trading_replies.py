@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fxbot.chat.types import Reply, ReplyKind
-from fxbot.domain.broker import OrderResult, OrderType
+from fxbot.domain.broker import OrderResult, OrderType, display_id
 from fxbot.domain.formatting import (
     format_lots,
     format_money,
@@ -36,6 +36,10 @@ def _card_lines(card: PreTradeCard) -> tuple[str, ...]:
     if card.is_market:
         side_price = "ask" if card.side.value == "BUY" else "bid"
         price_line = f"price: {format_price(symbol, card.price)} (current {side_price}, market order)"
+    elif card.stop_limit_price is not None:
+        price_line = (f"stop price: {format_price(symbol, card.price)}, then a limit order at "
+                      f"{format_price(symbol, card.stop_limit_price)} "
+                      f"(now bid {format_price(symbol, card.bid)} / ask {format_price(symbol, card.ask)})")
     else:
         price_line = (f"order price: {format_price(symbol, card.price)} "
                       f"(now bid {format_price(symbol, card.bid)} / ask {format_price(symbol, card.ask)})")
@@ -91,15 +95,21 @@ def order_result_reply(result: OrderResult, prepared: PreparedOrder) -> Reply:
     if result.status == "filled":
         lines = [
             f"filled at {format_price(symbol, result.price)}",
-            f"order {result.id}" + (f", position {result.position_id}" if result.position_id else ""),
+            f"order {display_id(result.id)}"
+            + (f", position {display_id(result.position_id)}" if result.position_id else ""),
             stops,
         ]
         return Reply(title=f"{what} filled", text=tuple(lines), kind=ReplyKind.OK)
+    limit = prepared.request.stop_limit_price if result.type.is_stop_limit else None
+    waiting = (f"pending at {format_price(symbol, result.price)} — it fills when the price gets there"
+               if limit is None else
+               f"pending: when the price reaches {format_price(symbol, result.price)}, a limit order at "
+               f"{format_price(symbol, limit)} is placed")
     lines = [
-        f"pending at {format_price(symbol, result.price)} — it fills when the price gets there",
-        f"order {result.id}",
+        waiting,
+        f"order {display_id(result.id)}",
         stops,
-        f"/cancel {result.id} removes it",
+        f"/cancel {display_id(result.id)} removes it",
     ]
     return Reply(title=f"{what} placed", text=tuple(lines), kind=ReplyKind.OK)
 
@@ -114,7 +124,8 @@ def modify_reply(outcome: ModifyOutcome) -> Reply:
     ]
     if result.price is not None and outcome.kind == "order":
         lines.append(f"order price {format_price(symbol, result.price)}")
-    title = f"{outcome.kind} {outcome.ref} ({outcome.label.replace('_', ' ')}) modified"
+    ref = display_id(outcome.ref)
+    title = f"{outcome.kind} {ref} ({outcome.label.replace('_', ' ')}) modified"
     if not result.updated:
-        title = f"{outcome.kind} {outcome.ref} was already like that — nothing changed"
+        title = f"{outcome.kind} {ref} was already like that — nothing changed"
     return Reply(title=title, text=tuple(lines), kind=ReplyKind.OK)

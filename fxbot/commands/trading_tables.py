@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fxbot.chat.types import Reply, ReplyKind, Table
 from fxbot.commands.trading_replies import order_type_text
-from fxbot.domain.broker import Account, Position
+from fxbot.domain.broker import Account, PendingOrder, Position, display_id
 from fxbot.domain.formatting import (
     NO_VALUE,
     format_money,
@@ -46,7 +46,7 @@ def _stop(symbol: str, price: float | None, pips_away: float | None) -> str:
 def _position_row(p: Position) -> tuple[str, ...]:
     pips = position_pips(p)
     return (
-        p.id, p.symbol, p.type.value, format_volume(p.volume), format_price(p.symbol, p.open_price),
+        display_id(p.id), p.symbol, p.type.value, format_volume(p.volume), format_price(p.symbol, p.open_price),
         format_price(p.symbol, p.current_price), _pips(pips.pnl), format_signed_money(position_net(p), None),
         _stop(p.symbol, p.sl, pips.to_sl), _stop(p.symbol, p.tp, pips.to_tp),
     )
@@ -88,15 +88,23 @@ def positions_reply(view: AccountPositions) -> Reply:
                  table=positions_table(view.positions, account.currency))
 
 
+def _order_price(order: PendingOrder) -> str:
+    """The trigger price; for a stop-limit order also the limit it places ("1.09000 → limit 1.08950")."""
+    price = format_price(order.symbol, order.price)
+    if order.type.is_stop_limit and order.stop_limit_price is not None:
+        return f"{price} → limit {format_price(order.symbol, order.stop_limit_price)}"
+    return price
+
+
 def orders_reply(view: AccountOrders, timezone: str | None) -> Reply:
     """/orders: a table of pending orders."""
     account = view.account
     if not view.orders:
         return Reply(title=f"No pending orders — {account.id}",
-                     text=("/buylimit, /selllimit, /buystop and /sellstop place one",))
+                     text=("/buylimit, /selllimit, /buystop, /sellstop, /buystoplimit and /sellstoplimit place one",))
     rows = tuple(
         (
-            o.id, o.symbol, order_type_text(o.type), format_volume(o.volume), format_price(o.symbol, o.price),
+            display_id(o.id), o.symbol, order_type_text(o.type), format_volume(o.volume), _order_price(o),
             format_price(o.symbol, o.sl), format_price(o.symbol, o.tp),
             format_time(o.created_at, timezone),
         )
@@ -146,10 +154,10 @@ def close_results_reply(plan: ClosePlan, outcomes: list[CloseOutcome]) -> Reply:
     if len(outcomes) == 1:
         only = outcomes[0]
         position = only.position
-        title = f"{position.id} ({position.type.value} {format_volume(position.volume)} {position.symbol})"
+        title = f"{display_id(position.id)} ({position.type.value} {format_volume(position.volume)} {position.symbol})"
         return Reply(title=title, text=(_outcome_text(only, plan.currency),), kind=kind)
     rows = tuple(
-        (o.position.id, o.position.symbol, o.position.type.value, format_volume(o.position.volume),
+        (display_id(o.position.id), o.position.symbol, o.position.type.value, format_volume(o.position.volume),
          _outcome_text(o, plan.currency))
         for o in outcomes
     )
@@ -166,7 +174,7 @@ def close_results_reply(plan: ClosePlan, outcomes: list[CloseOutcome]) -> Reply:
 
 def cancel_reply(outcome: CancelOutcome) -> Reply:
     order = outcome.order
-    return Reply(title=f"Cancelled {order.id}",
+    return Reply(title=f"Cancelled {display_id(order.id)}",
                  text=(f"{order_type_text(order.type)} {format_volume(order.volume)} {order.symbol} at "
-                       f"{format_price(order.symbol, order.price)} — removed",),
+                       f"{_order_price(order)} — removed",),
                  kind=ReplyKind.OK)

@@ -1,4 +1,5 @@
-"""Bot health for /status: uptime, whether FxSocket answers and how fast, the database, and the stream pump.
+"""Bot health for /status: uptime, whether FxSocket answers and how fast, the database, the stream pump, and —
+when the chat's broker offers it (`SupportsTerminalStatus`) — each account terminal's broker connection and EA.
 
 Constructor: `HealthService(*, storage: Storage, brokers: BrokerProvider, clock: Callable[[], datetime],
 probe: KeylessProbe | None = None)`; `probe` checks FxSocket for chats with no key (the `/v1` backend's).
@@ -8,6 +9,7 @@ stream is reported as not running.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -15,14 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from fxbot.domain.broker import BrokerError, KeyRefusedError
+from fxbot.domain.broker import AccountSummary, BrokerError, KeyRefusedError
+from fxbot.domain.broker.capabilities import SupportsTerminalStatus, TerminalStatus
 from fxbot.errors import FxbotError
-from fxbot.services.brokers import BrokerProvider
+from fxbot.services.brokers import BoundBroker, BrokerProvider
 from fxbot.storage import Storage
 
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 5.0
+#: At most this many account terminals are checked for one /status (the chat's account first).
+MAX_TERMINALS = 5
 
 KeylessProbe = Callable[..., Awaitable[None]]
 """`await probe(timeout_s=…)` returns when FxSocket answered a request made with no key and raises a
@@ -60,14 +65,29 @@ class FxSocketHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class TerminalHealth:
+    """One account's MetaTrader terminal as it reports itself, or why it could not be read (`error`)."""
+
+    account_id: str
+    login: int | None = None
+    status: TerminalStatus | None = None
+    error: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.status is not None and self.status.ready
+
+
+@dataclass(frozen=True, slots=True)
 class HealthReport:
-    """Everything /status shows."""
+    """Everything /status shows. `terminals` is empty unless the chat's broker reports terminal status."""
 
     started_at: datetime
     uptime: timedelta
     fxsocket: FxSocketHealth
     database_ok: bool
     stream: StreamHealth | None  # None: no stream pump is running
+    terminals: tuple[TerminalHealth, ...] = ()
 
 
 class HealthService:
@@ -95,7 +115,7 @@ class HealthService:
 
     async def report(self, chat_id: str) -> HealthReport:
         """A fresh health report; FxSocket is checked with the chat's key when it has one."""
-        fxsocket = await self._check_fxsocket(chat_id)
+        fxsocket, terminals = await self._check_fxsocket(chat_id)
         stream: StreamHealth | None = None
         if self._stream is not None:
             try:
@@ -110,6 +130,7 @@ class HealthService:
             fxsocket=fxsocket,
             database_ok=await self._check_database(),
             stream=stream,
+            terminals=terminals,
         )
 
     async def _check_database(self) -> bool:
@@ -119,22 +140,42 @@ class HealthService:
             log.warning("database check failed", exc_info=True)
             return False
 
-    async def _check_fxsocket(self, chat_id: str) -> FxSocketHealth:
+    async def _check_fxsocket(self, chat_id: str) -> tuple[FxSocketHealth, tuple[TerminalHealth, ...]]:
         if await self._storage.bindings.get(chat_id) is None:
-            return await self._probe_without_key()
+            return await self._probe_without_key(), ()
         started = time.perf_counter()
         try:
             bound = await self._brokers.for_chat(chat_id)
-            await bound.broker.list_accounts()
+            accounts = await bound.broker.list_accounts()
         except KeyRefusedError:
             elapsed = (time.perf_counter() - started) * 1000
-            return FxSocketHealth(True, elapsed, "reachable, but it refused this chat's key (revoked?)")
+            return FxSocketHealth(True, elapsed, "reachable, but it refused this chat's key (revoked?)"), ()
         except BrokerError as exc:
-            return FxSocketHealth(False, None, f"not reachable ({exc.code})")
+            return FxSocketHealth(False, None, f"not reachable ({exc.code})"), ()
         except FxbotError as exc:
-            return FxSocketHealth(False, None, exc.message)
+            return FxSocketHealth(False, None, exc.message), ()
         elapsed = (time.perf_counter() - started) * 1000
-        return FxSocketHealth(True, elapsed, f"reachable, key '{bound.key_name}' accepted")
+        health = FxSocketHealth(True, elapsed, f"reachable, key '{bound.key_name}' accepted")
+        return health, await self._terminals(bound, accounts)
+
+    async def _terminals(self, bound: BoundBroker, accounts: list[AccountSummary]) -> tuple[TerminalHealth, ...]:
+        """Each account terminal's own status, when the broker reports it (the chat's account first)."""
+        broker = bound.broker
+        if not isinstance(broker, SupportsTerminalStatus) or not accounts:
+            return ()
+        ordered = sorted(accounts, key=lambda a: a.id != bound.account_id) if bound.account_id else list(accounts)
+        chosen = ordered[:MAX_TERMINALS]
+
+        async def one(account: AccountSummary) -> TerminalHealth:
+            try:
+                status = await asyncio.wait_for(broker.terminal_status(account_id=account.id), PROBE_TIMEOUT_S)
+            except TimeoutError:
+                return TerminalHealth(account.id, account.login, error=f"did not answer within {PROBE_TIMEOUT_S:g} s")
+            except BrokerError as exc:
+                return TerminalHealth(account.id, account.login, error=f"could not be read ({exc.code})")
+            return TerminalHealth(account.id, account.login, status=status)
+
+        return tuple(await asyncio.gather(*(one(a) for a in chosen)))
 
     async def _probe_without_key(self) -> FxSocketHealth:
         """Any answer (401 expected) to a request made with no key means FxSocket is reachable."""

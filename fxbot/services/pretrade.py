@@ -121,7 +121,9 @@ def pending_price_problem(order_type: OrderType, price: float, bid: float, ask: 
                           spec: InstrumentSpec) -> str | None:
     """Why a pending order's price is on the wrong side for its type (a sentence), or None.
 
-    BUY_LIMIT below the ask, BUY_STOP above the ask, SELL_LIMIT above the bid, SELL_STOP below the bid.
+    BUY_LIMIT below the ask, BUY_STOP above the ask, SELL_LIMIT above the bid, SELL_STOP below the bid; a
+    stop-limit order's `price` is its stop (trigger) price: BUY_STOP_LIMIT above the ask, SELL_STOP_LIMIT
+    below the bid (its limit is checked by `stop_limit_problem`).
     """
     price_pts = spec.to_points(price)
     symbol = spec.symbol
@@ -140,6 +142,32 @@ def pending_price_problem(order_type: OrderType, price: float, bid: float, ask: 
     if order_type is OrderType.SELL_STOP and price_pts >= spec.to_points(bid):
         return (f"a SELL STOP price must be below {bid_text}, got {shown} "
                 "(to sell above the market use /selllimit)")
+    if order_type is OrderType.BUY_STOP_LIMIT and price_pts <= spec.to_points(ask):
+        return (f"a BUY STOP LIMIT's stop price must be above {ask_text}, got {shown} "
+                "(to buy below the market use /buylimit)")
+    if order_type is OrderType.SELL_STOP_LIMIT and price_pts >= spec.to_points(bid):
+        return (f"a SELL STOP LIMIT's stop price must be below {bid_text}, got {shown} "
+                "(to sell above the market use /selllimit)")
+    return None
+
+
+def stop_limit_problem(order_type: OrderType, stop: float, limit: float, spec: InstrumentSpec) -> str | None:
+    """Why a stop-limit order's limit is on the wrong side of its stop price (a sentence), or None.
+
+    When the price reaches the stop, a limit order is placed at `limit`: a BUY STOP LIMIT's limit is at or
+    below its stop (it buys no higher than the limit), a SELL STOP LIMIT's at or above it.
+    """
+    symbol = spec.symbol
+    stop_pts, limit_pts = spec.to_points(stop), spec.to_points(limit)
+    stop_text, limit_text = format_price(symbol, stop), format_price(symbol, limit)
+    if order_type is OrderType.BUY_STOP_LIMIT and limit_pts > stop_pts:
+        return (f"a BUY STOP LIMIT's limit {limit_text} must be at or below its stop price {stop_text} (when the "
+                "price rises to the stop, a buy limit is placed at the limit; to buy at any price above the "
+                "stop use /buystop)")
+    if order_type is OrderType.SELL_STOP_LIMIT and limit_pts < stop_pts:
+        return (f"a SELL STOP LIMIT's limit {limit_text} must be at or above its stop price {stop_text} (when the "
+                "price falls to the stop, a sell limit is placed at the limit; to sell at any price below the "
+                "stop use /sellstop)")
     return None
 
 
@@ -185,7 +213,12 @@ def market_entry(side: Side, bid: float, ask: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class PreTradeCard:
-    """Everything the confirmation card shows about one order before it is sent."""
+    """Everything the confirmation card shows about one order before it is sent.
+
+    `price` is the market entry or the pending order's price; for a stop-limit order it is the stop
+    (trigger) price and `stop_limit_price` the limit the order fills at, which its stops in pips, margin
+    and margin level are worked out from.
+    """
 
     account_id: str
     symbol: str
@@ -206,6 +239,12 @@ class PreTradeCard:
     bid: float
     ask: float
     stop_out_level: float = DEFAULT_STOP_OUT_LEVEL
+    stop_limit_price: float | None = None
+
+    @property
+    def entry(self) -> float:
+        """Where the order fills: the limit of a stop-limit order, else `price`."""
+        return self.stop_limit_price if self.stop_limit_price is not None else self.price
 
     @property
     def side(self) -> Side:

@@ -7,7 +7,20 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from fxbot.domain.broker import Account, Broker, OrderChanges, OrderRequest, OrderResult, PendingOrder, Position, Quote
+from fxbot.domain.broker import (
+    Account,
+    Broker,
+    InvalidArgumentError,
+    OrderChanges,
+    OrderRequest,
+    OrderResult,
+    OrderType,
+    PendingOrder,
+    Position,
+    Quote,
+    Side,
+    display_id,
+)
 from fxbot.domain.formatting import format_volume
 from fxbot.domain.instruments import InstrumentSpec, instrument
 from fxbot.errors import NotFound, UpstreamRejected, UsageError, UserError
@@ -22,6 +35,7 @@ from fxbot.services.pretrade import (
     market_entry,
     pending_price_problem,
     resolve_stop,
+    stop_limit_problem,
     stop_side_problem,
 )
 from fxbot.services.pretrade_margin import margin_verdict
@@ -40,7 +54,16 @@ if TYPE_CHECKING:
     from fxbot.storage import Storage
 
 ORDER_USAGE = "/buy SYMBOL VOLUME [sl=PRICE|PIPSp] [tp=PRICE|PIPSp]"
+UNSUPPORTED_ORDER_TYPE = "unsupported_order_type"  # the code a backend refuses an order type it lacks with
 MODIFY_USAGE = "/modify ID [sl=PRICE|PIPSp|none] [tp=PRICE|PIPSp|none] [price=PRICE]"
+
+
+def unsupported_order_message(order_type: OrderType) -> str:
+    """The refusal of an order type the account's API does not have (stop-limit on the /v1 API)."""
+    what = "stop-limit" if order_type.is_stop_limit else order_type.value.replace("_", " ")
+    instead = ("/buystop or /buylimit" if order_type.side is Side.BUY else "/sellstop or /selllimit")
+    return (f"this account's FxSocket API does not support {what} orders — nothing was sent; {instead} works "
+            "here (stop-limit orders need a terminal-API key, fxs_live_…)")
 
 
 def spec_of(symbol: str) -> InstrumentSpec:
@@ -68,6 +91,8 @@ class TradingService(CloseService):
         spec = spec_of(ticket.symbol)
         if ticket.order_type.is_pending and ticket.price is None:
             raise UsageError(f"a {ticket.order_type.value} order needs a PRICE")
+        if ticket.order_type.is_stop_limit and ticket.stop_limit is None:
+            raise UsageError(f"a {ticket.order_type.value} order needs a LIMIT price (placed once PRICE trades)")
         self._check_volume(spec, ticket.volume)
         bound = await self._brokers.for_chat(chat_id)
         account_id = bound.account_id
@@ -82,7 +107,7 @@ class TradingService(CloseService):
         card = self._card(ticket, spec, quote, account, mids)
         request = OrderRequest(symbol=spec.symbol, type=ticket.order_type, volume=ticket.volume,
                                price=card.price if ticket.order_type.is_pending else None,
-                               sl=card.sl, tp=card.tp)
+                               sl=card.sl, tp=card.tp, stop_limit_price=card.stop_limit_price)
         return PreparedOrder(card=card, request=request, key_id=bound.key_id, account_id=account_id)
 
     async def send_order(self, prepared: PreparedOrder) -> OrderResult:
@@ -96,7 +121,12 @@ class TradingService(CloseService):
         try:
             async with upstream_call(self._storage, prepared.key_id, what="place the order",
                                      outcome_message=ORDER_OUTCOME_UNKNOWN):
-                return await broker.place_order(prepared.request, account_id=prepared.account_id)
+                try:
+                    return await broker.place_order(prepared.request, account_id=prepared.account_id)
+                except InvalidArgumentError as error:  # refused by the backend before anything was sent
+                    if error.code == UNSUPPORTED_ORDER_TYPE:
+                        raise UserError(unsupported_order_message(prepared.request.type)) from error
+                    raise
         except UpstreamRejected as error:
             if error.code != "insufficient_margin":
                 raise
@@ -125,18 +155,28 @@ class TradingService(CloseService):
               mids: dict[str, float]) -> PreTradeCard:
         side = ticket.order_type.side
         symbol = spec.symbol
+        limit: float | None = None
         if ticket.order_type.is_pending:
             assert ticket.price is not None
             price = spec.round_price(ticket.price)
             problem = pending_price_problem(ticket.order_type, price, quote.bid, quote.ask, spec)
             if problem:
                 raise UsageError(problem)
-            bounds = StopBounds.at(symbol, price, "the order price")
+            if ticket.order_type.is_stop_limit:  # it fills at its limit: stops and margin are judged there
+                assert ticket.stop_limit is not None
+                limit = spec.round_price(ticket.stop_limit)
+                problem = stop_limit_problem(ticket.order_type, price, limit, spec)
+                if problem:
+                    raise UsageError(problem)
+                bounds = StopBounds.at(symbol, limit, "the limit price")
+            else:
+                bounds = StopBounds.at(symbol, price, "the order price")
         else:
             price = market_entry(side, quote.bid, quote.ask)
             bounds = StopBounds.market(symbol, quote.bid, quote.ask)
-        sl = resolve_stop(ticket.sl, kind="sl", side=side, entry=price, spec=spec)
-        tp = resolve_stop(ticket.tp, kind="tp", side=side, entry=price, spec=spec)
+        entry = limit if limit is not None else price
+        sl = resolve_stop(ticket.sl, kind="sl", side=side, entry=entry, spec=spec)
+        tp = resolve_stop(ticket.tp, kind="tp", side=side, entry=entry, spec=spec)
         for value, name in ((sl, "stop loss"), (tp, "take profit")):
             if value is not None and spec.to_points(value) <= 0:
                 raise UsageError(f"the {name} would be at or below zero — use a smaller distance")
@@ -144,16 +184,16 @@ class TradingService(CloseService):
         if problem:
             raise UsageError(problem)
         leverage = account.leverage or 100
-        required = margin_in_account_currency(ticket.volume, spec, price, leverage, account.currency,
+        required = margin_in_account_currency(ticket.volume, spec, entry, leverage, account.currency,
                                               mids.get)
         return PreTradeCard(
             account_id=account.id, symbol=symbol, order_type=ticket.order_type, volume=ticket.volume,
             price=price, is_market=not ticket.order_type.is_pending, sl=sl, tp=tp,
-            sl_pips=distance_pips(price, sl, spec), tp_pips=distance_pips(price, tp, spec),
+            sl_pips=distance_pips(entry, sl, spec), tp_pips=distance_pips(entry, tp, spec),
             required_margin=required, currency=account.currency, leverage=leverage,
             equity=account.equity, free_margin=account.free_margin,
             margin_level_after=margin_level_after(account.equity, account.margin, required),
-            bid=quote.bid, ask=quote.ask,
+            bid=quote.bid, ask=quote.ask, stop_limit_price=limit,
         )
 
     # --- reading ---------------------------------------------------------------------------------
@@ -188,7 +228,7 @@ class TradingService(CloseService):
         """
         if sl is None and tp is None and price is None:
             raise UsageError("nothing to change — give sl=, tp= or price=", usage=MODIFY_USAGE,
-                             example="/modify pos_123 sl=1.0800 tp=none")
+                             example=f"/modify {display_id(ref)} sl=1.0800 tp=none")
         bound = await self._brokers.for_chat(chat_id)
         async with upstream_call(self._storage, bound.key_id, what="read the order to modify"):
             accounts = await bound.broker.list_accounts()
@@ -214,13 +254,13 @@ class TradingService(CloseService):
                  sl: StopEdit | None, tp: StopEdit | None, price: float | None
                  ) -> tuple[OrderChanges, str, str, Literal["position", "order"]]:
         if quote is None or (position is None and order is None):
-            raise NotFound(f"no open position or pending order '{ref}' — see /positions and /orders")
+            raise NotFound(f"no open position or pending order {display_id(ref)} — see /positions and /orders")
         spec = spec_of(quote.symbol)
         fields: dict[str, float | None] = {}
         if position is not None:
             if price is not None:
-                raise UsageError(f"price= only applies to pending orders; {ref} is an open position",
-                                 usage=MODIFY_USAGE, example=f"/modify {ref} sl=20p")
+                raise UsageError(f"price= only applies to pending orders; {display_id(ref)} is an open position",
+                                 usage=MODIFY_USAGE, example=f"/modify {display_id(ref)} sl=20p")
             side, entry = position.type, position.open_price
             bounds = StopBounds.position(spec.symbol, side, quote.bid, quote.ask)
             label, target = f"{side.value} {format_volume(position.volume)} {position.symbol}", position.id
@@ -235,7 +275,14 @@ class TradingService(CloseService):
                 if problem:
                     raise UsageError(problem)
                 fields["price"] = entry
-            bounds = StopBounds.at(spec.symbol, entry, "the order price")
+            where = "the order price"
+            if order.type.is_stop_limit and order.stop_limit_price is not None:  # it fills at its limit
+                limit = spec.round_price(order.stop_limit_price)
+                problem = stop_limit_problem(order.type, entry, limit, spec) if price is not None else None
+                if problem:
+                    raise UsageError(problem)
+                entry, where = limit, "the limit price"
+            bounds = StopBounds.at(spec.symbol, entry, where)
             label, target, kind = f"{order.type.value} {format_volume(order.volume)} {order.symbol}", order.id, "order"
             current_sl, current_tp = order.sl, order.tp
         new_sl = current_sl if sl is None else resolve_stop(sl.stop, kind="sl", side=side, entry=entry,

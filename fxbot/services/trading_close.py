@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from fxbot.domain.broker import display_id
 from fxbot.domain.formatting import format_volume
 from fxbot.errors import FxbotError, NotFound, OutcomeUnknown, UsageError
 from fxbot.services.brokers import BrokerProvider
@@ -55,10 +56,11 @@ class CloseService:
         if kind == "id":
             chosen = [p for p in positions if target in (p.id, p.order_id)]
             if not chosen:
+                shown = display_id(target)
                 if any(o.id == target for o in orders):
-                    raise UsageError(f"{target} is a pending order — use /cancel {target} to cancel it",
-                                     usage=CANCEL_USAGE, example=f"/cancel {target}")
-                raise NotFound(f"no open position '{target}' — see /positions")
+                    raise UsageError(f"{shown} is a pending order — use /cancel {shown} to cancel it",
+                                     usage=CANCEL_USAGE, example=f"/cancel {shown}")
+                raise NotFound(f"no open position {shown} — see /positions")
         elif kind == "symbol":
             chosen = [p for p in positions if p.symbol == target]
             if not chosen:
@@ -70,13 +72,14 @@ class CloseService:
         if volume is not None:
             if len(chosen) > 1:
                 raise UsageError(f"a VOLUME closes part of ONE position, but {target} matches "
-                                 f"{len(chosen)} — give a position id", usage=CLOSE_USAGE,
-                                 example=f"/close {chosen[0].id} 0.05")
+                                 f"{len(chosen)} — give a position's ticket or id", usage=CLOSE_USAGE,
+                                 example=f"/close {display_id(chosen[0].id)} 0.05")
             position = chosen[0]
             if volume > position.volume + 1e-9:
                 raise UsageError(f"volume {format_volume(volume)} is more than the position's "
                                  f"{format_volume(position.volume)} lots",
-                                 usage=CLOSE_USAGE, example=f"/close {position.id} {format_volume(position.volume)}")
+                                 usage=CLOSE_USAGE,
+                                 example=f"/close {display_id(position.id)} {format_volume(position.volume)}")
             if abs(volume - position.volume) < 1e-9:
                 volume = None  # the whole position
         return ClosePlan(target=target, kind=kind, positions=chosen, volume=volume, key_id=bound.key_id,
@@ -88,7 +91,7 @@ class CloseService:
         outcomes: list[CloseOutcome] = []
         for position in plan.positions:
             try:
-                async with upstream_call(self._storage, plan.key_id, what=f"close {position.id}",
+                async with upstream_call(self._storage, plan.key_id, what=f"close {display_id(position.id)}",
                                          outcome_message=CLOSE_OUTCOME_UNKNOWN):
                     result = await broker.close_order(position.id, volume=plan.volume,
                                                       account_id=plan.account_id)
@@ -109,11 +112,12 @@ class CloseService:
             orders = await bound.broker.get_orders(account_id=bound.account_id)
             order = next((o for o in orders if o.id == ref), None)
             if order is None:
+                shown = display_id(ref)
                 positions = await bound.broker.get_positions(account_id=bound.account_id)
                 if any(ref in (p.id, p.order_id) for p in positions):
-                    raise UsageError(f"{ref} is an open position — use /close {ref} to close it",
-                                     usage=CLOSE_USAGE, example=f"/close {ref}")
-                raise NotFound(f"no pending order '{ref}' — see /orders")
+                    raise UsageError(f"{shown} is an open position — use /close {shown} to close it",
+                                     usage=CLOSE_USAGE, example=f"/close {shown}")
+                raise NotFound(f"no pending order {shown} — see /orders")
         async with upstream_call(self._storage, bound.key_id, what="cancel the order",
                                  outcome_message=CANCEL_OUTCOME_UNKNOWN):
             result = await bound.broker.close_order(order.id, account_id=bound.account_id)

@@ -11,7 +11,8 @@ from fxbot.services.pretrade import PreTradeCard, StopInput
 
 @dataclass(frozen=True, slots=True)
 class OrderTicket:
-    """An order as the user asked for it: stops may still be distances in pips."""
+    """An order as the user asked for it: stops may still be distances in pips. A stop-limit order's `price`
+    is its stop (trigger) price and `stop_limit` the limit price placed once the stop trades."""
 
     symbol: str
     order_type: OrderType
@@ -19,6 +20,7 @@ class OrderTicket:
     price: float | None = None
     sl: StopInput | None = None
     tp: StopInput | None = None
+    stop_limit: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,8 @@ EXPECTED: dict[str, Rule] = {
     "selllimit": Rule(T, TR),
     "buystop": Rule(T, TR),
     "sellstop": Rule(T, TR),
+    "buystoplimit": Rule(T, TR),
+    "sellstoplimit": Rule(T, TR),
     "modify": Rule(T, TR),
     "close": Rule(T, TR),
     "cancel": Rule(T, TR),

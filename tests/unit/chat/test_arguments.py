@@ -172,9 +172,17 @@ def test_timeframe_error() -> None:
 def test_order_ref() -> None:
     assert one(ArgKind.ORDER_REF, "ord_abc123") == "ord_abc123"
     assert one(ArgKind.ORDER_REF, "POS_9") == "pos_9"
-    assert error_of(ArgKind.ORDER_REF, "12345") == (
-        "'12345' is not an order or position id — ids look like ord_… or pos_…")
-    assert "not an order" in error_of(ArgKind.ORDER_REF, "pos_")
+    assert one(ArgKind.ORDER_REF, "12345") == "12345"  # a MetaTrader ticket, as the terminal shows it
+    assert one(ArgKind.ORDER_REF, "#12345678") == "12345678"
+    assert one(ArgKind.ORDER_REF, "00123") == "123"
+    assert error_of(ArgKind.ORDER_REF, "abc") == (
+        "'abc' is not a position or order — give a ticket as MetaTrader shows it (12345678 or #12345678) or an "
+        "id from /positions or /orders (pos_…, ord_…)")
+    assert "not a position or order" in error_of(ArgKind.ORDER_REF, "pos_")
+    assert "not a position or order" in error_of(ArgKind.ORDER_REF, "#")
+    for impossible in ("0", "#0", "9" * 21, str(2**63)):
+        assert "is not a ticket — MetaTrader tickets are positive whole numbers" in error_of(
+            ArgKind.ORDER_REF, impossible)
 
 
 def test_key_name() -> None:
