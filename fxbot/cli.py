@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--scope", choices=[s.value for s in Scope], default=Scope.TRADE.value,
                       help="scope of the demo key (default: trade)")
+    demo.add_argument("--protocol", choices=["v1", "sdk"], default="v1",
+                      help="the simulator's API the demo key belongs to: v1 (an sk_ key) or sdk (the terminal API "
+                           "as the official fxsocket SDK speaks it: fxs_live_, or fxs_ro_ for read-only; default: v1)")
     demo.add_argument("--seed", type=int, default=None, help="random-walk seed (default: random)")
     demo.add_argument("--tick-interval-ms", type=_positive_int, default=500, help="price tick interval")
     demo.set_defaults(handler=_run_demo)
@@ -86,7 +89,7 @@ def _positive_int(text: str) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from fxbot.demo import run_demo
+    from fxbot.demo import DemoProtocol, run_demo
 
     configure_logging("WARNING")
     return asyncio.run(
@@ -97,6 +100,7 @@ def _run_demo(args: argparse.Namespace) -> int:
             env=os.environ,
             seed=args.seed,
             tick_interval_ms=args.tick_interval_ms,
+            protocol=DemoProtocol(args.protocol),
         )
     )
 

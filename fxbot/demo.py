@@ -1,10 +1,16 @@
-"""`fxbot demo`: the simulator in-process on a free loopback port plus the console chat bound to a demo key."""
+"""`fxbot demo`: the simulator in-process on a free loopback port plus the console chat bound to a demo key.
+
+`protocol` picks which of the simulator's faces the bot talks to: `v1` (an `sk_test_` key on the /v1 API) or
+`sdk` (the terminal API, as the official `fxsocket` SDK speaks it: an `fxs_live_` key, or `fxs_ro_` for the
+read-only scope; the `trade` scope is the live key capped to trade).
+"""
 
 from __future__ import annotations
 
 import sys
 import tempfile
 from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import TextIO
 
@@ -13,15 +19,32 @@ from fxbot.config import DatabaseSettings, FxSocketSettings, Settings
 from fxbot.domain.access import Scope
 from fxbot.logging_setup import TERMINAL_CHAT_LOG, keep_logs_off_a_terminal_chat
 from fxbot.simulator.config import SimConfig
-from fxbot.simulator.runner import start_simulator
+from fxbot.simulator.runner import RunningSimulator, start_simulator
 
 WELCOME = """\
 fxbot demo — a simulated FxSocket account (no money, no network) is running at {base_url}
-This console is a private chat with the bot, bound to a demo '{scope}' key.
+This console is a private chat with the bot, bound to a demo '{scope}' key of {api}.
 Try:  /quote EURUSD GBPUSD   /account   /buy EURUSD 0.1 sl=20p tp=40p   /positions   /close all
-      /alert EURUSD cross {near}   /alerts   /history today   /help
+      /alert EURUSD cross {near}   /alerts   /history today   /help{extra}
 Buttons are answered by typing their number or label. Ctrl-D (end of input) quits.
 """
+SDK_EXTRA = """
+      /status (the terminal's broker connection)   /buystoplimit EURUSD 0.1 PRICE LIMIT   /close #TICKET"""
+
+
+class DemoProtocol(StrEnum):
+    """Which API of the simulator the demo's key belongs to."""
+
+    V1 = "v1"  # the /v1 API: sk_test_ keys
+    SDK = "sdk"  # the terminal API as the official SDK speaks it: fxs_live_ / fxs_ro_ keys
+
+
+def demo_key(sim: RunningSimulator, protocol: DemoProtocol, scope: Scope) -> str:
+    """The simulator's key for the demo: an `sk_` key of that scope on /v1; on the terminal API an `fxs_ro_` key
+    for read-only and the `fxs_live_` key otherwise (the console key's scope caps it to `trade`)."""
+    if protocol is DemoProtocol.V1:
+        return sim.keys[scope.value]
+    return sim.sdk_keys[Scope.READ_ONLY.value if scope is Scope.READ_ONLY else Scope.FULL.value]
 
 
 async def run_demo(
@@ -33,6 +56,7 @@ async def run_demo(
     seed: int | None = None,
     tick_interval_ms: int = 500,
     data_dir: Path | None = None,
+    protocol: DemoProtocol = DemoProtocol.V1,
 ) -> int:
     """Run the demo until end of input or a signal; returns the process exit code."""
     with tempfile.TemporaryDirectory(prefix="fxbot-demo-") as tmp:
@@ -43,12 +67,13 @@ async def run_demo(
         config = SimConfig(host="127.0.0.1", port=0, seed=seed, tick_interval_ms=tick_interval_ms)
         async with await start_simulator(config) as sim:
             settings = Settings(
-                fxsocket=FxSocketSettings(base_url=sim.base_url, stream_url=sim.stream_url),
+                fxsocket=FxSocketSettings(base_url=sim.base_url, stream_url=sim.stream_url,
+                                          management_url=sim.sdk_url),
                 database=DatabaseSettings(path=workdir / "demo.db"),
                 adapters={
                     "console": {
                         "enabled": True,
-                        "api_key": sim.keys[scope.value],
+                        "api_key": demo_key(sim, protocol, scope),
                         "scope": scope.value,
                         "key_name": "demo",
                         "images_dir": str(workdir / "charts") if data_dir else "charts",
@@ -61,7 +86,11 @@ async def run_demo(
             app = await build(settings, env=demo_env, stdin=stdin, stdout=stdout)
             eurusd = sim.state.engine.quote("EURUSD")
             near = f"{eurusd['bid'] + 0.0003:.5f}"  # a level the random walk will likely cross soon
-            stdout.write(WELCOME.format(base_url=sim.base_url, scope=scope.value, near=near) + "\n")
+            sdk = protocol is DemoProtocol.SDK
+            stdout.write(WELCOME.format(
+                base_url=sim.sdk_url if sdk else sim.base_url, scope=scope.value, near=near,
+                api="the terminal API (as the official fxsocket SDK speaks it)" if sdk else "the /v1 API",
+                extra=SDK_EXTRA if sdk else "") + "\n")
             stdout.flush()
             await app.run()
     return 0
