@@ -12,15 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from adapters.discord import sync_cli as discord_sync
+from fxbot import maintenance_cli
 from fxbot.config import ConfigError, Settings, key_routes, load_settings, redacted, validate_adapter_section
 from fxbot.domain.access import Scope
 from fxbot.logging_setup import TERMINAL_CHAT_LOG, configure_logging, keep_logs_off_a_terminal_chat
 from fxbot.plugins import load_plugin
 from fxbot.simulator import cli as sim_cli
+from fxbot.version import fxbot_version
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fxbot", description="Run MetaTrader accounts from chat via FxSocket.")
+    parser.add_argument("--version", action="version", version=f"fxbot {fxbot_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -75,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="validate a config file and print it with secrets redacted")
     check.add_argument("file", type=Path, metavar="FILE")
     check.set_defaults(handler=_check_config)
+    maintenance_cli.add_commands(commands, lambda path: _load(path, require_adapter=False))
     return parser
 
 
@@ -181,6 +185,8 @@ def _serve(settings: Settings, overrides: Mapping[str, Mapping[str, Any]]) -> in
     """Build and run the bot; 1 (after one clear line) when no chat adapter could start, so a service
     manager sees the failure. Adapters failing for a transient reason are retried, not given up on."""
     from fxbot.app import StartupFailed, build
+    from fxbot.ops.server import OpsServerError
+    from fxbot.storage import StorageError
 
     configure_logging(settings.logging.level)
     console = {**settings.adapter_section("console"), **overrides.get("console", {})}
@@ -197,9 +203,12 @@ def _serve(settings: Settings, overrides: Mapping[str, Mapping[str, Any]]) -> in
             for problem in error.problems:
                 print(f"  - {problem}", file=sys.stderr)
             return 1
+        except StorageError as error:  # a database from a newer fxbot, in use by a restore, a wrong master key…
+            print(f"fxbot: {error}", file=sys.stderr)
+            return 1
         try:
             await app.run()
-        except StartupFailed as error:
+        except (StartupFailed, OpsServerError) as error:
             print(f"fxbot: {error}", file=sys.stderr)
             return 1
         return 0

@@ -22,6 +22,7 @@ from fxbot.storage.errors import (
     SchemaTooNewError,
     StorageError,
 )
+from fxbot.storage.lock import DatabaseLock
 from fxbot.storage.migrations import MIGRATIONS, SCHEMA_MIGRATIONS_DDL, Migration
 from fxbot.storage.timestamps import Clock, to_db, utc_now
 
@@ -56,6 +57,7 @@ class Database:
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
         self._tx_depth = 0
+        self._file_lock: DatabaseLock | None = None
 
     def __repr__(self) -> str:
         state = "open" if self._conn is not None else "closed"
@@ -73,19 +75,29 @@ class Database:
         migrations: Sequence[Migration] = MIGRATIONS,
         busy_timeout_ms: int = 5000,
         clock: Clock = utc_now,
+        exclusive: bool = False,
     ) -> Database:
-        """Open (creating if needed) the database at path and apply every pending migration."""
+        """Open (creating if needed) the database at path and apply every pending migration.
+
+        The database's lock file is held shared while open (fxbot.storage.lock); `exclusive` (restore,
+        rotate-secret) holds it alone and fails with DatabaseInUseError while anything else has it open."""
         _check_migration_list(migrations)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise NotADatabaseError(f"cannot create directory {path.parent}: {exc.strerror}") from None
-        _create_private(path)
+        file_lock = DatabaseLock.acquire(path, exclusive=exclusive)
         try:
+            _create_private(path)
             conn = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
+            file_lock.release()
             raise NotADatabaseError(f"cannot open database {path}: {exc}") from None
+        except BaseException:
+            file_lock.release()
+            raise
         db = cls(conn, path)
+        db._file_lock = file_lock
         try:
             await db._configure(busy_timeout_ms)
             restrict_files(path)  # -wal/-shm exist now (SQLite gives them the database file's mode)
@@ -103,8 +115,12 @@ class Database:
             raise StorageError("cannot close the database from inside one of its transactions")
         async with self._lock:
             conn, self._conn = self._conn, None
-            if conn is not None:
-                await conn.close()
+            try:
+                if conn is not None:
+                    await conn.close()
+            finally:
+                if self._file_lock is not None:
+                    self._file_lock.release()
 
     # -- statements -------------------------------------------------------------------------
 

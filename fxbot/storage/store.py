@@ -21,8 +21,9 @@ from fxbot.storage.timestamps import Clock, utc_now
 
 logger = logging.getLogger(__name__)
 
-_CANARY_NAME = "master_key_check"
-_CANARY_TEXT = "fxbot master key check v1"
+CANARY_NAME = "master_key_check"
+CANARY_TEXT = "fxbot master key check v1"
+"""The storage_meta row holding CANARY_TEXT encrypted: proves a master key fits the database."""
 
 
 class Storage:
@@ -47,10 +48,12 @@ class Storage:
         *,
         clock: Clock = utc_now,
         migrations: Sequence[Migration] = MIGRATIONS,
+        exclusive: bool = False,
     ) -> Storage:
-        """Load the master key, open and migrate the database, and check the key fits it."""
+        """Load the master key, open and migrate the database, and check the key fits it (`exclusive`: see
+        Database.open)."""
         box = SecretBox(await asyncio.to_thread(load_master_key, path, env))
-        db = await Database.open(path, migrations=migrations, clock=clock)
+        db = await Database.open(path, migrations=migrations, clock=clock, exclusive=exclusive)
         try:
             await _check_master_key(db, box)
         except BaseException:
@@ -97,9 +100,9 @@ class Storage:
 
 async def _check_master_key(db: Database, box: SecretBox) -> None:
     """Fail clearly when the master key is not the one the stored secrets were encrypted with."""
-    canary = await db.fetch_value("SELECT value FROM storage_meta WHERE name = ?", (_CANARY_NAME,))
+    canary = await db.fetch_value("SELECT value FROM storage_meta WHERE name = ?", (CANARY_NAME,))
     if canary is not None:
-        if box.decrypt(bytes(canary)) != _CANARY_TEXT:
+        if box.decrypt(bytes(canary)) != CANARY_TEXT:
             raise MasterKeyMismatchError()
         return
     sample = await db.fetch_value("SELECT secret_enc FROM api_keys ORDER BY id LIMIT 1")
@@ -107,5 +110,5 @@ async def _check_master_key(db: Database, box: SecretBox) -> None:
         box.decrypt(bytes(sample))  # raises MasterKeyMismatchError
     await db.execute(
         "INSERT OR IGNORE INTO storage_meta (name, value) VALUES (?, ?)",
-        (_CANARY_NAME, box.encrypt(_CANARY_TEXT)),
+        (CANARY_NAME, box.encrypt(CANARY_TEXT)),
     )
