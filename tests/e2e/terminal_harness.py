@@ -78,10 +78,10 @@ class TerminalBot:
         self.chat = ChatRef(id="console:dm-owner", kind=ChatKind.PRIVATE, platform="console")
         self._messages = 0
 
-    async def bind(self, scope: Scope, secret: str = LIVE_KEY) -> StoredKey:
-        """Store the owner's key with `scope` and bind it to the private chat."""
+    async def bind(self, scope: Scope, secret: str = LIVE_KEY, *, account_id: str | None = None) -> StoredKey:
+        """Store the owner's key with `scope` and bind it to the private chat (on `account_id`: the key's first)."""
         key = await self.storage.keys.add(self.owner.id, f"terminal-{scope.value}", secret, scope)
-        await self.storage.bindings.bind(self.chat.id, key.id, bound_by=self.owner.id)
+        await self.storage.bindings.bind(self.chat.id, key.id, bound_by=self.owner.id, account_id=account_id)
         return key
 
     async def say(self, text: str) -> list[Reply]:

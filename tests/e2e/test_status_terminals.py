@@ -11,9 +11,9 @@ import pytest
 from fxbot.chat.types import ReplyKind
 from fxbot.commands.status import terminal_line
 from fxbot.domain.access import Scope
-from fxbot.domain.broker import ServerError
+from fxbot.domain.broker import AccountSummary, ServerError
 from fxbot.domain.broker.capabilities import SupportsTerminalStatus
-from fxbot.services.health import TerminalHealth
+from fxbot.services.health import MAX_TERMINALS, TerminalHealth
 from fxbot.storage import Storage
 from tests.e2e.conftest import reply_text
 from tests.e2e.terminal_harness import TerminalBot
@@ -67,6 +67,26 @@ async def test_a_broker_without_terminal_status_leaves_status_unchanged(storage:
     assert f"terminal {ACCOUNT_ID}" not in text and kind is ReplyKind.INFO
     assert "terminal_status" not in broker.names()
     assert "reachable, key 'terminal-read-only' accepted" in text
+
+
+class ManyAccounts(TerminalBroker):
+    """A key reaching more accounts than /status checks."""
+
+    async def list_accounts(self, *, account_id: str | None = None) -> list[AccountSummary]:
+        return [AccountSummary(id=f"acc_{n}", broker="Demo-Server", platform="MT5", status="connected", login=n)
+                for n in range(1, MAX_TERMINALS + 3)]
+
+
+async def test_the_chats_account_comes_first_and_at_most_a_few_are_checked(storage: Storage) -> None:
+    bot = TerminalBot(storage, ManyAccounts())
+    await bot.bind(Scope.TRADE, account_id="acc_6")
+    try:
+        text = reply_text(await bot.say("/status"))
+    finally:
+        await bot.close()
+    lines = [line for line in text.splitlines() if line.startswith("terminal ")]
+    assert len(lines) == MAX_TERMINALS
+    assert lines[0].startswith("terminal acc_6 (login 6): ready") and lines[1].startswith("terminal acc_1 ")
 
 
 def test_terminal_lines() -> None:
