@@ -100,3 +100,14 @@ async def test_the_v1_api_refuses_stop_limit_orders_and_nothing_is_sent(bot: Bot
     sell = reply_text(await bot.say("/sellstoplimit EURUSD 0.1 1.0950 1.0955"))
     assert "does not support stop-limit orders — nothing was sent" in sell and "/sellstop or /selllimit" in sell
     assert await bot.sim_orders() == []
+
+
+async def test_modifying_a_stop_limit_order_judges_stops_from_its_limit(terminal: TerminalBot) -> None:
+    await terminal.bind(Scope.TRADE)
+    await terminal.say("/buystoplimit EURUSD 0.1 1.0900 1.0895")
+    ticket = next(iter(terminal.broker.orders))
+    refused = reply_text(await terminal.say(f"/modify #{ticket} price=1.0890"))  # the stop would fall under the limit
+    assert "a BUY STOP LIMIT's limit 1.08950 must be at or below its stop price 1.08900" in refused
+    modified = reply_text(await terminal.say(f"/modify {ticket} sl=20p"))
+    assert f"order #{ticket} (BUY STOP LIMIT 0.10 EURUSD) modified" in modified
+    assert ("modify_order", {"order_id": ticket, "changes": {"sl": 1.0875}}) in terminal.broker.calls
