@@ -206,6 +206,58 @@ CREATE TABLE blocked_chats (
 );
 """
 
+_V8_GUARD_WATCHDOG = """
+CREATE TABLE guard_limits (
+    account_id TEXT PRIMARY KEY,
+    key_id     INTEGER NOT NULL,
+    limits     TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE guard_states (
+    account_id       TEXT PRIMARY KEY,
+    day_id           TEXT NOT NULL,
+    phase            TEXT NOT NULL CHECK (phase IN ('armed', 'warned', 'acting', 'blocked')),
+    day_start_equity REAL,
+    blocked_until    TEXT,
+    trigger          TEXT,
+    changed_at       TEXT NOT NULL
+);
+CREATE TABLE watchdog_settings (
+    chat_id         TEXT PRIMARY KEY,
+    weekend_minutes INTEGER
+);
+CREATE TABLE watchdog_heartbeat (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    alive_at      TEXT NOT NULL
+);
+"""
+
+_V8_WEBHOOKS = """
+CREATE TABLE webhook_endpoints (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    name         TEXT NOT NULL,
+    chat_id      TEXT NOT NULL,
+    chat_kind    TEXT NOT NULL CHECK (chat_kind IN ('private', 'group')),
+    thread_id    TEXT,
+    created_by   TEXT NOT NULL,
+    creator_name TEXT NOT NULL,
+    token_hash   TEXT UNIQUE,
+    secret_hash  TEXT,
+    allow_ips    TEXT,
+    created_at   TEXT NOT NULL,
+    revoked_at   TEXT
+);
+CREATE UNIQUE INDEX webhook_endpoints_live_name ON webhook_endpoints (chat_id, name) WHERE revoked_at IS NULL;
+
+CREATE TABLE webhook_requests (
+    endpoint_id INTEGER NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    request_key TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (endpoint_id, request_key)
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core: keys, bindings, members, settings, audit", _V1_CORE),
     Migration(2, "alerts: price and account rules with their fire state", _V2_ALERTS),
@@ -214,5 +266,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "notify: an optional image per notification (digest charts)", _V5_NOTIFY_IMAGES),
     Migration(6, "alerts: the forum topic / thread an alert was set in", _V6_ALERT_THREADS),
     Migration(7, "notify: chats that refuse the bot's messages", _V7_BLOCKED_CHATS),
+    Migration(8, "webhooks: endpoints (token and secret stored as hashes) and seen requests", _V8_WEBHOOKS),
+    Migration(8, "guard: per-account limits and state; watchdog: chat settings and the bot's heartbeat",
+              _V8_GUARD_WATCHDOG),
 )
 """Every migration this code knows, in order; versions are 1, 2, 3 … without gaps."""
