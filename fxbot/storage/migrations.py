@@ -206,7 +206,7 @@ CREATE TABLE blocked_chats (
 );
 """
 
-_V8_GUARD_WATCHDOG = """
+_V9_GUARD_WATCHDOG = """
 CREATE TABLE guard_limits (
     account_id TEXT PRIMARY KEY,
     key_id     INTEGER NOT NULL,
@@ -267,7 +267,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "alerts: the forum topic / thread an alert was set in", _V6_ALERT_THREADS),
     Migration(7, "notify: chats that refuse the bot's messages", _V7_BLOCKED_CHATS),
     Migration(8, "webhooks: endpoints (token and secret stored as hashes) and seen requests", _V8_WEBHOOKS),
-    Migration(8, "guard: per-account limits and state; watchdog: chat settings and the bot's heartbeat",
-              _V8_GUARD_WATCHDOG),
+    Migration(9, "guard: per-account limits and state; watchdog: chat settings and the bot's heartbeat",
+              _V9_GUARD_WATCHDOG),
 )
 """Every migration this code knows, in order; versions are 1, 2, 3 … without gaps."""

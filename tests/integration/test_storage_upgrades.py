@@ -74,7 +74,16 @@ async def _v7(storage: Storage) -> None:
     await storage.db.execute("INSERT INTO blocked_chats VALUES ('discord:7', 'Missing Access', ?)", (AT,))
 
 
-ROWS: dict[int, Insert] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7}
+async def _v9(storage: Storage) -> None:
+    await storage.db.execute("INSERT INTO guard_limits VALUES ('acc-1', 1, '{\"daily_loss\": 3.0}', 'telegram:1', ?)",
+                             (AT,))
+    await storage.db.execute("INSERT INTO guard_states VALUES ('acc-1', '2026-04-01', 'blocked', 1000.0, ?, 'loss', ?)",
+                             (AT, AT))
+    await storage.db.execute("INSERT INTO watchdog_settings VALUES ('telegram:-100', 30)")
+    await storage.db.execute("INSERT INTO watchdog_heartbeat VALUES (1, ?)", (AT,))
+
+
+ROWS: dict[int, Insert] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 9: _v9}
 """Per migration, representative rows of what it added (written with the SQL of that version)."""
 
 
