@@ -7,155 +7,242 @@ entries with points in [min(prev, cur), max(prev, cur)]: O(log n + found), never
 
 from __future__ import annotations
 
+import heapq
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from itertools import compress
 
 from alerts.rules import PriceSide
 
-_NOT_TOMBSTONE = (-1).__ne__
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
-NEW_ENTRIES_LIMIT = 128
-"""Entries added one by one wait in a small sorted buffer; past this many it is merged into the main arrays."""
+BLOCK = 512
+"""Entries per block after a bulk load or a split; a block splits past 2 × BLOCK and merges below BLOCK / 4."""
 
 
 class ThresholdIndex:
-    """Sorted (points, slot) pairs; several entries may share one points value.
+    """Sorted (points, slot) pairs kept in blocks; several entries may share one points value.
 
-    Removing an entry leaves a tombstone (slot -1) instead of shifting the arrays (a million rules
-    make that a 400 kB memmove per firing); tombstones are compacted away once they are an eighth of
-    the entries. New entries go to a small sorted buffer merged in bulk, for the same reason. Entries of
-    equal points are found in the order they were added.
+    The entries are cut into blocks of a few hundred (`BLOCK`), each two compact arrays (`array('i')`
+    of points, or `'q'` once a level does not fit 32 bits, and `array('i')` of slots) sorted by
+    points, with the last points of every block in a list. Adding or removing an entry bisects
+    that list, then shifts one block's arrays: no operation touches more than a block or two (plus
+    the list of blocks), so no pause grows with the book; a block that grows past 2 × BLOCK is
+    split and one that shrinks below BLOCK / 4 is merged into a neighbour. Entries of equal points
+    are found in the order they were added.
     """
 
-    __slots__ = ("dead", "new_points", "new_slots", "points", "slots")
+    __slots__ = ("_count", "_maxes", "_points", "_slots", "block", "typecode")
 
-    def __init__(self) -> None:
-        self.points: array[int] = array("i")  # 4-byte points while every level fits, else "q"
-        self.slots: array[int] = array("i")
-        self.dead = 0
-        self.new_points: array[int] = array("i")
-        self.new_slots: array[int] = array("i")
+    def __init__(self, block: int | None = None) -> None:
+        self.block = max(4, BLOCK if block is None else block)
+        self.typecode = "i"  # 4-byte points while every level fits, else "q"
+        self._points: list[array[int]] = []
+        self._slots: list[array[int]] = []
+        self._maxes: list[int] = []
+        self._count = 0
 
     def __len__(self) -> int:
-        return len(self.points) - self.dead + len(self.new_points)
+        return self._count
+
+    def entries(self) -> Iterator[tuple[int, int]]:
+        """Every (points, slot), in index order."""
+        for points, slots in zip(self._points, self._slots, strict=True):
+            yield from zip(points, slots, strict=True)
+
+    @property
+    def blocks(self) -> int:
+        return len(self._points)
 
     def add(self, points: int, slot: int) -> None:
-        if self.points.typecode == "i" and not _INT32_MIN <= points <= _INT32_MAX:
-            self.points = array("q", self.points)
-            self.new_points = array("q", self.new_points)
-        at = bisect_right(self.new_points, points)
-        self.new_points.insert(at, points)
-        self.new_slots.insert(at, slot)
-        if len(self.new_points) > NEW_ENTRIES_LIMIT:
-            self._merge_new()
+        if self.typecode == "i" and not _INT32_MIN <= points <= _INT32_MAX:
+            self._widen()
+        maxes = self._maxes
+        if not maxes:
+            self._points.append(array(self.typecode, (points,)))
+            self._slots.append(array("i", (slot,)))
+            maxes.append(points)
+            self._count = 1
+            return
+        k = bisect_right(maxes, points)  # after the equal ones: entries keep the order they came in
+        if k == len(maxes):
+            k -= 1
+            maxes[k] = points
+        block_points = self._points[k]
+        at = bisect_right(block_points, points)
+        block_points.insert(at, points)
+        self._slots[k].insert(at, slot)
+        self._count += 1
+        if len(block_points) > 2 * self.block:
+            self._split(k)
 
     def remove(self, points: int, slot: int) -> bool:
         """Remove one (points, slot) entry; False when it was not there."""
-        lo = bisect_left(self.points, points)
-        hi = bisect_right(self.points, points, lo)
-        if lo < hi:
-            try:
-                at = self.slots.index(slot, lo, hi)  # a C scan: many rules may share one level
-            except ValueError:
-                pass
-            else:
-                self.slots[at] = -1
-                self.dead += 1
-                if self.dead > 64 and self.dead * 8 > len(self.slots):
-                    self._compact()
-                return True
-        lo = bisect_left(self.new_points, points)
-        hi = bisect_right(self.new_points, points, lo)
-        if lo < hi:
-            try:
-                at = self.new_slots.index(slot, lo, hi)
-            except ValueError:
+        maxes = self._maxes
+        k = bisect_left(maxes, points)
+        while k < len(maxes):
+            block_points = self._points[k]
+            lo = bisect_left(block_points, points)
+            hi = bisect_right(block_points, points, lo)
+            if lo < hi:
+                try:
+                    at = self._slots[k].index(slot, lo, hi)  # a C scan: many rules may share one level
+                except ValueError:
+                    pass
+                else:
+                    self._delete(k, at)
+                    return True
+            if maxes[k] != points:
                 return False
-            del self.new_points[at]
-            del self.new_slots[at]
-            return True
+            k += 1  # equal points go on in the next block
         return False
 
     def between(self, lo: int, hi: int) -> array[int]:
         """The slots of every entry with lo <= points <= hi, by points (a copy: callers may change the index)."""
-        start = bisect_left(self.points, lo)
-        end = bisect_right(self.points, hi, start)
-        new = self.new_points
-        if new:
-            new_start = bisect_left(new, lo)
-            new_end = bisect_right(new, hi, new_start)
-            if new_start < new_end:
-                return self._merged(start, end, new_start, new_end)
-        found = self.slots[start:end]
-        if self.dead and -1 in found:
-            found = array("i", filter(_NOT_TOMBSTONE, found))
-            if len(found) + 64 < end - start:
-                self._compact()  # a busy range full of tombstones (a crowd of rules fired at one level)
+        maxes = self._maxes
+        k = bisect_left(maxes, lo)
+        if k == len(maxes):
+            return array("i")
+        block_points = self._points[k]
+        start = bisect_left(block_points, lo)
+        if maxes[k] > hi:  # the common case: one block holds the whole range
+            return self._slots[k][start:bisect_right(block_points, hi, start)]
+        found = self._slots[k][start:]
+        k += 1
+        while k < len(maxes):
+            block_points = self._points[k]
+            if block_points[0] > hi:
+                break
+            if maxes[k] <= hi:
+                found += self._slots[k]
+            else:
+                found += self._slots[k][:bisect_right(block_points, hi)]
+                break
+            k += 1
         return found
 
-    def _merged(self, start: int, end: int, new_start: int, new_end: int) -> array[int]:
-        points = self.points[start:end] + self.new_points[new_start:new_end]
-        slots = self.slots[start:end] + self.new_slots[new_start:new_end]
-        order = sorted(range(len(points)), key=points.__getitem__)  # stable: main entries first on ties
-        return array("i", [slots[i] for i in order if slots[i] >= 0])
-
     def bulk_load(self, pairs_points: array[int], pairs_slots: array[int]) -> None:
-        """Replace the content with unsorted parallel arrays, sorting once (cold start)."""
+        """Replace the content with unsorted parallel arrays, sorting once (cold start); equal points keep
+        the order they have in the arrays."""
         order = sorted(range(len(pairs_points)), key=pairs_points.__getitem__)
         fits = not pairs_points or (min(pairs_points) >= _INT32_MIN and max(pairs_points) <= _INT32_MAX)
-        code = "i" if fits else "q"
-        self.points = array(code, map(pairs_points.__getitem__, order))
-        self.slots = array("i", map(pairs_slots.__getitem__, order))
-        self.dead = 0
-        self.new_points = array(code)
-        self.new_slots = array("i")
+        self.typecode = "i" if fits else "q"
+        points = array(self.typecode, map(pairs_points.__getitem__, order))
+        slots = array("i", map(pairs_slots.__getitem__, order))
+        size = self.block
+        self._points = [points[i:i + size] for i in range(0, len(points), size)]
+        self._slots = [slots[i:i + size] for i in range(0, len(slots), size)]
+        self._maxes = [block[-1] for block in self._points]
+        self._count = len(points)
 
     def merge(self, points: array[int], slots: array[int]) -> None:
         """Add many entries at once (sorted in one pass), after the ones already there."""
         if not len(points):
             return
-        self._compact()
-        self.bulk_load(array("q", self.points) + array("q", self.new_points) + array("q", points),
-                       self.slots + self.new_slots + slots)
+        old_points, old_slots = array("q"), array("i")
+        for block_points, block_slots in zip(self._points, self._slots, strict=True):
+            old_points += array("q", block_points)
+            old_slots += block_slots
+        self.bulk_load(old_points + array("q", points), old_slots + array("i", slots))
 
-    def _merge_new(self) -> None:
-        """Splice the buffer into the main arrays: one bisection per buffered entry, then C-level copies."""
-        points, slots = self.points, self.slots
-        out_points: array[int] = array(points.typecode)
-        out_slots: array[int] = array("i")
-        done = 0
-        for p, slot in zip(self.new_points, self.new_slots, strict=True):
-            at = bisect_right(points, p, done)  # after the equal ones: entries keep the order they came in
-            out_points += points[done:at]
-            out_points.append(p)
-            out_slots += slots[done:at]
-            out_slots.append(slot)
-            done = at
-        out_points += points[done:]
-        out_slots += slots[done:]
-        self.points, self.slots = out_points, out_slots
-        self.new_points = array(points.typecode)
-        self.new_slots = array("i")
+    # -- blocks -------------------------------------------------------------------------------
 
-    def _compact(self) -> None:
-        if not self.dead:
+    def _delete(self, k: int, at: int) -> None:
+        block_points, block_slots = self._points[k], self._slots[k]
+        del block_points[at]
+        del block_slots[at]
+        self._count -= 1
+        if not block_points:
+            del self._points[k], self._slots[k], self._maxes[k]
             return
-        keep = list(map((-1).__ne__, self.slots))
-        self.points = array(self.points.typecode, compress(self.points, keep))
-        self.slots = array("i", compress(self.slots, keep))
-        self.dead = 0
+        self._maxes[k] = block_points[-1]
+        if len(block_points) < self.block // 4 and len(self._points) > 1:
+            self._merge_blocks(k - 1 if k + 1 == len(self._points) else k)
+
+    def _merge_blocks(self, k: int) -> None:
+        """Join block k + 1 onto block k (split again when that makes it too big)."""
+        self._points[k] += self._points[k + 1]
+        self._slots[k] += self._slots[k + 1]
+        self._maxes[k] = self._maxes[k + 1]
+        del self._points[k + 1], self._slots[k + 1], self._maxes[k + 1]
+        if len(self._points[k]) > 2 * self.block:
+            self._split(k)
+
+    def _split(self, k: int) -> None:
+        block_points, block_slots = self._points[k], self._slots[k]
+        half = len(block_points) // 2
+        self._points[k:k + 1] = [block_points[:half], block_points[half:]]
+        self._slots[k:k + 1] = [block_slots[:half], block_slots[half:]]
+        self._maxes[k:k + 1] = [block_points[half - 1], block_points[-1]]
+
+    def _widen(self) -> None:
+        self.typecode = "q"
+        self._points = [array("q", block) for block in self._points]
+
+
+class DueHeap:
+    """When each holding `repeat` rule is next due: a heap with lazy deletion, O(log n) per change.
+
+    `due` maps slot -> due time (the truth); the heap may hold stale (time, slot) pairs, skipped
+    when they reach the top. It is rebuilt from `due` when stale pairs outnumber live ones.
+    """
+
+    __slots__ = ("_heap", "due")
+
+    def __init__(self) -> None:
+        self.due: dict[int, float] = {}
+        self._heap: list[tuple[float, int]] = []
+
+    def __contains__(self, slot: int) -> bool:
+        return slot in self.due
+
+    def __len__(self) -> int:
+        return len(self.due)
+
+    def set(self, slot: int, when: float) -> None:
+        self.due[slot] = when
+        heapq.heappush(self._heap, (when, slot))
+        if len(self._heap) > 2 * len(self.due) + 64:
+            self._heap = [(when, slot) for slot, when in self.due.items()]
+            heapq.heapify(self._heap)
+
+    def pop(self, slot: int) -> float | None:
+        """Stop tracking a slot; its due time, None when it was not tracked."""
+        return self.due.pop(slot, None)
+
+    def next_due(self) -> float:
+        """The earliest due time (inf when none)."""
+        heap, due = self._heap, self.due
+        while heap:
+            when, slot = heap[0]
+            if due.get(slot) == when:
+                return when
+            heapq.heappop(heap)
+        return float("inf")
+
+    def take_due(self, now: float) -> list[int]:
+        """The slots due by `now`, earliest first (ties by slot); they stay tracked until set or popped."""
+        heap, due = self._heap, self.due
+        found: list[tuple[float, int]] = []
+        seen: set[int] = set()
+        while heap and heap[0][0] <= now:
+            when, slot = heapq.heappop(heap)
+            if due.get(slot) == when and slot not in seen:
+                seen.add(slot)
+                found.append((when, slot))
+        for item in found:
+            heapq.heappush(heap, item)  # still tracked: the caller sets a new time or pops it
+        return [slot for _, slot in found]
 
 
 class SideBook:
     """Everything kept for one (account, symbol, side): index, last price, rules waiting for a price.
 
     `unsynced` holds slots added while no price was known (or after a restart): they are judged
-    against their own remembered price on the next quote. `holding` maps the slots of `repeat`
-    rules whose condition currently holds to the epoch second they are next due. `last_at` is when
-    the last price was judged (epoch seconds, -inf: never) and `bar_hi`/`bar_lo` the range of the
-    prices judged in the minute ending at `bar_end`: what a replay of a gap's candles has already seen.
+    against their own remembered price on the next quote. `holding` keeps the slots of `repeat`
+    rules whose condition currently holds with the epoch second each is next due (`next_due`: the
+    earliest). `last_at` is when the last price was judged (epoch seconds, -inf: never) and
+    `bar_hi`/`bar_lo` the range of the prices judged in the minute ending at `bar_end`: what a replay
+    of a gap's candles has already seen.
     """
 
     __slots__ = ("account_id", "bar_end", "bar_hi", "bar_lo", "digits", "holding", "index", "last", "last_at", "live",
@@ -170,7 +257,7 @@ class SideBook:
         self.index = ThresholdIndex()
         self.last: int | None = None
         self.unsynced: array[int] = array("i")
-        self.holding: dict[int, float] = {}
+        self.holding = DueHeap()
         self.next_due = float("inf")
         self.live = 0
         self.last_at = float("-inf")
@@ -179,7 +266,7 @@ class SideBook:
         self.bar_lo = 0
 
     def recompute_next_due(self) -> None:
-        self.next_due = min(self.holding.values(), default=float("inf"))
+        self.next_due = self.holding.next_due()
 
     def saw(self, points: int, now: float) -> None:
         """Record a judged price: the book's last price, when it was judged, and the minute's range so far."""

@@ -93,7 +93,7 @@ class PriceEvaluator:
         book = self.index.books[self.table.book[slot]]
         for points in self.entries(slot):
             book.index.remove(points, slot)
-        book.holding.pop(slot, None)
+        book.holding.pop(slot)
 
     # -- quotes -------------------------------------------------------------------------------
 
@@ -210,12 +210,12 @@ class PriceEvaluator:
         if mode == REPEAT:
             holds = cur >= level if cond == ABOVE else cur <= level
             if not holds:
-                if book.holding.pop(slot, None) is not None:
+                if book.holding.pop(slot) is not None:
                     book.recompute_next_due()
             elif slot not in book.holding:
                 last_fired = t.last_fired.get(slot)
                 due = now if last_fired is None else max(now, last_fired + 60.0 * t.repeat.get(slot, 1))
-                book.holding[slot] = due
+                book.holding.set(slot, due)
                 if due <= now:
                     self._fire(book, slot, cur, prev, at, now, gap, fired)
                 book.recompute_next_due()
@@ -267,7 +267,7 @@ class PriceEvaluator:
             rearm = self.entries(slot) if not t.flags[slot] & F_ARMED else ()
             self.index_add(slot)
         else:
-            book.holding[slot] = now + 60.0 * t.repeat.get(slot, 1)
+            book.holding.set(slot, now + 60.0 * t.repeat.get(slot, 1))
             book.recompute_next_due()
         runaway = mode != ONCE and len(recent) > RUNAWAY_FIRES
         if runaway:
@@ -301,9 +301,15 @@ class PriceEvaluator:
         return max(user, round(2 * self.spread.get(book.symbol, 0.0)), pip)
 
     def _repeat_due(self, book: SideBook, cur: int, at: datetime, now: float, gap: bool, fired: list[Firing]) -> None:
-        for slot, due in list(book.holding.items()):
-            if due <= now and slot in book.holding:
-                self._fire(book, slot, cur, cur, at, now, gap, fired)
+        """Fire the holding repeat rules that are due (earliest first); an expired one stops holding instead."""
+        t = self.table
+        for slot in book.holding.take_due(now):
+            if slot not in book.holding:
+                continue
+            if t.expires and t.is_expired(slot, now):
+                book.holding.pop(slot)  # reported by the expiry sweep, never fired again
+                continue
+            self._fire(book, slot, cur, cur, at, now, gap, fired)
         book.recompute_next_due()
 
     # -- rules in and out ---------------------------------------------------------------------

@@ -1,14 +1,15 @@
-"""The compact storage behind the engine: tombstones, the insert buffer, widening, deferred firings."""
+"""The compact storage behind the engine: the blocked index, widening, deferred firings."""
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alerts.engine import AlertEngine
-from alerts.index import NEW_ENTRIES_LIMIT, ThresholdIndex
+from alerts.index import ThresholdIndex
 from alerts.price_table import PriceRuleTable
 from alerts.rules import Mode, PriceCondition, PriceRule
 from tests.unit.alerts.factories import ACC, T0, Feed, price_rule
@@ -16,49 +17,56 @@ from tests.unit.alerts.factories import ACC, T0, Feed, price_rule
 UP, CROSS = PriceCondition.CROSS_UP, PriceCondition.CROSS
 
 
-@settings(max_examples=100, deadline=None)
-@given(ops=st.lists(st.tuples(st.booleans(), st.integers(0, 40), st.integers(0, 30)), max_size=400))
-def test_index_with_tombstones_and_buffer_matches_a_plain_list(ops: list[tuple[bool, int, int]]) -> None:
-    index = ThresholdIndex()
+@settings(max_examples=150, deadline=None)
+@given(ops=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 40), st.integers(0, 30)), max_size=400),
+       block=st.integers(4, 12))
+def test_blocked_index_matches_a_plain_list(ops: list[tuple[int, int, int]], block: int) -> None:
+    index = ThresholdIndex(block)
     model: list[tuple[int, int]] = []  # (points, slot) in the order they were added
-    for adding, points, slot in ops:
-        if adding:
-            index.add(points, slot)
-            model.append((points, slot))
-        else:
+    for op, points, slot in ops:
+        if op == 0:
             present = (points, slot) in model
             assert index.remove(points, slot) == present
             if present:
                 model.remove((points, slot))
+        else:
+            index.add(points, slot)
+            model.append((points, slot))
         if len(model) % 37 == 0:
-            index.merge(index.points[:0], index.slots[:0])  # no-op merge keeps everything
+            index.merge(array("q"), array("i"))  # no-op merge keeps everything
+        lo, hi = sorted((points, slot + 5))
+        assert list(index.between(lo, hi)) == [s for p, s in sorted(model, key=lambda e: e[0]) if lo <= p <= hi]
     assert len(index) == len(model)
     # equal points come back in the order they were added
-    expected = [slot for _, slot in sorted(model, key=lambda e: e[0])]
-    assert list(index.between(-1, 100)) == expected
-    assert list(index.between(10, 20)) == [s for p, s in sorted(model, key=lambda e: e[0]) if 10 <= p <= 20]
+    assert list(index.entries()) == sorted(model, key=lambda e: e[0])
+    assert list(index.between(-1, 100)) == [slot for _, slot in sorted(model, key=lambda e: e[0])]
 
 
-def test_the_buffer_is_spliced_in_and_tombstones_are_compacted() -> None:
-    index = ThresholdIndex()
-    count = 20 * NEW_ENTRIES_LIMIT + 5
+def test_blocks_split_and_merge_so_no_change_touches_more_than_a_few_blocks() -> None:
+    index = ThresholdIndex(8)
+    count = 1000
     for slot in range(count):
         index.add(slot % 50, slot)
-    assert len(index.new_points) <= NEW_ENTRIES_LIMIT and list(index.points) == sorted(index.points)
-    for slot in range(0, count - NEW_ENTRIES_LIMIT, 2):
+    sizes = [len(points) for points in index._points]
+    assert max(sizes) <= 16 and index.blocks >= count // 16
+    for slot in range(0, count - 8, 2):
         assert index.remove(slot % 50, slot)
-    assert index.dead <= max(64, len(index.slots) // 8)  # compacted along the way
-    assert sorted(index.between(0, 49)) == [s for s in range(count) if s % 2 or s >= count - NEW_ENTRIES_LIMIT]
+    sizes = [len(points) for points in index._points]
+    assert max(sizes) <= 16 and (min(sizes) >= 2 or index.blocks == 1)
+    assert sorted(index.between(0, 49)) == [s for s in range(count) if s % 2 or s >= count - 8]
+    for slot in range(count):
+        index.remove(slot % 50, slot)
+    assert len(index) == 0 and index.blocks == 0 and list(index.between(0, 100)) == []
 
 
 def test_index_points_widen_past_32_bits() -> None:
     index = ThresholdIndex()
     index.add(5, 1)
-    assert index.points.typecode == "i"
+    assert index.typecode == "i"
     index.add(2**40, 2)
-    assert list(index.between(0, 2**41)) == [1, 2]
-    index.bulk_load(index.points[:0], index.slots[:0])
-    assert index.points.typecode == "i"
+    assert index.typecode == "q" and list(index.between(0, 2**41)) == [1, 2]
+    index.bulk_load(array("q"), array("i"))
+    assert index.typecode == "i"
 
 
 def test_table_widens_ids_and_string_numbers() -> None:
