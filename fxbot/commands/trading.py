@@ -18,7 +18,9 @@ from fxbot.commands.trading_replies import (
 )
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.broker import OrderType
+from fxbot.errors import UsageError
 from fxbot.services.pretrade_margin import margin_verdict
+from fxbot.services.risk_sizing import RISK_EXAMPLE, RISK_USAGE, parse_risk
 from fxbot.services.trading_models import OrderTicket, PreparedOrder
 from fxbot.services.trading_policy import confirmation_needed, describe_policy
 
@@ -44,19 +46,47 @@ _STOP_ARGS = (
              help="stop loss: a price (1.0800) or pips from the entry (20p)"),
     Argument("tp", ArgKind.PRICE_OR_PIPS, required=False, keyword=True,
              help="take profit: a price (1.0900) or pips from the entry (40p)"),
+    Argument("risk", ArgKind.TEXT, required=False, keyword=True, max=16,
+             help="size from the money at risk instead of VOLUME: 1% (of balance), 0.5%eq (of equity), 50 (money)"),
+)
+_VOLUME_ARG = Argument("volume", ArgKind.VOLUME, required=False, help="lots, e.g. 0.10 (or leave out with risk=)")
+RISK_DETAILS = (
+    "Risk sizing: instead of VOLUME give risk=1% (of the balance), risk=0.5%eq (of the equity) or risk=50 "
+    "(money in the account currency) and a stop (sl=); the lots are the money at risk ÷ (stop distance × value "
+    "of a pip per lot), rounded down to the volume step. The card shows the money at risk, its % of the balance, "
+    "the R:R when a TP is given and the lots chosen. For pending orders name the price: "
+    "/buylimit EURUSD price=1.0800 risk=1% sl=20p. "
 )
 
 
 def _ticket(args: BoundArgs, order_type: OrderType) -> OrderTicket:
-    price = args.number("price") if order_type.is_pending else None
+    name = order_type.value.replace("_", "").lower()
+    price = args.optional("price", float) if order_type.is_pending else None
+    if order_type.is_pending and price is None:
+        raise UsageError(f"missing PRICE — a {order_type_text(order_type)} order needs a PRICE (with risk= name it: "
+                         f"price=1.0800)", usage=f"/{name} SYMBOL VOLUME PRICE", example=f"/{name} EURUSD 0.10 1.0800")
+    if order_type.is_stop_limit and args.optional("limit", float) is None:
+        raise UsageError("missing LIMIT (the limit price of the order placed at the trigger; with risk= name it: "
+                         "limit=1.0895)", usage=f"/{name} SYMBOL VOLUME PRICE LIMIT",
+                         example=f"/{name} EURUSD 0.10 1.0900 1.0895")
+    risk_text = args.optional("risk", str)
+    volume = args.optional("volume", float)
+    if risk_text is not None and volume is not None:
+        raise UsageError("give either a VOLUME or risk=, not both — risk= works out the volume from the stop",
+                         usage=RISK_USAGE, example=RISK_EXAMPLE)
+    if risk_text is None and volume is None:
+        raise UsageError("missing VOLUME — give the lots (0.10) or size by risk (risk=1% sl=20p)",
+                         usage=f"/{name} SYMBOL VOLUME ...", example=f"/{name} EURUSD 0.10")
+    risk = parse_risk(risk_text) if risk_text is not None else None
     return OrderTicket(
         symbol=args.text("symbol"),
         order_type=order_type,
-        volume=args.number("volume"),
+        risk=risk,
+        volume=volume if volume is not None else 0.0,
         price=price,
         sl=args.optional("sl", PriceOrPips),
         tp=args.optional("tp", PriceOrPips),
-        stop_limit=args.number("limit") if order_type.is_stop_limit else None,
+        stop_limit=args.optional("limit", float) if order_type.is_stop_limit else None,
     )
 
 
@@ -111,17 +141,17 @@ def _market_spec(name: str, order_type: OrderType, verb: str) -> CommandSpec[Ser
     return CommandSpec(
         name=name, aliases=(),
         summary=f"{verb} at the market price, optionally with stop loss and take profit",
-        usage=f"/{name} SYMBOL VOLUME [sl=PRICE|PIPSp] [tp=PRICE|PIPSp]",
-        examples=(f"/{name} EURUSD 0.10", f"/{name} EURUSD 0.10 sl=20p tp=40p",
+        usage=f"/{name} SYMBOL VOLUME|risk=1% [sl=PRICE|PIPSp] [tp=PRICE|PIPSp]",
+        examples=(f"/{name} EURUSD 0.10", f"/{name} EURUSD 0.10 sl=20p tp=40p", f"/{name} EURUSD risk=1% sl=20p",
                   f"/{name} XAUUSD 0.05 sl=2300 tp=2350" if order_type is OrderType.BUY
                   else f"/{name} XAUUSD 0.05 sl=2350 tp=2300"),
         arguments=(
             Argument("symbol", ArgKind.SYMBOL, help="e.g. EURUSD (any case)"),
-            Argument("volume", ArgKind.VOLUME, help="lots, e.g. 0.10"),
+            _VOLUME_ARG,
             *_STOP_ARGS,
         ),
         permission=TRADE, handler=_handler(order_type), state_changing=True, category=CATEGORY,
-        details=STOPS_DETAILS,
+        details=RISK_DETAILS + STOPS_DETAILS,
     )
 
 
@@ -145,12 +175,12 @@ def _pending_spec(order_type: OrderType) -> CommandSpec[Services]:
         examples=(f"/{name} EURUSD 0.10 {price}", f"/{name} EURUSD 0.10 {price} {stops}"),
         arguments=(
             Argument("symbol", ArgKind.SYMBOL, help="e.g. EURUSD (any case)"),
-            Argument("volume", ArgKind.VOLUME, help="lots, e.g. 0.10"),
-            Argument("price", ArgKind.PRICE, help="the order price"),
+            _VOLUME_ARG,
+            Argument("price", ArgKind.PRICE, required=False, help="the order price"),
             *_STOP_ARGS,
         ),
         permission=TRADE, handler=_handler(order_type), state_changing=True, category=CATEGORY,
-        details=STOPS_DETAILS,
+        details=RISK_DETAILS + STOPS_DETAILS,
     )
 
 
@@ -165,7 +195,8 @@ STOP_LIMIT_DETAILS = (
     "A stop-limit order waits for the price to reach PRICE (its stop), then places a limit order at LIMIT, "
     "so it never fills worse than LIMIT (a plain stop order fills at any price). Stops in pips are measured "
     "from LIMIT, where it fills. Stop-limit orders exist on MetaTrader 5 terminals (terminal-API keys, "
-    "fxs_live_…); through the /v1 API (sk_… keys) they are refused and nothing is sent. " + STOPS_DETAILS
+    "fxs_live_…); through the /v1 API (sk_… keys) they are refused and nothing is sent. " + RISK_DETAILS
+    + STOPS_DETAILS
 )
 
 
@@ -179,9 +210,10 @@ def _stop_limit_spec(order_type: OrderType) -> CommandSpec[Services]:
         examples=(f"/{name} EURUSD 0.10 {prices}", f"/{name} EURUSD 0.10 {prices} {stops}"),
         arguments=(
             Argument("symbol", ArgKind.SYMBOL, help="e.g. EURUSD (any case)"),
-            Argument("volume", ArgKind.VOLUME, help="lots, e.g. 0.10"),
-            Argument("price", ArgKind.PRICE, help="the stop price that triggers the order"),
-            Argument("limit", ArgKind.PRICE, help="the limit price of the order placed at the trigger"),
+            _VOLUME_ARG,
+            Argument("price", ArgKind.PRICE, required=False, help="the stop price that triggers the order"),
+            Argument("limit", ArgKind.PRICE, required=False,
+                     help="the limit price of the order placed at the trigger"),
             *_STOP_ARGS,
         ),
         permission=TRADE, handler=_handler(order_type), state_changing=True, category=CATEGORY,

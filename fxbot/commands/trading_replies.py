@@ -30,6 +30,29 @@ def stop_text(symbol: str, price: float | None, pips: float | None) -> str:
     return f"{format_price(symbol, price)} ({format_pips(pips)})"
 
 
+def sizing_lines(card: PreTradeCard) -> tuple[str, ...]:
+    """A risk-sized order's figures: money at risk and its % of the balance, R:R, lots, rounding warning."""
+    sizing = card.sizing
+    if sizing is None:
+        return ()
+    ccy = sizing.currency
+    share = sizing.percent_of_balance
+    lines = [
+        f"risk: {format_money(sizing.realised, ccy)} at the stop"
+        + (f" ({share:.2f}% of the balance)" if share is not None else "")
+        + f" — asked risk={sizing.risk.text} = {format_money(sizing.asked, ccy)}",
+        f"volume: {format_lots(sizing.volume)} chosen by risk ({format_money(sizing.risk_per_lot, ccy)} per lot "
+        "at the stop)",
+    ]
+    if sizing.reward_risk is not None:
+        lines.append(f"reward:risk (R:R) 1:{sizing.reward_risk:.2f}")
+    if sizing.rounding_changed:
+        change = (sizing.asked - sizing.realised) / sizing.asked * 100.0
+        lines.append(f"note: rounding down to the volume step (or the maximum volume) lowers the risk by "
+                     f"{change:.0f}% — from {format_money(sizing.asked, ccy)} to {format_money(sizing.realised, ccy)}")
+    return tuple(lines)
+
+
 def _card_lines(card: PreTradeCard) -> tuple[str, ...]:
     """The order's figures: price, stops, margin, margin level after, free margin and account."""
     symbol = card.symbol
@@ -47,6 +70,7 @@ def _card_lines(card: PreTradeCard) -> tuple[str, ...]:
               else "unknown (no quote converts it into " + card.currency + ")")
     return (
         price_line,
+        *sizing_lines(card),
         f"stop loss: {stop_text(symbol, card.sl, card.sl_pips)}",
         f"take profit: {stop_text(symbol, card.tp, card.tp_pips)}",
         f"required margin: {margin} (leverage 1:{card.leverage})",

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from fxbot.domain.broker import OrderType, Side
 from fxbot.domain.currency import convert
 from fxbot.domain.formatting import format_price
 from fxbot.domain.instruments import INSTRUMENTS, InstrumentSpec
+
+if TYPE_CHECKING:
+    from fxbot.services.risk_sizing import RiskSizing
 
 StopKind = Literal["sl", "tp"]
 
@@ -240,6 +243,7 @@ class PreTradeCard:
     ask: float
     stop_out_level: float = DEFAULT_STOP_OUT_LEVEL
     stop_limit_price: float | None = None
+    sizing: RiskSizing | None = None  # how `volume` was sized from the money at risk (risk=)
 
     @property
     def entry(self) -> float:

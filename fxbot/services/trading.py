@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -39,6 +40,15 @@ from fxbot.services.pretrade import (
     stop_side_problem,
 )
 from fxbot.services.pretrade_margin import margin_verdict
+from fxbot.services.risk_sizing import (
+    RISK_EXAMPLE,
+    RISK_USAGE,
+    RiskInput,
+    VolumeLimits,
+    broker_volume_limits,
+    risk_per_lot,
+    size_order,
+)
 from fxbot.services.trading_close import CloseService
 from fxbot.services.trading_models import (
     AccountOrders,
@@ -93,7 +103,11 @@ class TradingService(CloseService):
             raise UsageError(f"a {ticket.order_type.value} order needs a PRICE")
         if ticket.order_type.is_stop_limit and ticket.stop_limit is None:
             raise UsageError(f"a {ticket.order_type.value} order needs a LIMIT price (placed once PRICE trades)")
-        self._check_volume(spec, ticket.volume)
+        if ticket.risk is None:
+            self._check_volume(spec, ticket.volume)
+        elif ticket.sl is None:
+            raise UsageError("risk= sizes the order from the stop, so it needs one: add sl= (a price or pips)",
+                             usage=RISK_USAGE, example=RISK_EXAMPLE)
         bound = await self._brokers.for_chat(chat_id)
         account_id = bound.account_id
         async with upstream_call(self._storage, bound.key_id, what="prepare the order"):
@@ -104,8 +118,12 @@ class TradingService(CloseService):
                 bound.broker.get_account(account_id=account_id),
             )
             mids = await self._conversion_mids(bound.broker, account_id, spec, account.currency, quote)
+            limits = await broker_volume_limits(bound.broker, account_id, spec) if ticket.risk else None
         card = self._card(ticket, spec, quote, account, mids)
-        request = OrderRequest(symbol=spec.symbol, type=ticket.order_type, volume=ticket.volume,
+        if ticket.risk is not None:
+            assert limits is not None
+            card = self._sized_card(ticket, ticket.risk, card, spec, quote, account, mids, limits)
+        request = OrderRequest(symbol=spec.symbol, type=ticket.order_type, volume=card.volume,
                                price=card.price if ticket.order_type.is_pending else None,
                                sl=card.sl, tp=card.tp, stop_limit_price=card.stop_limit_price)
         return PreparedOrder(card=card, request=request, key_id=bound.key_id, account_id=account_id)
@@ -135,6 +153,21 @@ class TradingService(CloseService):
                 f"FxSocket refused the order for margin — {error.reason} — nothing was sent; the broker also "
                 "counts the order's commission and the price may have moved since the card: /account shows "
                 "the free margin")) from error
+
+    def _sized_card(self, ticket: OrderTicket, risk: RiskInput, card: PreTradeCard, spec: InstrumentSpec,
+                    quote: Quote, account: Account, mids: dict[str, float], limits: VolumeLimits) -> PreTradeCard:
+        """The card again, with the volume sized from the money at risk and the stop."""
+        assert card.sl is not None
+        per_lot = risk_per_lot(card.entry - card.sl, spec.contract_size, spec.quote, account.currency, mids.get)
+        if per_lot is None:
+            raise UserError(f"no quote converts {spec.quote} into {account.currency}, so the risk of a "
+                            f"{spec.symbol} lot cannot be worked out — give a VOLUME instead")
+        reward = (abs(card.tp - card.entry) / abs(card.entry - card.sl)
+                  if card.tp is not None and card.entry != card.sl else None)
+        sizing = size_order(risk, balance=account.balance, equity=account.equity, currency=account.currency,
+                            per_lot=per_lot, limits=limits, reward_risk=reward)
+        sized = self._card(replace(ticket, volume=sizing.volume), spec, quote, account, mids)
+        return replace(sized, sizing=sizing)
 
     @staticmethod
     def _check_volume(spec: InstrumentSpec, volume: float) -> None:

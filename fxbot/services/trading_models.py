@@ -7,6 +7,7 @@ from typing import Literal
 
 from fxbot.domain.broker import Account, CloseResult, ModifyResult, OrderRequest, OrderType, PendingOrder, Position
 from fxbot.services.pretrade import PreTradeCard, StopInput
+from fxbot.services.risk_sizing import RiskInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,7 @@ class OrderTicket:
     sl: StopInput | None = None
     tp: StopInput | None = None
     stop_limit: float | None = None
+    risk: RiskInput | None = None  # size the order from the money at risk (then `volume` is ignored)
 
 
 @dataclass(frozen=True, slots=True)
