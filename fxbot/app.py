@@ -261,7 +261,7 @@ async def build(
     `adapter_overrides` patches adapter config sections (the CLI enables the console this way);
     `adapter_extras` hands objects to one adapter's runtime (tests inject fake platform transports).
     `pump_config` sets the stream pump's timings and `notify_coalesce_s` the outbox coalescing window
-    (tests shorten both); `stream_connect` replaces the `/v1` stream's WebSocket connect (tests tap it);
+    (tests shorten both); `stream_connect` replaces the streams' WebSocket connect (tests tap it);
     `start_policy` how adapters are started and retried. Alert rules are cold-loaded
     from the database here. What is platform-specific (message and pacing limits, private vs group from a
     chat id, whether chat admins are reported) comes from each enabled plugin's `PlatformFacts`.

@@ -10,6 +10,9 @@ deal closed some of it) and the full list of open positions and pending orders a
 - `order_closed`: each closing deal, with `close_price`, `profit`, `commission`, `swap`, `reason`
   (`sl`/`tp`/`stop_out`/`manual` from the deal's comment) and `remaining` lots when the position's
   size was known; `id` and `position_id` are the position's ticket (MT5 hedging: the opening order's).
+  `commission` is the closed lots' whole commission, as `/v1` and the history give it: the closing
+  deal's plus their share of what the opening deal charged (MT5 charges entry commission on the `In`
+  deal), when that deal was seen on this stream.
 - `order_opened` (`status` `pending`), `order_modified` (SL/TP/price, or a stop-limit order becoming a
   limit order), `order_cancelled` (a pending order gone without a deal): from snapshot differences.
 
@@ -88,6 +91,7 @@ class OrderEventDeriver:
         self._held: dict[int, _HeldOpen] = {}
         self._announced = _Remembered()  # positions whose opening was announced
         self._filled = _Remembered()  # pending order tickets known to have been filled by a deal
+        self._entry_fees: OrderedDict[int, tuple[float, float]] = OrderedDict()  # position -> (commission, lots)
 
     def __repr__(self) -> str:
         state = "no baseline" if self._snapshot is None else f"{len(self._snapshot)} open"
@@ -121,11 +125,15 @@ class OrderEventDeriver:
             return events
         # A netting reversal: the deal closed what was open and opened the rest the other way.
         open_lots = self._lots.get(position, deal.volume)
-        events.append(self._closed(deal.model_copy(update={"volume": open_lots}), degraded=deal.degraded))
+        share = min(open_lots / deal.volume, 1.0) if deal.volume > _EPSILON else 1.0
+        events.append(self._closed(deal.model_copy(update={"volume": open_lots,
+                                                           "commission": deal.commission * share}),
+                                   degraded=deal.degraded))
         rest = round(deal.volume - open_lots, 8)
         self._announced.discard(position)
         if rest > _EPSILON:
-            events += self._on_in(deal.model_copy(update={"volume": rest}), stale=True)
+            events += self._on_in(deal.model_copy(update={"volume": rest, "commission": deal.commission * (1 - share)}),
+                                  stale=True)
         return events
 
     def on_positions(self, rows: Iterable[OpenedOrder]) -> list[OrderEvent]:
@@ -155,6 +163,7 @@ class OrderEventDeriver:
     def _on_in(self, deal: TradeEventData, *, stale: bool = False) -> list[OrderEvent]:
         """An opening deal (`stale`: the snapshot still shows the position as it was before this deal)."""
         position = _position_of(deal)
+        self._note_entry_fee(position, deal)
         snapshot = self._snapshot or {}
         was_pending = snapshot.get(deal.order)
         if was_pending is not None and not mapping.is_position(was_pending):
@@ -171,6 +180,30 @@ class OrderEventDeriver:
             return [self._open_from_deal(held, row)]
         self._held[position] = held
         return []
+
+    def _note_entry_fee(self, position: int, deal: TradeEventData) -> None:
+        """Remember what an opening deal charged, for the closes of its lots (bounded, oldest forgotten)."""
+        if deal.degraded or deal.volume <= _EPSILON:
+            return
+        paid, lots = self._entry_fees.pop(position, (0.0, 0.0))
+        self._entry_fees[position] = (paid + deal.commission, lots + deal.volume)
+        while len(self._entry_fees) > MEMORY:
+            self._entry_fees.popitem(last=False)
+
+    def _entry_fee_share(self, position: int, volume: float) -> float | None:
+        """The opening commission of `volume` closed lots (None when the opening deal was not seen); what is left
+        stays for the rest of the position."""
+        known = self._entry_fees.get(position)
+        if known is None:
+            return None
+        paid, lots = known
+        closed = min(volume, lots)
+        share = paid * closed / lots if lots > _EPSILON else paid
+        if lots - closed > _EPSILON:
+            self._entry_fees[position] = (paid - share, lots - closed)
+        else:
+            del self._entry_fees[position]
+        return share
 
     def _flush_held(self, position: int) -> list[OrderEvent]:
         held = self._held.pop(position, None)
@@ -258,8 +291,10 @@ class OrderEventDeriver:
             "type": mapping.market_type(mapping.side(deal.type).opposite), "volume": deal.volume,
             "close_price": deal.price, "account_id": self.account_id, "time": self._time(deal.time),
         }
+        entry_fee = self._entry_fee_share(position, deal.volume)
         if not degraded:
-            values.update(profit=deal.profit, commission=deal.commission, swap=deal.swap,
+            commission = deal.commission if entry_fee is None else round(deal.commission + entry_fee, 2)
+            values.update(profit=deal.profit, commission=commission, swap=deal.swap,
                           reason=close_reason(deal.comment))
         lots = self._lots.get(position)
         if lots is not None:

@@ -69,10 +69,10 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
     `base_url`/`stream_url`; `fxs_live_`/`fxs_ro_` keys speak the terminal API whose management base is
     `management_url`, kept on the result as `Services.management_url`). `chat_kinds`: each enabled
     platform's declared private-vs-group rule (fxbot.plugins.PlatformFacts). `stream_connect` replaces the
-    `/v1` stream's WebSocket connect (tests).
+    WebSocket connect of both backends' streams (tests).
     """
     v1 = V1Backend(http=http, base_url=base_url, stream_url=stream_url, connect=stream_connect)
-    sdk = SdkBackend(management_url=management_url, pacer=v1.pacer)
+    sdk = SdkBackend(management_url=management_url, pacer=v1.pacer, connect=stream_connect)
     brokers = BrokerProvider(storage, BrokerBackends([v1, sdk]))
     settings = SettingsService(storage=storage)
     reports = ReportService(storage=storage, brokers=brokers, clock=clock)

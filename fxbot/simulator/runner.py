@@ -11,6 +11,7 @@ from types import TracebackType
 import uvicorn
 
 from fxbot.simulator.config import SimConfig
+from fxbot.simulator.sdk_face import SdkFace
 from fxbot.simulator.server import create_app
 from fxbot.simulator.state import SimState
 
@@ -79,9 +80,11 @@ class RunningSimulator:
     """A simulator listening on a loopback port; `async with` or `await stop()` ends it."""
 
     def __init__(
-        self, state: SimState, server: _EmbeddedServer, task: asyncio.Task[None], host: str, port: int
+        self, state: SimState, server: _EmbeddedServer, task: asyncio.Task[None], host: str, port: int,
+        sdk: SdkFace | None = None,
     ) -> None:
         self.state = state
+        self._sdk = sdk
         self.host = host
         self.port = port
         self.base_url = f"http://{_url_host(host)}:{port}"
@@ -103,6 +106,12 @@ class RunningSimulator:
     def terminal_url(self, account_id: str) -> str:
         """The SDK terminal REST base of an account (its WebSocket is this + "/ws", with ws://)."""
         return f"{self.base_url}/sdk/t/{account_id}"
+
+    def sdk_ticket(self, order_id: str) -> int:
+        """The SDK face's ticket of an engine order id (`ord_…`; a position's ticket is its opening order's)."""
+        if self._sdk is None:
+            raise RuntimeError("this simulator was started without its SDK face")
+        return self._sdk.book.tickets.order(order_id)
 
     def __repr__(self) -> str:
         return f"RunningSimulator(base_url={self.base_url!r}, seed={self.state.seed})"
@@ -134,8 +143,9 @@ async def start_simulator(config: SimConfig) -> RunningSimulator:
     state = SimState(config)
     sock = _bind(config.host, config.port)
     port = int(sock.getsockname()[1])
+    app = create_app(state)
     uvicorn_config = uvicorn.Config(
-        create_app(state),
+        app,
         host=config.host,
         port=port,
         log_config=None,
@@ -155,4 +165,4 @@ async def start_simulator(config: SimConfig) -> RunningSimulator:
             error = task.exception() if not task.cancelled() else None
             raise RuntimeError(f"the simulator did not start: {error!r}")
         await asyncio.sleep(0.005)
-    return RunningSimulator(state, server, task, config.host, port)
+    return RunningSimulator(state, server, task, config.host, port, sdk=app.state.sdk)

@@ -14,6 +14,11 @@ Fixture `bot` (function-scoped, async) -> BotHarness:
 `bot.owner` is a console user whose private chat `bot.private_chat` is bound to the simulator's trade
 key (linked as "sim-trade"). The simulator is `sim_paused`: prices move only when a test sets them.
 
+Both fixtures run over either kind of key: `@pytest.mark.parametrize("bot", KEY_KINDS, indirect=True)` (or
+"console") runs the test with the `/v1` trade key ("v1", the default) and with the SDK face's `fxs_live_` key
+capped to trade ("sdk"). `bot.ref(row)` is how that key names a `/v1` position or order row in replies
+(`pos_…`/`ord_…`, or the MetaTrader ticket `#50000001`).
+
 Fixture `console` (function-scoped, async) -> ConsoleApp: the whole app (fxbot.app.build) with the console
 adapter on the paused simulator, started and connected, killed afterwards (see console_app_driver).
 """
@@ -43,6 +48,7 @@ from tests.fakes.platforms import builtin_platforms
 
 MASTER_KEY_ENV = "FXBOT_SECRET_KEY"
 PLATFORM = "console"
+KEY_KINDS = ["v1", "sdk"]  # the `/v1` sk_ key and the SDK face's fxs_live_ key (see the module docstring)
 
 
 @dataclass
@@ -96,6 +102,7 @@ class BotHarness:
         self.owner = self.user("owner")
         self.private_chat = self.private_chat_of(self.owner)
         self.trade_key: StoredKey | None = None
+        self.kind = "v1"  # the kind of key bound to the private chat: "v1" or "sdk"
         self._message_ids = 0
 
     # --- people and chats ------------------------------------------------------------------------
@@ -165,6 +172,13 @@ class BotHarness:
         answer = await self.control.post(f"{self.sim.base_url}/_sim/{path}", json=dict(body))
         answer.raise_for_status()
         return answer.json()
+
+    def ref(self, row: Mapping[str, Any]) -> str:
+        """How the private chat's key names a `/v1` position or pending order row: its id, or for an SDK key
+        the MetaTrader ticket (`#50000001`, a position's being its opening order's)."""
+        if self.kind == "v1":
+            return str(row["id"])
+        return f"#{self.sim.sdk_ticket(str(row.get('order_id') or row['id']))}"
 
     async def account_ids(self) -> list[str]:
         return [a["id"] for a in await self._get("/v1/accounts")]
@@ -242,13 +256,22 @@ def master_env() -> dict[str, str]:
     return {MASTER_KEY_ENV: _test_master_key()}
 
 
+def key_kind(request: pytest.FixtureRequest) -> str:
+    """The kind of key a fixture was parametrised with ("v1" unless `indirect` says "sdk")."""
+    kind = str(getattr(request, "param", "v1"))
+    assert kind in KEY_KINDS, kind
+    return kind
+
+
 @pytest.fixture
 async def bot(sim_paused: RunningSimulator, tmp_path: Path, fake_clock: FakeClock,
-              master_env: dict[str, str]) -> AsyncIterator[BotHarness]:
+              master_env: dict[str, str], request: pytest.FixtureRequest) -> AsyncIterator[BotHarness]:
     """The assembled bot against a paused simulator; see the module docstring."""
     storage = await Storage.open(tmp_path / "fxbot.db", master_env)
     harness = await assemble_bot(sim_paused, storage, fake_clock)
-    harness.trade_key = await harness.link_key(harness.owner, "trade", bind_to=harness.private_chat)
+    harness.kind = key_kind(request)
+    secret = sim_paused.sdk_keys["full"] if harness.kind == "sdk" else None
+    harness.trade_key = await harness.link_key(harness.owner, "trade", bind_to=harness.private_chat, secret=secret)
     try:
         yield harness
     finally:
@@ -256,10 +279,11 @@ async def bot(sim_paused: RunningSimulator, tmp_path: Path, fake_clock: FakeCloc
 
 
 @pytest.fixture
-async def console(sim_paused: RunningSimulator, tmp_path: Path, master_env: dict[str, str]
-                  ) -> AsyncIterator[ConsoleApp]:
+async def console(sim_paused: RunningSimulator, tmp_path: Path, master_env: dict[str, str],
+                  request: pytest.FixtureRequest) -> AsyncIterator[ConsoleApp]:
     """The real app with the console adapter against a paused simulator; see the module docstring."""
-    app = ConsoleApp(sim_paused, tmp_path / "bot.db", master_env)
+    secret = sim_paused.sdk_keys["full"] if key_kind(request) == "sdk" else None
+    app = ConsoleApp(sim_paused, tmp_path / "bot.db", master_env, api_key=secret)
     await app.start()
     try:
         yield app

@@ -97,8 +97,9 @@ class ConsoleApp:
     """One run of the bot on a database file; make a new one on the same file to "restart" it."""
 
     def __init__(self, sim: RunningSimulator, db: Path, env: Mapping[str, str], *, scope: str = "trade",
-                 gate: ConnectGate | None = None) -> None:
+                 gate: ConnectGate | None = None, api_key: str | None = None) -> None:
         self.sim = sim
+        self.api_key = api_key or sim.keys[scope]  # an fxs_live_/fxs_ro_ key runs the console on the SDK face
         self.db = db
         self.env = dict(env)
         self.scope = scope
@@ -116,7 +117,7 @@ class ConsoleApp:
             fxsocket=FxSocketSettings(base_url=self.sim.base_url, stream_url=self.sim.stream_url,
                                       management_url=self.sim.sdk_url),
             database=DatabaseSettings(path=self.db),
-            adapters={"console": {"api_key": self.sim.keys[self.scope], "scope": self.scope,
+            adapters={"console": {"api_key": self.api_key, "scope": self.scope,
                                   "images_dir": str(self.db.parent / "img")}},
         )
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from tests.e2e.conftest import KEY_KINDS
 from tests.e2e.console_app_driver import ConsoleApp
 from tests.waiting import eventually
 
@@ -14,6 +17,7 @@ async def _buy_with_sl(bot: ConsoleApp, volume: str, sl_pips: int) -> float:
     return sl
 
 
+@pytest.mark.parametrize("console", KEY_KINDS, indirect=True)
 async def test_stop_loss_hit_is_notified_with_reason_and_net_pnl(console: ConsoleApp) -> None:
     sl = await _buy_with_sl(console, "0.1", 20)
     await console.wait_for("Position opened: EURUSD BUY")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from tests.e2e.conftest import KEY_KINDS
 from tests.e2e.console_app_driver import ConsoleApp
 
 GAP_WORDS = "while the price stream was disconnected"
@@ -12,6 +15,7 @@ async def _level_above(bot: ConsoleApp, pips: int) -> float:
     return round(bid + pips * 0.0001, 5)
 
 
+@pytest.mark.parametrize("console", KEY_KINDS, indirect=True)
 async def test_alert_fires_exactly_once_and_back_and_forth_does_not_refire(console: ConsoleApp) -> None:
     level = await _level_above(console, 10)
     reply = await console.say(f"/alert EURUSD above {level:.5f}")

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from fxbot.chat.types import ReplyKind
 from fxbot.domain.access import Role
-from tests.e2e.conftest import BotHarness, reply_text
+from tests.e2e.conftest import KEY_KINDS, BotHarness, reply_text
 
 
 async def close_trades(bot: BotHarness, count: int, *, symbol: str = "EURUSD", account: str | None = None) -> None:
-    """Open and close `count` 0.1-lot trades directly on the simulator's engine (no REST rate limit)."""
+    """Open and close `count` 0.1-lot trades directly on the simulator's engine (no REST rate limit); their
+    events are published as the REST routes do, so the SDK face books their deals too."""
     engine = bot.sim.state.engine
     account_id = account or engine.account_ids()[0]
     for n in range(count):
-        opened, _ = engine.place_order(account_id, symbol=symbol, type="BUY" if n % 2 == 0 else "SELL",
-                                       volume=0.1, price=None, sl=None, tp=None, comment=None,
-                                       now=datetime.now(UTC))
-        engine.close_order(account_id, opened["position_id"], None, datetime.now(UTC))
+        opened, events = engine.place_order(account_id, symbol=symbol, type="BUY" if n % 2 == 0 else "SELL",
+                                            volume=0.1, price=None, sl=None, tp=None, comment=None,
+                                            now=datetime.now(UTC))
+        _, closed = engine.close_order(account_id, opened["position_id"], None, datetime.now(UTC))
+        bot.sim.state.publish([*events, *closed])
 
 
 async def test_quote_one_symbol(bot: BotHarness) -> None:
@@ -79,6 +83,7 @@ async def test_candles_bad_input(bot: BotHarness) -> None:
         assert message in reply_text(replies), (text, reply_text(replies))
 
 
+@pytest.mark.parametrize("bot", KEY_KINDS, indirect=True)
 async def test_history_lists_closed_trades_with_net_pnl_and_totals(bot: BotHarness) -> None:
     bot.clock.current = datetime.now(UTC)
     await close_trades(bot, 3)

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from fxbot.domain.access import Role
-from tests.e2e.conftest import BotHarness, reply_text
+from tests.e2e.conftest import KEY_KINDS, BotHarness, reply_text
 
 
 async def test_small_buy_in_a_private_chat_fills_at_once_at_the_ask(bot: BotHarness) -> None:
@@ -25,6 +25,7 @@ async def test_small_buy_in_a_private_chat_fills_at_once_at_the_ask(bot: BotHarn
     assert positions[0]["id"] in text and positions[0]["order_id"] in text
 
 
+@pytest.mark.parametrize("bot", KEY_KINDS, indirect=True)
 async def test_large_buy_shows_the_card_and_confirm_places_one_order(bot: BotHarness) -> None:
     await bot.set_quote("EURUSD", 1.10000, 1.10002)
     replies = await bot.say("/buy EURUSD 2 sl=20p tp=1.1050")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fxbot.domain.access import Role
-from tests.e2e.conftest import BotHarness, reply_text
+from tests.e2e.conftest import KEY_KINDS, BotHarness, reply_text
 
 
 @pytest.fixture
@@ -15,6 +15,7 @@ async def market(bot: BotHarness) -> BotHarness:
     return bot
 
 
+@pytest.mark.parametrize("bot", KEY_KINDS, indirect=True)
 @pytest.mark.parametrize(
     ("command", "order_type", "price", "sl", "tp"),
     [
@@ -35,7 +36,7 @@ async def test_pending_orders_of_every_type(market: BotHarness, command: str, or
     assert order["type"] == order_type and order["price"] == pytest.approx(price)
     assert order["sl"] == (pytest.approx(sl) if sl is not None else None)
     assert order["tp"] == (pytest.approx(tp) if tp is not None else None)
-    assert order["id"] in text
+    assert bot.ref(order) in text
     assert await bot.sim_positions() == []
 
 

@@ -102,6 +102,20 @@ def test_a_close_carries_price_profit_costs_reason_and_what_remains() -> None:
     assert final.data.remaining == 0.0 and final.data.reason == "tp"
 
 
+def test_a_close_counts_its_share_of_the_commission_the_opening_deal_charged() -> None:
+    """As `/v1` and the history give it: a close's commission is its lots' whole commission (entry + exit)."""
+    events = deriver()
+    assert events.on_trade(deal("In", order=7, position=7, volume=0.1, commission=-0.7)) == []
+    events.on_positions([row(7, lots=0.1)])
+    [partial] = events.on_trade(deal("Out", order=8, position=7, type_="Sell", volume=0.04, commission=-0.28))
+    assert partial.data.commission == -0.56  # -0.28 to close, -0.28 of the -0.70 paid to open 0.1
+    [final] = events.on_trade(deal("Out", order=9, position=7, type_="Sell", volume=0.06, commission=-0.42))
+    assert final.data.commission == -0.84
+    unseen = deriver(row(5, lots=0.1))  # opened before the stream was watched: only the closing deal is known
+    [closed] = unseen.on_trade(deal("Out", order=6, position=5, type_="Sell", commission=-0.7))
+    assert closed.data.commission == -0.7
+
+
 def test_close_reasons_come_from_the_deal_comment() -> None:
     for comment, reason in (("[sl 1.08000]", "sl"), ("[tp 1.12]", "tp"), ("so: 48.50%/480.00/990.00", "stop_out"),
                             ("", "manual"), ("closed by bot", "manual")):
