@@ -258,6 +258,35 @@ CREATE TABLE webhook_requests (
 );
 """
 
+_V10_MANAGED_STOPS = """
+CREATE TABLE managed_stops (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id         TEXT NOT NULL,
+    owner_id        TEXT NOT NULL,
+    private_chat    INTEGER NOT NULL,
+    key_id          INTEGER NOT NULL,
+    account_id      TEXT NOT NULL,
+    position_id     TEXT NOT NULL,
+    symbol          TEXT NOT NULL,
+    side            TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+    volume          REAL NOT NULL,
+    entry_points    INTEGER NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN ('be', 'trail')),
+    distance_points INTEGER NOT NULL DEFAULT 0,
+    step_points     INTEGER NOT NULL DEFAULT 0,
+    trigger_points  INTEGER NOT NULL DEFAULT 0,
+    offset_points   INTEGER NOT NULL DEFAULT 0,
+    best_points     INTEGER,
+    stop_points     INTEGER,
+    failed_points   INTEGER,
+    status          TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended')),
+    thread_id       TEXT,
+    created_at      TEXT NOT NULL,
+    UNIQUE (account_id, position_id, kind)
+);
+CREATE INDEX managed_stops_chat ON managed_stops (chat_id);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core: keys, bindings, members, settings, audit", _V1_CORE),
     Migration(2, "alerts: price and account rules with their fire state", _V2_ALERTS),
@@ -269,5 +298,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "webhooks: endpoints (token and secret stored as hashes) and seen requests", _V8_WEBHOOKS),
     Migration(9, "guard: per-account limits and state; watchdog: chat settings and the bot's heartbeat",
               _V9_GUARD_WATCHDOG),
+    Migration(10, "management: breakeven and trailing stop rules per position", _V10_MANAGED_STOPS),
 )
 """Every migration this code knows, in order; versions are 1, 2, 3 … without gaps."""

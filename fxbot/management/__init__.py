@@ -1,0 +1,1 @@
+"""Bot-managed stops: breakeven and trailing rules evaluated from the stream, stored in SQLite."""
