@@ -298,6 +298,7 @@ async def build(
         pump = StreamPump(storage=storage, brokers=services.brokers, alerts=alerts, fills=fills, clock=clock,
                           config=pump_config, observer=metrics)
         alerts.add_change_listener(pump.rules_changed)
+        pump.guard = services.guard
         registry: CommandRegistry[Services] = CommandRegistry()
         register_all(registry)
         dispatcher: Dispatcher[Services] = Dispatcher(

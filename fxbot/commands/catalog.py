@@ -16,6 +16,7 @@ from fxbot.commands import (
     charts,
     chat_settings,
     digest,
+    guard,
     keys,
     market,
     orders,
@@ -45,6 +46,7 @@ def register_all(registry: CommandRegistry[Services]) -> None:
     keys.register(registry)
     team.register(registry)
     chat_settings.register(registry)
+    guard.register(registry)
     status.register(registry)
 
 

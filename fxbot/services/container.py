@@ -14,6 +14,7 @@ from fxbot.backends.sdk import SdkBackend
 from fxbot.backends.v1 import V1Backend
 from fxbot.config import DEFAULT_MANAGEMENT_URL
 from fxbot.domain.broker import BrokerBackends
+from fxbot.guard.service import GuardService
 from fxbot.notify.outbox import ChatKindRules, Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.accounts import AccountService
@@ -50,6 +51,7 @@ class Services:
     digests: DigestService
     clock: Callable[[], datetime]
     management_url: str = DEFAULT_MANAGEMENT_URL  # the terminal API's management base (fxs_live_/fxs_ro_ keys)
+    guard: GuardService | None = None  # the account guard (/guard): daily limits that act, exposure limits
 
     def __repr__(self) -> str:
         return f"Services(brokers={self.brokers!r})"
@@ -76,7 +78,7 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
     brokers = BrokerProvider(storage, BrokerBackends([v1, sdk]))
     settings = SettingsService(storage=storage)
     reports = ReportService(storage=storage, brokers=brokers, clock=clock)
-    return Services(
+    services = Services(
         storage=storage,
         brokers=brokers,
         trading=TradingService(storage=storage, brokers=brokers, clock=clock),
@@ -94,3 +96,6 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
         clock=clock,
         management_url=management_url,
     )
+    services.guard = GuardService(storage=storage, brokers=brokers, outbox=services.alerts.outbox, clock=clock)
+    services.trading.order_guard = services.guard
+    return services

@@ -61,6 +61,7 @@ from fxbot.services.trading_models import (
 from fxbot.services.upstream import ORDER_OUTCOME_UNKNOWN, ensure_connected, upstream_call
 
 if TYPE_CHECKING:
+    from fxbot.guard.hook import OrderGuard
     from fxbot.storage import Storage
 
 ORDER_USAGE = "/buy SYMBOL VOLUME [sl=PRICE|PIPSp] [tp=PRICE|PIPSp]"
@@ -86,6 +87,8 @@ def spec_of(symbol: str) -> InstrumentSpec:
 
 class TradingService(CloseService):
     """Trading use cases for a chat: every FxSocket error leaves as an fxbot error with a plain message."""
+
+    order_guard: OrderGuard | None = None  # the account guard, consulted before any order is sent
 
     def __init__(self, *, storage: Storage, brokers: BrokerProvider, clock: Callable[[], datetime]) -> None:
         super().__init__(storage=storage, brokers=brokers, clock=clock)
@@ -135,6 +138,8 @@ class TradingService(CloseService):
         refusal = margin_verdict(prepared.card).refusal
         if refusal is not None:
             raise UserError(f"{refusal} — nothing was sent")
+        if self.order_guard is not None:  # a blocked account or an exposure limit refuses every order source
+            await self.order_guard.check_order(prepared)
         broker = await self._brokers.for_key(prepared.key_id)
         try:
             async with upstream_call(self._storage, prepared.key_id, what="place the order",

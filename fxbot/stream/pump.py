@@ -26,6 +26,7 @@ from fxbot.stream.observer import StreamObserver
 from fxbot.stream.session import BoundChat, KeyStreamSession, SessionStatus
 
 if TYPE_CHECKING:
+    from fxbot.guard.hook import AccountGuard
     from fxbot.services.brokers import BrokerProvider
     from fxbot.storage import Storage
 
@@ -42,6 +43,7 @@ class StreamPump:
                  session_type: type[KeyStreamSession] = KeyStreamSession,
                  observer: StreamObserver | None = None) -> None:
         self._observer = observer
+        self.guard: AccountGuard | None = None  # the account guard, handed to every session
         self._storage = storage
         self._session_type = session_type
         self._brokers = brokers
@@ -192,6 +194,7 @@ class StreamPump:
                 key_id, name, self._plan.get(key_id, []), storage=self._storage, brokers=self._brokers,
                 alerts=self._alerts, fills=self._fills, clock=self._clock, config=self.config)
             session.observer = self._observer
+            session.guard = self.guard
             previous = self._statuses.get(key_id)
             if previous is not None:
                 session.status.carry_over(previous)

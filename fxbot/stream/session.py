@@ -32,6 +32,7 @@ from fxbot.stream.observer import StreamObserver
 from fxbot.stream.reconcile import reconcile_accounts, reconcile_fills, reconcile_quotes
 
 if TYPE_CHECKING:
+    from fxbot.guard.hook import AccountGuard
     from fxbot.services.brokers import BrokerProvider
     from fxbot.storage import Storage
 
@@ -91,6 +92,7 @@ class KeyStreamSession:
         self.key_id = key_id
         self.observer = observer
         self.status = SessionStatus(key_id=key_id, key_name=key_name)
+        self.guard: AccountGuard | None = None  # the account guard, judged on account updates and reconciles
         self._chats = list(chats)
         self._storage = storage
         self._brokers = brokers
@@ -282,6 +284,7 @@ class KeyStreamSession:
         more, currencies = await reconcile_accounts(broker, self._alerts, list(self._acc.chats), at)
         self._acc.currency.update(currencies)
         await self._alerts.deliver(firings + more)
+        await self._guard_reconcile()
         for account_id, chat_ids in self._acc.chats.items():
             start = max(since, self._acc.bound_at.get(account_id, since))
             positions = await reconcile_fills(broker, self._fills, account_id, chat_ids, since=start,
@@ -327,6 +330,11 @@ class KeyStreamSession:
                 except Exception:  # this update is lost; the next one is judged as usual
                     log.exception("stream of key %s: could not judge or deliver the account alerts of %s",
                                   self.key_id, account_id)
+                if self.guard is not None:
+                    try:
+                        await self.guard.on_account(self.key_id, account_id, state, self._acc.chats.get(account_id, []))
+                    except Exception:
+                        log.exception("stream of key %s: the guard could not judge account %s", self.key_id, account_id)
 
     async def _order_loop(self) -> None:
         while True:
@@ -393,6 +401,7 @@ class KeyStreamSession:
             firings, currencies = await reconcile_accounts(broker, self._alerts, list(self._acc.chats), self._clock())
             self._acc.currency.update(currencies)
             await self._alerts.deliver(firings)
+            await self._guard_reconcile()
         if "orders" in kinds:
             for account_id, chat_ids in list(self._acc.chats.items()):
                 start = max(since, self._acc.bound_at.get(account_id, since))
@@ -400,6 +409,16 @@ class KeyStreamSession:
                                                   currency=self._acc.currency.get(account_id), missed_before=start)
                 self._acc.positions[account_id] = {p.id: p.symbol for p in positions}
             await self.sync_subscriptions()
+
+    async def _guard_reconcile(self) -> None:
+        """After a gap: the guard judges each account on its state read over REST (and resumes a close-all)."""
+        if self.guard is None:
+            return
+        for account_id, chat_ids in list(self._acc.chats.items()):
+            try:
+                await self.guard.check_account(self.key_id, account_id, chat_ids)
+            except Exception:
+                log.exception("stream of key %s: the guard could not check account %s", self.key_id, account_id)
 
     async def _on_order(self, event: OrderEvent) -> None:
         account_id = event.account_id or event.data.account_id or self._default_account
