@@ -83,7 +83,15 @@ async def _v9(storage: Storage) -> None:
     await storage.db.execute("INSERT INTO watchdog_heartbeat VALUES (1, ?)", (AT,))
 
 
-ROWS: dict[int, Insert] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 9: _v9}
+async def _v10(storage: Storage) -> None:
+    await storage.db.execute(
+        "INSERT INTO managed_stops (chat_id, owner_id, private_chat, key_id, account_id, position_id, symbol, side,"
+        " volume, entry_points, kind, distance_points, step_points, best_points, stop_points, created_at)"
+        " VALUES ('telegram:-100', 'telegram:1', 0, 1, 'acc-1', 'pos-1', 'EURUSD', 'BUY', 0.3, 108000, 'trail',"
+        " 200, 50, 108300, 108100, ?)", (AT,))
+
+
+ROWS: dict[int, Insert] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 9: _v9, 10: _v10}
 """Per migration, representative rows of what it added (written with the SQL of that version)."""
 
 
