@@ -73,6 +73,7 @@ EXPECTED: dict[str, Rule] = {
     "pnl": Rule(R, V),
     "chart": Rule(R, V),
     "digest": Rule(R, V),  # showing and /digest now; switching on/off is checked with digest.CHANGE (admin)
+    "guard": Rule(R, V),  # showing the guard; setting, off and unblock are checked with guard.CHANGE (admin)
 }
 
 SCOPES: tuple[Scope | None, ...] = (None, R, T, F)
@@ -178,3 +179,11 @@ def test_in_handler_change_checks_of_notify_and_digest(kind: ChatKind, role: Rol
     assert (notify_denial is None) is role.allows(Role.TRADER)
     digest_denial = check_access(digest_commands.CHANGE, ctx, "digest")
     assert (digest_denial is None) is (role is Role.ADMIN and scope is not None)
+
+
+@pytest.mark.parametrize(("kind", "role", "scope"), list(product(KINDS, Role, SCOPES)))
+def test_changing_the_guard_needs_an_admin_and_a_key(kind: ChatKind, role: Role, scope: Scope | None) -> None:
+    from fxbot.commands import guard as guard_commands
+
+    denial = check_access(guard_commands.CHANGE, _context(kind, role, scope), "guard")
+    assert (denial is None) is (role is Role.ADMIN and scope is not None)
