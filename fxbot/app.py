@@ -19,6 +19,7 @@ from fxbot.chat.adapter import ChatAdapter
 from fxbot.chat.confirmations import ConfirmationBook
 from fxbot.chat.dispatcher import AuditSink, Dispatcher
 from fxbot.chat.registry import CommandRegistry
+from fxbot.chat.types import ChatRef, Reply
 from fxbot.commands.catalog import register_all
 from fxbot.config import ConfigError, Settings, validate_adapter_section
 from fxbot.domain.instruments import INSTRUMENTS
@@ -40,6 +41,8 @@ from fxbot.stream.config import PumpConfig
 from fxbot.stream.fills import FillNotifier
 from fxbot.stream.pump import StreamPump
 from fxbot.supervision import supervise
+from fxbot.webhooks.server import WebhookServer
+from fxbot.webhooks.wiring import build_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +109,15 @@ class App:
     metrics: Metrics | None = None
     ops: OpsServer | None = None  # the operator endpoint (health, readiness, metrics) when `ops.enabled`
     starter: AdapterStarter | None = None  # set by run(): which adapters run, are retried or failed
+    webhooks: WebhookServer | None = None  # the webhook receiver when `webhooks.enabled`
+
+    async def post_to_chat(self, chat: ChatRef, reply: Reply) -> None:
+        """Send a reply (buttons included) to a chat through its platform's adapter (webhook results)."""
+        for adapter in self.adapters:
+            if adapter.name == chat.platform:
+                await adapter.send(chat, reply)
+                return
+        log.warning("no running %s adapter to post to chat %s", chat.platform, chat.id)
 
     async def settle_chat(self, chat_id: str) -> None:
         """Let the chat's in-flight fills reach it before an orderly stop (the console at end of input)."""
@@ -142,6 +154,8 @@ class App:
         try:
             if self.ops is not None:
                 await self.ops.start()  # first: liveness answers while adapters start; OpsServerError if it cannot
+            if self.webhooks is not None:
+                await self.webhooks.start()  # WebhookServerError (one line) if it cannot listen
             await starter.start()  # one adapter failing never takes the others down
             self.start_background()
             await self._start_scheduler()
@@ -157,6 +171,8 @@ class App:
                     await adapter.stop()
                 except Exception:
                     log.exception("adapter %s failed to stop cleanly", adapter.name)
+            if self.webhooks is not None:
+                await self.webhooks.stop()
             if self.ops is not None:
                 await self.ops.stop()
             for sig in installed:
@@ -335,6 +351,11 @@ async def build(
                                 coalesce_s=notify_coalesce_s, limits=platforms.pacing_limits(), observer=metrics)
         if settings.ops.enabled:
             app.ops = ops_server(app, settings.ops, clock)
+        services.webhooks, app.webhooks = build_webhooks(
+            settings.webhooks, db=storage.db, handler=dispatcher,
+            resolver=StorageChatContextResolver(storage=storage,
+                                                platforms_reporting_admins=platforms.reporting_admins()),
+            post=app.post_to_chat, known_symbols=sorted(INSTRUMENTS), clock=clock)
         return app
     except BaseException:
         await http.aclose()

@@ -187,6 +187,7 @@ def _serve(settings: Settings, overrides: Mapping[str, Mapping[str, Any]]) -> in
     from fxbot.app import StartupFailed, build
     from fxbot.ops.server import OpsServerError
     from fxbot.storage import StorageError
+    from fxbot.webhooks.server import WebhookServerError
 
     configure_logging(settings.logging.level)
     console = {**settings.adapter_section("console"), **overrides.get("console", {})}
@@ -208,7 +209,7 @@ def _serve(settings: Settings, overrides: Mapping[str, Mapping[str, Any]]) -> in
             return 1
         try:
             await app.run()
-        except (StartupFailed, OpsServerError) as error:
+        except (StartupFailed, OpsServerError, WebhookServerError) as error:
             print(f"fxbot: {error}", file=sys.stderr)
             return 1
         return 0

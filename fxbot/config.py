@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from fxbot.domain.access import Scope
 from fxbot.domain.key_scopes import key_scopes
@@ -15,7 +15,7 @@ from fxbot.domain.key_scopes import key_scopes
 ENV_PREFIX = "FXBOT_"
 #: Environment variables that are not section overrides.
 RESERVED_ENV = frozenset({"FXBOT_SECRET_KEY"})
-CORE_SECTIONS = frozenset({"fxsocket", "database", "logging", "ops"})
+CORE_SECTIONS = frozenset({"fxsocket", "database", "logging", "ops", "webhooks"})
 NOTHING_TO_RUN = ("nothing to run: no chat adapter is enabled — add a console:, telegram: or discord: section"
                   " (see config.example.yaml)")
 
@@ -94,6 +94,36 @@ class OpsSettings(BaseModel):
     stream_budget_s: float = Field(default=120.0, gt=0)  # a stream may reconnect this long and still be ready
 
 
+class WebhookSettings(BaseModel):
+    """The optional webhook receiver (TradingView and other senders to commands; off unless enabled).
+
+    `public_url` is the address senders use (a reverse proxy with TLS in front of host:port); endpoints
+    created with /webhook are shown as `{public_url}/webhook/{token}`."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8090, ge=0, le=65535)
+    public_url: str | None = None
+    max_body_bytes: int = Field(default=16_384, ge=256, le=1_048_576)
+    rate_limit_per_minute: int = Field(default=30, ge=1, le=10_000)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// behind your own proxy)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _public_url_when_enabled(self) -> WebhookSettings:
+        if self.enabled and self.public_url is None:
+            raise ValueError("webhooks.public_url is required when webhooks are enabled (the address senders use)")
+        return self
+
+
 class Settings(BaseModel):
     """The whole configuration. Adapter sections are kept raw here and validated by their plugin."""
 
@@ -102,6 +132,7 @@ class Settings(BaseModel):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def adapter_section(self, name: str) -> dict[str, Any]:

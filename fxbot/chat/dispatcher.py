@@ -257,7 +257,7 @@ class Dispatcher(Generic[S]):
             await self._audit.record(
                 chat_id=command.chat.id,
                 user_id=command.user.id,
-                command=self._shown_text(command.text) + suffix,
+                command=self._shown_text(command.text) + suffix + (f" [via {command.via}]" if command.via else ""),
                 ok=ok,
                 result=self._shown_result(command.text, first),
                 latency_ms=round((time.perf_counter() - started) * 1000.0, 3),

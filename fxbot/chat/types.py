@@ -54,6 +54,7 @@ class IncomingCommand:
     text: str
     message_id: str | None = None
     received_at: datetime = field(default_factory=_utc_now)
+    via: str | None = None  # how it arrived when not typed in the chat ("webhook tv"): shown in the audit log
 
 
 @dataclass(frozen=True, slots=True)

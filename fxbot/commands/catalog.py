@@ -24,6 +24,7 @@ from fxbot.commands import (
     status,
     team,
     trading,
+    webhooks,
 )
 from fxbot.domain.instruments import INSTRUMENTS
 from fxbot.services.chat_context import StorageChatContextResolver
@@ -47,6 +48,7 @@ def register_all(registry: CommandRegistry[Services]) -> None:
     team.register(registry)
     chat_settings.register(registry)
     guard.register(registry)
+    webhooks.register(registry)
     status.register(registry)
 
 

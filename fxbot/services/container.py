@@ -30,6 +30,7 @@ from fxbot.services.reports import ReportService
 from fxbot.services.team import TeamService
 from fxbot.services.trading import TradingService
 from fxbot.storage import Storage
+from fxbot.webhooks.service import WebhookService
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Services:
     clock: Callable[[], datetime]
     management_url: str = DEFAULT_MANAGEMENT_URL  # the terminal API's management base (fxs_live_/fxs_ro_ keys)
     guard: GuardService | None = None  # the account guard (/guard): daily limits that act, exposure limits
+    webhooks: WebhookService | None = None  # /webhook endpoints (set by the app; None: not wired)
 
     def __repr__(self) -> str:
         return f"Services(brokers={self.brokers!r})"

@@ -74,6 +74,13 @@ async def _v7(storage: Storage) -> None:
     await storage.db.execute("INSERT INTO blocked_chats VALUES ('discord:7', 'Missing Access', ?)", (AT,))
 
 
+async def _v8(storage: Storage) -> None:
+    await storage.db.execute(
+        "INSERT INTO webhook_endpoints (name, chat_id, chat_kind, created_by, creator_name, token_hash, created_at)"
+        " VALUES ('tv', 'telegram:-100', 'group', 'telegram:1', 'Alice', 'ab12', ?)", (AT,))
+    await storage.db.execute("INSERT INTO webhook_requests VALUES (1, 'id:sig-1', ?)", (AT,))
+
+
 async def _v9(storage: Storage) -> None:
     await storage.db.execute("INSERT INTO guard_limits VALUES ('acc-1', 1, '{\"daily_loss\": 3.0}', 'telegram:1', ?)",
                              (AT,))
@@ -91,7 +98,7 @@ async def _v10(storage: Storage) -> None:
         " 200, 50, 108300, 108100, ?)", (AT,))
 
 
-ROWS: dict[int, Insert] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 9: _v9, 10: _v10}
+ROWS: dict[int, Insert] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9, 10: _v10}
 """Per migration, representative rows of what it added (written with the SQL of that version)."""
 
 

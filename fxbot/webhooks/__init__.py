@@ -1,0 +1,1 @@
+"""Webhooks: an HTTP receiver that turns TradingView-style requests into chat commands run with the same checks."""
