@@ -85,7 +85,21 @@ class GuardService:
         stored = await self.store.limits(account_id)
         limits = apply_setting(stored.limits if stored else GuardLimits(), words)
         await self.store.set_limits(account_id, bound.key_id, limits, user_id, self._clock())
+        if limits.acts:
+            await self._note_day_start(bound, account_id)
         return account_id, limits
+
+    async def _note_day_start(self, bound: BoundBroker, account_id: str) -> None:
+        """A daily limit set in the middle of a trading day counts from the equity now (when not known yet)."""
+        async with self._lock(account_id):
+            now = self._clock()
+            state = await self.store.state(account_id)
+            current = rolled(state, now) if state is not None else fresh(account_id, now)
+            if current.day_start_equity is not None:
+                return
+            async with upstream_call(self._storage, bound.key_id, what="read the account's equity"):
+                account = await bound.broker.get_account(account_id=account_id)
+            await self.store.save(replace(current, day_start_equity=account.equity, changed_at=now))
 
     async def turn_off(self, chat_id: str) -> tuple[str, bool]:
         """Remove every limit of the chat's account; a block in force stays (lifting it is /guard unblock)."""

@@ -3,6 +3,9 @@ survives a restart in the middle of acting, and exposure limits that refuse orde
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -11,6 +14,9 @@ from fxbot.chat.types import Reply
 from fxbot.domain.access import Role
 from fxbot.guard.service import GuardService
 from fxbot.guard.state import GuardState, Phase, day_of
+from fxbot.stream.config import PumpConfig
+from fxbot.stream.fills import FillNotifier
+from fxbot.stream.pump import StreamPump
 from tests.e2e.conftest import KEY_KINDS, BotHarness, reply_text
 
 
@@ -157,3 +163,53 @@ async def test_changing_the_guard_needs_an_admin_and_unblock_needs_a_confirmatio
     assert "filled" in await _order(bot, "/buy EURUSD 0.1")
     rows = await bot.storage.db.fetch_all("SELECT command FROM audit_log WHERE command LIKE '/guard%'")
     assert any("unblock" in str(r["command"]) for r in rows)
+
+
+@pytest.fixture
+async def pump(bot: BotHarness) -> AsyncIterator[StreamPump]:
+    alerts = bot.services.alerts
+    fills = FillNotifier(storage=bot.storage, outbox=alerts.outbox, preferences=alerts.preferences, clock=bot.clock.now)
+    running = StreamPump(storage=bot.storage, brokers=bot.services.brokers, alerts=alerts, fills=fills,
+                         clock=bot.clock.now, config=PumpConfig(reconnect_min_s=0.05, reconnect_max_s=0.2,
+                                                                refresh_interval_s=0.2, restart_min_s=0.1,
+                                                                restart_max_s=0.3))
+    running.guard = bot.services.guard
+    task = asyncio.create_task(running.run())
+    try:
+        yield running
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    deadline = time.monotonic() + 30.0  # only a hang reaches it
+    while not await check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+async def test_the_stream_s_account_updates_drive_the_guard(bot: BotHarness, pump: StreamPump) -> None:
+    guard, _, account_id = await _guard(bot)
+    await bot.set_quote("EURUSD", 1.10000, 1.10002)
+    assert "filled" in await _order(bot, "/buy EURUSD 0.5")
+    await bot.say("/guard daily-loss 100")
+
+    async def started() -> bool:
+        state = await guard.store.state(account_id)
+        return state is not None and state.day_start_equity is not None
+
+    assert await started()  # set mid-day: the day counts from the equity now
+
+    async def connected() -> bool:
+        return any(s.connected for s in pump.statuses())
+
+    pump.request_refresh()
+    await _eventually(connected, "the stream")
+    await bot.set_quote("EURUSD", 1.09700, 1.09702)
+
+    async def closed() -> bool:
+        return not await bot.sim_positions() and bool(await _notices(bot, "Guard acted"))
+
+    await _eventually(closed, "the guard to close the position from the stream's account update")
+    assert "blocked by the daily loss guard" in await _order(bot, "/buy EURUSD 0.1")
