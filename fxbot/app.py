@@ -315,6 +315,9 @@ async def build(
                           config=pump_config, observer=metrics)
         alerts.add_change_listener(pump.rules_changed)
         pump.guard = services.guard
+        if services.stops is not None:
+            log.info("managed stops: %d rules loaded", await services.stops.load())
+            pump.manager = services.stops
         registry: CommandRegistry[Services] = CommandRegistry()
         register_all(registry)
         dispatcher: Dispatcher[Services] = Dispatcher(

@@ -43,6 +43,7 @@ _TYPE_WORDS = {
     "partial_close": "partial close",
     "cancelled": "order cancelled",
     "rejected": "order rejected",
+    "trail": "stop moved by /be or /trail",
 }
 
 

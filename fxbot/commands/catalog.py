@@ -18,6 +18,7 @@ from fxbot.commands import (
     digest,
     guard,
     keys,
+    manage,
     market,
     orders,
     reports,
@@ -38,6 +39,7 @@ def register_all(registry: CommandRegistry[Services]) -> None:
     register_help_commands(registry)
     trading.register(registry)
     orders.register(registry)
+    manage.register(registry)
     market.register(registry)
     account.register(registry)
     alerts.register(registry)

@@ -23,8 +23,9 @@ EVENT_TYPES: tuple[str, ...] = (
     "partial_close",
     "cancelled",
     "rejected",
+    "trail",  # a stop moved by a breakeven or trailing rule (fxbot.management)
 )
-"""Every fill event type a chat can switch, in display order."""
+"""Every fill event type a chat can switch, in display order ("fills" switches them all)."""
 
 ALL_FILLS = "fills"
 """The pseudo event type that sets every fill type at once."""

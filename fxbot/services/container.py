@@ -15,6 +15,7 @@ from fxbot.backends.v1 import V1Backend
 from fxbot.config import DEFAULT_MANAGEMENT_URL
 from fxbot.domain.broker import BrokerBackends
 from fxbot.guard.service import GuardService
+from fxbot.management.service import ManagementService
 from fxbot.notify.outbox import ChatKindRules, Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.accounts import AccountService
@@ -53,6 +54,7 @@ class Services:
     clock: Callable[[], datetime]
     management_url: str = DEFAULT_MANAGEMENT_URL  # the terminal API's management base (fxs_live_/fxs_ro_ keys)
     guard: GuardService | None = None  # the account guard (/guard): daily limits that act, exposure limits
+    stops: ManagementService | None = None  # bot-managed breakeven and trailing stops (/be, /trail)
     webhooks: WebhookService | None = None  # /webhook endpoints (set by the app; None: not wired)
 
     def __repr__(self) -> str:
@@ -60,6 +62,8 @@ class Services:
 
     async def close(self) -> None:
         """Close the broker clients and backends (the shared HTTP client); the storage belongs to whoever opened it."""
+        if self.stops is not None:
+            await self.stops.executor.aclose()
         await self.brokers.aclose()
 
 
@@ -80,6 +84,8 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
     brokers = BrokerProvider(storage, BrokerBackends([v1, sdk]))
     settings = SettingsService(storage=storage)
     reports = ReportService(storage=storage, brokers=brokers, clock=clock)
+    outbox = Outbox(storage.db, clock, chat_kinds=chat_kinds)
+    preferences = NotificationPreferences(storage.db)
     services = Services(
         storage=storage,
         brokers=brokers,
@@ -90,13 +96,13 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
         team=TeamService(storage=storage),
         chat_settings=settings,
         health=HealthService(storage=storage, brokers=brokers, clock=clock, probe=v1.probe),
-        alerts=AlertService(storage=storage, brokers=brokers, outbox=Outbox(storage.db, clock, chat_kinds=chat_kinds),
-                            preferences=NotificationPreferences(storage.db), clock=clock),
+        alerts=AlertService(storage=storage, brokers=brokers, outbox=outbox, preferences=preferences, clock=clock),
         reports=reports,
         charts=ChartService(storage=storage, brokers=brokers),
         digests=DigestService(storage=storage, reports=reports, settings=settings, clock=clock),
         clock=clock,
         management_url=management_url,
+        stops=ManagementService(storage=storage, brokers=brokers, outbox=outbox, preferences=preferences, clock=clock),
     )
     services.guard = GuardService(storage=storage, brokers=brokers, outbox=services.alerts.outbox, clock=clock)
     services.trading.order_guard = services.guard

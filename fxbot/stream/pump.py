@@ -24,6 +24,7 @@ from fxbot.stream.config import PumpConfig
 from fxbot.stream.fills import FillNotifier
 from fxbot.stream.observer import StreamObserver
 from fxbot.stream.session import BoundChat, KeyStreamSession, SessionStatus
+from fxbot.stream.stop_manager import StopManager
 
 if TYPE_CHECKING:
     from fxbot.guard.hook import AccountGuard
@@ -44,6 +45,7 @@ class StreamPump:
                  observer: StreamObserver | None = None) -> None:
         self._observer = observer
         self.guard: AccountGuard | None = None  # the account guard, handed to every session
+        self.manager: StopManager | None = None  # bot-managed stops, handed to every session
         self._storage = storage
         self._session_type = session_type
         self._brokers = brokers
@@ -195,6 +197,7 @@ class StreamPump:
                 alerts=self._alerts, fills=self._fills, clock=self._clock, config=self.config)
             session.observer = self._observer
             session.guard = self.guard
+            session.manager = self.manager
             previous = self._statuses.get(key_id)
             if previous is not None:
                 session.status.carry_over(previous)

@@ -30,6 +30,7 @@ from fxbot.stream.config import PumpConfig
 from fxbot.stream.fills import FillNotifier, enrich_close
 from fxbot.stream.observer import StreamObserver
 from fxbot.stream.reconcile import reconcile_accounts, reconcile_fills, reconcile_quotes
+from fxbot.stream.stop_manager import StopManager
 
 if TYPE_CHECKING:
     from fxbot.guard.hook import AccountGuard
@@ -91,6 +92,7 @@ class KeyStreamSession:
                  clock: Callable[[], datetime], config: PumpConfig, observer: StreamObserver | None = None) -> None:
         self.key_id = key_id
         self.observer = observer
+        self.manager: StopManager | None = None  # bot-managed stops (breakeven, trailing), set by the pump
         self.status = SessionStatus(key_id=key_id, key_name=key_name)
         self.guard: AccountGuard | None = None  # the account guard, judged on account updates and reconciles
         self._chats = list(chats)
@@ -242,6 +244,8 @@ class KeyStreamSession:
                                                     after_gap=gap)
         if accounts and self.observer is not None:
             self.observer.quotes_evaluated()
+        if accounts and self.manager is not None:
+            self.manager.on_quote(accounts, quote)
         if firings:
             await self._alerts.deliver(firings)
             if any(f.state.done or f.state.paused for f in firings):
@@ -291,6 +295,8 @@ class KeyStreamSession:
                                               currency=self._acc.currency.get(account_id),
                                               missed_before=None if self.status.reconnects else self._fills.started_at)
             self._acc.positions[account_id] = {p.id: p.symbol for p in positions}
+            if self.manager is not None:
+                await self.manager.reconcile(broker, self.key_id, account_id, positions)
         await self.sync_subscriptions()
 
     # -- accounts and orders ------------------------------------------------------------------
@@ -408,6 +414,8 @@ class KeyStreamSession:
                 positions = await reconcile_fills(broker, self._fills, account_id, chat_ids, since=start,
                                                   currency=self._acc.currency.get(account_id), missed_before=start)
                 self._acc.positions[account_id] = {p.id: p.symbol for p in positions}
+                if self.manager is not None:
+                    await self.manager.reconcile(broker, self.key_id, account_id, positions)
             await self.sync_subscriptions()
 
     async def _guard_reconcile(self) -> None:
@@ -440,6 +448,9 @@ class KeyStreamSession:
             positions[fill.position_id] = fill.symbol
             resync = True
         await self._fills.notify(fill, self._acc.chats.get(account_id, []))
+        if event.kind == "order_closed" and self.manager is not None and fill.position_id \
+                and fill.position_id not in self._acc.positions.get(account_id, {}):
+            await self.manager.position_closed(account_id, fill.position_id)
         if resync:
             await self.sync_subscriptions()
 

@@ -1,0 +1,312 @@
+"""ManagementService: managed-stop rules in memory and SQLite, fed by the stream session's quotes and order events.
+
+The stream session calls `on_quote` for every price, `position_closed` when a position is gone and
+`reconcile` after (re)connecting or a gap with the positions read over REST; commands call `set_rule`,
+`remove`, `rules_for_chat`. Stops are sent through the StopExecutor; each one re-checks access first."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from fxbot.domain.access import Role, Scope
+from fxbot.domain.broker import (
+    AccessRefusedError,
+    Broker,
+    BrokerError,
+    InvalidArgumentError,
+    NotFoundError,
+    OrderChanges,
+    OutcomeUnknownError,
+    Position,
+    Quote,
+    RejectedError,
+    SupportsSymbolSpecs,
+)
+from fxbot.domain.instruments import InstrumentSpec, instrument
+from fxbot.management.engine import evaluate
+from fxbot.management.executor import StopExecutor
+from fxbot.management.notices import NOTIFY_TYPE, rule_suspended, stop_moved, stop_refused
+from fxbot.management.rules import ManagedRule, RuleKind, RuleStatus
+from fxbot.management.store import ManagedStopStore
+from fxbot.notify.notification import Notification
+from fxbot.notify.outbox import Outbox
+from fxbot.notify.preferences import NotificationPreferences
+
+if TYPE_CHECKING:
+    from fxbot.services.brokers import BrokerProvider
+    from fxbot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+PositionKey = tuple[str, str]  # (account id, position id)
+
+
+@dataclass(frozen=True, slots=True)
+class Denied:
+    """Why a rule may not act any more (told to its chat once, when it is suspended)."""
+
+    reason: str
+
+
+class ManagementService:
+    """Evaluates every active rule on each quote of its symbol and sends the stops that are due."""
+
+    def __init__(self, *, storage: Storage, brokers: BrokerProvider, outbox: Outbox,
+                 preferences: NotificationPreferences, clock: Callable[[], datetime]) -> None:
+        self._storage = storage
+        self._brokers = brokers
+        self._outbox = outbox
+        self._preferences = preferences
+        self._clock = clock
+        self.store = ManagedStopStore(storage.db)
+        self.executor = StopExecutor(self._apply)
+        self._by_position: dict[PositionKey, dict[RuleKind, ManagedRule]] = {}
+        self._by_symbol: dict[str, set[PositionKey]] = {}
+        self._stops_level: dict[tuple[str, str], int] = {}  # (account, symbol) -> broker minimum distance
+        self.evaluated = 0
+
+    def __repr__(self) -> str:
+        return f"ManagementService(positions={len(self._by_position)})"
+
+    # -- loading and changing rules -------------------------------------------------------------
+
+    async def load(self) -> int:
+        """Read every stored rule (at start); how many."""
+        self._by_position.clear()
+        self._by_symbol.clear()
+        rules = await self.store.all()
+        for rule in rules:
+            self._index(rule)
+        return len(rules)
+
+    async def set_rule(self, rule: ManagedRule) -> ManagedRule:
+        """Store a rule (replacing one of its kind on its position) and start evaluating it."""
+        saved = await self.store.upsert(rule)
+        self._index(saved)
+        return saved
+
+    async def arm(self, rule: ManagedRule, quote: Quote) -> bool:
+        """Store the rule and judge it at once on this (REST) quote; True when a stop was queued."""
+        saved = await self.set_rule(rule)
+        spec = instrument(saved.symbol)
+        if spec is None:
+            return False
+        return self._judge(saved, spec.to_points(quote.bid), spec.to_points(quote.ask))
+
+    async def remove(self, account_id: str, position_id: str, kind: RuleKind | None = None) -> int:
+        """Remove a position's rules (of one kind, or all); how many went."""
+        count = await self.store.delete_position(account_id, position_id, kind)
+        key = (account_id, position_id)
+        rules = self._by_position.get(key, {})
+        for rule_kind in list(rules):
+            if kind is None or rule_kind is kind:
+                rules.pop(rule_kind)
+        if not rules:
+            self._unindex(key)
+        return count
+
+    def rules_for_chat(self, chat_id: str) -> list[ManagedRule]:
+        return sorted((r for rules in self._by_position.values() for r in rules.values() if r.chat_id == chat_id),
+                      key=lambda r: r.id)
+
+    def rules_of(self, account_id: str, position_id: str) -> list[ManagedRule]:
+        return list(self._by_position.get((account_id, position_id), {}).values())
+
+    def symbols(self, account_id: str) -> set[str]:
+        """The symbols with rules on this account (their quotes must be subscribed)."""
+        return {r.symbol for (a, _), rules in self._by_position.items() if a == account_id for r in rules.values()}
+
+    def _index(self, rule: ManagedRule) -> None:
+        key = (rule.account_id, rule.position_id)
+        self._by_position.setdefault(key, {})[rule.kind] = rule
+        self._by_symbol.setdefault(rule.symbol, set()).add(key)
+
+    def _unindex(self, key: PositionKey) -> None:
+        rules = self._by_position.pop(key, {})
+        self.executor.forget(*key)
+        for rule in rules.values():
+            keys = self._by_symbol.get(rule.symbol)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_symbol[rule.symbol]
+
+    # -- the stream's hooks ---------------------------------------------------------------------
+
+    def on_quote(self, account_ids: Iterable[str], quote: Quote) -> int:
+        """Judge the rules of these accounts on this symbol; queue the stops now due; how many were queued."""
+        keys = self._by_symbol.get(quote.symbol)
+        if not keys:
+            return 0
+        spec = instrument(quote.symbol)
+        if spec is None:
+            return 0
+        accounts = set(account_ids)
+        bid, ask = spec.to_points(quote.bid), spec.to_points(quote.ask)
+        queued = 0
+        for key in list(keys):
+            if key[0] not in accounts:
+                continue
+            for rule in list(self._by_position.get(key, {}).values()):
+                if self._judge(rule, bid, ask):
+                    queued += 1
+        return queued
+
+    def _judge(self, rule: ManagedRule, bid: int, ask: int) -> bool:
+        if not rule.active:
+            return False
+        self.evaluated += 1
+        result = evaluate(rule, bid, ask, min_distance_points=self._stops_level.get((rule.account_id, rule.symbol), 0))
+        rule.best_points = result.best_points
+        if result.stop_points is None:
+            return False
+        self.executor.submit(rule, result.stop_points)
+        return True
+
+    async def position_closed(self, account_id: str, position_id: str) -> None:
+        """The position is gone: its rules go away."""
+        if (account_id, position_id) in self._by_position:
+            await self.remove(account_id, position_id)
+
+    async def reconcile(self, broker: Broker, key_id: int, account_id: str, positions: Sequence[Position]) -> None:
+        """After a (re)connect or a gap: drop the rules of positions that closed, take each open position's stop
+        as the truth, and apply once what the current REST price makes due (never backwards)."""
+        open_now = {p.id: p for p in positions}
+        quotes: dict[str, Quote] = {}
+        for key in [k for k in self._by_position if k[0] == account_id]:
+            rules = self._by_position.get(key, {})
+            if not rules or next(iter(rules.values())).key_id != key_id:
+                continue
+            position = open_now.get(key[1])
+            if position is None:
+                await self.remove(*key)
+                continue
+            spec = instrument(position.symbol)
+            if spec is None:
+                continue
+            for rule in rules.values():
+                rule.stop_points = None if position.sl is None else spec.to_points(position.sl)
+            if position.symbol not in quotes:
+                try:
+                    quotes[position.symbol] = await broker.get_quote(position.symbol, account_id=account_id)
+                except BrokerError as exc:
+                    log.info("managed stops: no REST quote for %s (%s)", position.symbol, type(exc).__name__)
+                    continue
+            quote = quotes[position.symbol]
+            for rule in list(rules.values()):
+                self._judge(rule, spec.to_points(quote.bid), spec.to_points(quote.ask))
+
+    # -- sending a stop ---------------------------------------------------------------------------
+
+    async def _apply(self, rule: ManagedRule, stop_points: int) -> None:
+        """Send one stop: access first; every outcome handled (an unknown one by re-reading the position)."""
+        key = (rule.account_id, rule.position_id)
+        if self._by_position.get(key, {}).get(rule.kind) is not rule:
+            return  # removed or replaced meanwhile
+        spec = instrument(rule.symbol)
+        assert spec is not None
+        denied = await self._denied(rule)
+        if denied is not None:
+            await self._suspend(rule, denied.reason)
+            return
+        broker = await self._brokers.for_key(rule.key_id)
+        await self._learn_stops_level(broker, rule)
+        price = spec.from_points(stop_points)
+        try:
+            await broker.modify_order(rule.position_id, OrderChanges(sl=price), account_id=rule.account_id)
+        except NotFoundError:
+            await self.remove(*key)
+            return
+        except OutcomeUnknownError:
+            await self._reread(broker, rule, spec, stop_points)
+            return
+        except AccessRefusedError as exc:
+            await self._suspend(rule, f"the API refused the key ({exc})")
+            return
+        except (RejectedError, InvalidArgumentError) as exc:
+            await self._refused(rule, spec, stop_points, str(exc))
+            return
+        except BrokerError as exc:  # surely not done (unreachable, rate limited, server error): next quote retries
+            log.info("managed stops: modify of %s not sent (%s)", rule.position_id, type(exc).__name__)
+            return
+        await self._moved(rule, spec, stop_points)
+
+    async def _moved(self, rule: ManagedRule, spec: InstrumentSpec, stop_points: int) -> None:
+        rule.failed_points = None
+        if rule.kind is RuleKind.BREAKEVEN:
+            await self.remove(rule.account_id, rule.position_id, RuleKind.BREAKEVEN)  # done: one move
+        for other in self._by_position.get((rule.account_id, rule.position_id), {}).values():
+            other.stop_points = stop_points  # every rule of the position sees the same stop
+            await self.store.save_state(other)
+        await self._notify(stop_moved(rule, spec, stop_points, now=self._clock()), rule)
+
+    async def _reread(self, broker: Broker, rule: ManagedRule, spec: InstrumentSpec, sent: int) -> None:
+        """The modify may or may not have happened: never resend it, look at the position instead."""
+        try:
+            positions = await broker.get_positions(account_id=rule.account_id)
+        except BrokerError as exc:
+            log.warning("managed stops: outcome of a modify of %s unknown and positions unreadable (%s); "
+                        "waiting for the next quote", rule.position_id, type(exc).__name__)
+            return
+        position = next((p for p in positions if p.id == rule.position_id), None)
+        if position is None:
+            await self.remove(rule.account_id, rule.position_id)
+            return
+        now = None if position.sl is None else spec.to_points(position.sl)
+        if now == sent:
+            await self._moved(rule, spec, sent)
+            return
+        for other in self._by_position.get((rule.account_id, rule.position_id), {}).values():
+            other.stop_points = now
+            await self.store.save_state(other)
+
+    async def _refused(self, rule: ManagedRule, spec: InstrumentSpec, stop_points: int, reason: str) -> None:
+        first = rule.failed_points is None
+        rule.failed_points = stop_points  # tried again only beyond it
+        await self.store.save_state(rule)
+        if first:
+            await self._notify(stop_refused(rule, spec, stop_points, reason, now=self._clock()), rule)
+
+    async def _suspend(self, rule: ManagedRule, reason: str) -> None:
+        for other in self._by_position.get((rule.account_id, rule.position_id), {}).values():
+            if other.active:
+                other.status = RuleStatus.SUSPENDED
+                await self.store.save_state(other)
+                await self._notify(rule_suspended(other, reason, now=self._clock()), other, force=True)
+
+    async def _denied(self, rule: ManagedRule) -> Denied | None:
+        """Access at the moment of acting: the chat still bound to the rule's key, a trade+ key, a trader owner."""
+        binding = await self._storage.bindings.get(rule.chat_id)
+        if binding is None or binding.key_id != rule.key_id:
+            return Denied("the chat is no longer bound to the key the rule was set with")
+        key = await self._storage.keys.get(rule.key_id)
+        if key is None or not Scope(key.scope).allows(Scope.TRADE):
+            return Denied("the chat's key no longer allows trading")
+        if not rule.private_chat:
+            member = await self._storage.members.get(rule.chat_id, rule.owner_id)
+            if member is None or not member.role.allows(Role.TRADER):
+                return Denied("whoever set it is no longer a trader in this chat")
+        return None
+
+    async def _learn_stops_level(self, broker: Broker, rule: ManagedRule) -> None:
+        where = (rule.account_id, rule.symbol)
+        if where in self._stops_level:
+            return
+        level = 0
+        if isinstance(broker, SupportsSymbolSpecs):
+            try:
+                level = (await broker.symbol_spec(rule.symbol, account_id=rule.account_id)).stops_level_points or 0
+            except BrokerError:
+                level = 0
+        self._stops_level[where] = level
+
+    async def _notify(self, made: Notification, rule: ManagedRule, *, force: bool = False) -> None:
+        """Through the outbox, as the chat's `/notify trail` says (suspensions are always told)."""
+        mode = await self._preferences.mode(rule.chat_id, NOTIFY_TYPE)
+        if mode == "off" and not force:
+            return
+        await self._outbox.enqueue(replace(made, silent=mode == "silent" and not force, thread_id=rule.thread_id))
