@@ -29,8 +29,9 @@ def evaluate(rule: ManagedRule, bid_points: int, ask_points: int, *, min_distanc
     """The stop this quote calls for, if any.
 
     Never backwards: a wanted stop is only returned when it is strictly better (in the position's favour)
-    than `rule.stop_points`, at least `step_points` better for a trailing rule, beyond a refused
-    `failed_points`, and at least `min_distance_points` (and one point) away from the closing price."""
+    than `rule.stop_points`, at least `step_points` better for a trailing rule (and than a refused
+    `failed_points`, so a broker that keeps refusing is not asked on every tick), and at least
+    `min_distance_points` (and one point) away from the closing price."""
     d = rule.direction
     close = closing_points(rule, bid_points, ask_points)
     profit = profit_points(rule, close)
@@ -53,6 +54,6 @@ def evaluate(rule: ManagedRule, bid_points: int, ask_points: int, *, min_distanc
         step = max(rule.step_points, 1)
     if rule.stop_points is not None and d * (wanted - rule.stop_points) < step:
         return Evaluation(best, None)
-    if rule.failed_points is not None and d * wanted <= d * rule.failed_points:
+    if rule.failed_points is not None and d * (wanted - rule.failed_points) < step:
         return Evaluation(best, None)
     return Evaluation(best, wanted)
