@@ -1,8 +1,9 @@
-"""Position and order commands: /positions, /orders, /modify, /close and /cancel."""
+"""Position and order commands: /positions, /orders, /modify, /close, /cancel and /reverse."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs, PriceOrPips
@@ -11,6 +12,7 @@ from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.symbols import SymbolResolver
 from fxbot.chat.types import Reply
+from fxbot.commands.close_replies import cancel_plan_card, cancel_results_reply, reverse_card, reverse_reply
 from fxbot.commands.trading_replies import modify_reply
 from fxbot.commands.trading_tables import (
     cancel_reply,
@@ -20,11 +22,20 @@ from fxbot.commands.trading_tables import (
     positions_reply,
 )
 from fxbot.domain.access import Role, Scope
+from fxbot.domain.broker import display_id
 from fxbot.domain.instruments import INSTRUMENTS
 from fxbot.domain.redaction import redact_secrets
 from fxbot.errors import UsageError
+from fxbot.services.close_filters import (
+    CANCEL_USAGE,
+    CLOSE_USAGE,
+    FILTER_WORDS,
+    CloseAmount,
+    CloseFilter,
+    build_filter,
+    parse_amount,
+)
 from fxbot.services.trading import MODIFY_USAGE
-from fxbot.services.trading_close import CLOSE_USAGE
 from fxbot.services.trading_models import ClosePlan, CloseTargetKind, StopEdit
 
 if TYPE_CHECKING:
@@ -102,22 +113,71 @@ def parse_close_target(text: str) -> tuple[str, CloseTargetKind]:
     return symbol, "symbol"
 
 
+def _resolve_symbol(word: str) -> str:
+    resolver = SymbolResolver(INSTRUMENTS)
+    symbol = resolver.resolve(word)
+    if symbol is None:
+        raise UsageError(f"{resolver.unknown_message(redact_secrets(word))} (close takes a position's ticket or id, "
+                         "or filters: a symbol, buy|sell, winners|losers, all)", usage=CLOSE_USAGE,
+                         example="/close EURUSD losers")
+    return symbol
+
+
+@dataclass(frozen=True, slots=True)
+class CloseRequest:
+    """What /close was asked: a target of a kind, an optional partial amount, an optional filter."""
+
+    target: str
+    kind: CloseTargetKind
+    amount: CloseAmount | None = None
+    close_filter: CloseFilter | None = None
+
+
+def parse_close_words(words: list[str]) -> CloseRequest:
+    """`ID [VOLUME|PERCENT%]`, or filter words combined (`EURUSD losers`, `buy winners`, `all`)."""
+    if not words:
+        raise UsageError("say what to close", usage=CLOSE_USAGE, example="/close 12345678")
+    first, rest = words[0], words[1:]
+    if first.lower() not in FILTER_WORDS:
+        target, kind = parse_close_target(first)
+        if kind == "id":
+            if len(rest) > 1:
+                raise UsageError(f"one position and one amount at most — got {' '.join(shown(w) for w in rest)}",
+                                 usage=CLOSE_USAGE, example=f"/close {first} 50%")
+            return CloseRequest(target, "id", parse_amount(rest[0]) if rest else None)
+        if not rest:
+            return CloseRequest(target, kind)
+    for word in rest:
+        if read_order_ref(word) is not None or _VOLUME_LIKE.fullmatch(word) or word.endswith("%"):
+            raise UsageError(f"'{shown(word)}': a volume or percentage only goes with ONE position's ticket or id, "
+                             "not with filters", usage=CLOSE_USAGE, example="/close 12345678 50%")
+    close_filter = build_filter(words, _resolve_symbol)
+    if close_filter.is_all:
+        return CloseRequest("all", "all")
+    if not close_filter.is_narrowed:
+        assert close_filter.symbol is not None
+        return CloseRequest(close_filter.symbol, "symbol")
+    return CloseRequest(" ".join(w.lower() if w.lower() in FILTER_WORDS else w.upper() for w in words), "filter",
+                        close_filter=close_filter)
+
+
 def _plan_ref(plan: ClosePlan) -> str:
     return ",".join(p.id for p in plan.positions)[:200]
 
 
 async def close_command(context: CommandContext[Services], args: BoundArgs) -> Reply:
-    target, kind = parse_close_target(args.text("target"))
-    volume = args.optional("volume", float)
+    words = [args.text("target"), *(args.optional("volume", str) or "").split()]
+    request = parse_close_words(words)
     trading = context.services.trading
-    plan = await trading.plan_close(context.chat.id, target, kind, volume)
+    plan = await trading.plan_close(context.chat.id, request.target, request.kind, amount=request.amount,
+                                    close_filter=request.close_filter)
 
     async def run() -> Reply:
         context.record_order_ref(_plan_ref(plan))
         outcomes = await trading.execute_close(plan)
         return close_results_reply(plan, outcomes)
 
-    if not plan.several:
+    if not plan.needs_card:
         return await run()
     settings = await context.services.storage.settings.get(context.chat.id)
     if settings.confirm_mode == "never":
@@ -131,14 +191,58 @@ async def close_command(context: CommandContext[Services], args: BoundArgs) -> R
 
 
 async def cancel_command(context: CommandContext[Services], args: BoundArgs) -> Reply:
+    text = args.text("id").strip()
+    trading = context.services.trading
+    ref = read_order_ref(text) if text.lower() != "all" else None
+    if ref is not None:
+        context.record_order_ref(ref)
+        outcome = await trading.cancel(context.chat.id, ref)
+        return cancel_reply(outcome)
+    symbol: str | None = None
+    if text.lower() != "all":
+        resolver = SymbolResolver(INSTRUMENTS)
+        symbol = resolver.resolve(text)
+        if symbol is None:
+            raise UsageError(f"{resolver.unknown_message(redact_secrets(text))} (cancel takes a pending order's "
+                             "ticket or id, a symbol or all)", usage=CANCEL_USAGE, example="/cancel 12345678")
+    plan = await trading.plan_cancel(context.chat.id, symbol)
+
+    async def run() -> Reply:
+        context.record_order_ref(",".join(o.id for o in plan.orders)[:200])
+        return cancel_results_reply(plan, await trading.execute_cancel(plan))
+
+    settings = await context.services.storage.settings.get(context.chat.id)
+    if settings.confirm_mode == "never":
+        return await run()
+
+    async def cancelled() -> Reply:
+        return Reply(text=("cancelled — no order was cancelled",))
+
+    return context.confirm(cancel_plan_card(plan, CONFIRM_TTL_SECONDS), run, cancelled,
+                           confirm_label=f"Cancel {len(plan.orders)}", confirm_style="danger")
+
+
+async def reverse_command(context: CommandContext[Services], args: BoundArgs) -> Reply:
     ref = args.text("id")
-    context.record_order_ref(ref)
-    outcome = await context.services.trading.cancel(context.chat.id, ref)
-    return cancel_reply(outcome)
+    trading = context.services.trading
+    plan = await trading.plan_reverse(context.chat.id, ref)
+
+    async def run() -> Reply:
+        context.record_order_ref(plan.position.id)
+        outcome = await trading.execute_reverse(plan)
+        if outcome.opened is not None:
+            context.record_order_ref(outcome.opened.id)
+        return reverse_reply(plan, outcome)
+
+    async def cancelled() -> Reply:
+        return Reply(text=(f"cancelled — {display_id(plan.position.id)} was not closed or reversed",))
+
+    return context.confirm(reverse_card(plan, CONFIRM_TTL_SECONDS), run, cancelled,
+                           confirm_label="Reverse", confirm_style="danger")
 
 
 def register(registry: CommandRegistry[Services]) -> None:
-    """Add /positions /orders /modify /close /cancel."""
+    """Add /positions /orders /modify /close /cancel /reverse."""
     registry.register(CommandSpec(
         name="positions", aliases=("pos",), summary="Open positions with stops and floating P&L",
         usage="/positions", examples=("/positions",), arguments=(), permission=READ,
@@ -172,24 +276,46 @@ def register(registry: CommandRegistry[Services]) -> None:
     ))
     registry.register(CommandSpec(
         name="close", aliases=(),
-        summary="Close a position, every position of a symbol, or all (VOLUME: partly)",
+        summary="Close a position (or part: lots or %), or every position matching filters, or all",
         usage=CLOSE_USAGE,
-        examples=("/close 12345678", "/close #12345678 0.05", "/close pos_123", "/close EURUSD", "/close all"),
+        examples=("/close 12345678", "/close #12345678 0.05", "/close #12345678 50%", "/close EURUSD",
+                  "/close losers", "/close EURUSD buy winners", "/close all"),
         arguments=(
             Argument("target", ArgKind.TEXT,
-                     help="a position's ticket (12345678 or #12345678) or id (pos_…), a symbol, or all"),
-            Argument("volume", ArgKind.VOLUME, required=False,
-                     help="close only this many lots of one position"),
+                     help="a position's ticket (12345678 or #12345678) or id (pos_…), a symbol, buy|sell, "
+                          "winners|losers, or all"),
+            Argument("volume", ArgKind.TEXT, required=False, max=64,
+                     help="lots (0.05) or a percentage (50%) of one position; or more filters"),
         ),
         permission=TRADE, handler=close_command, state_changing=True, category=CATEGORY,
-        details="Closing several positions shows a card listing them first (not when the chat's policy is "
-                "/settings confirm never); each result is reported. A VOLUME closes part of one position; it "
-                "always comes after the target (a number alone is a ticket, never a volume). " + ID_DETAILS,
+        details="Filters combine: /close EURUSD losers closes every EURUSD position with a net loss; winners and "
+                "losers go by the net floating P&L (profit + commission + swap). Closing several positions, or "
+                "by side or winners/losers, shows ONE card listing them and the P&L at stake first (not when "
+                "the chat's policy is /settings confirm never); each close is its own order and each result is "
+                "reported — an unconfirmed close is never resent. A VOLUME or PERCENT% closes part of one "
+                "position (a percentage is rounded down to the volume step; if what would remain is below the "
+                "minimum volume the whole position is closed, and the reply says so); it always comes after the "
+                "target (a number alone is a ticket, never a volume). " + ID_DETAILS,
     ))
     registry.register(CommandSpec(
-        name="cancel", aliases=(), summary="Cancel a pending order",
-        usage="/cancel ID", examples=("/cancel 12345678", "/cancel #12345678", "/cancel ord_123"),
+        name="cancel", aliases=(), summary="Cancel a pending order, every pending order of a symbol, or all",
+        usage=CANCEL_USAGE,
+        examples=("/cancel 12345678", "/cancel #12345678", "/cancel ord_123", "/cancel EURUSD", "/cancel all"),
+        arguments=(Argument("id", ArgKind.TEXT, max=64,
+                            help="a pending order's ticket (12345678 or #12345678) or id (ord_…) from /orders, "
+                                 "a symbol, or all"),),
+        permission=TRADE, handler=cancel_command, state_changing=True, category=CATEGORY,
+        details="/cancel SYMBOL and /cancel all show one card listing the orders first (not with /settings "
+                "confirm never); each cancel is reported, an unconfirmed one is never resent. " + ID_DETAILS,
+    ))
+    registry.register(CommandSpec(
+        name="reverse", aliases=(), summary="Close a position and open the opposite side with the same volume",
+        usage="/reverse ID", examples=("/reverse 12345678", "/reverse #12345678", "/reverse pos_123"),
         arguments=(Argument("id", ArgKind.ORDER_REF,
-                            help="a pending order's ticket (12345678 or #12345678) or id (ord_…) from /orders"),),
-        permission=TRADE, handler=cancel_command, state_changing=True, category=CATEGORY, details=ID_DETAILS,
+                            help="an open position's ticket (12345678 or #12345678) or id (pos_…)"),),
+        permission=TRADE, handler=reverse_command, state_changing=True, category=CATEGORY,
+        details="One confirmation, two orders: the position is closed at the market, then — only once the "
+                "close is confirmed — the opposite side is opened with the same volume at the market, without "
+                "stops (set them with /modify). If the second order fails you are left flat: the close stands, "
+                "the reply says why the opening failed, and nothing is resent. " + ID_DETAILS,
     ))

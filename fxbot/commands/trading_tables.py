@@ -122,17 +122,22 @@ def orders_reply(view: AccountOrders, timezone: str | None) -> Reply:
 def close_plan_card(plan: ClosePlan, ttl_seconds: float) -> Reply:
     """The card listing the positions a /close of several will close."""
     count = len(plan.positions)
-    what = "every open position" if plan.kind == "all" else f"every {plan.target} position"
+    if plan.filter is not None:
+        what = plan.filter.describe()
+    else:
+        what = "every open position" if plan.kind == "all" else f"every {plan.target} position"
+    noun = "position" if count == 1 else "positions"
     return Reply(
-        title=f"Close {count} positions?",
-        text=(f"this closes {what} ({count}) at the market price; {floating_line(plan.positions, plan.currency)}",
+        title=f"Close {count} {noun}?",
+        text=(f"this closes {what} ({count}) at the market price, one order each; P&L at stake: "
+              f"{floating_line(plan.positions, plan.currency)}",
               f"confirm within {ttl_seconds:g} s"),
         table=positions_table(plan.positions, plan.currency),
         kind=ReplyKind.WARNING,
     )
 
 
-def _outcome_text(outcome: CloseOutcome, currency: str) -> str:
+def outcome_text(outcome: CloseOutcome, currency: str) -> str:
     result = outcome.result
     if result is None:
         return ("UNKNOWN: " if outcome.outcome_unknown else "FAILED: ") + (outcome.error or "no answer")
@@ -155,10 +160,11 @@ def close_results_reply(plan: ClosePlan, outcomes: list[CloseOutcome]) -> Reply:
         only = outcomes[0]
         position = only.position
         title = f"{display_id(position.id)} ({position.type.value} {format_volume(position.volume)} {position.symbol})"
-        return Reply(title=title, text=(_outcome_text(only, plan.currency),), kind=kind)
+        notes = (plan.note,) if plan.note else ()
+        return Reply(title=title, text=(*notes, outcome_text(only, plan.currency)), kind=kind)
     rows = tuple(
         (display_id(o.position.id), o.position.symbol, o.position.type.value, format_volume(o.position.volume),
-         _outcome_text(o, plan.currency))
+         outcome_text(o, plan.currency))
         for o in outcomes
     )
     done = len(outcomes) - len(failed)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from fxbot.domain.broker import Account, CloseResult, ModifyResult, OrderRequest, OrderType, PendingOrder, Position
+from fxbot.domain.broker import (
+    Account,
+    CloseResult,
+    ModifyResult,
+    OrderRequest,
+    OrderResult,
+    OrderType,
+    PendingOrder,
+    Position,
+)
+from fxbot.services.close_filters import CloseFilter
 from fxbot.services.pretrade import PreTradeCard, StopInput
 from fxbot.services.risk_sizing import RiskInput
 
@@ -69,7 +79,7 @@ class AccountOrders:
     orders: list[PendingOrder]
 
 
-CloseTargetKind = Literal["id", "symbol", "all"]
+CloseTargetKind = Literal["id", "symbol", "all", "filter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +93,17 @@ class ClosePlan:
     key_id: int
     account_id: str | None
     currency: str
+    filter: CloseFilter | None = None  # a filtered close (/close EURUSD losers)
+    note: str | None = None  # why the volume differs from what was asked (a remainder below the minimum)
 
     @property
     def several(self) -> bool:
         return len(self.positions) > 1
+
+    @property
+    def needs_card(self) -> bool:
+        """Several positions, or a narrowed filter (side, winners/losers): one confirmation card first."""
+        return self.several or (self.filter is not None and self.filter.is_narrowed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +126,49 @@ class CancelOutcome:
 
     order: PendingOrder
     result: CloseResult
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPlan:
+    """The pending orders a `/cancel all` or `/cancel SYMBOL` will cancel."""
+
+    target: str  # "all" or a symbol
+    orders: list[PendingOrder]
+    key_id: int
+    account_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelItemOutcome:
+    """One order of a cancel plan: FxSocket's answer, or the plain reason it failed (maybe unknown)."""
+
+    order: PendingOrder
+    result: CloseResult | None
+    error: str | None = None
+    outcome_unknown: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReversePlan:
+    """A /reverse: close `position`, then open the opposite side with the same volume at the market."""
+
+    position: Position
+    key_id: int
+    account_id: str | None
+    currency: str
+
+    @property
+    def request(self) -> OrderRequest:
+        opposite = OrderType.SELL if self.position.type.value == "BUY" else OrderType.BUY
+        return OrderRequest(symbol=self.position.symbol, type=opposite, volume=self.position.volume)
+
+
+@dataclass(frozen=True, slots=True)
+class ReverseOutcome:
+    """Both legs of a /reverse: the close (always tried first) and the opening order (only if the close
+    was confirmed); errors are plain reasons, nothing is ever resent."""
+
+    close: CloseOutcome
+    opened: OrderResult | None = None
+    open_error: str | None = None
+    open_unknown: bool = False

@@ -44,6 +44,7 @@ EXPECTED: dict[str, Rule] = {
     "modify": Rule(T, TR),
     "close": Rule(T, TR),
     "cancel": Rule(T, TR),
+    "reverse": Rule(T, TR),
     # managed stops: setting a rule needs a trade key and a trader (/be); /trail lists for anyone
     "be": Rule(T, TR),
     "trail": Rule(None, V),  # listing; setting is checked with manage.CHANGE (trade key, trader)

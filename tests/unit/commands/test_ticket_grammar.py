@@ -59,7 +59,7 @@ def _bind(line: str) -> dict[str, object]:
 
 
 def test_the_registered_commands_read_tickets() -> None:
-    assert _bind("/close 12345678 0.05") == {"target": "12345678", "volume": 0.05}
+    assert _bind("/close 12345678 0.05") == {"target": "12345678", "volume": "0.05"}  # read by parse_amount
     assert _bind("/close #12345678") == {"target": "#12345678", "volume": None}  # read by parse_close_target
     assert _bind("/modify #12345678 sl=20p")["id"] == "12345678"
     assert _bind("/modify pos_ab sl=20p")["id"] == "pos_ab"
