@@ -87,8 +87,7 @@ def replay_book(prices: PriceEvaluator, book: SideBook, bars: Sequence[GapBar], 
     for points, bar in steps:
         if points != prev:
             start = len(fired)
-            low, high = (prev, points) if prev < points else (points, prev)
-            for slot in book.index.between(low, high):
+            for slot in book.candidates(prev, points):
                 prices.step(book, slot, prev, points, at, now, True, fired)
             for index in range(start, len(fired)):
                 firing = fired[index]

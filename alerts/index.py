@@ -15,20 +15,22 @@ from collections.abc import Iterator
 from alerts.rules import PriceSide
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_SHIFT = 2**32
+_SLOT_MASK = _SHIFT - 1
 BLOCK = 512
 """Entries per block after a bulk load or a split; a block splits past 2 × BLOCK and merges below BLOCK / 4."""
 
 
 class ThresholdIndex:
-    """Sorted (points, slot) pairs kept in blocks; several entries may share one points value.
+    """Sorted (points, slot) pairs kept in blocks, ordered by points then slot.
 
     The entries are cut into blocks of a few hundred (`BLOCK`), each two compact arrays (`array('i')`
-    of points, or `'q'` once a level does not fit 32 bits, and `array('i')` of slots) sorted by
-    points, with the last points of every block in a list. Adding or removing an entry bisects
-    that list, then shifts one block's arrays: no operation touches more than a block or two (plus
-    the list of blocks), so no pause grows with the book; a block that grows past 2 × BLOCK is
-    split and one that shrinks below BLOCK / 4 is merged into a neighbour. Entries of equal points
-    are found in the order they were added.
+    of points, or `'q'` once a level does not fit 32 bits, and `array('i')` of slots), with the
+    last entry of every block as one number (points × 2³² + slot) in a list. Adding or removing an
+    entry bisects that list, then shifts one block's arrays: no operation touches more than a block
+    or two (plus the list of blocks), so no pause grows with the book; a block that grows past
+    2 × BLOCK is split and one that shrinks below BLOCK / 4 is merged into a neighbour. The order
+    depends only on the entries, never on the history that built the index.
     """
 
     __slots__ = ("_count", "_maxes", "_points", "_slots", "block", "typecode")
@@ -38,7 +40,7 @@ class ThresholdIndex:
         self.typecode = "i"  # 4-byte points while every level fits, else "q"
         self._points: list[array[int]] = []
         self._slots: list[array[int]] = []
-        self._maxes: list[int] = []
+        self._maxes: list[int] = []  # the last entry of each block as points * _SHIFT + slot
         self._count = 0
 
     def __len__(self) -> int:
@@ -56,21 +58,23 @@ class ThresholdIndex:
     def add(self, points: int, slot: int) -> None:
         if self.typecode == "i" and not _INT32_MIN <= points <= _INT32_MAX:
             self._widen()
+        key = points * _SHIFT + slot
         maxes = self._maxes
         if not maxes:
             self._points.append(array(self.typecode, (points,)))
             self._slots.append(array("i", (slot,)))
-            maxes.append(points)
+            maxes.append(key)
             self._count = 1
             return
-        k = bisect_right(maxes, points)  # after the equal ones: entries keep the order they came in
+        k = bisect_left(maxes, key)  # the first block ending at or after the entry
         if k == len(maxes):
             k -= 1
-            maxes[k] = points
-        block_points = self._points[k]
-        at = bisect_right(block_points, points)
+            maxes[k] = key
+        block_points, block_slots = self._points[k], self._slots[k]
+        lo = bisect_left(block_points, points)
+        at = bisect_left(block_slots, slot, lo, bisect_right(block_points, points, lo))
         block_points.insert(at, points)
-        self._slots[k].insert(at, slot)
+        block_slots.insert(at, slot)
         self._count += 1
         if len(block_points) > 2 * self.block:
             self._split(k)
@@ -78,33 +82,27 @@ class ThresholdIndex:
     def remove(self, points: int, slot: int) -> bool:
         """Remove one (points, slot) entry; False when it was not there."""
         maxes = self._maxes
-        k = bisect_left(maxes, points)
-        while k < len(maxes):
-            block_points = self._points[k]
-            lo = bisect_left(block_points, points)
-            hi = bisect_right(block_points, points, lo)
-            if lo < hi:
-                try:
-                    at = self._slots[k].index(slot, lo, hi)  # a C scan: many rules may share one level
-                except ValueError:
-                    pass
-                else:
-                    self._delete(k, at)
-                    return True
-            if maxes[k] != points:
-                return False
-            k += 1  # equal points go on in the next block
-        return False
+        k = bisect_left(maxes, points * _SHIFT + slot)
+        if k == len(maxes):
+            return False
+        block_points, block_slots = self._points[k], self._slots[k]
+        lo = bisect_left(block_points, points)
+        hi = bisect_right(block_points, points, lo)
+        at = bisect_left(block_slots, slot, lo, hi)
+        if at == hi or block_slots[at] != slot:
+            return False
+        self._delete(k, at)
+        return True
 
     def between(self, lo: int, hi: int) -> array[int]:
-        """The slots of every entry with lo <= points <= hi, by points (a copy: callers may change the index)."""
+        """The slots of every entry with lo <= points <= hi, in index order (a copy: callers may change the index)."""
         maxes = self._maxes
-        k = bisect_left(maxes, lo)
+        k = bisect_left(maxes, lo * _SHIFT)
         if k == len(maxes):
             return array("i")
         block_points = self._points[k]
         start = bisect_left(block_points, lo)
-        if maxes[k] > hi:  # the common case: one block holds the whole range
+        if block_points[-1] > hi:  # the common case: one block holds the whole range
             return self._slots[k][start:bisect_right(block_points, hi, start)]
         found = self._slots[k][start:]
         k += 1
@@ -112,7 +110,7 @@ class ThresholdIndex:
             block_points = self._points[k]
             if block_points[0] > hi:
                 break
-            if maxes[k] <= hi:
+            if block_points[-1] <= hi:
                 found += self._slots[k]
             else:
                 found += self._slots[k][:bisect_right(block_points, hi)]
@@ -121,28 +119,30 @@ class ThresholdIndex:
         return found
 
     def bulk_load(self, pairs_points: array[int], pairs_slots: array[int]) -> None:
-        """Replace the content with unsorted parallel arrays, sorting once (cold start); equal points keep
-        the order they have in the arrays."""
-        order = sorted(range(len(pairs_points)), key=pairs_points.__getitem__)
-        fits = not pairs_points or (min(pairs_points) >= _INT32_MIN and max(pairs_points) <= _INT32_MAX)
+        """Replace the content with unsorted parallel arrays, sorting once (cold start)."""
+        keys = list(map(int.__add__, map(_SHIFT.__mul__, pairs_points), pairs_slots))
+        keys.sort()
+        fits = not keys or (keys[0] >> 32 >= _INT32_MIN and keys[-1] >> 32 <= _INT32_MAX)
         self.typecode = "i" if fits else "q"
-        points = array(self.typecode, map(pairs_points.__getitem__, order))
-        slots = array("i", map(pairs_slots.__getitem__, order))
+        points = array(self.typecode, map((32).__rrshift__, keys))
+        slots = array("i", map(_SLOT_MASK.__and__, keys))
         size = self.block
         self._points = [points[i:i + size] for i in range(0, len(points), size)]
         self._slots = [slots[i:i + size] for i in range(0, len(slots), size)]
-        self._maxes = [block[-1] for block in self._points]
-        self._count = len(points)
+        self._maxes = keys[size - 1::size]
+        if len(keys) % size:
+            self._maxes.append(keys[-1])
+        self._count = len(keys)
 
     def merge(self, points: array[int], slots: array[int]) -> None:
-        """Add many entries at once (sorted in one pass), after the ones already there."""
+        """Add many entries at once (sorted in one pass with the ones already there)."""
         if not len(points):
             return
-        old_points, old_slots = array("q"), array("i")
+        all_points, all_slots = array("q", points), array("i", slots)
         for block_points, block_slots in zip(self._points, self._slots, strict=True):
-            old_points += array("q", block_points)
-            old_slots += block_slots
-        self.bulk_load(old_points + array("q", points), old_slots + array("i", slots))
+            all_points.extend(block_points)
+            all_slots.extend(block_slots)
+        self.bulk_load(all_points, all_slots)
 
     # -- blocks -------------------------------------------------------------------------------
 
@@ -154,7 +154,7 @@ class ThresholdIndex:
         if not block_points:
             del self._points[k], self._slots[k], self._maxes[k]
             return
-        self._maxes[k] = block_points[-1]
+        self._maxes[k] = block_points[-1] * _SHIFT + block_slots[-1]
         if len(block_points) < self.block // 4 and len(self._points) > 1:
             self._merge_blocks(k - 1 if k + 1 == len(self._points) else k)
 
@@ -172,7 +172,7 @@ class ThresholdIndex:
         half = len(block_points) // 2
         self._points[k:k + 1] = [block_points[:half], block_points[half:]]
         self._slots[k:k + 1] = [block_slots[:half], block_slots[half:]]
-        self._maxes[k:k + 1] = [block_points[half - 1], block_points[-1]]
+        self._maxes[k:k + 1] = [block_points[half - 1] * _SHIFT + block_slots[half - 1], self._maxes[k]]
 
     def _widen(self) -> None:
         self.typecode = "q"
@@ -235,7 +235,12 @@ class DueHeap:
 
 
 class SideBook:
-    """Everything kept for one (account, symbol, side): index, last price, rules waiting for a price.
+    """Everything kept for one (account, symbol, side): indexes, last price, rules waiting for a price.
+
+    Each rule's entries say at which price its state changes, in the direction that changes it:
+    `up` holds the points a rising price must reach (price >= points), `down` those a falling price
+    must reach (price <= points), so a move prev -> cur only looks at `up` in (prev, cur] or at
+    `down` in [cur, prev): almost every entry found fires or re-arms.
 
     `unsynced` holds slots added while no price was known (or after a restart): they are judged
     against their own remembered price on the next quote. `holding` keeps the slots of `repeat`
@@ -245,8 +250,8 @@ class SideBook:
     of a gap's candles has already seen.
     """
 
-    __slots__ = ("account_id", "bar_end", "bar_hi", "bar_lo", "digits", "holding", "index", "last", "last_at", "live",
-                 "next_due", "scale", "side", "symbol", "unsynced")
+    __slots__ = ("account_id", "bar_end", "bar_hi", "bar_lo", "digits", "down", "holding", "last", "last_at", "live",
+                 "next_due", "scale", "side", "symbol", "unsynced", "up")
 
     def __init__(self, account_id: str, symbol: str, side: PriceSide, digits: int) -> None:
         self.account_id = account_id
@@ -254,7 +259,8 @@ class SideBook:
         self.side = side
         self.digits = digits
         self.scale = 10.0**digits
-        self.index = ThresholdIndex()
+        self.up = ThresholdIndex()
+        self.down = ThresholdIndex()
         self.last: int | None = None
         self.unsynced: array[int] = array("i")
         self.holding = DueHeap()
@@ -264,6 +270,13 @@ class SideBook:
         self.bar_end = float("-inf")
         self.bar_hi = 0
         self.bar_lo = 0
+
+    def candidates(self, prev: int, cur: int) -> array[int]:
+        """The slots whose state the move prev -> cur may change (rising: `up` in (prev, cur]; falling: `down`
+        in [cur, prev))."""
+        if prev < cur:
+            return self.up.between(prev + 1, cur)
+        return self.down.between(cur, prev - 1)
 
     def recompute_next_due(self) -> None:
         self.next_due = self.holding.next_due()

@@ -1,8 +1,8 @@
 """Evaluation of price rules on quotes: crossings by bisection, hysteresis re-arm, repeat, runaway.
 
-Index entries of a rule follow its state: an armed once/every rule sits at its level L; a
-disarmed `every` rule sits at its re-arm point(s) L ∓ h; a `repeat` rule always sits at L
-(entering and leaving the condition are both crossings of L); paused/done rules have none.
+Index entries of a rule follow its state (see `entries`): an armed once/every rule sits at its
+level L, in the direction that fires it; a disarmed `every` rule at its re-arm point(s) L ∓ h; a
+`repeat` rule where it enters and where it leaves its state; paused/done rules have none.
 """
 
 from __future__ import annotations
@@ -42,6 +42,26 @@ _PLAIN = F_LIVE | F_ARMED
 
 
 
+class PendingEntries:
+    """Index entries of one book gathered during a cold start, sorted into its indexes once at the end."""
+
+    __slots__ = ("down_points", "down_slots", "up_points", "up_slots")
+
+    def __init__(self) -> None:
+        self.up_points: array[int] = array("q")
+        self.up_slots: array[int] = array("i")
+        self.down_points: array[int] = array("q")
+        self.down_slots: array[int] = array("i")
+
+    def add(self, slot: int, up: tuple[int, ...], down: tuple[int, ...]) -> None:
+        for points in up:
+            self.up_points.append(points)
+            self.up_slots.append(slot)
+        for points in down:
+            self.down_points.append(points)
+            self.down_slots.append(slot)
+
+
 def condition_hit(cond: int, prev: int, cur: int, level: int) -> bool:
     """Whether a price condition holds on the move prev -> cur (integer points; touching counts)."""
     if cond == ABOVE:
@@ -63,36 +83,54 @@ class PriceEvaluator:
         self.spread: dict[str, float] = {}
         self.dirty: set[int] = set()
         self._pip: dict[int, int] = {}
-        self.pending: dict[int, tuple[array[int], array[int]]] = {}
+        self.pending: dict[int, PendingEntries] = {}  # cold start: index entries gathered per book
         self.unwatched_quotes: dict[tuple[str, str], tuple[float, float, float]] = {}  # bid, ask, epoch seconds
 
     # -- index entries ------------------------------------------------------------------------
 
-    def entries(self, slot: int) -> tuple[int, ...]:
+    def entries(self, slot: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The rule's (up, down) index entries: where a rising / falling price changes its state."""
         t = self.table
         flags = t.flags[slot]
         if not flags & F_LIVE or flags & _BLOCKED:
-            return ()
+            return (), ()
         level = t.level[slot]
-        if t.mode[slot] == REPEAT or flags & F_ARMED:
-            return (level,)
-        band = max(t.band[slot], 1)
         cond = t.condition[slot]
+        if t.mode[slot] == REPEAT:  # enters and leaves the state: a rise to L and a fall below it (or the mirror)
+            return ((level,), (level - 1,)) if cond == ABOVE else ((level + 1,), (level,))
+        if flags & F_ARMED:
+            if cond in (ABOVE, CROSS_UP):
+                return (level,), ()
+            if cond in (BELOW, CROSS_DOWN):
+                return (), (level,)
+            return (level,), (level,)
+        band = max(t.band[slot], 1)  # disarmed `every`: where it re-arms
         if cond in (ABOVE, CROSS_UP):
-            return (level - band,)
+            return (), (level - band,)
         if cond in (BELOW, CROSS_DOWN):
-            return (level + band,)
-        return (level - band, level + band)
+            return (level + band,), ()
+        return (level + band,), (level - band,)
+
+    def rearm_points(self, slot: int) -> tuple[int, ...]:
+        """Where a disarmed `every` rule re-arms (for its message), lowest first."""
+        up, down = self.entries(slot)
+        return (*down, *up)
 
     def index_add(self, slot: int) -> None:
         book = self.index.books[self.table.book[slot]]
-        for points in self.entries(slot):
-            book.index.add(points, slot)
+        up, down = self.entries(slot)
+        for points in up:
+            book.up.add(points, slot)
+        for points in down:
+            book.down.add(points, slot)
 
     def index_remove(self, slot: int) -> None:
         book = self.index.books[self.table.book[slot]]
-        for points in self.entries(slot):
-            book.index.remove(points, slot)
+        up, down = self.entries(slot)
+        for points in up:
+            book.up.remove(points, slot)
+        for points in down:
+            book.down.remove(points, slot)
         book.holding.pop(slot)
 
     # -- quotes -------------------------------------------------------------------------------
@@ -133,8 +171,7 @@ class PriceEvaluator:
                 continue
             # the hot path: only the entries between the previous and this price
             if prev != cur:
-                candidates = book.index.between(prev, cur) if prev < cur else book.index.between(cur, prev)
-                for slot in candidates:
+                for slot in book.candidates(prev, cur):
                     self.step(book, slot, prev, cur, at, now, after_gap, fired)
             if now < book.bar_end:  # book.saw(cur, now) inlined
                 book.last = cur
@@ -153,8 +190,7 @@ class PriceEvaluator:
         if book.unsynced:
             done = self._sync(book, cur, at, now, gap, fired)
         if prev is not None and prev != cur:
-            candidates = book.index.between(prev, cur) if prev < cur else book.index.between(cur, prev)
-            for slot in candidates:
+            for slot in book.candidates(prev, cur):
                 if done is None or slot not in done:
                     self.step(book, slot, prev, cur, at, now, gap, fired)
         book.saw(cur, now)
@@ -264,7 +300,7 @@ class PriceEvaluator:
             level = t.level[slot]
             if not (t.condition[slot] == CROSS and abs(cur - level) >= band):
                 t.flags[slot] &= ~F_ARMED
-            rearm = self.entries(slot) if not t.flags[slot] & F_ARMED else ()
+            rearm = self.rearm_points(slot) if not t.flags[slot] & F_ARMED else ()
             self.index_add(slot)
         else:
             book.holding.set(slot, now + 60.0 * t.repeat.get(slot, 1))

@@ -8,14 +8,44 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
+from itertools import compress
 from typing import Any
 
 from alerts.price_columns import PriceColumns
-from alerts.price_eval import PriceEvaluator
-from alerts.price_table import F_ARMED, F_LIVE, F_PAUSED
+from alerts.price_eval import PendingEntries, PriceEvaluator
+from alerts.price_table import (
+    ABOVE,
+    BELOW,
+    CONDITIONS,
+    CROSS_DOWN,
+    CROSS_UP,
+    F_ARMED,
+    F_LIVE,
+    F_PAUSED,
+    MODES,
+    REPEAT,
+)
 from alerts.rules import PriceSide
 
 _PLAIN = F_LIVE | F_ARMED
+_ENTRY_OFFSETS: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = (
+    ((0,), ()), ((), (0,)), ((0,), (0,)), ((0,), (-1,)), ((1,), (0,)))
+"""The (up, down) entries of an armed rule, as offsets from its level, by entry kind (see PriceEvaluator.entries)."""
+
+
+def _entry_kind(cond: int, mode: int) -> int:
+    if mode == REPEAT:
+        return 3 if cond == ABOVE else 4
+    if cond in (ABOVE, CROSS_UP):
+        return 0
+    if cond in (BELOW, CROSS_DOWN):
+        return 1
+    return 2
+
+
+_WIDTH = len(MODES)
+_KIND_BY_CODE = bytes(_entry_kind(c, m) for c in range(len(CONDITIONS)) for m in range(_WIDTH))
+_SELECT = tuple(bytes(int(i == kind) for i in range(256)) for kind in range(len(_ENTRY_OFFSETS)))
 
 
 def load_columns(evaluator: PriceEvaluator, cols: PriceColumns) -> tuple[int, list[tuple[float, int]]]:
@@ -62,27 +92,43 @@ def load_columns(evaluator: PriceEvaluator, cols: PriceColumns) -> tuple[int, li
         lo = bisect_left(sorted_books, number)
         hi = bisect_right(sorted_books, number, lo)
         book_slots = array("i", map(first.__add__, order[lo:hi]))
-        points, entry_slots = evaluator.pending.setdefault(number, (array("q"), array("i")))
+        pending = evaluator.pending.setdefault(number, PendingEntries())
         book = index.books[number]
         if plain:
             book.live += len(book_slots)
             book.unsynced.extend(book_slots)
-            points.extend(map(level.__getitem__, book_slots))
-            entry_slots.extend(book_slots)
+            _add_plain(pending, book_slots, t.condition, t.mode, level)
             continue
         for slot in book_slots:  # paused or disarmed rules in this chunk: slot by slot, in id order
             if t.flags[slot] & F_PAUSED:
                 continue
             book.live += 1
             book.unsynced.append(slot)
-            for p in evaluator.entries(slot):
-                points.append(p)
-                entry_slots.append(slot)
+            pending.add(slot, *evaluator.entries(slot))
     return n, expiries
+
+
+def _add_plain(pending: PendingEntries, slots: array[int], conditions: array[int], modes: array[int],
+               levels: array[int]) -> None:
+    """The entries of armed, unpaused rules, grouped by their kind with C-level passes (no loop per rule)."""
+    codes = map(int.__add__, map(_WIDTH.__mul__, map(conditions.__getitem__, slots)), map(modes.__getitem__, slots))
+    kinds = bytes(map(_KIND_BY_CODE.__getitem__, codes))
+    for kind, (up, down) in enumerate(_ENTRY_OFFSETS):
+        group = array("i", compress(slots, kinds.translate(_SELECT[kind])))
+        if not group:
+            continue
+        points = array("q", map(levels.__getitem__, group))
+        for offsets, target_points, target_slots in ((up, pending.up_points, pending.up_slots),
+                                                     (down, pending.down_points, pending.down_slots)):
+            for offset in offsets:
+                target_points.extend(points if not offset else map(offset.__add__, points))
+                target_slots.extend(group)
 
 
 def finish_loading(evaluator: PriceEvaluator) -> None:
     """Sort the index entries gathered by load_columns into their books (once, after the last chunk)."""
-    for number, (points, slots) in evaluator.pending.items():
-        evaluator.index.books[number].index.merge(points, slots)
+    for number, pending in evaluator.pending.items():
+        book = evaluator.index.books[number]
+        book.up.merge(pending.up_points, pending.up_slots)
+        book.down.merge(pending.down_points, pending.down_slots)
     evaluator.pending.clear()

@@ -22,7 +22,7 @@ UP, CROSS = PriceCondition.CROSS_UP, PriceCondition.CROSS
        block=st.integers(4, 12))
 def test_blocked_index_matches_a_plain_list(ops: list[tuple[int, int, int]], block: int) -> None:
     index = ThresholdIndex(block)
-    model: list[tuple[int, int]] = []  # (points, slot) in the order they were added
+    model: list[tuple[int, int]] = []  # (points, slot)
     for op, points, slot in ops:
         if op == 0:
             present = (points, slot) in model
@@ -35,11 +35,11 @@ def test_blocked_index_matches_a_plain_list(ops: list[tuple[int, int, int]], blo
         if len(model) % 37 == 0:
             index.merge(array("q"), array("i"))  # no-op merge keeps everything
         lo, hi = sorted((points, slot + 5))
-        assert list(index.between(lo, hi)) == [s for p, s in sorted(model, key=lambda e: e[0]) if lo <= p <= hi]
+        assert list(index.between(lo, hi)) == [s for p, s in sorted(model) if lo <= p <= hi]
     assert len(index) == len(model)
-    # equal points come back in the order they were added
-    assert list(index.entries()) == sorted(model, key=lambda e: e[0])
-    assert list(index.between(-1, 100)) == [slot for _, slot in sorted(model, key=lambda e: e[0])]
+    # by points, then slot: the order depends on the entries only, never on how they came in
+    assert list(index.entries()) == sorted(model)
+    assert list(index.between(-1, 100)) == [slot for _, slot in sorted(model)]
 
 
 def test_blocks_split_and_merge_so_no_change_touches_more_than_a_few_blocks() -> None:
