@@ -228,6 +228,9 @@ class ConsoleAdapter:
         lines = [render_reply_text(reply)] if (reply.title or reply.text or reply.table) else []
         if reply.image is not None:
             lines.append(self._save_image(reply.image.data, reply.image.filename, reply.image.caption))
+        if reply.document is not None:
+            lines.append(self._save_image(reply.document.data, reply.document.filename, reply.document.caption,
+                                          what="file"))
         if reply.buttons:
             self._buttons = reply.buttons
             labels = "  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, start=1))
@@ -235,11 +238,11 @@ class ConsoleAdapter:
         if lines:
             await self._print("\n".join(lines) + "\n")
 
-    def _save_image(self, data: bytes, filename: str, caption: str | None) -> str:
+    def _save_image(self, data: bytes, filename: str, caption: str | None, *, what: str = "image") -> str:
         self._images_dir.mkdir(parents=True, exist_ok=True)
-        path = free_path(self._images_dir, Path(filename).name or "image.png").resolve()
+        path = free_path(self._images_dir, Path(filename).name or f"{what}.bin").resolve()
         path.write_bytes(data)
-        return f"{caption + ': ' if caption else ''}image saved to {path}"
+        return f"{caption + ': ' if caption else ''}{what} saved to {path}"
 
     async def _print(self, text: str) -> None:
         async with self._write_lock:

@@ -10,7 +10,7 @@ import discord
 from discord.utils import escape_markdown
 
 from adapters.text_render import render_table
-from fxbot.chat.types import Image, Reply, ReplyKind
+from fxbot.chat.types import Document, Image, Reply, ReplyKind
 
 CONTENT_LIMIT = 2000
 EMBED_TITLE_LIMIT = 256
@@ -35,12 +35,16 @@ class OutgoingMessage:
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
     image: Image | None = None
+    document: Document | None = None
 
     def files(self) -> list[discord.File]:
         """Fresh attachment objects (a discord.File can be sent only once)."""
-        if self.image is None:
-            return []
-        return [discord.File(io.BytesIO(self.image.data), filename=attachment_name(self.image))]
+        files: list[discord.File] = []
+        if self.image is not None:
+            files.append(discord.File(io.BytesIO(self.image.data), filename=attachment_name(self.image)))
+        if self.document is not None:
+            files.append(discord.File(io.BytesIO(self.document.data), filename=attachment_name(self.document)))
+        return files
 
     @property
     def size(self) -> int:
@@ -48,7 +52,7 @@ class OutgoingMessage:
         return len(self.content or "") + sum(len(e.title or "") + len(e.description or "") for e in self.embeds)
 
 
-def attachment_name(image: Image) -> str:
+def attachment_name(image: Image | Document) -> str:
     """A file name Discord accepts in `attachment://` links."""
     cleaned = _SAFE_FILENAME.sub("_", image.filename) or "image.png"
     return cleaned[:100]
@@ -76,6 +80,10 @@ def render_reply(reply: Reply) -> list[OutgoingMessage]:
         first.image = reply.image
         if first.embeds:
             first.embeds[0].set_image(url=f"attachment://{attachment_name(reply.image)}")
+    if reply.document is not None:
+        if not messages:
+            messages = [OutgoingMessage()]
+        messages[0].document = reply.document
     return messages
 
 

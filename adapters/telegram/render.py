@@ -31,6 +31,7 @@ class PhotoMessage:
     filename: str
     caption_html: str | None = None
     buttons: tuple[Button, ...] = ()
+    as_document: bool = False  # sendDocument (a file such as a CSV export) instead of sendPhoto
 
 
 RenderedMessage = TextMessage | PhotoMessage
@@ -146,13 +147,21 @@ def render_reply(reply: Reply, *, limit: int = MESSAGE_LIMIT, caption_limit: int
         elif reply.image.caption:
             caption = split_html([_Segment((escape(reply.image.caption),))], caption_limit)[0]
         messages.append(PhotoMessage(reply.image.data, reply.image.filename or "image.png", caption))
+    if reply.document is not None:
+        caption = None
+        if len(texts) == 1 and len(texts[0]) <= caption_limit:
+            caption = texts.pop()
+        elif reply.document.caption:
+            caption = split_html([_Segment((escape(reply.document.caption),))], caption_limit)[0]
+        messages.append(PhotoMessage(reply.document.data, reply.document.filename or "file", caption,
+                                     as_document=True))
     messages.extend(TextMessage(text) for text in texts)
     if reply.buttons and messages:
         last = messages[-1]
         if isinstance(last, TextMessage):
             messages[-1] = TextMessage(last.html, reply.buttons)
         else:
-            messages[-1] = PhotoMessage(last.data, last.filename, last.caption_html, reply.buttons)
+            messages[-1] = PhotoMessage(last.data, last.filename, last.caption_html, reply.buttons, last.as_document)
     elif reply.buttons:
         messages.append(TextMessage(escape("Choose:"), reply.buttons))
     return messages

@@ -120,6 +120,12 @@ class TelegramSender:
         markup = self._buttons.keyboard(rendered.buttons, chat_id) if rendered.buttons else None
         thread = int(thread_id) if thread_id else None
         quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
+        if isinstance(rendered, PhotoMessage) and rendered.as_document:
+            return await bot.send_document(
+                numeric, rendered.data, caption=rendered.caption_html, parse_mode=ParseMode.HTML,
+                reply_markup=markup, message_thread_id=thread, disable_notification=reply.silent,
+                reply_parameters=quote, filename=rendered.filename,
+            )
         if isinstance(rendered, PhotoMessage):
             return await bot.send_photo(
                 numeric, rendered.data, caption=rendered.caption_html, parse_mode=ParseMode.HTML,

@@ -101,6 +101,20 @@ class Image:
         return f"Image(filename={self.filename!r}, bytes={len(self.data)}, caption={self.caption!r})"
 
 
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file sent as is (a CSV export): Telegram sends it as a document, Discord as an attachment, the console
+    saves it and prints its path."""
+
+    data: bytes
+    filename: str
+    caption: str | None = None
+    mime_type: str = "application/octet-stream"
+
+    def __repr__(self) -> str:
+        return f"Document(filename={self.filename!r}, bytes={len(self.data)}, caption={self.caption!r})"
+
+
 class ReplyKind(StrEnum):
     """The tone of a reply, which adapters may show with an icon or colour."""
 
@@ -123,6 +137,7 @@ class Reply:
     ephemeral: bool = False  # only the sender should see it, where the platform can do that
     silent: bool = False  # no notification sound
     delete_user_message: bool = False  # e.g. a key pasted in a group
+    document: Document | None = None  # a file to send with it (an export)
 
     @property
     def plain_text(self) -> str:

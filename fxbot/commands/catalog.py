@@ -16,6 +16,7 @@ from fxbot.commands import (
     charts,
     chat_settings,
     digest,
+    export,
     guard,
     keys,
     manage,
@@ -45,6 +46,7 @@ def register_all(registry: CommandRegistry[Services]) -> None:
     alerts.register(registry)
     reports.register(registry)
     charts.register(registry)
+    export.register(registry)
     digest.register(registry)
     keys.register(registry)
     team.register(registry)

@@ -77,6 +77,7 @@ EXPECTED: dict[str, Rule] = {
     "pnl": Rule(R, V),
     "chart": Rule(R, V),
     "digest": Rule(R, V),  # showing and /digest now; switching on/off is checked with digest.CHANGE (admin)
+    "export": Rule(R, V),  # a CSV of what /history and /pnl show
     # webhooks run commands as their creator: only a chat admin makes or revokes one; no key needed to manage
     "webhook": Rule(None, A),
     "guard": Rule(R, V),  # showing the guard; setting, off and unblock are checked with guard.CHANGE (admin)
