@@ -287,6 +287,24 @@ CREATE TABLE managed_stops (
 CREATE INDEX managed_stops_chat ON managed_stops (chat_id);
 """
 
+_V11_ALERT_ACTIONS = """
+CREATE TABLE alert_actions (
+    rule_id     INTEGER PRIMARY KEY,
+    group_id    INTEGER,
+    chat_id     TEXT NOT NULL,
+    thread_id   TEXT,
+    user_id     TEXT NOT NULL,
+    user_name   TEXT NOT NULL,
+    command     TEXT NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'claimed', 'done', 'cancelled')),
+    created_at  TEXT NOT NULL,
+    finished_at TEXT,
+    outcome     TEXT
+);
+CREATE INDEX alert_actions_group ON alert_actions (group_id) WHERE group_id IS NOT NULL;
+CREATE INDEX alert_actions_pending ON alert_actions (state) WHERE state = 'pending';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core: keys, bindings, members, settings, audit", _V1_CORE),
     Migration(2, "alerts: price and account rules with their fire state", _V2_ALERTS),
@@ -299,5 +317,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "guard: per-account limits and state; watchdog: chat settings and the bot's heartbeat",
               _V9_GUARD_WATCHDOG),
     Migration(10, "management: breakeven and trailing stop rules per position", _V10_MANAGED_STOPS),
+    Migration(11, "alerts: the order an alert places when it fires (one-cancels-other groups)", _V11_ALERT_ACTIONS),
 )
 """Every migration this code knows, in order; versions are 1, 2, 3 … without gaps."""

@@ -98,7 +98,13 @@ async def _v10(storage: Storage) -> None:
         " 200, 50, 108300, 108100, ?)", (AT,))
 
 
-ROWS: dict[int, Insert] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9, 10: _v10}
+async def _v11(storage: Storage) -> None:
+    await storage.db.execute(
+        "INSERT INTO alert_actions (rule_id, group_id, chat_id, user_id, user_name, command, created_at)"
+        " VALUES (1, 1, 'telegram:-100', 'telegram:1', 'Alice', '/buy EURUSD 0.1', ?)", (AT,))
+
+
+ROWS: dict[int, Insert] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9, 10: _v10, 11: _v11}
 """Per migration, representative rows of what it added (written with the SQL of that version)."""
 
 
