@@ -13,7 +13,7 @@ from fxbot.domain.formatting import (
 )
 from fxbot.services.pretrade import PreTradeCard
 from fxbot.services.pretrade_margin import MarginVerdict
-from fxbot.services.trading_models import ModifyOutcome, PreparedOrder
+from fxbot.services.trading_models import LegOutcome, ModifyOutcome, PreparedOrder
 
 
 def order_type_text(order_type: OrderType) -> str:
@@ -53,6 +53,42 @@ def sizing_lines(card: PreTradeCard) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def _take_profit_lines(card: PreTradeCard) -> tuple[str, ...]:
+    if not card.tp_legs:
+        return (f"take profit: {stop_text(card.symbol, card.tp, card.tp_pips)}",)
+    legs = " · ".join(f"TP{n} {stop_text(card.symbol, leg.tp, leg.tp_pips)} × {format_lots(leg.volume)}"
+                      for n, leg in enumerate(card.tp_legs, start=1))
+    return (f"take profits: {legs}",
+            f"sent as {len(card.tp_legs)} positions, one per take profit, each with the same stop loss")
+
+
+def legs_result_reply(outcomes: list[LegOutcome], prepared: PreparedOrder) -> Reply:
+    """What each leg of a multi-TP order did; a leg that failed stops the rest, and nothing is resent."""
+    card = prepared.card
+    symbol = card.symbol
+    done = [o for o in outcomes if o.result is not None]
+    lines: list[str] = []
+    for n, outcome in enumerate(outcomes, start=1):
+        request = outcome.request
+        head = f"TP{n} {format_price(symbol, request.tp) if request.tp is not None else 'none'} × " \
+               f"{format_lots(request.volume)}: "
+        result = outcome.result
+        if result is None:
+            lines.append(head + ("UNKNOWN: " if outcome.outcome_unknown else "") + (outcome.error or "no answer"))
+        elif result.status == "filled":
+            where = f", position {display_id(result.position_id)}" if result.position_id else ""
+            lines.append(head + f"filled at {format_price(symbol, result.price)}{where}")
+        else:
+            lines.append(head + f"pending order {display_id(result.id)} at {format_price(symbol, result.price)}")
+    if len(done) < len(outcomes):
+        lines.append("a leg that failed was NOT resent and the legs after it were not sent — check /positions and "
+                     "/orders")
+    what = f"{order_type_text(card.order_type)} {format_lots(card.volume)} {symbol}"
+    kind = ReplyKind.OK if len(done) == len(outcomes) else (ReplyKind.WARNING if done else ReplyKind.ERROR)
+    return Reply(title=f"{what}: {len(done)} of {len(outcomes)} take-profit legs placed", text=tuple(lines),
+                 kind=kind)
+
+
 def _card_lines(card: PreTradeCard) -> tuple[str, ...]:
     """The order's figures: price, stops, margin, margin level after, free margin and account."""
     symbol = card.symbol
@@ -72,7 +108,7 @@ def _card_lines(card: PreTradeCard) -> tuple[str, ...]:
         price_line,
         *sizing_lines(card),
         f"stop loss: {stop_text(symbol, card.sl, card.sl_pips)}",
-        f"take profit: {stop_text(symbol, card.tp, card.tp_pips)}",
+        *_take_profit_lines(card),
         f"required margin: {margin} (leverage 1:{card.leverage})",
         f"margin level after: {format_percent(card.margin_level_after)}",
         f"free margin now: {format_money(card.free_margin, card.currency)}",

@@ -12,6 +12,7 @@ from fxbot.domain.formatting import format_price
 from fxbot.domain.instruments import INSTRUMENTS, InstrumentSpec
 
 if TYPE_CHECKING:
+    from fxbot.services.multi_tp import TpLegFigures
     from fxbot.services.risk_sizing import RiskSizing
 
 StopKind = Literal["sl", "tp"]
@@ -244,6 +245,7 @@ class PreTradeCard:
     stop_out_level: float = DEFAULT_STOP_OUT_LEVEL
     stop_limit_price: float | None = None
     sizing: RiskSizing | None = None  # how `volume` was sized from the money at risk (risk=)
+    tp_legs: tuple[TpLegFigures, ...] = ()  # a multi-TP order: one position per take profit
 
     @property
     def entry(self) -> float:

@@ -16,6 +16,7 @@ from fxbot.domain.broker import (
     Position,
 )
 from fxbot.services.close_filters import CloseFilter
+from fxbot.services.multi_tp import TpLeg
 from fxbot.services.pretrade import PreTradeCard, StopInput
 from fxbot.services.risk_sizing import RiskInput
 
@@ -33,6 +34,7 @@ class OrderTicket:
     tp: StopInput | None = None
     stop_limit: float | None = None
     risk: RiskInput | None = None  # size the order from the money at risk (then `volume` is ignored)
+    take_profits: tuple[TpLeg, ...] = ()  # two or more: a multi-TP order (then `tp` is ignored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,17 @@ class PreparedOrder:
     request: OrderRequest
     key_id: int
     account_id: str | None
+    legs: tuple[OrderRequest, ...] = ()  # a multi-TP order: these are sent, one order each, instead of `request`
+
+
+@dataclass(frozen=True, slots=True)
+class LegOutcome:
+    """One leg of a multi-TP order: FxSocket's answer, or why it failed or was not sent."""
+
+    request: OrderRequest
+    result: OrderResult | None
+    error: str | None = None
+    outcome_unknown: bool = False
 
 
 @dataclass(frozen=True, slots=True)
