@@ -4,7 +4,7 @@ replies in that chat; checks every line (known, allowed, arguments, access) befo
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 from fxbot.chat.access import check_access
 from fxbot.chat.adapter import CommandHandlerPort
 from fxbot.chat.arguments import bind_arguments
-from fxbot.chat.context import ChatContextResolver
+from fxbot.chat.context import ChatContext, ChatContextResolver
 from fxbot.chat.parser import parse
 from fxbot.chat.registry import CommandSpec
 from fxbot.chat.symbols import SymbolResolver
@@ -50,6 +50,41 @@ class Outcome:
         return {"command": self.command, "ok": self.ok, "pending_confirmation": self.pending, "text": self.text}
 
 
+def check_line(line: str, specs: Mapping[str, CommandSpec[Any]], symbols: SymbolResolver, ctx: ChatContext, *,
+               what: str, allowed: Collection[str] | None = None) -> CommandSpec[Any]:
+    """The command `line` runs, when it may run now for `ctx` (sent through `what`); Refused (400: not a usable
+    command, or not one of `allowed`; 403: access denied) otherwise."""
+    try:
+        parsed = parse(line)
+    except UserError as error:
+        raise Refused(400, f"{line[:60]!r}: {error.message}") from None
+    if parsed is None:
+        raise Refused(400, f"{line[:60]!r} is not a command")
+    spec = specs.get(parsed.name)
+    if spec is None:
+        raise Refused(400, f"unknown command /{parsed.name[:32]}")
+    if (spec.name in NOT_VIA_WEBHOOK or spec.sensitive or spec.permission.private_only
+            or (allowed is not None and spec.name not in allowed)):
+        raise Refused(400, f"/{spec.name} cannot be sent through {what}")
+    denial = check_access(spec.permission, ctx, spec.name)
+    if denial is not None:
+        raise Refused(403, denial.reason)
+    try:
+        bind_arguments(spec, parsed, symbols)
+    except UserError as error:
+        raise Refused(400, f"{line[:60]!r}: {error.message} — usage: {spec.usage}") from None
+    return spec
+
+
+def spec_table(handler: CommandHandlerPort) -> dict[str, CommandSpec[Any]]:
+    """Every command by name and alias."""
+    specs: dict[str, CommandSpec[Any]] = {}
+    for spec in handler.commands():
+        for name in (spec.name, *spec.aliases):
+            specs[name] = spec
+    return specs
+
+
 class WebhookRunner:
     """The bridge from an endpoint to the dispatcher (`handler`): same registry, access check and audit."""
 
@@ -60,10 +95,7 @@ class WebhookRunner:
         self._post = post
         self._symbols = SymbolResolver(known_symbols)
         self._clock = clock
-        self._specs: dict[str, CommandSpec[Any]] = {}
-        for spec in handler.commands():
-            for name in (spec.name, *spec.aliases):
-                self._specs[name] = spec
+        self._specs = spec_table(handler)
 
     @staticmethod
     def creator(endpoint: Endpoint) -> ChatUser:
@@ -74,24 +106,7 @@ class WebhookRunner:
         """Raise Refused (400: not a usable command; 403: access denied now) unless every line may run."""
         ctx = await self._resolver.resolve(endpoint.chat, self.creator(endpoint))
         for line in lines:
-            try:
-                parsed = parse(line)
-            except UserError as error:
-                raise Refused(400, f"{line[:60]!r}: {error.message}") from None
-            if parsed is None:  # pragma: no cover - every line starts with "/"
-                raise Refused(400, f"{line[:60]!r} is not a command")
-            spec = self._specs.get(parsed.name)
-            if spec is None:
-                raise Refused(400, f"unknown command /{parsed.name[:32]}")
-            if spec.name in NOT_VIA_WEBHOOK or spec.sensitive or spec.permission.private_only:
-                raise Refused(400, f"/{spec.name} cannot be sent through a webhook")
-            denial = check_access(spec.permission, ctx, spec.name)
-            if denial is not None:
-                raise Refused(403, denial.reason)
-            try:
-                bind_arguments(spec, parsed, self._symbols)
-            except UserError as error:
-                raise Refused(400, f"{line[:60]!r}: {error.message} — usage: {spec.usage}") from None
+            check_line(line, self._specs, self._symbols, ctx, what="a webhook")
 
     async def run(self, endpoint: Endpoint, lines: tuple[str, ...]) -> list[Outcome]:
         """Run each line in order (the dispatcher re-checks access for each) and post its replies in the chat."""
