@@ -190,6 +190,11 @@ class App:
             self.services.health.set_stream_status_provider(pump)
             self.background["pump"] = asyncio.create_task(supervise("stream pump", pump.run, on_restart=restarted),
                                                           name="fxbot-pump")
+        watchdog = self.services.watchdog
+        if watchdog is not None and watchdog.settings.enabled and "watchdog" not in self.background:
+            watchdog.pump = self.pump
+            self.background["watchdog"] = asyncio.create_task(
+                supervise("watchdog", watchdog.run, on_restart=restarted), name="fxbot-watchdog")
 
     async def _start_scheduler(self) -> None:
         """Restore digest schedules and catch up on missed ones; a failure here never stops the bot."""
@@ -210,6 +215,9 @@ class App:
                 await self.scheduler.stop()
             except Exception:
                 log.exception("the digest scheduler failed to stop cleanly")
+        watchdog_task = self.background.pop("watchdog", None)
+        if watchdog_task is not None:
+            await _cancel(watchdog_task)
         pump_task = self.background.pop("pump", None)
         if pump_task is not None:
             await _cancel(pump_task)
@@ -315,6 +323,8 @@ async def build(
                           config=pump_config, observer=metrics)
         alerts.add_change_listener(pump.rules_changed)
         pump.guard = services.guard
+        if services.watchdog is not None:
+            services.watchdog.settings = settings.watchdog
         if services.stops is not None:
             log.info("managed stops: %d rules loaded", await services.stops.load())
             pump.manager = services.stops

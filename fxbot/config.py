@@ -15,7 +15,7 @@ from fxbot.domain.key_scopes import key_scopes
 ENV_PREFIX = "FXBOT_"
 #: Environment variables that are not section overrides.
 RESERVED_ENV = frozenset({"FXBOT_SECRET_KEY"})
-CORE_SECTIONS = frozenset({"fxsocket", "database", "logging", "ops", "webhooks"})
+CORE_SECTIONS = frozenset({"fxsocket", "database", "logging", "ops", "webhooks", "watchdog"})
 NOTHING_TO_RUN = ("nothing to run: no chat adapter is enabled — add a console:, telegram: or discord: section"
                   " (see config.example.yaml)")
 
@@ -124,6 +124,29 @@ class WebhookSettings(BaseModel):
         return self
 
 
+class WatchdogSettings(BaseModel):
+    """The watchdog: how long a condition lasts before the bound chats are told, and the optional dead-man ping.
+
+    `heartbeat_url` (a healthchecks.io-style monitor) is requested every `heartbeat_interval_s` while nothing
+    is wrong; a failed ping is logged and never blocks anything."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    check_interval_s: float = Field(default=15.0, gt=0)
+    stream_down_after_s: float = Field(default=60.0, ge=0)
+    stream_silent_after_s: float = Field(default=300.0, gt=0)
+    rest_failing_after_s: float = Field(default=60.0, ge=0)
+    heartbeat_url: str | None = None
+    heartbeat_interval_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("heartbeat_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http://)")
+        return value
+
+
 class Settings(BaseModel):
     """The whole configuration. Adapter sections are kept raw here and validated by their plugin."""
 
@@ -133,6 +156,7 @@ class Settings(BaseModel):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    watchdog: WatchdogSettings = Field(default_factory=WatchdogSettings)
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def adapter_section(self, name: str) -> dict[str, Any]:

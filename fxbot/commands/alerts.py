@@ -17,7 +17,7 @@ from fxbot.chat.types import Reply, ReplyKind
 from fxbot.domain.access import Role
 from fxbot.domain.redaction import redact_secrets
 from fxbot.errors import UsageError
-from fxbot.notify.preferences import ALL_FILLS, EVENT_TYPES, NOTIFY_MODES
+from fxbot.notify.preferences import ALL_FILLS, EVENT_TYPES, NOTIFY_MODES, OTHER_TYPES
 from fxbot.services.alerts import ALERT_EXAMPLE, ALERT_USAGE, AlertView
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ CHANGE_NOTIFY = Permission(scope=None, role=Role.TRADER, needs_binding=False)
 NOTIFY_USAGE = "/notify [fills|TYPE on|silent|off]"
 DELETE_WORDS = ("del", "delete", "rm", "remove")
 _TYPE_WORDS = {
+    "watchdog": "the watchdog: stream, FxSocket, terminal or key down, and the bot restarted",
     "order_placed": "pending order placed",
     "pending_triggered": "pending order triggered",
     "position_opened": "position opened",
@@ -141,7 +142,8 @@ async def alerts_command(cmd: CommandContext[Services], args: BoundArgs) -> Repl
 
 
 def _notify_reply(modes: Mapping[str, str], title: str = "Fill notifications") -> Reply:
-    lines = [f"{event}: {modes.get(event, 'on')} ({_TYPE_WORDS.get(event, event)})" for event in EVENT_TYPES]
+    lines = [f"{event}: {modes.get(event, 'on')} ({_TYPE_WORDS.get(event, event)})"
+             for event in EVENT_TYPES + OTHER_TYPES]
     lines.append(f"change: {NOTIFY_USAGE} — e.g. /notify fills silent, /notify sl_hit on")
     return Reply(title=title, text=tuple(lines))
 
@@ -152,10 +154,12 @@ async def notify_command(cmd: CommandContext[Services], args: BoundArgs) -> Repl
     service = cmd.services.alerts
     if what is None:
         cmd.skip_audit()
-        return _notify_reply(await service.notify_settings(cmd.chat.id))
+        watchdog = await service.preferences.mode(cmd.chat.id, "watchdog")
+        return _notify_reply({**await service.notify_settings(cmd.chat.id), "watchdog": watchdog})
     what = what.lower()
-    if what != ALL_FILLS and what not in EVENT_TYPES:
-        raise UsageError(f"'{what[:32]}' is not a notification type: use fills or one of {', '.join(EVENT_TYPES)}",
+    if what != ALL_FILLS and what not in EVENT_TYPES + OTHER_TYPES:
+        raise UsageError(f"'{what[:32]}' is not a notification type: use fills or one of "
+                         f"{', '.join(EVENT_TYPES + OTHER_TYPES)}",
                          usage=NOTIFY_USAGE, example="/notify fills silent")
     if mode is None:
         raise UsageError(f"say on, silent or off for {what}", usage=NOTIFY_USAGE, example=f"/notify {what} on")

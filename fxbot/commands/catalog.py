@@ -26,6 +26,7 @@ from fxbot.commands import (
     status,
     team,
     trading,
+    watchdog,
     webhooks,
 )
 from fxbot.domain.instruments import INSTRUMENTS
@@ -52,6 +53,7 @@ def register_all(registry: CommandRegistry[Services]) -> None:
     team.register(registry)
     chat_settings.register(registry)
     guard.register(registry)
+    watchdog.register(registry)
     webhooks.register(registry)
     status.register(registry)
 

@@ -30,6 +30,9 @@ EVENT_TYPES: tuple[str, ...] = (
 ALL_FILLS = "fills"
 """The pseudo event type that sets every fill type at once."""
 
+OTHER_TYPES: tuple[str, ...] = ("watchdog",)
+"""Event types beside the fills, switched one by one ("fills" leaves them alone)."""
+
 
 class NotificationPreferences:
     """Reads and writes a chat's per-event-type modes; a type never set is "on"."""
@@ -84,7 +87,7 @@ def _check_chat(chat_id: str) -> None:
 
 def _check_event(event_type: str, *, allow_all: bool) -> str:
     cleaned = event_type.strip().lower() if isinstance(event_type, str) else ""
-    if cleaned in EVENT_TYPES or (allow_all and cleaned == ALL_FILLS):
+    if cleaned in EVENT_TYPES or cleaned in OTHER_TYPES or (allow_all and cleaned == ALL_FILLS):
         return cleaned
-    choices = ", ".join(((ALL_FILLS,) if allow_all else ()) + EVENT_TYPES)
+    choices = ", ".join(((ALL_FILLS,) if allow_all else ()) + EVENT_TYPES + OTHER_TYPES)
     raise InvalidValue(f"unknown notification event type {event_type!r}: use one of {choices}")

@@ -15,6 +15,7 @@ from fxbot.backends.v1 import V1Backend
 from fxbot.config import DEFAULT_MANAGEMENT_URL
 from fxbot.domain.broker import BrokerBackends
 from fxbot.guard.service import GuardService
+from fxbot.watchdog.service import WatchdogService
 from fxbot.management.service import ManagementService
 from fxbot.notify.outbox import ChatKindRules, Outbox
 from fxbot.notify.preferences import NotificationPreferences
@@ -54,6 +55,7 @@ class Services:
     clock: Callable[[], datetime]
     management_url: str = DEFAULT_MANAGEMENT_URL  # the terminal API's management base (fxs_live_/fxs_ro_ keys)
     guard: GuardService | None = None  # the account guard (/guard): daily limits that act, exposure limits
+    watchdog: WatchdogService | None = None  # stream/REST/terminal/key/restart incidents (/watchdog)
     stops: ManagementService | None = None  # bot-managed breakeven and trailing stops (/be, /trail)
     webhooks: WebhookService | None = None  # /webhook endpoints (set by the app; None: not wired)
 
@@ -106,4 +108,6 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
     )
     services.guard = GuardService(storage=storage, brokers=brokers, outbox=services.alerts.outbox, clock=clock)
     services.trading.order_guard = services.guard
+    services.watchdog = WatchdogService(storage=storage, brokers=brokers, outbox=services.alerts.outbox,
+                                        preferences=services.alerts.preferences, clock=clock)
     return services

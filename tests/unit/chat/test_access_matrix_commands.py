@@ -81,6 +81,7 @@ EXPECTED: dict[str, Rule] = {
     # webhooks run commands as their creator: only a chat admin makes or revokes one; no key needed to manage
     "webhook": Rule(None, A),
     "guard": Rule(R, V),  # showing the guard; setting, off and unblock are checked with guard.CHANGE (admin)
+    "watchdog": Rule(None, V),  # showing; the Friday reminder is checked with watchdog.CHANGE (admin)
 }
 
 SCOPES: tuple[Scope | None, ...] = (None, R, T, F)
