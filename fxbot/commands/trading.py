@@ -7,11 +7,14 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs, PriceOrPips
+from fxbot.chat.argument_values import convert_value
 from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Handler, Permission
+from fxbot.chat.symbols import SymbolResolver
 from fxbot.chat.types import Reply
 from fxbot.commands.trading_replies import (
     card_reply,
+    legs_result_reply,
     margin_refusal_reply,
     order_result_reply,
     order_type_text,
@@ -19,6 +22,7 @@ from fxbot.commands.trading_replies import (
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.broker import OrderType
 from fxbot.errors import UsageError
+from fxbot.services.multi_tp import parse_take_profits
 from fxbot.services.pretrade_margin import margin_verdict
 from fxbot.services.risk_sizing import RISK_EXAMPLE, RISK_USAGE, parse_risk
 from fxbot.services.trading_models import OrderTicket, PreparedOrder
@@ -44,11 +48,13 @@ STOPS_DETAILS = (
 _STOP_ARGS = (
     Argument("sl", ArgKind.PRICE_OR_PIPS, required=False, keyword=True,
              help="stop loss: a price (1.0800) or pips from the entry (20p)"),
-    Argument("tp", ArgKind.PRICE_OR_PIPS, required=False, keyword=True,
-             help="take profit: a price (1.0900) or pips from the entry (40p)"),
+    Argument("tp", ArgKind.TEXT, required=False, keyword=True, max=120,
+             help="take profit: a price (1.0900) or pips from the entry (40p); several: 20p,40p or 20p:70%,40p:30%"),
     Argument("risk", ArgKind.TEXT, required=False, keyword=True, max=16,
              help="size from the money at risk instead of VOLUME: 1% (of balance), 0.5%eq (of equity), 50 (money)"),
 )
+_TP_LEVEL = Argument("tp", ArgKind.PRICE_OR_PIPS)
+_NO_SYMBOLS = SymbolResolver(())
 _VOLUME_ARG = Argument("volume", ArgKind.VOLUME, required=False, help="lots, e.g. 0.10 (or leave out with risk=)")
 RISK_DETAILS = (
     "Risk sizing: instead of VOLUME give risk=1% (of the balance), risk=0.5%eq (of the equity) or risk=50 "
@@ -56,7 +62,16 @@ RISK_DETAILS = (
     "of a pip per lot), rounded down to the volume step. The card shows the money at risk, its % of the balance, "
     "the R:R when a TP is given and the lots chosen. For pending orders name the price: "
     "/buylimit EURUSD price=1.0800 risk=1% sl=20p. "
+    "Several take profits: tp=20p,40p,60p splits the volume equally (tp=20p:50%,40p:30%,60p:20% for shares "
+    "adding up to 100%), each leg rounded down to the volume step; the order is sent as one position per take "
+    "profit, all with the same stop, so the broker closes each leg at its target. "
 )
+
+
+def _read_level(text: str) -> PriceOrPips:
+    value = convert_value(_TP_LEVEL, text, _NO_SYMBOLS)
+    assert isinstance(value, PriceOrPips)
+    return value
 
 
 def _ticket(args: BoundArgs, order_type: OrderType) -> OrderTicket:
@@ -78,6 +93,8 @@ def _ticket(args: BoundArgs, order_type: OrderType) -> OrderTicket:
         raise UsageError("missing VOLUME — give the lots (0.10) or size by risk (risk=1% sl=20p)",
                          usage=f"/{name} SYMBOL VOLUME ...", example=f"/{name} EURUSD 0.10")
     risk = parse_risk(risk_text) if risk_text is not None else None
+    tp_text = args.optional("tp", str)
+    legs = parse_take_profits(tp_text, _read_level) if tp_text is not None else ()
     return OrderTicket(
         symbol=args.text("symbol"),
         order_type=order_type,
@@ -85,9 +102,19 @@ def _ticket(args: BoundArgs, order_type: OrderType) -> OrderTicket:
         volume=volume if volume is not None else 0.0,
         price=price,
         sl=args.optional("sl", PriceOrPips),
-        tp=args.optional("tp", PriceOrPips),
+        tp=legs[0].stop if len(legs) == 1 else None,
+        take_profits=legs if len(legs) > 1 else (),
         stop_limit=args.optional("limit", float) if order_type.is_stop_limit else None,
     )
+
+
+async def _send_legs(context: CommandContext[Services], prepared: PreparedOrder) -> Reply:
+    """Send a multi-TP order's legs, one order each."""
+    outcomes = await context.services.trading.send_legs(prepared)
+    for outcome in outcomes:
+        if outcome.result is not None:
+            context.record_order_ref(outcome.result.id)
+    return legs_result_reply(outcomes, prepared)
 
 
 def _sender(context: CommandContext[Services], prepared: PreparedOrder) -> Callable[[], Awaitable[Reply]]:
@@ -98,6 +125,8 @@ def _sender(context: CommandContext[Services], prepared: PreparedOrder) -> Calla
         if sent:  # belt and braces: the confirmation book already runs an action at most once
             return Reply(text=("this order was already sent — see /positions and /orders",))
         sent.append(True)
+        if prepared.legs:
+            return await _send_legs(context, prepared)
         result = await context.services.trading.send_order(prepared)
         context.record_order_ref(result.id)
         return order_result_reply(result, prepared)
