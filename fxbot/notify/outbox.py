@@ -149,6 +149,49 @@ class Outbox:
                 logger.exception("outbox listener failed")
         return True
 
+    async def enqueue_many(self, notifications: Sequence[Notification]) -> list[bool]:
+        """Persist many notifications atomically (one transaction, or the caller's); for each, whether it was
+        new (False: its key was known, or came earlier in the same call). Listeners are called once."""
+        for notification in notifications:
+            if not isinstance(notification, Notification):
+                raise InvalidValue("only Notification values can be enqueued")
+        keys = [n.dedupe_key for n in notifications]
+        enqueued_at = to_db(self._clock())
+        async with self._db.transaction():
+            known: set[str] = set()
+            for chunk in range(0, len(keys), _CHUNK):
+                part = keys[chunk:chunk + _CHUNK]
+                rows = await self._db.fetch_all(
+                    f"SELECT dedupe_key FROM notify_outbox WHERE dedupe_key IN ({', '.join('?' * len(part))})", part)
+                known.update(str(row[0]) for row in rows)
+            fresh: list[bool] = []
+            rows_to_add = []
+            for notification in notifications:
+                new = notification.dedupe_key not in known
+                fresh.append(new)
+                if new:
+                    known.add(notification.dedupe_key)
+                    rows_to_add.append(self._row(notification, self.chat_kind(notification.chat_id), enqueued_at))
+            if rows_to_add:
+                await self._db.execute_many(
+                    f"INSERT INTO notify_outbox ({_COLUMNS.removeprefix('id, ')})"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+                    rows_to_add)
+        if rows_to_add:
+            for listener in list(self._listeners):
+                try:
+                    listener()
+                except Exception:
+                    logger.exception("outbox listener failed")
+        return fresh
+
+    @staticmethod
+    def _row(notification: Notification, kind: ChatKind, enqueued_at: str) -> tuple[object, ...]:
+        return (notification.dedupe_key, notification.chat_id, notification.platform, notification.thread_id,
+                kind.value, int(notification.severity), notification.kind, notification.title,
+                json.dumps(list(notification.lines), ensure_ascii=False), 1 if notification.silent else 0,
+                to_db(notification.created_at), enqueued_at, notification.image, notification.image_name)
+
     async def is_known(self, dedupe_key: str) -> bool:
         """True when a notification with this dedupe key was enqueued (and not yet purged)."""
         value = await self._db.fetch_value("SELECT 1 FROM notify_outbox WHERE dedupe_key = ?", (dedupe_key,))

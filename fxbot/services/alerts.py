@@ -128,16 +128,24 @@ class AlertService:
     # -- delivery (shared with the stream pump) -----------------------------------------------
 
     async def deliver(self, firings: Iterable[Firing]) -> int:
-        """Enqueue each firing's notification FIRST, then persist its fire state; then the quiet changes."""
-        count = 0
-        for firing in firings:
-            if await self.outbox.enqueue(firing.to_notification(thread_id=self._threads.get(firing.rule_id))):
-                count += 1
-                if self.on_fired is not None:
+        """Persist a burst of firings in one transaction: every notification (deduplicated by its key) and
+        every fire state, then the quiet changes; all or nothing, so a crash neither loses nor repeats one
+        (what was not committed fires again after a restart, with the same keys). Returns how many were new."""
+        batch = list(firings)
+        if not batch:
+            await self.save_state_changes()
+            return 0
+        notifications = [f.to_notification(thread_id=self._threads.get(f.rule_id)) for f in batch]
+        states = {f.rule_id: f.state for f in batch}  # a rule that fired twice: its latest state
+        async with self._storage.db.transaction():
+            fresh = await self.outbox.enqueue_many(notifications)
+            await self.repository.save_states(states)
+            await self.save_state_changes()
+        if self.on_fired is not None:
+            for firing, new in zip(batch, fresh, strict=True):
+                if new:
                     self.on_fired(firing.kind)
-            await self.repository.save_state(firing.rule_id, firing.state)
-        await self.save_state_changes()
-        return count
+        return sum(fresh)
 
     async def save_state_changes(self) -> None:
         """Persist re-arms, pauses and dormancy that notified nobody."""

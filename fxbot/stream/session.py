@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from alerts.account_eval import AccountState
 from alerts.fills import FillEvent
+from alerts.firing import Firing
 from fxbot.domain.broker import (
     AccountUpdateEvent,
     Broker,
@@ -28,6 +29,7 @@ from fxbot.domain.broker import (
 from fxbot.services.alerts import AlertService
 from fxbot.stream.config import PumpConfig
 from fxbot.stream.fills import FillNotifier, enrich_close
+from fxbot.stream.firing_writer import FiringWriter
 from fxbot.stream.observer import StreamObserver
 from fxbot.stream.reconcile import reconcile_accounts, reconcile_fills, reconcile_quotes
 from fxbot.stream.stop_manager import StopManager
@@ -116,6 +118,7 @@ class KeyStreamSession:
         self._resync_kinds: set[str] = set()  # "orders" / "account": events of these were lost
         self._resync_since: datetime | None = None
         self._resync_wake = asyncio.Event()
+        self._writer = FiringWriter(alerts.deliver, self._after_written)  # quotes' firings, persisted in bursts
         self._sync_lock = asyncio.Lock()
 
     @property
@@ -178,12 +181,14 @@ class KeyStreamSession:
             async with asyncio.TaskGroup() as group:
                 helpers = [group.create_task(self._account_loop(), name=f"pump-accounts-{self.key_id}"),
                            group.create_task(self._order_loop(), name=f"pump-orders-{self.key_id}"),
-                           group.create_task(self._resync_loop(), name=f"pump-resync-{self.key_id}")]
+                           group.create_task(self._resync_loop(), name=f"pump-resync-{self.key_id}"),
+                           group.create_task(self._writer.run(), name=f"pump-firings-{self.key_id}")]
                 await self._resolve_accounts()
                 await self.sync_subscriptions()
                 async for event in stream:
                     self.status.last_event_at = self._clock()
                     await self._dispatch(event)
+                await self._writer.drain()
                 for task in helpers:  # the stream ended (closed): nothing more to do
                     task.cancel()
         except BaseExceptionGroup as failed:
@@ -247,9 +252,11 @@ class KeyStreamSession:
         if accounts and self.manager is not None:
             self.manager.on_quote(accounts, quote)
         if firings:
-            await self._alerts.deliver(firings)
-            if any(f.state.done or f.state.paused for f in firings):
-                await self.sync_subscriptions()
+            await self._writer.submit(firings)
+
+    async def _after_written(self, firings: list[Firing]) -> None:
+        if any(f.state.done or f.state.paused for f in firings):
+            await self.sync_subscriptions()  # a symbol may have no live rule left
 
     async def _on_connected(self, event: StreamConnected) -> None:
         self.status.connected = True
