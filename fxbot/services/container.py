@@ -9,13 +9,11 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-
 from fxbot.backends.sdk import SdkBackend
 from fxbot.backends.v1 import V1Backend
 from fxbot.config import DEFAULT_MANAGEMENT_URL
 from fxbot.domain.broker import BrokerBackends
 from fxbot.guard.service import GuardService
-from fxbot.watchdog.service import WatchdogService
 from fxbot.management.service import ManagementService
 from fxbot.notify.outbox import ChatKindRules, Outbox
 from fxbot.notify.preferences import NotificationPreferences
@@ -32,6 +30,7 @@ from fxbot.services.reports import ReportService
 from fxbot.services.team import TeamService
 from fxbot.services.trading import TradingService
 from fxbot.storage import Storage
+from fxbot.watchdog.service import WatchdogService
 from fxbot.webhooks.service import WebhookService
 
 
