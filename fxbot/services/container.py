@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+
 from fxbot.backends.sdk import SdkBackend
 from fxbot.backends.v1 import V1Backend
 from fxbot.config import DEFAULT_MANAGEMENT_URL
