@@ -158,6 +158,7 @@ def order_result_reply(result: OrderResult, prepared: PreparedOrder) -> Reply:
             f"order {display_id(result.id)}"
             + (f", position {display_id(result.position_id)}" if result.position_id else ""),
             stops,
+            *sizing_lines(prepared.card),
         ]
         return Reply(title=f"{what} filled", text=tuple(lines), kind=ReplyKind.OK)
     limit = prepared.request.stop_limit_price if result.type.is_stop_limit else None

@@ -60,3 +60,9 @@ async def test_bad_risk_input_gets_the_reason_and_sends_nothing(bot: BotHarness,
     text = reply_text(await bot.say(command))
     assert reason in text, text
     assert await bot.sim_positions() == [] and await bot.sim_orders() == []
+
+
+async def test_without_a_card_the_fill_still_says_what_was_risked(bot: BotHarness) -> None:
+    await bot.set_quote("EURUSD", 1.10000, 1.10002)
+    text = reply_text(await bot.say("/buy EURUSD risk=50 sl=25p"))  # private chat, 0.20 lot: no card
+    assert "filled" in text and "risk: 50.00 USD at the stop (0.50% of the balance)" in text, text
