@@ -66,3 +66,15 @@ async def test_without_a_card_the_fill_still_says_what_was_risked(bot: BotHarnes
     await bot.set_quote("EURUSD", 1.10000, 1.10002)
     text = reply_text(await bot.say("/buy EURUSD risk=50 sl=25p"))  # private chat, 0.20 lot: no card
     assert "filled" in text and "risk: 50.00 USD at the stop (0.50% of the balance)" in text, text
+
+
+async def test_gold_on_a_eur_account_converts_the_risk_into_euros(bot: BotHarness) -> None:
+    assert "now uses acc_4pQr7" in reply_text(await bot.say("/use 2"))  # EUR account, balance 5,000 EUR
+    await bot.set_quote("EURUSD", 1.24999, 1.25001)
+    await bot.set_quote("XAUUSD", 2300.00, 2300.20)
+    # 1% = 50 EUR; 50 pips = 5.00 USD × 100 oz = 500 USD = 400 EUR per lot → 0.125 → 0.12 lot = 48 EUR
+    text = reply_text(await bot.say("/sell XAUUSD risk=1% sl=50p"))
+    assert "SELL 0.12 lot XAUUSD filled" in text, text
+    assert "risk: 48.00 EUR at the stop (0.96% of the balance) — asked risk=1% = 50.00 EUR" in text
+    positions = await bot.sim_positions("acc_4pQr7")
+    assert [p["volume"] for p in positions] == [pytest.approx(0.12)]
