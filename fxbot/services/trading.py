@@ -24,9 +24,9 @@ from fxbot.domain.broker import (
 )
 from fxbot.domain.formatting import format_volume
 from fxbot.domain.instruments import InstrumentSpec, instrument
-from fxbot.errors import FxbotError, NotFound, OutcomeUnknown, UpstreamRejected, UsageError, UserError
+from fxbot.errors import NotFound, UpstreamRejected, UsageError, UserError
 from fxbot.services.brokers import BoundBroker, BrokerProvider
-from fxbot.services.multi_tp import TpLegFigures, split_volume
+from fxbot.services.order_legs import send_legs, tp_legs
 from fxbot.services.pretrade import (
     PreTradeCard,
     StopBounds,
@@ -134,54 +134,16 @@ class TradingService(CloseService):
         legs: tuple[OrderRequest, ...] = ()
         if len(ticket.take_profits) > 1:
             assert limits is not None
-            card, legs = self._tp_legs(replace(ticket, volume=card.volume), card, spec, quote, account, mids,
-                                       limits)
+            card, legs = tp_legs(replace(ticket, volume=card.volume), card, limits,
+                                 lambda leg: self._card(leg, spec, quote, account, mids))
         request = OrderRequest(symbol=spec.symbol, type=ticket.order_type, volume=card.volume,
                                price=card.price if ticket.order_type.is_pending else None,
                                sl=card.sl, tp=card.tp, stop_limit_price=card.stop_limit_price)
         return PreparedOrder(card=card, request=request, key_id=bound.key_id, account_id=account_id, legs=legs)
 
-    def _tp_legs(self, ticket: OrderTicket, card: PreTradeCard, spec: InstrumentSpec, quote: Quote,
-                 account: Account, mids: dict[str, float], limits: VolumeLimits
-                 ) -> tuple[PreTradeCard, tuple[OrderRequest, ...]]:
-        """A multi-TP order's legs: the volume split by the shares, each leg's TP checked like a single one."""
-        volumes = split_volume(card.volume, ticket.take_profits, limits)
-        figures: list[TpLegFigures] = []
-        requests: list[OrderRequest] = []
-        for leg, volume in zip(ticket.take_profits, volumes, strict=True):
-            leg_card = self._card(replace(ticket, tp=leg.stop), spec, quote, account, mids)
-            assert leg_card.tp is not None
-            figures.append(TpLegFigures(leg_card.tp, leg_card.tp_pips, volume))
-            requests.append(OrderRequest(symbol=spec.symbol, type=ticket.order_type, volume=volume,
-                                         price=card.price if ticket.order_type.is_pending else None, sl=card.sl,
-                                         tp=leg_card.tp, stop_limit_price=card.stop_limit_price))
-        return replace(card, tp_legs=tuple(figures)), tuple(requests)
-
     async def send_legs(self, prepared: PreparedOrder) -> list[LegOutcome]:
-        """Send a multi-TP order's legs one by one, each once. After a leg fails (or its outcome is unknown)
-        the rest are not sent; every leg's fate is reported."""
-        refusal = margin_verdict(prepared.card).refusal
-        if refusal is not None:
-            raise UserError(f"{refusal} — nothing was sent")
-        broker = await self._brokers.for_key(prepared.key_id)
-        outcomes: list[LegOutcome] = []
-        stopped = False
-        for index, request in enumerate(prepared.legs, start=1):
-            if stopped:
-                outcomes.append(LegOutcome(request, None, "not sent — an earlier leg did not go through"))
-                continue
-            try:
-                async with upstream_call(self._storage, prepared.key_id, what=f"place take-profit leg {index}",
-                                         outcome_message=ORDER_OUTCOME_UNKNOWN):
-                    outcomes.append(LegOutcome(request, await broker.place_order(request,
-                                                                                 account_id=prepared.account_id)))
-            except OutcomeUnknown as error:
-                outcomes.append(LegOutcome(request, None, error.message, outcome_unknown=True))
-                stopped = True
-            except FxbotError as error:
-                outcomes.append(LegOutcome(request, None, error.message))
-                stopped = True
-        return outcomes
+        """Send a multi-TP order's legs one by one, each once (see `order_legs.send_legs`)."""
+        return await send_legs(self._storage, self._brokers, prepared)
 
     async def send_order(self, prepared: PreparedOrder) -> OrderResult:
         """Send a prepared order exactly once; an unknown outcome is reported, never resent.

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fxbot.domain.broker import OrderRequest, OrderResult, OrderType, OutcomeUnknownError, RejectedError
 from fxbot.errors import UsageError
 from fxbot.services.multi_tp import TpLeg, parse_take_profits, split_volume
-from fxbot.services.pretrade import PlainStop, StopInput
+from fxbot.services.order_legs import send_legs
+from fxbot.services.pretrade import PlainStop, PreTradeCard, StopInput
 from fxbot.services.risk_sizing import VolumeLimits
+from fxbot.services.trading_models import PreparedOrder
+from fxbot.storage import Storage
 
 TABLE = VolumeLimits(0.01, 0.01, 100)
 
@@ -60,3 +66,51 @@ def test_legs_add_up_to_the_volume(steps: int, count: int) -> None:
 def test_bad_take_profits(text: str, reason: str) -> None:
     with pytest.raises(UsageError, match=reason):
         parse_take_profits(text, _level)
+
+
+class _LegBroker:
+    """Fills orders until `fail_at` (1-based), which raises `error`; records every order sent."""
+
+    def __init__(self, fail_at: int, error: Exception) -> None:
+        self.fail_at, self.error = fail_at, error
+        self.sent: list[float] = []
+
+    async def place_order(self, request: OrderRequest, *, account_id: str | None = None) -> OrderResult:
+        self.sent.append(request.volume)
+        if len(self.sent) == self.fail_at:
+            raise self.error
+        return OrderResult(id=str(len(self.sent)), symbol=request.symbol, type=request.type, volume=request.volume,
+                           price=1.1, status="filled", position_id=str(len(self.sent)),
+                           created_at=datetime(2026, 4, 2, tzinfo=UTC))
+
+
+class _Provider:
+    def __init__(self, broker: _LegBroker) -> None:
+        self.broker = broker
+
+    async def for_key(self, key_id: int) -> Any:
+        return self.broker
+
+
+def _prepared(volumes: tuple[float, ...]) -> PreparedOrder:
+    card = PreTradeCard(account_id="a", symbol="EURUSD", order_type=OrderType.BUY, volume=sum(volumes), price=1.1,
+                        is_market=True, sl=None, tp=None, sl_pips=None, tp_pips=None, required_margin=1.0,
+                        currency="USD", leverage=100, equity=10_000, free_margin=10_000, margin_level_after=None,
+                        bid=1.1, ask=1.1)
+    legs = tuple(OrderRequest(symbol="EURUSD", type=OrderType.BUY, volume=v, tp=1.2 + n / 100)
+                 for n, v in enumerate(volumes))
+    return PreparedOrder(card=card, request=legs[0], key_id=1, account_id=None, legs=legs)
+
+
+@pytest.mark.parametrize(("error", "unknown"), [
+    (RejectedError("market closed", code="market_closed"), False),
+    (OutcomeUnknownError("timeout after sending"), True),
+])
+async def test_a_failed_leg_is_not_resent_and_stops_the_rest(storage: Storage, error: Exception,
+                                                             unknown: bool) -> None:
+    broker = _LegBroker(fail_at=2, error=error)
+    outcomes = await send_legs(storage, _Provider(broker), _prepared((0.1, 0.2, 0.3)))  # type: ignore[arg-type]
+    assert broker.sent == [0.1, 0.2]  # the third leg never went out, the second was not resent
+    assert outcomes[0].result is not None
+    assert outcomes[1].result is None and outcomes[1].outcome_unknown is unknown
+    assert outcomes[2].result is None and outcomes[2].error is not None and "not sent" in outcomes[2].error
