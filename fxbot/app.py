@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 import httpx
 
+from alerts.order_store import AlertOrderStore
 from fxbot.adapter_startup import AdapterStarter, StartPolicy, StartupFailed
 from fxbot.chat.adapter import ChatAdapter
 from fxbot.chat.confirmations import ConfirmationBook
@@ -31,6 +32,7 @@ from fxbot.ops.server import OpsServer
 from fxbot.ops.wiring import app_metrics, ops_server
 from fxbot.plugins import AdapterRuntime, PlatformDirectory, load_plugin
 from fxbot.scheduling.scheduler import DigestScheduler
+from fxbot.services.alert_orders import AlertOrders
 from fxbot.services.audit_sink import StorageAuditSink
 from fxbot.services.chat_context import StorageChatContextResolver
 from fxbot.services.chat_settle import ChatSettler
@@ -159,6 +161,7 @@ class App:
             await starter.start()  # one adapter failing never takes the others down
             self.start_background()
             await self._start_scheduler()
+            await self._recover_alert_orders()
             await self.shutdown.wait()
             if starter.gave_up():
                 raise StartupFailed(starter.failures)
@@ -195,6 +198,18 @@ class App:
             watchdog.pump = self.pump
             self.background["watchdog"] = asyncio.create_task(
                 supervise("watchdog", watchdog.run, on_restart=restarted), name="fxbot-watchdog")
+
+    async def _recover_alert_orders(self) -> None:
+        """Run the orders of alerts that fired while the bot was down (never twice); a failure never stops it."""
+        if self.services.alert_orders is None:
+            return
+        try:
+            ran = await self.services.alert_orders.recover()
+        except Exception:
+            log.exception("alert orders: the start-up recovery failed")
+            return
+        if ran:
+            log.info("alert orders: %d order(s) of alerts fired while down were run", ran)
 
     async def _start_scheduler(self) -> None:
         """Restore digest schedules and catch up on missed ones; a failure here never stops the bot."""
@@ -369,6 +384,12 @@ async def build(
             resolver=StorageChatContextResolver(storage=storage,
                                                 platforms_reporting_admins=platforms.reporting_admins()),
             post=app.post_to_chat, known_symbols=sorted(INSTRUMENTS), clock=clock)
+        services.alert_orders = AlertOrders(
+            store=AlertOrderStore(storage.db, clock), alerts=alerts, handler=dispatcher,
+            resolver=StorageChatContextResolver(storage=storage,
+                                                platforms_reporting_admins=platforms.reporting_admins()),
+            post=app.post_to_chat, known_symbols=sorted(INSTRUMENTS), clock=clock)
+        alerts.on_rule_fired = services.alert_orders.rule_fired
         return app
     except BaseException:
         await http.aclose()

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from alerts.firing import describe_rule
+from alerts.order_spec import has_order
 from alerts.rules import Mode, PriceRule, Rule
 from fxbot.chat.access import check_access
 from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
 from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Reply, ReplyKind
+from fxbot.commands.alert_orders import ORDER_OPTIONS, alert_with_orders, refuse_order_options
 from fxbot.domain.access import Role
 from fxbot.domain.redaction import redact_secrets
 from fxbot.errors import UsageError
@@ -105,6 +107,9 @@ async def alert_command(cmd: CommandContext[Services], args: BoundArgs) -> Reply
     if head in ("list", "ls"):
         cmd.skip_audit()
         return await _listing(cmd)
+    if has_order(words):
+        return await alert_with_orders(cmd, cmd.command.text.split()[1:])  # the order's sl=/tp= in place
+    refuse_order_options(args)
     created = await service.create(cmd.chat.id, cmd.user.id, words, thread_id=cmd.chat.thread_id)
     rule = created.rule
     lines = [describe_rule(rule), f"mode: {_mode(rule)}"]
@@ -190,7 +195,8 @@ def register(registry: CommandRegistry[Services]) -> None:
         ),
         arguments=(Argument("spec", ArgKind.TEXT, required=False, max=300,
                             help="SYMBOL above|below|cross [up|down] LEVEL [options], margin/equity/drawdown, "
-                                 "del ID|all, pause|resume ID"),),
+                                 "del ID|all, pause|resume ID"),
+                   *ORDER_OPTIONS),
         permission=MANAGE,
         handler=alert_command,
         state_changing=True,

@@ -104,6 +104,7 @@ class AlertService:
         self._loaded = False
         self._threads: dict[int, str] = {}  # rule id -> the topic/thread it was set in (few rules have one)
         self.on_fired: Callable[[str], None] | None = None  # told each fired notification's kind (ops metrics)
+        self.on_rule_fired: Callable[[int], None] | None = None  # told each new firing's rule id (alert orders)
 
     def __repr__(self) -> str:
         return f"AlertService(rules={len(self.engine)})"
@@ -145,6 +146,10 @@ class AlertService:
             for firing, new in zip(batch, fresh, strict=True):
                 if new:
                     self.on_fired(firing.kind)
+        if self.on_rule_fired is not None:
+            for firing, new in zip(batch, fresh, strict=True):
+                if new:
+                    self.on_rule_fired(firing.rule_id)
         return sum(fresh)
 
     async def save_state_changes(self) -> None:

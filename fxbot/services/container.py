@@ -19,6 +19,7 @@ from fxbot.management.service import ManagementService
 from fxbot.notify.outbox import ChatKindRules, Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.accounts import AccountService
+from fxbot.services.alert_orders import AlertOrders
 from fxbot.services.alerts import AlertService
 from fxbot.services.brokers import BrokerProvider
 from fxbot.services.charts import ChartService
@@ -58,6 +59,7 @@ class Services:
     watchdog: WatchdogService | None = None  # stream/REST/terminal/key/restart incidents (/watchdog)
     stops: ManagementService | None = None  # bot-managed breakeven and trailing stops (/be, /trail)
     webhooks: WebhookService | None = None  # /webhook endpoints (set by the app; None: not wired)
+    alert_orders: AlertOrders | None = None  # alerts that place an order when they fire (set by the app)
 
     def __repr__(self) -> str:
         return f"Services(brokers={self.brokers!r})"

@@ -1,0 +1,87 @@
+"""The orders alerts place when they fire, in SQLite: pending until claimed once (then done or cancelled)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from fxbot.storage.database import Database
+from fxbot.storage.timestamps import to_db
+
+
+@dataclass(frozen=True, slots=True)
+class AlertOrder:
+    """The order one alert rule places: `command` run as `user_id` in `chat_id`; `group_id` joins OCO legs."""
+
+    rule_id: int
+    group_id: int | None
+    chat_id: str
+    thread_id: str | None
+    user_id: str
+    user_name: str
+    command: str
+    state: str
+
+
+def _order(row: sqlite3.Row) -> AlertOrder:
+    return AlertOrder(rule_id=int(row["rule_id"]), group_id=row["group_id"], chat_id=str(row["chat_id"]),
+                      thread_id=row["thread_id"], user_id=str(row["user_id"]), user_name=str(row["user_name"]),
+                      command=str(row["command"]), state=str(row["state"]))
+
+
+class AlertOrderStore:
+    """Claims are atomic: an order is run at most once, whatever fires it (a firing, a restart's recovery)."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def add(self, order: AlertOrder) -> None:
+        await self._db.execute(
+            "INSERT INTO alert_actions (rule_id, group_id, chat_id, thread_id, user_id, user_name, command, state,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+            (order.rule_id, order.group_id, order.chat_id, order.thread_id, order.user_id, order.user_name,
+             order.command, to_db(self._clock())))
+
+    async def get(self, rule_id: int) -> AlertOrder | None:
+        row = await self._db.fetch_one("SELECT * FROM alert_actions WHERE rule_id = ?", (rule_id,))
+        return None if row is None else _order(row)
+
+    async def pending(self) -> list[AlertOrder]:
+        rows = await self._db.fetch_all("SELECT * FROM alert_actions WHERE state = 'pending' ORDER BY rule_id")
+        return [_order(row) for row in rows]
+
+    async def claim(self, rule_id: int) -> tuple[AlertOrder, list[AlertOrder]] | None:
+        """Take a pending order to run, cancelling the other legs of its group in the same transaction; None
+        when it was not pending (already run, cancelled, or no order)."""
+        now = to_db(self._clock())
+        async with self._db.transaction():
+            row = await self._db.fetch_one("SELECT * FROM alert_actions WHERE rule_id = ? AND state = 'pending'",
+                                           (rule_id,))
+            if row is None:
+                return None
+            order = _order(row)
+            await self._db.execute("UPDATE alert_actions SET state = 'claimed', finished_at = ? WHERE rule_id = ?",
+                                   (now, rule_id))
+            others: list[AlertOrder] = []
+            if order.group_id is not None:
+                rows = await self._db.fetch_all(
+                    "SELECT * FROM alert_actions WHERE group_id = ? AND rule_id <> ? AND state = 'pending'",
+                    (order.group_id, rule_id))
+                others = [_order(r) for r in rows]
+                await self._db.execute(
+                    "UPDATE alert_actions SET state = 'cancelled', finished_at = ?, outcome = 'the other leg fired'"
+                    " WHERE group_id = ? AND rule_id <> ? AND state = 'pending'", (now, order.group_id, rule_id))
+        return order, others
+
+    async def finish(self, rule_id: int, state: str, outcome: str) -> None:
+        await self._db.execute("UPDATE alert_actions SET state = ?, outcome = ?, finished_at = ? WHERE rule_id = ?",
+                               (state, outcome[:300], to_db(self._clock()), rule_id))
+
+    async def cancel(self, rule_id: int, reason: str) -> bool:
+        result = await self._db.execute(
+            "UPDATE alert_actions SET state = 'cancelled', outcome = ?, finished_at = ? WHERE rule_id = ?"
+            " AND state = 'pending'", (reason[:300], to_db(self._clock()), rule_id))
+        return result.rowcount > 0

@@ -1,0 +1,148 @@
+"""Alerts that trade: `/alert … then ORDER` stores the order beside the alert; when the alert fires the order runs
+once, as the person who set it, through the dispatcher (access re-checked then; the chat's confirmation policy
+applies), and a one-cancels-other partner is deleted. Pending orders of alerts that fired while the bot was down
+run at start-up; never twice."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Collection
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from alerts.order_spec import ORDER_COMMANDS, OrderSpecError, parse_order_legs
+from alerts.order_store import AlertOrder, AlertOrderStore
+from fxbot.chat.adapter import CommandHandlerPort
+from fxbot.chat.context import ChatContextResolver
+from fxbot.chat.symbols import SymbolResolver
+from fxbot.chat.types import ChatKind, ChatRef, ChatUser, IncomingCommand, Reply, ReplyKind
+from fxbot.errors import AccessDenied, UsageError, UserError
+from fxbot.webhooks.runner import Post, Refused, check_line, spec_table
+
+if TYPE_CHECKING:
+    from alerts.rules import Rule
+    from fxbot.services.alerts import AlertService
+
+log = logging.getLogger(__name__)
+
+USAGE = "/alert SYMBOL above|below PRICE then buy|sell VOLUME [sl=… tp=…] [| above|below PRICE then ORDER]"
+EXAMPLE = "/alert EURUSD above 1.0950 then buy 0.1 sl=20p tp=40p"
+
+
+class AlertOrders:
+    """Creates alerts with orders and runs their orders when they fire (see the module docstring)."""
+
+    def __init__(self, *, store: AlertOrderStore, alerts: AlertService, handler: CommandHandlerPort,
+                 resolver: ChatContextResolver, post: Post, known_symbols: Collection[str],
+                 clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._alerts = alerts
+        self._handler = handler
+        self._resolver = resolver
+        self._post = post
+        self._symbols = SymbolResolver(known_symbols)
+        self._specs = spec_table(handler)
+        self._clock = clock
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def create(self, chat: ChatRef, user: ChatUser, words: list[str]) -> list[tuple[Rule, str]]:
+        """Check every leg's order (now, for this person), then set each alert with its order; the rules and
+        their commands. UsageError / AccessDenied when a leg is wrong or not allowed (nothing is set)."""
+        try:
+            legs = parse_order_legs(words)
+        except OrderSpecError as error:
+            raise UsageError(str(error), usage=USAGE, example=EXAMPLE) from None
+        ctx = await self._resolver.resolve(chat, user)
+        for leg in legs:
+            try:
+                check_line(leg.command, self._specs, self._symbols, ctx, what="an alert", allowed=ORDER_COMMANDS)
+            except Refused as refusal:
+                if refusal.status == 403:
+                    raise AccessDenied(refusal.reason, "alert_order") from None
+                raise UsageError(refusal.reason, usage=USAGE, example=EXAMPLE) from None
+        made: list[tuple[Rule, str]] = []
+        fired_now: list[int] = []
+        group: int | None = None
+        for leg in legs:
+            created = await self._alerts.create(chat.id, user.id, list(leg.alert_words), thread_id=chat.thread_id)
+            rule = created.rule
+            if len(legs) > 1 and group is None:
+                group = rule.id
+            await self._store.add(AlertOrder(rule_id=rule.id, group_id=group, chat_id=chat.id,
+                                             thread_id=chat.thread_id, user_id=user.id, user_name=user.display_name,
+                                             command=leg.command, state="pending"))
+            made.append((rule, leg.command))
+            if created.fired_now:
+                fired_now.append(rule.id)
+        for rule_id in fired_now:  # it held already: it fired before its order was stored
+            await self.fire(rule_id)
+        return made
+
+    def rule_fired(self, rule_id: int) -> None:
+        """AlertService's hook: run the rule's order (if it has one) in its own task, off the stream's path."""
+        task = asyncio.create_task(self.fire(rule_id), name=f"alert-order-{rule_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def settle(self) -> None:
+        """Wait for the orders being run (tests, orderly stop)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def fire(self, rule_id: int) -> None:
+        """Run the rule's pending order once; a refusal now (role, key) cancels it and says so in the chat."""
+        try:
+            claimed = await self._store.claim(rule_id)
+            if claimed is None:
+                return
+            order, others = claimed
+            for other in others:
+                await self._drop_rule(other.chat_id, other.rule_id)
+            await self._drop_rule(order.chat_id, order.rule_id)
+            await self._run(order)
+        except Exception:
+            log.exception("alert #%d: running its order failed; it is not retried", rule_id)
+
+    async def _run(self, order: AlertOrder) -> None:
+        kind = self._alerts.outbox.chat_kind(order.chat_id)
+        chat = ChatRef(id=order.chat_id, kind=kind if isinstance(kind, ChatKind) else ChatKind.GROUP,
+                       platform=order.chat_id.split(":", 1)[0], thread_id=order.thread_id)
+        user = ChatUser(id=order.user_id, display_name=order.user_name, is_platform_admin=False)
+        title = f"Alert #{order.rule_id} fired"
+        ctx = await self._resolver.resolve(chat, user)
+        try:
+            check_line(order.command, self._specs, self._symbols, ctx, what="an alert", allowed=ORDER_COMMANDS)
+        except Refused as refusal:
+            await self._store.finish(order.rule_id, "cancelled", refusal.reason)
+            await self._post(chat, Reply(title=title, kind=ReplyKind.WARNING, text=(
+                f"its order {order.command} was not placed: {refusal.reason} — the order is cancelled, nothing "
+                "was sent",)))
+            return
+        replies = await self._handler.handle(IncomingCommand(user=user, chat=chat, text=order.command,
+                                                             received_at=self._clock(),
+                                                             via=f"alert #{order.rule_id}"))
+        await self._store.finish(order.rule_id, "done", replies[0].plain_text if replies else "")
+        for reply in replies:
+            shown = Reply(title=f"{title}: {reply.title}" if reply.title else title, text=reply.text,
+                          table=reply.table, buttons=reply.buttons, image=reply.image, kind=reply.kind)
+            await self._post(chat, shown)
+
+    async def _drop_rule(self, chat_id: str, rule_id: int) -> None:
+        """Delete an alert whose order ran or was cancelled by its partner (gone already is fine)."""
+        with contextlib.suppress(UserError):
+            await self._alerts.delete(chat_id, rule_id)
+
+    async def recover(self) -> int:
+        """At start-up: run the pending orders of alerts that fired while the bot was down; cancel those whose
+        alert is gone. Returns how many ran."""
+        ran = 0
+        for order in await self._store.pending():
+            rule = await self._alerts.repository.get(order.rule_id)
+            if rule is None:
+                await self._store.cancel(order.rule_id, "its alert was deleted")
+            elif rule.state.fire_seq > 0:
+                await self.fire(order.rule_id)
+                ran += 1
+        return ran
