@@ -328,6 +328,12 @@ class FakeBotApi:
             extra["caption"] = call.params["caption"]
         return self._bot_message(call, extra)
 
+    async def _m_sendDocument(self, call: Call) -> JSON:
+        extra: JSON = {"document": {"file_id": "doc1", "file_unique_id": "d1"}}
+        if "caption" in call.params:
+            extra["caption"] = call.params["caption"]
+        return self._bot_message(call, extra)
+
     def _edited(self, call: Call) -> JSON | bool:
         key = (call.chat_id or 0, int(call.params.get("message_id", "0")))
         message = self.messages.get(key)
