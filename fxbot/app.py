@@ -158,6 +158,8 @@ class App:
                 await self.ops.start()  # first: liveness answers while adapters start; OpsServerError if it cannot
             if self.webhooks is not None:
                 await self.webhooks.start()  # WebhookServerError (one line) if it cannot listen
+                if self.services.webhooks is not None:
+                    await self.services.webhooks.store.purge_seen()  # body fingerprints older than a week
             await starter.start()  # one adapter failing never takes the others down
             self.start_background()
             await self._start_scheduler()

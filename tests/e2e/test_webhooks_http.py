@@ -245,3 +245,15 @@ async def test_list_and_test_and_access(hooks: Hooks) -> None:
     group = await bot.group_chat("desk", members={trader: Role.TRADER})
     refused = reply_text(await bot.say("/webhook new x", user=trader, chat=group))
     assert "needs a chat admin" in refused
+
+
+async def test_old_body_fingerprints_are_purged_but_ids_are_kept(hooks: Hooks) -> None:
+    bot = hooks.bot
+    token = await hooks.new()
+    assert (await hooks.post(token, "price EURUSD")).status_code == 200
+    assert (await hooks.post(token, json.dumps({"command": "price EURUSD", "id": "kept"}))).status_code == 200
+    bot.clock.advance(8 * 86400)
+    service = bot.services.webhooks
+    assert service is not None
+    assert await service.store.purge_seen() == 1
+    assert (await hooks.post(token, json.dumps({"command": "price EURUSD", "id": "kept"}))).status_code == 409
