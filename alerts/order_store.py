@@ -53,6 +53,12 @@ class AlertOrderStore:
         rows = await self._db.fetch_all("SELECT * FROM alert_actions WHERE state = 'pending' ORDER BY rule_id")
         return [_order(row) for row in rows]
 
+    async def pending_in_chat(self, chat_id: str) -> dict[int, str]:
+        """Rule id -> the order command still waiting for its alert, in one chat."""
+        rows = await self._db.fetch_all(
+            "SELECT rule_id, command FROM alert_actions WHERE chat_id = ? AND state = 'pending'", (chat_id,))
+        return {int(row["rule_id"]): str(row["command"]) for row in rows}
+
     async def claim(self, rule_id: int) -> tuple[AlertOrder, list[AlertOrder]] | None:
         """Take a pending order to run, cancelling the other legs of its group in the same transaction; None
         when it was not pending (already run, cancelled, or no order)."""

@@ -131,10 +131,12 @@ async def _listing(cmd: CommandContext[Services]) -> Reply:
         return Reply(title="Alerts", text=(f"no alerts in this chat — set one with {ALERT_EXAMPLE}",))
     active = [v for v in views if v.active]
     recent = [v for v in views if not v.active]
+    orders = await cmd.services.alert_orders.pending_in_chat(cmd.chat.id) if cmd.services.alert_orders else {}
     lines: list[str] = []
     if active:
         lines.append(f"active ({len(active)}):")
-        lines.extend("  " + alert_line(v, tz) for v in active)
+        lines.extend("  " + alert_line(v, tz) + (f" → then {orders[v.rule.id]}" if v.rule.id in orders else "")
+                     for v in active)
     if recent:
         lines.append(f"recently fired or expired ({len(recent)}):")
         lines.extend("  " + alert_line(v, tz) for v in recent)

@@ -80,6 +80,10 @@ class AlertOrders:
             await self.fire(rule_id)
         return made
 
+    async def pending_in_chat(self, chat_id: str) -> dict[int, str]:
+        """Rule id -> the order each of the chat's alerts will place (for /alerts)."""
+        return await self._store.pending_in_chat(chat_id)
+
     def rule_fired(self, rule_id: int) -> None:
         """AlertService's hook: run the rule's order (if it has one) in its own task, off the stream's path."""
         task = asyncio.create_task(self.fire(rule_id), name=f"alert-order-{rule_id}")

@@ -33,6 +33,7 @@ async def test_an_alert_places_its_order_once_and_not_again_after_a_restart(
         set_reply = await first.say(f"/alert EURUSD above {above:.5f} then buy 0.1 sl=20p tp=40p")
         assert "Alert with order set" in set_reply and "/buy EURUSD 0.1 sl=20p tp=40p" in set_reply, set_reply
         assert await _positions(first) == []
+        assert "→ then /buy EURUSD 0.1 sl=20p tp=40p" in await first.say("/alerts")
         await first.until(lambda: first.subscribed("EURUSD"), "the EURUSD quote subscription")
         await first.move("EURUSD", above + 0.0002)
         await first.wait_for("Alert #1 fired")
