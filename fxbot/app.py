@@ -276,6 +276,13 @@ class App:
         await self.storage.close()
 
 
+def _after_change(pump: StreamPump, services: Services) -> None:
+    """A state-changing command succeeded: the pump re-reads bindings, alert orders re-check their owners."""
+    pump.request_refresh()
+    if services.alert_orders is not None:
+        services.alert_orders.schedule_sweep()
+
+
 async def _cancel(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -354,7 +361,7 @@ async def build(
             known_symbols=sorted(INSTRUMENTS),
             confirmations=ConfirmationBook(clock=clock),
             clock=clock,
-            audit=RefreshingAuditSink(StorageAuditSink(storage, clock), pump.request_refresh),
+            audit=RefreshingAuditSink(StorageAuditSink(storage, clock), lambda: _after_change(pump, services)),
             observer=metrics,
         )
         app = App(settings=settings, storage=storage, http=http, services=services, dispatcher=dispatcher,

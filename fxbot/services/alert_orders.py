@@ -46,6 +46,7 @@ class AlertOrders:
         self._specs = spec_table(handler)
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
+        self._sweeping: asyncio.Task[int] | None = None
 
     async def create(self, chat: ChatRef, user: ChatUser, words: list[str]) -> list[tuple[Rule, str]]:
         """Check every leg's order (now, for this person), then set each alert with its order; the rules and
@@ -109,11 +110,42 @@ class AlertOrders:
         except Exception:
             log.exception("alert #%d: running its order failed; it is not retried", rule_id)
 
-    async def _run(self, order: AlertOrder) -> None:
+    def _who(self, order: AlertOrder) -> tuple[ChatRef, ChatUser]:
         kind = self._alerts.outbox.chat_kind(order.chat_id)
         chat = ChatRef(id=order.chat_id, kind=kind if isinstance(kind, ChatKind) else ChatKind.GROUP,
                        platform=order.chat_id.split(":", 1)[0], thread_id=order.thread_id)
-        user = ChatUser(id=order.user_id, display_name=order.user_name, is_platform_admin=False)
+        return chat, ChatUser(id=order.user_id, display_name=order.user_name, is_platform_admin=False)
+
+    def schedule_sweep(self) -> None:
+        """After a change of roles, keys or bindings: re-check the pending orders soon (one sweep at a time)."""
+        if self._sweeping is None or self._sweeping.done():
+            self._sweeping = asyncio.create_task(self.sweep(), name="alert-orders-sweep")
+
+    async def sweep(self) -> int:
+        """Cancel (with its alert, saying so in the chat) every pending order its owner may no longer place —
+        a lost role, an unbound or lesser key; returns how many."""
+        cancelled = 0
+        try:
+            for order in await self._store.pending():
+                chat, user = self._who(order)
+                ctx = await self._resolver.resolve(chat, user)
+                try:
+                    check_line(order.command, self._specs, self._symbols, ctx, what="an alert",
+                               allowed=ORDER_COMMANDS)
+                except Refused as refusal:
+                    if refusal.status != 403 or not await self._store.cancel(order.rule_id, refusal.reason):
+                        continue
+                    await self._drop_rule(order.chat_id, order.rule_id)
+                    await self._post(chat, Reply(title=f"Alert #{order.rule_id} cancelled", kind=ReplyKind.WARNING,
+                                                 text=(f"its order {order.command} can no longer be placed by "
+                                                       f"{order.user_name}: {refusal.reason}",)))
+                    cancelled += 1
+        except Exception:
+            log.exception("alert orders: re-checking the pending orders failed")
+        return cancelled
+
+    async def _run(self, order: AlertOrder) -> None:
+        chat, user = self._who(order)
         title = f"Alert #{order.rule_id} fired"
         ctx = await self._resolver.resolve(chat, user)
         try:

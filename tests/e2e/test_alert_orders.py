@@ -135,3 +135,21 @@ async def test_firing_twice_places_one_order(bot: BotHarness) -> None:
     assert "Alert #" in reply_text(posted[0][1]) and "[via alert" not in reply_text(posted[0][1])
     rows = await bot.storage.db.fetch_all("SELECT command FROM audit_log WHERE command LIKE '%[via alert #%'")
     assert len(rows) == 1
+
+
+async def test_a_trader_demoted_before_it_fires_has_the_alert_and_its_order_cancelled(bot: BotHarness) -> None:
+    posted: list[tuple[ChatRef, Reply]] = []
+    orders = wire_orders(bot, posted)
+    trader = bot.user("trader")
+    group = await bot.group_chat("desk", members={trader: Role.TRADER})
+    await bot.say("/alert EURUSD above 5 then buy 0.1", user=trader, chat=group)
+    await bot.say("/alert EURUSD above 6", user=trader, chat=group)  # a plain alert stays
+    assert await orders.sweep() == 0
+    await bot.storage.members.set_role(group.id, trader.id, Role.VIEWER, trader.display_name)
+    assert await orders.sweep() == 1
+    assert await orders.sweep() == 0
+    assert [rule.id for rule in bot.services.alerts.engine.rules_for_chat(group.id)] == [2]
+    (where, notice) = posted[-1]
+    assert where.id == group.id and "Alert #1 cancelled" in reply_text(notice) and "viewer" in reply_text(notice)
+    await orders.fire(1)
+    assert await bot.sim_positions() == []
