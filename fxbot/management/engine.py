@@ -54,6 +54,44 @@ def evaluate(rule: ManagedRule, bid_points: int, ask_points: int, *, min_distanc
         step = max(rule.step_points, 1)
     if rule.stop_points is not None and d * (wanted - rule.stop_points) < step:
         return Evaluation(best, None)
-    if rule.failed_points is not None and d * (wanted - rule.failed_points) < step:
-        return Evaluation(best, None)
+    for ref in (rule.failed_points, rule.pending_points):  # refused, or already on its way: a step beyond
+        if ref is not None and d * (wanted - ref) < step:
+            return Evaluation(best, None)
     return Evaluation(best, wanted)
+
+
+NOW = 2**62
+"""A price every closing price has passed: `-NOW` for a BUY (due at once), `NOW` for a SELL."""
+
+
+def _ahead(d: int, *levels: int | None) -> int | None:
+    """The level furthest in the position's favour (None when none is given)."""
+    given = [level for level in levels if level is not None]
+    if not given:
+        return None
+    return max(given) if d > 0 else min(given)
+
+
+def next_due(rule: ManagedRule, *, min_distance_points: int = 0) -> int | None:
+    """The nearest closing price (points) at which `evaluate` can want a stop, or None when it never can.
+
+    Below it (for a BUY; above it for a SELL) every quote leaves the rule as it is, so quotes need not judge
+    the rule until the closing price reaches it: a trailing rule's best price only matters once it moves
+    the stop, so it may be taken at that moment."""
+    d = rule.direction
+    gap = max(min_distance_points, 1)
+    ref = _ahead(d, rule.stop_points, rule.failed_points, rule.pending_points)
+    activation = rule.entry_points + d * rule.trigger_points
+    if rule.kind is RuleKind.BREAKEVEN:
+        wanted = rule.entry_points + d * rule.offset_points
+        if ref is not None and d * (wanted - ref) < 1:
+            return None
+        return _ahead(d, activation, wanted + d * gap)
+    if ref is None:  # no stop yet: the first quote past activation sets one (at once when already active)
+        return activation if rule.best_points is None else NOW * -d
+    step = max(rule.step_points, 1)
+    room = ref + d * (step + gap)  # the clamped stop must clear the reference by a step
+    reach: int | None = ref + d * (rule.distance_points + step)  # how far the best price must get
+    if rule.best_points is not None and reach is not None and d * rule.best_points >= d * reach:
+        reach = None  # got there already (a move that was refused or is on its way)
+    return _ahead(d, room, reach, None if rule.best_points is not None else activation)

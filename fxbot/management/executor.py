@@ -14,7 +14,7 @@ Apply = Callable[[ManagedRule, int], Awaitable[None]]
 
 
 class StopExecutor:
-    """Queues the stop wanted for each position and hands it to `apply`, serially per account.
+    """Queues the stop wanted for each position (and rule kind) and hands it to `apply`, serially per account.
 
     While a modify of an account is in flight, newer wanted stops replace older ones for the same position,
     so a fast market costs one request per position per round trip, never one per quote; the broker client's
@@ -23,7 +23,8 @@ class StopExecutor:
 
     def __init__(self, apply: Apply) -> None:
         self._apply = apply
-        self._wanted: dict[str, dict[str, tuple[ManagedRule, int]]] = {}  # account -> position -> (rule, stop)
+        # account -> (position, rule kind) -> (rule, stop)
+        self._wanted: dict[str, dict[tuple[str, str], tuple[ManagedRule, int]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
@@ -39,16 +40,22 @@ class StopExecutor:
     def submit(self, rule: ManagedRule, stop_points: int) -> None:
         """Want this stop for the rule's position (replacing a queued one)."""
         account = rule.account_id
-        self._wanted.setdefault(account, {})[rule.position_id] = (rule, stop_points)
+        self._wanted.setdefault(account, {})[(rule.position_id, str(rule.kind))] = (rule, stop_points)
         self._idle.clear()
         if account not in self._workers:
             self._workers[account] = asyncio.create_task(self._work(account), name=f"stops-{account}")
+
+    def queued_for(self, rule: ManagedRule) -> int | None:
+        """The stop queued (not yet sent) for this rule, if any."""
+        found = self._wanted.get(rule.account_id, {}).get((rule.position_id, str(rule.kind)))
+        return None if found is None else found[1]
 
     def forget(self, account_id: str, position_id: str) -> None:
         """Drop a queued stop of a position (it closed, or its rules went)."""
         queued = self._wanted.get(account_id)
         if queued is not None:
-            queued.pop(position_id, None)
+            for key in [k for k in queued if k[0] == position_id]:
+                del queued[key]
 
     async def wait_idle(self) -> None:
         """Return once nothing is queued or in flight."""
@@ -69,8 +76,7 @@ class StopExecutor:
                 queued = self._wanted.get(account)
                 if not queued:
                     break
-                position_id = next(iter(queued))
-                rule, stop = queued.pop(position_id)
+                rule, stop = queued.pop(next(iter(queued)))
                 try:
                     await self._apply(rule, stop)
                 except Exception:

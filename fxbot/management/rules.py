@@ -54,6 +54,7 @@ class ManagedRule:
     failed_points: int | None = None
     status: RuleStatus = RuleStatus.ACTIVE
     thread_id: str | None = None
+    pending_points: int | None = None  # a stop queued or in flight (not stored): the next must go beyond it
 
     @property
     def direction(self) -> int:

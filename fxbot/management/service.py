@@ -6,6 +6,7 @@ The stream session calls `on_quote` for every price, `position_closed` when a po
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ from fxbot.domain.broker import (
     SupportsSymbolSpecs,
 )
 from fxbot.domain.instruments import InstrumentSpec, instrument
-from fxbot.management.engine import evaluate
+from fxbot.management.engine import evaluate, next_due
 from fxbot.management.executor import StopExecutor
 from fxbot.management.notices import NOTIFY_TYPE, rule_suspended, stop_moved, stop_refused
 from fxbot.management.rules import ManagedRule, RuleKind, RuleStatus
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PositionKey = tuple[str, str]  # (account id, position id)
+RuleRef = tuple[str, str, RuleKind]  # (account id, position id, kind)
+DueEntry = tuple[int, int, RuleRef]  # (due price × direction, version, rule): a min-heap per symbol and side
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,11 @@ class ManagementService:
         self._by_position: dict[PositionKey, dict[RuleKind, ManagedRule]] = {}
         self._by_symbol: dict[str, set[PositionKey]] = {}
         self._stops_level: dict[tuple[str, str], int] = {}  # (account, symbol) -> broker minimum distance
+        # Each active rule sits in its (symbol, direction) heap at the closing price where it next wants a stop
+        # (engine.next_due), so a quote judges only the rules it reached: O(log n + due), not every rule.
+        self._due: dict[tuple[str, int], list[DueEntry]] = {}
+        self._version: dict[RuleRef, int] = {}
+        self._seq = 0
         self.evaluated = 0
 
     def __repr__(self) -> str:
@@ -105,6 +113,7 @@ class ManagementService:
         for rule_kind in list(rules):
             if kind is None or rule_kind is kind:
                 rules.pop(rule_kind)
+                self._version.pop((account_id, position_id, rule_kind), None)
         if not rules:
             self._unindex(key)
         return count
@@ -124,11 +133,25 @@ class ManagementService:
         key = (rule.account_id, rule.position_id)
         self._by_position.setdefault(key, {})[rule.kind] = rule
         self._by_symbol.setdefault(rule.symbol, set()).add(key)
+        self._schedule(rule)
+
+    def _schedule(self, rule: ManagedRule) -> None:
+        """(Re)place the rule in its heap at its next due price; an inactive or finished rule leaves it."""
+        ref: RuleRef = (rule.account_id, rule.position_id, rule.kind)
+        self._seq += 1
+        self._version[ref] = self._seq
+        if not rule.active:
+            return
+        due = next_due(rule, min_distance_points=self._stops_level.get((rule.account_id, rule.symbol), 0))
+        if due is not None:
+            heapq.heappush(self._due.setdefault((rule.symbol, rule.direction), []),
+                           (rule.direction * due, self._seq, ref))
 
     def _unindex(self, key: PositionKey) -> None:
         rules = self._by_position.pop(key, {})
         self.executor.forget(*key)
         for rule in rules.values():
+            self._version.pop((rule.account_id, rule.position_id, rule.kind), None)
             keys = self._by_symbol.get(rule.symbol)
             if keys is not None:
                 keys.discard(key)
@@ -138,22 +161,34 @@ class ManagementService:
     # -- the stream's hooks ---------------------------------------------------------------------
 
     def on_quote(self, account_ids: Iterable[str], quote: Quote) -> int:
-        """Judge the rules of these accounts on this symbol; queue the stops now due; how many were queued."""
-        keys = self._by_symbol.get(quote.symbol)
-        if not keys:
-            return 0
+        """Judge the rules of these accounts this price reached; queue the stops now due; how many were queued."""
         spec = instrument(quote.symbol)
-        if spec is None:
+        if spec is None or quote.symbol not in self._by_symbol:
             return 0
-        accounts = set(account_ids)
+        accounts = account_ids if isinstance(account_ids, (set, frozenset)) else set(account_ids)
         bid, ask = spec.to_points(quote.bid), spec.to_points(quote.ask)
         queued = 0
-        for key in list(keys):
-            if key[0] not in accounts:
+        for direction, close in ((1, bid), (-1, ask)):
+            heap = self._due.get((quote.symbol, direction))
+            if not heap:
                 continue
-            for rule in list(self._by_position.get(key, {}).values()):
+            reached = direction * close
+            elsewhere: list[DueEntry] = []  # reached, but a rule of an account this price is not for
+            while heap and heap[0][0] <= reached:
+                entry = heapq.heappop(heap)
+                ref = entry[2]
+                if self._version.get(ref) != entry[1]:
+                    continue  # replaced, rescheduled or removed since
+                if ref[0] not in accounts:
+                    elsewhere.append(entry)
+                    continue
+                rule = self._by_position.get((ref[0], ref[1]), {}).get(ref[2])
+                if rule is None:
+                    continue
                 if self._judge(rule, bid, ask):
                     queued += 1
+            for entry in elsewhere:
+                heapq.heappush(heap, entry)
         return queued
 
     def _judge(self, rule: ManagedRule, bid: int, ask: int) -> bool:
@@ -162,10 +197,11 @@ class ManagementService:
         self.evaluated += 1
         result = evaluate(rule, bid, ask, min_distance_points=self._stops_level.get((rule.account_id, rule.symbol), 0))
         rule.best_points = result.best_points
-        if result.stop_points is None:
-            return False
-        self.executor.submit(rule, result.stop_points)
-        return True
+        if result.stop_points is not None:
+            rule.pending_points = result.stop_points
+            self.executor.submit(rule, result.stop_points)
+        self._schedule(rule)
+        return result.stop_points is not None
 
     async def position_closed(self, account_id: str, position_id: str) -> None:
         """The position is gone: its rules go away."""
@@ -190,6 +226,7 @@ class ManagementService:
                 continue
             for rule in rules.values():
                 rule.stop_points = None if position.sl is None else spec.to_points(position.sl)
+                rule.pending_points = None if self.executor.queued_for(rule) is None else rule.pending_points
             if position.symbol not in quotes:
                 try:
                     quotes[position.symbol] = await broker.get_quote(position.symbol, account_id=account_id)
@@ -209,6 +246,9 @@ class ManagementService:
             return  # removed or replaced meanwhile
         spec = instrument(rule.symbol)
         assert spec is not None
+        if rule.stop_points is not None and rule.direction * (stop_points - rule.stop_points) <= 0:
+            self._settle(rule, stop_points)  # another rule of the position moved it as far already: never back
+            return
         denied = await self._denied(rule)
         if denied is not None:
             await self._suspend(rule, denied.reason)
@@ -232,8 +272,17 @@ class ManagementService:
             return
         except BrokerError as exc:  # surely not done (unreachable, rate limited, server error): next quote retries
             log.info("managed stops: modify of %s not sent (%s)", rule.position_id, type(exc).__name__)
+            self._settle(rule, stop_points)
             return
         await self._moved(rule, spec, stop_points)
+
+    def _settle(self, rule: ManagedRule, sent: int) -> None:
+        """A stop was dealt with: unless a newer one is queued, nothing is on its way; every rule of the position
+        is rescheduled from what is known now."""
+        if rule.pending_points == sent:
+            rule.pending_points = None
+        for other in self._by_position.get((rule.account_id, rule.position_id), {}).values():
+            self._schedule(other)
 
     async def _moved(self, rule: ManagedRule, spec: InstrumentSpec, stop_points: int) -> None:
         rule.failed_points = None
@@ -242,6 +291,7 @@ class ManagementService:
         for other in self._by_position.get((rule.account_id, rule.position_id), {}).values():
             other.stop_points = stop_points  # every rule of the position sees the same stop
             await self.store.save_state(other)
+        self._settle(rule, stop_points)
         await self._notify(stop_moved(rule, spec, stop_points, now=self._clock()), rule)
 
     async def _reread(self, broker: Broker, rule: ManagedRule, spec: InstrumentSpec, sent: int) -> None:
@@ -250,8 +300,8 @@ class ManagementService:
             positions = await broker.get_positions(account_id=rule.account_id)
         except BrokerError as exc:
             log.warning("managed stops: outcome of a modify of %s unknown and positions unreadable (%s); "
-                        "waiting for the next quote", rule.position_id, type(exc).__name__)
-            return
+                        "only a stop beyond it will be sent", rule.position_id, type(exc).__name__)
+            return  # pending stays set: that stop is never sent again, only one a step beyond it
         position = next((p for p in positions if p.id == rule.position_id), None)
         if position is None:
             await self.remove(rule.account_id, rule.position_id)
@@ -263,11 +313,13 @@ class ManagementService:
         for other in self._by_position.get((rule.account_id, rule.position_id), {}).values():
             other.stop_points = now
             await self.store.save_state(other)
+        self._settle(rule, sent)
 
     async def _refused(self, rule: ManagedRule, spec: InstrumentSpec, stop_points: int, reason: str) -> None:
         first = rule.failed_points is None
         rule.failed_points = stop_points  # tried again only beyond it
         await self.store.save_state(rule)
+        self._settle(rule, stop_points)
         if first:
             await self._notify(stop_refused(rule, spec, stop_points, reason, now=self._clock()), rule)
 
@@ -275,6 +327,7 @@ class ManagementService:
         for other in self._by_position.get((rule.account_id, rule.position_id), {}).values():
             if other.active:
                 other.status = RuleStatus.SUSPENDED
+                self._schedule(other)  # out of the heaps
                 await self.store.save_state(other)
                 await self._notify(rule_suspended(other, reason, now=self._clock()), other, force=True)
 

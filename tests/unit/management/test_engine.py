@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fxbot.domain.broker import Side
-from fxbot.management.engine import evaluate
+from fxbot.management.engine import evaluate, next_due
 from fxbot.management.rules import ManagedRule, RuleKind
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
@@ -103,3 +103,27 @@ def test_the_stop_never_moves_backwards_and_moves_in_steps(
 
 def side_sign(side: Side) -> int:
     return 1 if side is Side.BUY else -1
+
+
+maybe = st.one_of(st.none(), st.integers(-400, 400))
+
+
+@settings(max_examples=400, deadline=None)
+@given(side=st.sampled_from([Side.BUY, Side.SELL]), kind=st.sampled_from([RuleKind.TRAIL, RuleKind.BREAKEVEN]),
+       distance=st.integers(1, 300), step=st.integers(0, 100), trigger=st.integers(0, 200),
+       offset=st.integers(0, 50), stop=maybe, failed=maybe, pending=maybe, best=maybe,
+       min_distance=st.integers(0, 40))
+def test_next_due_is_exactly_where_evaluation_starts_to_want_a_stop(
+        side: Side, kind: RuleKind, distance: int, step: int, trigger: int, offset: int, stop: int | None,
+        failed: int | None, pending: int | None, best: int | None, min_distance: int) -> None:
+    base = 108_000
+    r = rule(kind, side, distance_points=distance, step_points=step, trigger_points=trigger, offset_points=offset,
+             stop_points=None if stop is None else base + stop, failed_points=None if failed is None else base + failed,
+             pending_points=None if pending is None else base + pending,
+             best_points=None if best is None else base + best)
+    due = next_due(r, min_distance_points=min_distance)
+    d = side_sign(side)
+    for close in range(base - 900, base + 900, 7):
+        bid, ask = (close, close + 3) if d > 0 else (close - 3, close)
+        wants = evaluate(r, bid, ask, min_distance_points=min_distance).stop_points is not None
+        assert wants == (due is not None and d * close >= d * due), (close, due)
