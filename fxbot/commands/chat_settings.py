@@ -9,6 +9,7 @@ from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
 from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Reply, ReplyKind
+from fxbot.commands.manage_orders import set_managed_default, with_managed_defaults
 from fxbot.domain.access import Role
 from fxbot.domain.redaction import redact_secrets
 from fxbot.errors import UsageError
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 # same check_access the dispatcher uses, because one command both reads and writes).
 SHOW = Permission(scope=None, role=Role.VIEWER, needs_binding=False)
 CHANGE = Permission(scope=None, role=Role.ADMIN, needs_binding=False)
-SETTINGS_USAGE = "/settings [confirm always|never|above VOLUME] [timezone Area/City]"
+SETTINGS_USAGE = "/settings [confirm always|never|above VOLUME] [timezone Area/City] [trail|be PIPS|off]"
 
 
 def settings_reply(
@@ -77,12 +78,14 @@ async def settings_command(cmd: CommandContext[Services], args: BoundArgs) -> Re
     if what is None:
         cmd.skip_audit()  # showing changes nothing
         settings = await service.get(cmd.chat.id)
-        return settings_reply(
+        return await with_managed_defaults(cmd, settings_reply(
             settings, private=cmd.chat.is_private, key_name=cmd.ctx.key_name, account_id=cmd.ctx.account_id
-        )
+        ))
     denial = check_access(CHANGE, cmd.ctx, "settings")
     if denial is not None:
         raise denial
+    if what in ("trail", "be"):  # managed-stop defaults for market orders
+        return await set_managed_default(cmd, what, value)
     if what == "confirm":
         mode, above = parse_confirm(value)
         settings = await service.set_confirm(cmd.chat.id, mode, above)
@@ -112,15 +115,15 @@ def register(registry: CommandRegistry[Services]) -> None:
                     "what",
                     ArgKind.CHOICE,
                     required=False,
-                    choices=("confirm", "timezone"),
-                    help="confirm or timezone (leave out to show the settings)",
+                    choices=("confirm", "timezone", "trail", "be"),
+                    help="confirm, timezone, trail or be (leave out to show the settings)",
                 ),
                 Argument(
                     "value",
                     ArgKind.TEXT,
                     required=False,
                     max=64,
-                    help="always | never | above VOLUME, or an IANA zone like Europe/London",
+                    help="always | never | above VOLUME, an IANA zone like Europe/London, or PIPS|off",
                 ),
             ),
             permission=SHOW,

@@ -12,6 +12,7 @@ from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
 from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Reply, ReplyKind
+from fxbot.commands.manage_orders import TRAIL_DEFAULT_SETTING
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.broker import Position, Quote, Side
 from fxbot.domain.broker.tickets import display_id, parse_ref
@@ -31,8 +32,6 @@ VIEW = Permission(scope=None, role=Role.VIEWER, needs_binding=False)
 CHANGE = Permission(scope=Scope.TRADE, role=Role.TRADER)
 BE_USAGE = "/be ID [at=15p] [offset=1p] | /be ID off"
 TRAIL_USAGE = "/trail ID 20p [step=5p] [start=10p] | /trail ID off | /trail"
-TRAIL_DEFAULT_SETTING = "trail_default_pips"
-BE_DEFAULT_SETTING = "be_default_pips"
 MAX_PIPS = 10_000.0
 _PIPS = re.compile(r"(?P<n>\d+(?:\.\d*)?|\.\d+)\s*(?:p|pip|pips)?", re.ASCII | re.IGNORECASE)
 

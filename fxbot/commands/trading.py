@@ -12,6 +12,7 @@ from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Handler, Permission
 from fxbot.chat.symbols import SymbolResolver
 from fxbot.chat.types import Reply
+from fxbot.commands.manage_orders import MANAGED_ORDER_ARGS, OrderManagement, manage_fill, order_management
 from fxbot.commands.trading_replies import (
     card_reply,
     legs_result_reply,
@@ -117,7 +118,8 @@ async def _send_legs(context: CommandContext[Services], prepared: PreparedOrder)
     return legs_result_reply(outcomes, prepared)
 
 
-def _sender(context: CommandContext[Services], prepared: PreparedOrder) -> Callable[[], Awaitable[Reply]]:
+def _sender(context: CommandContext[Services], prepared: PreparedOrder,
+            managed: OrderManagement | None = None) -> Callable[[], Awaitable[Reply]]:
     """The one-shot action that sends the prepared order; a second call cannot send it again."""
     sent: list[bool] = []
 
@@ -129,6 +131,8 @@ def _sender(context: CommandContext[Services], prepared: PreparedOrder) -> Calla
             return await _send_legs(context, prepared)
         result = await context.services.trading.send_order(prepared)
         context.record_order_ref(result.id)
+        if managed is not None:  # trail=/be= or the chat's defaults: the bot manages the new position
+            return await manage_fill(context, result, managed, order_result_reply(result, prepared))
         return order_result_reply(result, prepared)
 
     return send
@@ -139,13 +143,14 @@ async def place_order(context: CommandContext[Services], args: BoundArgs, order_
 
     A market order that needs more margin than is free is refused here, card or not: nothing is sent."""
     services = context.services
+    managed = await order_management(context, args) if "trail" in args else None
     prepared = await services.trading.prepare_order(context.chat.id, _ticket(args, order_type))
     settings = await services.storage.settings.get(context.chat.id)
     private = context.chat.is_private
     verdict = margin_verdict(prepared.card)
     if verdict.refusal is not None:  # with or without a card: nothing to confirm, nothing sent
         return margin_refusal_reply(prepared.card, verdict)
-    send = _sender(context, prepared)
+    send = _sender(context, prepared, managed)
     if not confirmation_needed(settings, private_chat=private, volume=prepared.request.volume):
         return await send()
     card = card_reply(prepared.card, policy=describe_policy(settings, private_chat=private),
@@ -178,6 +183,7 @@ def _market_spec(name: str, order_type: OrderType, verb: str) -> CommandSpec[Ser
             Argument("symbol", ArgKind.SYMBOL, help="e.g. EURUSD (any case)"),
             _VOLUME_ARG,
             *_STOP_ARGS,
+            *MANAGED_ORDER_ARGS,
         ),
         permission=TRADE, handler=_handler(order_type), state_changing=True, category=CATEGORY,
         details=RISK_DETAILS + STOPS_DETAILS,

@@ -149,3 +149,36 @@ async def test_a_move_during_a_stream_outage_is_applied_once_at_reconnect(
         assert bot.output.count("stop → ") == 1 and "(+20 pips locked)" in bot.output
     finally:
         await bot.stop()
+
+
+async def test_trail_as_an_order_option_and_the_chats_defaults(
+    sim_paused: RunningSimulator, tmp_path: Path, master_env: dict[str, str]
+) -> None:
+    bot = ConsoleApp(sim_paused, tmp_path / "bot.db", master_env)
+    await bot.start()
+    try:
+        bad = await bot.say("/buy EURUSD 0.1 trail=far")
+        assert "trail= 'far' is not a distance in pips" in bad
+        assert await bot.rest("GET", "/v1/positions") == []  # bad input: nothing sent
+        bid = float((await bot.quote("EURUSD"))["bid"])
+        await bot.move("EURUSD", bid, bid + 0.00002)
+        filled = await bot.say(f"/buy EURUSD 0.3 sl={bid - 0.0050:.5f} trail=20p")
+        assert "trailing stop 20 pips behind the best price, managed by the bot" in filled
+        position = await _position(bot)
+        entry, pid = float(position["open_price"]), str(position["id"])
+        await bot.until(lambda: bot.subscribed("EURUSD"), "the position's quote subscription")
+        await bot.move("EURUSD", entry + 0.0030, entry + 0.00302)
+        await _until_sl(bot, round(entry + 0.0010, 5))
+        await bot.say(f"/close {pid}")
+        assert "default trail: 15 pips" in await bot.say("/settings trail 15p")
+        assert "default be: 10 pips" in await bot.say("/settings be 10p")
+        shown = await bot.say("/settings")
+        assert "default trail on orders: 15 pips" in shown and "default be on orders: 10 pips" in shown
+        again = await bot.say(f"/buy EURUSD 0.3 sl={entry - 0.0050:.5f} be=off")
+        assert "trailing stop 15 pips behind the best price, managed by the bot (the chat's default)" in again
+        assert "breakeven" not in again
+        listing = await bot.say("/trail")
+        assert "trail 15p" in listing and "breakeven" not in listing
+        assert "default trail: off" in await bot.say("/settings trail off")
+    finally:
+        await bot.stop()
