@@ -271,6 +271,8 @@ class App:
 
     async def close(self) -> None:
         """Release the HTTP client and the database (idempotent)."""
+        if self.services.alert_orders is not None:
+            await self.services.alert_orders.aclose()
         await self.services.close()
         await self.http.aclose()
         await self.storage.close()

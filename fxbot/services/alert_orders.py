@@ -91,6 +91,14 @@ class AlertOrders:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def aclose(self) -> None:
+        """Stop a running re-check and let orders being placed finish (an order is never cut off mid-send)."""
+        if self._sweeping is not None and not self._sweeping.done():
+            self._sweeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeping
+        await self.settle()
+
     async def settle(self) -> None:
         """Wait for the orders being run (tests, orderly stop)."""
         while self._tasks:
