@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,6 +20,11 @@ from matplotlib.ticker import FuncFormatter
 
 from fxbot.domain.broker import Candle
 from fxbot.services.chart_labels import spread_labels
+from fxbot.services.chart_types import LineKind as LineKind
+from fxbot.services.chart_types import PlacedLabel as PlacedLabel
+from fxbot.services.chart_types import PlottedLine as PlottedLine
+from fxbot.services.chart_types import PriceLevel as PriceLevel
+from fxbot.services.chart_types import RenderedChart as RenderedChart
 from fxbot.services.pnl_figures import CurvePoint
 
 WIDTH_PX = 1000
@@ -31,7 +34,6 @@ UP_COLOR = "#26a69a"
 DOWN_COLOR = "#ef5350"
 BALANCE_COLOR = "#1e88e5"
 EQUITY_COLOR = "#fb8c00"
-LineKind = Literal["entry", "sl", "tp", "order"]
 LINE_STYLES: dict[LineKind, tuple[str, str]] = {  # colour, dash style
     "entry": ("#1e88e5", "-"),
     "sl": ("#e53935", "--"),
@@ -45,54 +47,6 @@ LABEL_GAP_PX = 11.0  # one label line at LABEL_FONT_PT and DPI, plus air
 BALANCE_LABEL = "Balance (closed trades)"
 EQUITY_LABEL = "Equity now (with open positions)"
 _EPOCH = datetime(1970, 1, 1)
-
-
-@dataclass(frozen=True, slots=True)
-class PriceLevel:
-    """A horizontal level to draw: a position's entry/SL/TP or a pending order's price."""
-
-    kind: LineKind
-    price: float
-    label: str
-    ref: str  # pos_… / ord_…
-
-
-@dataclass(frozen=True, slots=True)
-class PlottedLine:
-    """A horizontal line as matplotlib holds it after drawing (read back from the Axes, for tests)."""
-
-    kind: str
-    ref: str
-    label: str
-    y: float
-
-
-@dataclass(frozen=True, slots=True)
-class PlacedLabel:
-    """A level's label as drawn: its text and its box in pixels (x0, y0, x1, y1), for tests."""
-
-    ref: str
-    kind: str
-    text: str
-    box: tuple[float, float, float, float]
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedChart:
-    """The PNG and what was plotted: candles, horizontal lines and their labels, the curve's values,
-    its legend and the value axis' tick labels."""
-
-    png: bytes
-    width: int
-    height: int
-    candles: int
-    lines: tuple[PlottedLine, ...]
-    values: tuple[float, ...] = ()
-    labels: tuple[PlacedLabel, ...] = ()
-    legend: tuple[str, ...] = ()
-    y_ticks: tuple[str, ...] = ()
-    x_label: str = ""
-    x_span: tuple[str, str] = ("", "")  # the first and last time drawn, as the axis shows them
 
 
 def _new_figure() -> Figure:

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from fxbot.domain.broker import PendingOrder, Position, Timeframe
+from fxbot.domain.broker import Candle, PendingOrder, Position, Timeframe
 from fxbot.domain.formatting import format_volume, price_digits
 from fxbot.errors import UsageError
 from fxbot.services.brokers import BrokerProvider
-from fxbot.services.chart_render import PriceLevel, RenderedChart, render_candles, render_equity_curve
+from fxbot.services.chart_types import PriceLevel, RenderedChart
 from fxbot.services.pnl_figures import CurvePoint, thin_curve
 from fxbot.services.upstream import upstream_call
 from fxbot.storage import Storage
@@ -107,3 +107,21 @@ async def equity_curve_png(points: Sequence[CurvePoint], *, title: str, currency
     """The equity-curve PNG, rendered in a worker thread (at most MAX_CURVE_POINTS points are drawn)."""
     drawn = thin_curve(points, MAX_CURVE_POINTS) if len(points) >= 2 else list(points)
     return await asyncio.to_thread(render_equity_curve, drawn, title=title, currency=currency, zone=zone)
+
+
+# matplotlib is imported by the first chart, in its worker thread: a bot that draws none never loads it
+
+
+def render_candles(symbol: str, timeframe: str, candles: Sequence[Candle], levels: Sequence[PriceLevel], *,
+                   zone: ZoneInfo, digits: int) -> RenderedChart:
+    """fxbot.services.chart_render.render_candles (blocking: run it in a thread)."""
+    from fxbot.services.chart_render import render_candles as draw
+
+    return draw(symbol, timeframe, candles, levels, zone=zone, digits=digits)
+
+
+def render_equity_curve(points: Sequence[CurvePoint], *, title: str, currency: str, zone: ZoneInfo) -> RenderedChart:
+    """fxbot.services.chart_render.render_equity_curve (blocking: run it in a thread)."""
+    from fxbot.services.chart_render import render_equity_curve as draw
+
+    return draw(points, title=title, currency=currency, zone=zone)

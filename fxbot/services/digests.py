@@ -18,7 +18,7 @@ from fxbot.domain.formatting import chat_zone, format_time
 from fxbot.errors import UsageError
 from fxbot.scheduling.digest_times import DEFAULT_DIGEST_TIME, DEFAULT_DIGEST_ZONE, DigestKind, next_slot, slot_period
 from fxbot.scheduling.schedule_store import DigestSchedule, DigestScheduleStore
-from fxbot.services.chart_render import RenderedChart
+from fxbot.services.chart_types import RenderedChart
 from fxbot.services.charts import equity_curve_png
 from fxbot.services.chat_settings import SettingsService
 from fxbot.services.periods import Period

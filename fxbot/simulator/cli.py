@@ -8,12 +8,14 @@ import contextlib
 import logging
 import signal
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from fxbot.domain.access import Scope
 from fxbot.simulator.auth import key_scope_problem
 from fxbot.simulator.config import SimConfig, offset_problem, suffix_problem
-from fxbot.simulator.runner import RunningSimulator, start_simulator
+
+if TYPE_CHECKING:  # the runner brings FastAPI and uvicorn: imported only when the simulator starts
+    from fxbot.simulator.runner import RunningSimulator
 
 _SCOPES = tuple(scope.value for scope in Scope)
 
@@ -171,6 +173,8 @@ async def serve(config: SimConfig, out: TextIO) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    from fxbot.simulator.runner import start_simulator
+
     try:
         sim = await start_simulator(config)
     except OSError as exc:
