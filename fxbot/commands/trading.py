@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs, PriceOrPips
@@ -23,7 +24,7 @@ from fxbot.commands.trading_replies import (
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.broker import OrderType
 from fxbot.errors import UsageError
-from fxbot.services.multi_tp import parse_take_profits
+from fxbot.services.multi_tp import MULTI_TP_USAGE, parse_take_profits
 from fxbot.services.pretrade_margin import margin_verdict
 from fxbot.services.risk_sizing import RISK_EXAMPLE, RISK_USAGE, parse_risk
 from fxbot.services.trading_models import OrderTicket, PreparedOrder
@@ -65,7 +66,8 @@ RISK_DETAILS = (
     "/buylimit EURUSD price=1.0800 risk=1% sl=20p. "
     "Several take profits: tp=20p,40p,60p splits the volume equally (tp=20p:50%,40p:30%,60p:20% for shares "
     "adding up to 100%), each leg rounded down to the volume step; the order is sent as one position per take "
-    "profit, all with the same stop, so the broker closes each leg at its target. "
+    "profit, all with the same stop, so the broker closes each leg at its target. be=tp1 (market orders) has the "
+    "bot move the other legs' stops to breakeven once the price reaches the first target. "
 )
 
 
@@ -109,17 +111,29 @@ def _ticket(args: BoundArgs, order_type: OrderType) -> OrderTicket:
     )
 
 
-async def _send_legs(context: CommandContext[Services], prepared: PreparedOrder) -> Reply:
-    """Send a multi-TP order's legs, one order each."""
+async def _send_legs(context: CommandContext[Services], prepared: PreparedOrder, managed: OrderManagement | None,
+                     be_tp1_pips: float | None) -> Reply:
+    """Send a multi-TP order's legs; with be=tp1 every leg after the first gets a breakeven armed at TP1."""
     outcomes = await context.services.trading.send_legs(prepared)
-    for outcome in outcomes:
-        if outcome.result is not None:
-            context.record_order_ref(outcome.result.id)
-    return legs_result_reply(outcomes, prepared)
+    extra: list[str] = []
+    for index, outcome in enumerate(outcomes):
+        if outcome.result is None:
+            continue
+        context.record_order_ref(outcome.result.id)
+        plan = managed
+        if be_tp1_pips is not None:
+            plan = OrderManagement(be_pips=be_tp1_pips) if index > 0 else None
+        if plan is not None and not plan.empty:
+            managed_reply = await manage_fill(context, outcome.result, plan, Reply(text=()))
+            extra.extend(f"leg {index + 1}: {line}" for line in managed_reply.text
+                         if not line.startswith("/trail lists"))
+    reply = legs_result_reply(outcomes, prepared)
+    return replace(reply, text=(*reply.text, *extra)) if extra else reply
 
 
 def _sender(context: CommandContext[Services], prepared: PreparedOrder,
-            managed: OrderManagement | None = None) -> Callable[[], Awaitable[Reply]]:
+            managed: OrderManagement | None = None, be_tp1_pips: float | None = None
+            ) -> Callable[[], Awaitable[Reply]]:
     """The one-shot action that sends the prepared order; a second call cannot send it again."""
     sent: list[bool] = []
 
@@ -128,7 +142,7 @@ def _sender(context: CommandContext[Services], prepared: PreparedOrder,
             return Reply(text=("this order was already sent — see /positions and /orders",))
         sent.append(True)
         if prepared.legs:
-            return await _send_legs(context, prepared)
+            return await _send_legs(context, prepared, managed, be_tp1_pips)
         result = await context.services.trading.send_order(prepared)
         context.record_order_ref(result.id)
         if managed is not None:  # trail=/be= or the chat's defaults: the bot manages the new position
@@ -143,14 +157,17 @@ async def place_order(context: CommandContext[Services], args: BoundArgs, order_
 
     A market order that needs more margin than is free is refused here, card or not: nothing is sent."""
     services = context.services
-    managed = await order_management(context, args) if "trail" in args else None
+    be_text = args.optional("be", str) if "be" in args else None
+    be_tp1 = be_text is not None and be_text.strip().lower() == "tp1"
+    managed = await order_management(context, args) if "trail" in args and not be_tp1 else None
     prepared = await services.trading.prepare_order(context.chat.id, _ticket(args, order_type))
+    be_tp1_pips = _be_tp1_pips(prepared, args) if be_tp1 else None
     settings = await services.storage.settings.get(context.chat.id)
     private = context.chat.is_private
     verdict = margin_verdict(prepared.card)
     if verdict.refusal is not None:  # with or without a card: nothing to confirm, nothing sent
         return margin_refusal_reply(prepared.card, verdict)
-    send = _sender(context, prepared, managed)
+    send = _sender(context, prepared, managed, be_tp1_pips)
     if not confirmation_needed(settings, private_chat=private, volume=prepared.request.volume):
         return await send()
     card = card_reply(prepared.card, policy=describe_policy(settings, private_chat=private),
@@ -162,6 +179,20 @@ async def place_order(context: CommandContext[Services], args: BoundArgs, order_
                            "was not sent",))
 
     return context.confirm(card, send, cancelled, confirm_label=label, confirm_style="primary")
+
+
+def _be_tp1_pips(prepared: PreparedOrder, args: BoundArgs) -> float:
+    """be=tp1: the first target's distance in pips, where the bot arms the other legs' breakeven."""
+    if not prepared.card.tp_legs:
+        raise UsageError("be=tp1 moves the other legs' stop to breakeven once the first take profit fills, so it "
+                         "needs several take profits: tp=20p,40p,60p", usage=MULTI_TP_USAGE,
+                         example="/buy EURUSD 0.3 sl=20p tp=20p,40p,60p be=tp1")
+    if args.optional("trail", str) is not None:
+        raise UsageError("be=tp1 and trail= together are not supported yet — give one of them",
+                         usage=MULTI_TP_USAGE, example="/buy EURUSD 0.3 sl=20p tp=20p,40p,60p be=tp1")
+    pips = prepared.card.tp_legs[0].tp_pips
+    assert pips is not None
+    return pips
 
 
 def _handler(order_type: OrderType) -> Handler[Services]:
