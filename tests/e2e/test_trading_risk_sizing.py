@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
 
+from fxbot.domain.access import Scope
+from fxbot.domain.broker import OrderRequest, OrderType
+from fxbot.storage import Storage
 from tests.e2e.conftest import KEY_KINDS, BotHarness, reply_text
+from tests.e2e.terminal_harness import TerminalBot
+from tests.fakes.terminal_broker import TerminalBroker
 
 
 @pytest.mark.parametrize("bot", KEY_KINDS, indirect=True)
@@ -78,3 +86,25 @@ async def test_gold_on_a_eur_account_converts_the_risk_into_euros(bot: BotHarnes
     assert "risk: 48.00 EUR at the stop (0.96% of the balance) — asked risk=1% = 50.00 EUR" in text
     positions = await bot.sim_positions("acc_4pQr7")
     assert [p["volume"] for p in positions] == [pytest.approx(0.12)]
+
+
+@pytest.fixture
+async def terminal(tmp_path: Path, master_env: dict[str, str]) -> AsyncIterator[TerminalBot]:
+    """The bot on a trade-scoped terminal-API key (stop-limit orders exist there); EURUSD at 1.08340 / 1.08342."""
+    storage = await Storage.open(tmp_path / "fxbot.db", master_env)
+    harness = TerminalBot(storage, TerminalBroker())
+    try:
+        yield harness
+    finally:
+        await harness.close()
+        await storage.close()
+
+
+async def test_a_stop_limit_is_sized_from_its_limit(terminal: TerminalBot) -> None:
+    await terminal.bind(Scope.TRADE)
+    # it fills at the limit 1.0895: the stop 20 pips under it risks 200 USD a lot → 1% of 10,000 = 0.50 lot
+    text = reply_text(await terminal.say("/buystoplimit EURUSD price=1.0900 limit=1.0895 risk=1% sl=20p"))
+    assert "BUY STOP LIMIT 0.50 lot EURUSD placed" in text, text
+    sent = [kwargs["request"] for name, kwargs in terminal.broker.calls if name == "place_order"]
+    assert sent == [OrderRequest(symbol="EURUSD", type=OrderType.BUY_STOP_LIMIT, volume=0.5, price=1.09, sl=1.0875,
+                                 stop_limit_price=1.0895)]
