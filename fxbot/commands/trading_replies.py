@@ -42,7 +42,7 @@ def sizing_lines(card: PreTradeCard) -> tuple[str, ...]:
         + (f" ({share:.2f}% of the balance)" if share is not None else "")
         + f" — asked risk={sizing.risk.text} = {format_money(sizing.asked, ccy)}",
         f"volume: {format_lots(sizing.volume)} chosen by risk ({format_money(sizing.risk_per_lot, ccy)} per lot "
-        "at the stop)",
+        "at the stop, before commission and swap)",
     ]
     if sizing.reward_risk is not None:
         lines.append(f"reward:risk (R:R) 1:{sizing.reward_risk:.2f}")
