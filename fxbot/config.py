@@ -107,6 +107,7 @@ class WebhookSettings(BaseModel):
     public_url: str | None = None
     max_body_bytes: int = Field(default=16_384, ge=256, le=1_048_576)
     rate_limit_per_minute: int = Field(default=30, ge=1, le=10_000)
+    trusted_proxies: list[str] = Field(default_factory=list)  # their X-Forwarded-For names the sender (allow-lists)
 
     @field_validator("public_url")
     @classmethod

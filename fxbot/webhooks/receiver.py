@@ -27,6 +27,20 @@ class ReceiverLimits:
     max_body: int = 16_384
     rate_limit: int = 30
     rate_window_s: float = 60.0
+    trusted_proxies: frozenset[str] = frozenset()
+
+
+def sender_address(request: Request, trusted: frozenset[str]) -> str:
+    """The sender's IP: the peer, or — when the peer is a trusted proxy — the nearest X-Forwarded-For hop that is
+    not one (a sender cannot forge what a trusted proxy appends)."""
+    peer = request.client.host if request.client is not None else "?"
+    if peer not in trusted:
+        return peer
+    hops = [hop.strip() for hop in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop
+    return peer
 
 
 def _answer(status: int, **body: object) -> JSONResponse:
@@ -55,7 +69,7 @@ def create_webhook_app(store: WebhookStore, runner: WebhookRunner, limiter: Rate
 
     @app.post(PATH_PREFIX + "{token}")
     async def receive(token: str, request: Request) -> JSONResponse:
-        peer = request.client.host if request.client is not None else "?"
+        peer = sender_address(request, limits.trusted_proxies)
         raw = await _read_limited(request, limits.max_body)
         if raw is None:
             log.warning("webhook: a body over %d bytes from %s refused", limits.max_body, peer)

@@ -49,8 +49,10 @@ class WebhookServer:
     def __init__(self, app: FastAPI, *, host: str, port: int) -> None:
         self._host = host
         self._requested_port = port
-        self._server = _QuietServer(uvicorn.Config(app, log_level="warning", access_log=False,
-                                                   server_header=False, lifespan="off"))
+        # proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any loopback peer; which proxies
+        # are trusted is the receiver's decision (webhooks.trusted_proxies).
+        self._server = _QuietServer(uvicorn.Config(app, log_level="warning", access_log=False, server_header=False,
+                                                   lifespan="off", proxy_headers=False))
         self._socket: socket.socket | None = None
         self._task: asyncio.Task[None] | None = None
 

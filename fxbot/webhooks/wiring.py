@@ -29,7 +29,8 @@ def build_webhooks(settings: WebhookSettings, *, db: Database, handler: CommandH
     if not settings.enabled:
         return WebhookService(store=store, public_url=None, post=post), None
     runner = WebhookRunner(handler=handler, resolver=resolver, post=post, known_symbols=known_symbols, clock=clock)
-    limits = ReceiverLimits(max_body=settings.max_body_bytes, rate_limit=settings.rate_limit_per_minute)
+    limits = ReceiverLimits(max_body=settings.max_body_bytes, rate_limit=settings.rate_limit_per_minute,
+                            trusted_proxies=frozenset(settings.trusted_proxies))
     limiter = RateLimiter(limits.rate_limit, limits.rate_window_s, monotonic)
     app = create_webhook_app(store, runner, limiter, limits)
     server = WebhookServer(app, host=settings.host, port=settings.port)

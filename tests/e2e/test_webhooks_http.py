@@ -5,6 +5,7 @@ and a sender off the allow-list are each refused with the right status and nothi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -61,8 +62,15 @@ def token_of(replies: list[Reply]) -> str:
 
 @pytest.fixture
 async def hooks(bot: BotHarness) -> AsyncIterator[Hooks]:
+    async with open_hooks(bot) as opened:
+        yield opened
+
+
+@contextlib.asynccontextmanager
+async def open_hooks(bot: BotHarness, *, trusted_proxies: tuple[str, ...] = ()) -> AsyncIterator[Hooks]:
+    """The receiver over the harness's bot on a free loopback port."""
     settings = WebhookSettings(enabled=True, host="127.0.0.1", port=0, public_url=PUBLIC, max_body_bytes=MAX_BODY,
-                               rate_limit_per_minute=RATE)
+                               rate_limit_per_minute=RATE, trusted_proxies=list(trusted_proxies))
     posted: list[tuple[ChatRef, Reply]] = []
 
     async def post(chat: ChatRef, reply: Reply) -> None:
@@ -257,3 +265,18 @@ async def test_old_body_fingerprints_are_purged_but_ids_are_kept(hooks: Hooks) -
     assert service is not None
     assert await service.store.purge_seen() == 1
     assert (await hooks.post(token, json.dumps({"command": "price EURUSD", "id": "kept"}))).status_code == 409
+
+
+async def test_behind_a_trusted_proxy_its_forwarded_for_names_the_sender(bot: BotHarness) -> None:
+    async with open_hooks(bot, trusted_proxies=("127.0.0.1",)) as hooks:
+        token = await hooks.new("tv", extra="ips=52.89.214.238")
+        url = f"/webhook/{token}"
+        forged = {"X-Forwarded-For": "52.89.214.238, 10.9.9.9"}  # the proxy appended the real peer last
+        assert (await hooks.client.post(url, content="price EURUSD", headers=forged)).status_code == 403
+        real = {"X-Forwarded-For": "10.9.9.9, 52.89.214.238"}
+        assert (await hooks.client.post(url, content="price EURUSD", headers=real)).status_code == 200
+    async with open_hooks(bot) as untrusting:  # a peer that is not a trusted proxy: its header means nothing
+        other = await untrusting.new("direct", extra="ips=52.89.214.238")
+        header = {"X-Forwarded-For": "52.89.214.238"}
+        assert (await untrusting.client.post(f"/webhook/{other}", content="price EURUSD",
+                                             headers=header)).status_code == 403
