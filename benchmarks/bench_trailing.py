@@ -4,8 +4,8 @@ Run: `.venv/bin/python benchmarks/bench_trailing.py [--rules 10000] [--accounts 
 Prints figures; asserts nothing.
 
 Phase 1 (evaluation): the rules are spread over the known symbols and `--accounts` accounts; a random walk
-of quotes is fed to ManagementService.on_quote with the executor's sending switched off, so only judging
-is timed (quotes/s and rule evaluations/s).
+of quotes is fed to ManagementService.on_quote with every wanted stop taken as confirmed at once (no I/O),
+so only judging is timed (quotes/s and rule evaluations/s).
 Phase 2 (fast market): every symbol trends a pip per quote for `--seconds`, flat out; the stops go through
 the real executor (coalesced per position, one modify in flight per account) to a broker stub that answers
 after `--latency-ms` behind the same per-account RequestPacer the real clients use (60 requests/s), with
@@ -119,13 +119,15 @@ async def main() -> None:
                   f"in {time.perf_counter() - started:.2f} s")
             accounts = [f"acc_{i}" for i in range(args.accounts)]
 
-            # Phase 1: judging only (the executor's submissions are counted, not sent).
+            # Phase 1: judging only; a wanted stop counts as sent and confirmed at once (no I/O).
             queued = 0
             real_submit = stops.executor.submit
 
             def count(rule: ManagedRule, stop: int) -> None:
                 nonlocal queued
                 queued += 1
+                rule.stop_points, rule.pending_points = stop, None
+                stops._schedule(rule)  # back in its heap at its next due price, as after a confirmed move
 
             stops.executor.submit = count  # type: ignore[method-assign,assignment]
             rng = random.Random(1)
@@ -145,6 +147,7 @@ async def main() -> None:
                   f"{evaluated:,} rule evaluations = {evaluated / spent:,.0f}/s; "
                   f"{queued:,} stops wanted ({len(walk) / max(queued, 1):.2f} quotes per wanted stop)")
             stops.executor.submit = real_submit  # type: ignore[method-assign]
+            await stops.load()  # phase 2 starts from the stored rules again
 
             # Phase 2: a fast market through the executor, pacer and SQLite.
             quotes_fed = 0

@@ -75,6 +75,9 @@ class ManagementService:
         self._due: dict[tuple[str, int], list[DueEntry]] = {}
         self._version: dict[RuleRef, int] = {}
         self._seq = 0
+        # The latest price per (account, symbol) with rules: a queued stop is worked out again from it when it
+        # is sent, so a rule whose stop waits in the queue is not judged on every quote meanwhile.
+        self._last: dict[tuple[str, str], tuple[int, int]] = {}
         self.evaluated = 0
 
     def __repr__(self) -> str:
@@ -86,6 +89,8 @@ class ManagementService:
         """Read every stored rule (at start); how many."""
         self._by_position.clear()
         self._by_symbol.clear()
+        self._due.clear()
+        self._version.clear()
         rules = await self.store.all()
         for rule in rules:
             self._index(rule)
@@ -167,6 +172,8 @@ class ManagementService:
             return 0
         accounts = account_ids if isinstance(account_ids, (set, frozenset)) else set(account_ids)
         bid, ask = spec.to_points(quote.bid), spec.to_points(quote.ask)
+        for account in accounts:
+            self._last[(account, quote.symbol)] = (bid, ask)
         queued = 0
         for direction, close in ((1, bid), (-1, ask)):
             heap = self._due.get((quote.symbol, direction))
@@ -197,11 +204,30 @@ class ManagementService:
         self.evaluated += 1
         result = evaluate(rule, bid, ask, min_distance_points=self._stops_level.get((rule.account_id, rule.symbol), 0))
         rule.best_points = result.best_points
-        if result.stop_points is not None:
-            rule.pending_points = result.stop_points
-            self.executor.submit(rule, result.stop_points)
-        self._schedule(rule)
-        return result.stop_points is not None
+        if result.stop_points is None:
+            self._schedule(rule)
+            return False
+        rule.pending_points = result.stop_points
+        self._unschedule(rule)  # out of the heaps while its stop waits: worked out again when it is sent
+        self.executor.submit(rule, result.stop_points)
+        return True
+
+    def _unschedule(self, rule: ManagedRule) -> None:
+        self._seq += 1
+        self._version[(rule.account_id, rule.position_id, rule.kind)] = self._seq
+
+    def _latest(self, rule: ManagedRule, queued: int) -> int | None:
+        """The stop to send now for a queued one: judged again on the latest price (None: no longer due)."""
+        last = self._last.get((rule.account_id, rule.symbol))
+        if last is None:
+            return queued
+        pending, rule.pending_points = rule.pending_points, None
+        try:
+            result = evaluate(rule, *last, min_distance_points=self._stops_level.get((rule.account_id, rule.symbol), 0))
+        finally:
+            rule.pending_points = pending
+        rule.best_points = result.best_points
+        return result.stop_points
 
     async def position_closed(self, account_id: str, position_id: str) -> None:
         """The position is gone: its rules go away."""
@@ -255,6 +281,11 @@ class ManagementService:
             return
         broker = await self._brokers.for_key(rule.key_id)
         await self._learn_stops_level(broker, rule)
+        latest = self._latest(rule, stop_points)
+        if latest is None:  # the price went back: nothing is due any more
+            self._settle(rule, stop_points)
+            return
+        stop_points = rule.pending_points = latest
         price = spec.from_points(stop_points)
         try:
             await broker.modify_order(rule.position_id, OrderChanges(sl=price), account_id=rule.account_id)
@@ -272,17 +303,24 @@ class ManagementService:
             return
         except BrokerError as exc:  # surely not done (unreachable, rate limited, server error): next quote retries
             log.info("managed stops: modify of %s not sent (%s)", rule.position_id, type(exc).__name__)
-            self._settle(rule, stop_points)
+            self._settle(rule, stop_points, judge=False)
             return
         await self._moved(rule, spec, stop_points)
 
-    def _settle(self, rule: ManagedRule, sent: int) -> None:
+    def _settle(self, rule: ManagedRule, sent: int, *, judge: bool = True) -> None:
         """A stop was dealt with: unless a newer one is queued, nothing is on its way; every rule of the position
-        is rescheduled from what is known now."""
-        if rule.pending_points == sent:
+        is judged again on the latest price (queueing what is due now) or rescheduled (`judge=False`: after a
+        failure, so the next quote decides, never a tight retry loop)."""
+        if self.executor.queued_for(rule) is None:
             rule.pending_points = None
-        for other in self._by_position.get((rule.account_id, rule.position_id), {}).values():
-            self._schedule(other)
+        last = self._last.get((rule.account_id, rule.symbol))
+        for other in list(self._by_position.get((rule.account_id, rule.position_id), {}).values()):
+            if self.executor.queued_for(other) is not None:
+                continue  # still waiting in the queue
+            if judge and last is not None and other.active:
+                self._judge(other, *last)
+            else:
+                self._schedule(other)
 
     async def _moved(self, rule: ManagedRule, spec: InstrumentSpec, stop_points: int) -> None:
         rule.failed_points = None
@@ -313,13 +351,13 @@ class ManagementService:
         for other in self._by_position.get((rule.account_id, rule.position_id), {}).values():
             other.stop_points = now
             await self.store.save_state(other)
-        self._settle(rule, sent)
+        self._settle(rule, sent, judge=False)
 
     async def _refused(self, rule: ManagedRule, spec: InstrumentSpec, stop_points: int, reason: str) -> None:
         first = rule.failed_points is None
         rule.failed_points = stop_points  # tried again only beyond it
         await self.store.save_state(rule)
-        self._settle(rule, stop_points)
+        self._settle(rule, stop_points, judge=False)
         if first:
             await self._notify(stop_refused(rule, spec, stop_points, reason, now=self._clock()), rule)
 

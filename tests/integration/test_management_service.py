@@ -42,10 +42,12 @@ class ScriptedBroker:
         self.outcomes: list[BaseException | None] = []
         self.apply_unknown = False  # an OutcomeUnknownError that did reach the broker
         self.gate: asyncio.Event | None = None
+        self.called = asyncio.Event()
 
     async def modify_order(self, order_id: str, changes: OrderChanges, *, account_id: str | None = None
                            ) -> ModifyResult:
         self.calls.append(changes.sl)
+        self.called.set()
         if self.gate is not None:
             await self.gate.wait()
         outcome = self.outcomes.pop(0) if self.outcomes else None
@@ -104,12 +106,14 @@ async def titles(storage: Storage) -> list[str]:
 
 
 async def test_a_fast_market_sends_only_the_latest_stop_per_position(storage: Storage) -> None:
+    """While a modify is in flight the position's stop is not judged on every quote: once it is answered, the
+    latest price gives the one next stop."""
     broker = ScriptedBroker()
     broker.gate = asyncio.Event()  # the first modify hangs while more quotes arrive
     stops = service(storage, broker)
     await trail(stops)
     stops.on_quote(["acc"], quote(1.08300))
-    await asyncio.sleep(0)  # the worker starts and waits in the first modify
+    await asyncio.wait_for(broker.called.wait(), 10)  # the first modify is in flight (and held)
     for bid in (1.08360, 1.08420, 1.08480, 1.08550):
         stops.on_quote(["acc"], quote(bid))
     broker.gate.set()
@@ -231,3 +235,36 @@ async def test_silent_and_off_preferences(storage: Storage) -> None:
     stops.on_quote(["acc"], quote(1.08400))
     await stops.executor.wait_idle()
     assert broker.sl == 1.08200 and len(await Outbox(storage.db, lambda: T0).pending_for(CHAT)) == 1
+
+
+async def test_a_queued_stop_is_worked_out_again_from_the_latest_price_when_sent(storage: Storage) -> None:
+    broker = ScriptedBroker()
+    stops = service(storage, broker)
+    await trail(stops)
+    stops.on_quote(["acc"], quote(1.08300))  # queued at 1.08100; before it is sent the price goes on
+    stops.on_quote(["acc"], quote(1.08500))
+    await stops.executor.wait_idle()
+    assert broker.calls == [1.08300] and stops.evaluated == 2  # one modify, at the latest price's stop
+
+
+async def test_a_queued_stop_goes_only_as_far_as_the_price_allows_when_sent(storage: Storage) -> None:
+    broker = ScriptedBroker()
+    stops = service(storage, broker)
+    await trail(stops)
+    stops.on_quote(["acc"], quote(1.08300))  # best 1.08300: stop 1.08100 queued
+    stops.on_quote(["acc"], quote(1.08050))  # back under it before it was sent
+    await stops.executor.wait_idle()
+    assert broker.calls == [1.08049]  # never above the price: as close as the broker allows (1 point here)
+
+
+async def test_a_queued_stop_is_dropped_when_the_price_went_back_too_far(storage: Storage) -> None:
+    broker = ScriptedBroker()
+    stops = service(storage, broker)
+    await trail(stops)
+    stops.on_quote(["acc"], quote(1.08300))  # stop 1.08100 queued
+    stops.on_quote(["acc"], quote(1.07540))  # the clamped stop would not clear 1.07500 by a step (50 points)
+    await stops.executor.wait_idle()
+    assert broker.calls == []
+    stops.on_quote(["acc"], quote(1.08300))  # judged again from the heap once the price is back
+    await stops.executor.wait_idle()
+    assert broker.calls == [1.08100]
