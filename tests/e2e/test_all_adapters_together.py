@@ -60,7 +60,7 @@ async def test_telegram_discord_and_the_notifier_share_one_loop_and_stop_in_orde
             help_dc = await fake_discord.wire.wait_for("POST", "/callback")
             assert "Commands" in help_dc.text()
 
-            assert set(app.background) == {"notifier", "pump"}  # started by app.run beside the adapters
+            assert set(app.background) == {"notifier", "pump", "watchdog"}  # started by app.run beside the adapters
             outbox = app.services.alerts.outbox  # the outbox the app's notifier delivers from
             now = datetime.now(UTC)
             for chat_id in ("telegram:101", f"discord:{DESK}"):
@@ -77,7 +77,7 @@ async def test_telegram_discord_and_the_notifier_share_one_loop_and_stop_in_orde
             app.request_shutdown()
             await asyncio.wait_for(running, timeout=15)
         assert running.exception() is None
-        assert app.background == {}  # the notifier and the pump were stopped (before the adapters)
+        assert app.background == {}  # the notifier, the pump and the watchdog were stopped (before the adapters)
         await asyncio.wait_for(fake_discord.closed.wait(), timeout=10)  # gateway closed by client.close()
         assert discord_adapter.client.is_closed()
         assert api.calls_of("getUpdates")[-1].params.get("timeout") == "0"  # PTB's final poll on stop
