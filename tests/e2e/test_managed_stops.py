@@ -4,6 +4,7 @@ steps; a kill and restart mid-trail resumes; a move while the bot is disconnecte
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -180,5 +181,27 @@ async def test_trail_as_an_order_option_and_the_chats_defaults(
         listing = await bot.say("/trail")
         assert "trail 15p" in listing and "breakeven" not in listing
         assert "default trail: off" in await bot.say("/settings trail off")
+    finally:
+        await bot.stop()
+
+
+async def test_trailing_through_a_terminal_api_key_by_ticket(
+    sim_paused: RunningSimulator, tmp_path: Path, master_env: dict[str, str]
+) -> None:
+    bot = ConsoleApp(sim_paused, tmp_path / "bot.db", master_env, api_key=sim_paused.sdk_keys["full"])
+    await bot.start()
+    try:
+        bid = float((await bot.quote("EURUSD"))["bid"])
+        await bot.move("EURUSD", bid, bid + 0.00002)
+        filled = await bot.say(f"/buy EURUSD 0.3 sl={bid - 0.0050:.5f}")
+        ticket = re.search(r"#(\d+)", filled)
+        assert ticket is not None, filled
+        entry = float((await _position(bot))["open_price"])
+        await bot.until(lambda: bot.subscribed("EURUSD"), "the position's quote subscription")
+        assert "Trailing stop set" in await bot.say(f"/trail #{ticket.group(1)} 20p")
+        await bot.move("EURUSD", entry + 0.0030, entry + 0.00302)
+        await _until_sl(bot, round(entry + 0.0010, 5))
+        await bot.wait_for("(+10 pips locked)")
+        assert f"#{ticket.group(1)} EURUSD BUY 0.30: trail 20p" in await bot.say("/trail")
     finally:
         await bot.stop()
