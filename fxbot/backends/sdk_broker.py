@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from fxsocket.models import OpenedOrder
 from fxsocket.models import OrderResult as WireOrderResult
@@ -22,6 +22,7 @@ from fxbot.backends import sdk_history as history
 from fxbot.backends import sdk_mapping as mapping
 from fxbot.backends.sdk_context import AccountContext, KeyContext
 from fxbot.backends.sdk_errors import DONE_PARTIAL, rejection
+from fxbot.backends.sdk_time import BrokerClock
 from fxbot.domain.broker.capabilities import CloseAllResult, MarginEstimate, TerminalStatus
 from fxbot.domain.broker.enums import OrderType, Side, Timeframe
 from fxbot.domain.broker.errors import BrokerError, InvalidArgumentError, NotFoundError, OutcomeUnknownError
@@ -83,7 +84,38 @@ class SdkBroker:
         ctx = await self._account(account_id)
         rows = await ctx.opened_orders()
         symbols, clock = await ctx.symbols(), await ctx.clock()
-        return [mapping.position(r, symbols, clock) for r in rows if mapping.is_position(r)]
+        positions = [mapping.position(r, symbols, clock) for r in rows if mapping.is_position(r)]
+        return await self._with_entry_commission(ctx, positions, clock)
+
+    async def _with_entry_commission(self, ctx: AccountContext, positions: list[Position],
+                                     clock: BrokerClock) -> list[Position]:
+        """Positions with their share of the opening deal's commission (MT5 charges it on the `In` deal, which a
+        position row does not carry), so a position's net P&L is profit + commission + swap as on `/v1`.
+
+        Known commissions are cached per ticket (an opening deal never changes); unknown ones are read from
+        `/OrderHistory` once. If that read fails the commission stays unknown (None), never guessed."""
+        missing = [p for p in positions if p.ticket is not None and p.ticket not in ctx.entry_commissions]
+        if missing and not ctx.mt4:
+            opened = [p.opened_at for p in missing if p.opened_at is not None]
+            start = (min(opened) if opened else datetime.now(UTC) - OPENING_LOOKBACK) - timedelta(minutes=1)
+            try:
+                deals = await ctx.call(lambda t: t.order_history(clock.query(start), clock.query(None)), write=False,
+                                       what="GET /OrderHistory")
+            except BrokerError as exc:
+                log.info("account %s: opening commissions could not be read (%s)", ctx.id, exc.code)
+                deals = []
+            for ticket, deal in history.openings_by_position(deals).items():
+                ctx.entry_commissions[ticket] = (deal.commission, deal.volume)
+        enriched: list[Position] = []
+        for p in positions:
+            known = ctx.entry_commissions.get(p.ticket) if p.ticket is not None else None
+            if known is None or p.commission is not None:
+                enriched.append(p)
+                continue
+            commission, volume = known
+            share = commission * p.volume / volume if volume > 0 else commission
+            enriched.append(p.model_copy(update={"commission": round(share, 2)}))
+        return enriched
 
     async def get_orders(self, *, account_id: str | None = None) -> list[PendingOrder]:
         ctx = await self._account(account_id)

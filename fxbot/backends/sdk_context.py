@@ -90,6 +90,8 @@ class AccountContext:
         self._clock = _Cached[BrokerClock](CLOCK_TTL_S, key.monotonic)
         self._specs: dict[str, _Cached[SymbolSpec]] = {}
         self._opened: asyncio.Future[list[OpenedOrder]] | None = None
+        # position ticket -> (commission, volume) of its `In` deal: a position row carries no commission
+        self.entry_commissions: dict[int, tuple[float, float]] = {}
 
     def __repr__(self) -> str:
         return f"AccountContext({self.id!r}, platform={self.account.platform.value})"

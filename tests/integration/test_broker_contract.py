@@ -222,3 +222,20 @@ async def test_outcome_unknown_write_is_not_resent(contract: Contract) -> None:
     with pytest.raises(OutcomeUnknownError, match="do not retry blindly"):
         await client.place_order(BUY)
     assert len(await client.get_positions()) == 1  # it ran once, and only once
+
+
+async def test_a_positions_commission_is_known_so_its_net_matches_the_accounts(contract: Contract) -> None:
+    """profit + commission + swap of the open positions equals equity - balance on both backends (the SDK protocol
+    carries the opening commission on the `In` deal only; the backend puts its share on the position)."""
+    client = contract.broker()
+    await set_quote(contract.sim, "EURUSD", 1.10000, 1.10002)
+    await client.place_order(OrderRequest(symbol="EURUSD", type=OrderType.BUY, volume=0.2))
+    await client.close_order((await client.get_positions())[0].id, volume=0.1)  # the share follows the volume left
+    positions = await client.get_positions()
+    account = await client.get_account()
+    assert [p.volume for p in positions] == [0.1]
+    commission = positions[0].commission
+    assert commission is not None and commission < 0
+    net = sum(p.profit + (p.commission or 0.0) + (p.swap or 0.0) for p in positions)
+    assert round(net, 2) == round(account.equity - account.balance, 2)
+    assert await client.get_positions() == positions  # the second read is served from the cached opening commission
