@@ -74,6 +74,9 @@ class SupervisedSocket(Generic[E]):
         self._iterating = False
         self._pending_connected: E | None = None
         self._ready: deque[E] = deque()  # decoded events not handed out yet (a frame may make several)
+        self._watchdog: asyncio.TimerHandle | None = None  # fires when the connection may have gone silent
+        self._receiving: asyncio.Task[Any] | None = None  # the task awaiting recv(), for the watchdog
+        self._silent = False
 
     # --- what a subclass provides
 
@@ -124,6 +127,7 @@ class SupervisedSocket(Generic[E]):
     async def close(self) -> None:
         """Close the connection cleanly; the iterator then ends (StopAsyncIteration)."""
         self._closed.set()
+        self._unwatch()
         ws, self._ws = self._ws, None
         if ws is not None:
             with contextlib.suppress(Exception):
@@ -200,18 +204,48 @@ class SupervisedSocket(Generic[E]):
         last = max(self._last_frame, getattr(ws, "last_activity", 0.0))
         return last + self._silence_timeout_s - asyncio.get_running_loop().time()
 
+    def _watch(self, ws: Any) -> None:
+        """Arm the silence watchdog for this connection (one timer, re-armed only when it fires: nothing per frame)."""
+        if self._watchdog is None:
+            loop = asyncio.get_running_loop()
+            self._watchdog = loop.call_at(loop.time() + max(0.0, self._silence_left(ws)), self._check_silence, ws)
+
+    def _check_silence(self, ws: Any) -> None:
+        self._watchdog = None
+        if ws is not self._ws:
+            return
+        remaining = self._silence_left(ws)
+        if remaining > 0:
+            self._watch(ws)  # something arrived meanwhile: look again when it would be silent
+            return
+        self._silent = True
+        if self._receiving is not None:
+            self._receiving.cancel()  # interrupts the pending recv() (safe: websockets loses no data)
+
+    def _unwatch(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+
     async def _receive(self) -> E | None:
         ws = self._ws
+        task = asyncio.current_task()
         try:
             while True:
-                remaining = self._silence_left(ws)
-                if remaining <= 0:
+                if self._silent or self._silence_left(ws) <= 0:
+                    self._silent = False
                     return await self._lose(f"nothing received for {self._silence_timeout_s:g} s")
+                self._watch(ws)
+                self._receiving = task
                 try:
-                    async with asyncio.timeout(remaining):
-                        frame = await ws.recv()
-                except TimeoutError:
-                    continue  # re-check: a ping may have arrived meanwhile
+                    frame = await ws.recv()
+                except asyncio.CancelledError:
+                    # the watchdog's cancel (and no other) means silence: handled at the top of the loop
+                    if self._silent and task is not None and task.uncancel() == 0:
+                        continue
+                    raise
+                finally:
+                    self._receiving = None
                 self._last_frame = asyncio.get_running_loop().time()
                 self._failures = 0
                 self._ready.extend(self._decode(frame))
@@ -227,6 +261,8 @@ class SupervisedSocket(Generic[E]):
             return await self._lose(f"connection error ({type(exc).__name__})")
 
     async def _lose(self, reason: str) -> E:
+        self._unwatch()
+        self._silent = False
         ws, self._ws = self._ws, None
         if ws is not None:
             with contextlib.suppress(Exception):
