@@ -82,8 +82,13 @@ async def test_quotes_are_per_account_and_carry_canonical_symbols(backend: SdkBa
     async with backend.stream(sim.sdk_keys["read-only"], FAST) as stream:
         await stream.subscribe_quotes(["eurusd"], account_id=MT5)
         await stream.subscribe_quotes(["EURUSD"], account_id=MT4)
-        firsts = [await next_event(stream, lambda e: isinstance(e, StreamConnected)) for _ in range(2)]
-        assert all(not e.reconnected for e in firsts if isinstance(e, StreamConnected))
+        # both sockets connected and both quote subscriptions acknowledged before the price moves (a tick set
+        # before an account's subscription is in would never reach that account's socket)
+        events: list[StreamEvent] = []
+        while (sum(isinstance(e, StreamConnected) for e in events) < 2
+               or sum(isinstance(e, SubscriptionEvent) and e.channel == "quotes" for e in events) < 2):
+            events.append(await next_event(stream, lambda e: True))
+        assert all(not e.reconnected for e in events if isinstance(e, StreamConnected))
         await set_quote(sim, "EURUSD", 1.1001, 1.10012)
         accounts: set[str | None] = set()
         while accounts != {MT5, MT4}:
