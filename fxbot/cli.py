@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -207,6 +208,10 @@ def _serve(settings: Settings, overrides: Mapping[str, Mapping[str, Any]]) -> in
         except StorageError as error:  # a database from a newer fxbot, in use by a restore, a wrong master key…
             print(f"fxbot: {error}", file=sys.stderr)
             return 1
+        # What start-up made (imported code, the loaded alert rules) lives as long as the process: kept out of
+        # the collector's full passes, which would otherwise stall the quote path some 15-20 ms each time.
+        gc.collect()
+        gc.freeze()
         try:
             await app.run()
         except (StartupFailed, OpsServerError, WebhookServerError) as error:
