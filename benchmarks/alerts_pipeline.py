@@ -17,13 +17,15 @@ loaded the way the bot loads them. Phases, on one engine along one continuing wa
   (`FiringWriter` over `AlertService.deliver`: outbox rows + fire states, one transaction per burst,
   in the same SQLite file); firings persisted per second.
 
-Prints figures and the machine's load average; asserts nothing.
+Like `fxbot run`, the measured process freezes its start-up objects (gc.freeze) once the rules are
+loaded. Prints figures and the machine's load average; asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import subprocess
@@ -221,6 +223,8 @@ async def measure(n: int, storage: Storage, walk_kind: str, frames_n: int, base_
         engine.on_quote(ACCOUNT, spec.symbol, spec.reference_price,
                         spec.reference_price + spec.typical_spread_points / 10**spec.digits, clock())
     out["sync_s"] = time.perf_counter() - start
+    gc.collect()
+    gc.freeze()  # as `fxbot run` does once started: start-up objects stay out of the collector's full passes
     out["rss_loaded_mb"], out["rss_base_mb"] = rss_mb(), base_rss
     walk = Walk(walk_kind, seed=7)
     out["paced_start"] = paced(step, walk.frames(20_000))
