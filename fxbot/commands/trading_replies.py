@@ -109,7 +109,8 @@ def _card_lines(card: PreTradeCard) -> tuple[str, ...]:
         *sizing_lines(card),
         f"stop loss: {stop_text(symbol, card.sl, card.sl_pips)}",
         *_take_profit_lines(card),
-        f"required margin: {margin} (leverage 1:{card.leverage})",
+        f"required margin: {margin} ({'the broker' + chr(39) + 's figure, ' if card.margin_from_broker else ''}"
+        f"leverage 1:{card.leverage})",
         f"margin level after: {format_percent(card.margin_level_after)}",
         f"free margin now: {format_money(card.free_margin, card.currency)}",
         f"account: {card.account_id}",

@@ -246,6 +246,7 @@ class PreTradeCard:
     stop_limit_price: float | None = None
     sizing: RiskSizing | None = None  # how `volume` was sized from the money at risk (risk=)
     tp_legs: tuple[TpLegFigures, ...] = ()  # a multi-TP order: one position per take profit
+    margin_from_broker: bool = False  # `required_margin` is the broker's own figure (OrderCalcMargin)
 
     @property
     def entry(self) -> float:

@@ -20,11 +20,13 @@ from fxbot.domain.broker import (
     Position,
     Quote,
     Side,
+    SupportsSymbolSpecs,
     display_id,
 )
 from fxbot.domain.formatting import format_volume
 from fxbot.domain.instruments import InstrumentSpec, instrument
 from fxbot.errors import NotFound, UpstreamRejected, UsageError, UserError
+from fxbot.services.broker_checks import check_broker_volume, with_broker_margin
 from fxbot.services.brokers import BoundBroker, BrokerProvider
 from fxbot.services.order_legs import send_legs, tp_legs
 from fxbot.services.pretrade import (
@@ -123,8 +125,11 @@ class TradingService(CloseService):
                 bound.broker.get_account(account_id=account_id),
             )
             mids = await self._conversion_mids(bound.broker, account_id, spec, account.currency, quote)
-            wants_limits = ticket.risk is not None or len(ticket.take_profits) > 1
+            wants_limits = (ticket.risk is not None or len(ticket.take_profits) > 1
+                            or isinstance(bound.broker, SupportsSymbolSpecs))
             limits = await broker_volume_limits(bound.broker, account_id, spec) if wants_limits else None
+        if ticket.risk is None and limits is not None and len(ticket.take_profits) <= 1:
+            check_broker_volume(spec.symbol, ticket.volume, limits)
         if len(ticket.take_profits) > 1:
             ticket = replace(ticket, tp=ticket.take_profits[0].stop)
         card = self._card(ticket, spec, quote, account, mids)
@@ -139,6 +144,8 @@ class TradingService(CloseService):
         request = OrderRequest(symbol=spec.symbol, type=ticket.order_type, volume=card.volume,
                                price=card.price if ticket.order_type.is_pending else None,
                                sl=card.sl, tp=card.tp, stop_limit_price=card.stop_limit_price)
+        if not legs:
+            card = await with_broker_margin(bound.broker, card, request, account_id)
         return PreparedOrder(card=card, request=request, key_id=bound.key_id, account_id=account_id, legs=legs)
 
     async def send_legs(self, prepared: PreparedOrder) -> list[LegOutcome]:
