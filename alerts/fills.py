@@ -22,7 +22,8 @@ from fxbot.domain.formatting import (
     format_signed_pips,
 )
 from fxbot.domain.instruments import instrument
-from fxbot.notify.notification import MAX_DEDUPE_KEY_LENGTH, Notification, Severity
+from fxbot.notify.actions import position_actions
+from fxbot.notify.notification import MAX_DEDUPE_KEY_LENGTH, Notification, NotificationAction, Severity
 
 PreferencesLookup = Callable[[str], Awaitable[Mapping[str, str]]]
 """chat_id -> {event_type: "on" | "silent" | "off"} (e.g. NotificationPreferences.get)."""
@@ -158,7 +159,17 @@ def fill_notification(
         chat_id=chat_id, severity=severity, title=title, lines=lines,
         dedupe_key=chat_dedupe_key(dedupe_key(event, event_type), chat_id),
         kind="fill", silent=mode == "silent", created_at=now, thread_id=thread_id,
+        actions=_opened_actions(event, event_type),
     )
+
+
+def _opened_actions(event: FillEvent, event_type: str) -> tuple[NotificationAction, ...]:
+    """Close / Close half / Breakeven buttons on a position just opened (an id that is one plain word)."""
+    ref = event.position_id or ""
+    if event_type not in ("position_opened", "pending_triggered") or not ref or not ref.isprintable() \
+            or any(c.isspace() for c in ref) or len(ref) > 64:
+        return ()
+    return position_actions(ref)
 
 
 async def fill_notifications(

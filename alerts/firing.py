@@ -6,8 +6,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from alerts.rules import AccountMetric, AccountRule, FireState, Mode, PriceCondition, PriceRule, Rule
+from fxbot.domain.instruments import instrument
 from fxbot.domain.redaction import redact_secrets
-from fxbot.notify.notification import Notification, Severity
+from fxbot.notify.actions import price_alert_actions
+from fxbot.notify.notification import Notification, NotificationAction, Severity
 
 KIND_PRICE = "price_alert"
 KIND_MARGIN = "margin_alert"
@@ -119,7 +121,17 @@ class Firing:
             kind=self.kind,
             created_at=self.at,
             thread_id=thread_id,
+            actions=self._actions(),
         )
+
+    def _actions(self) -> tuple[NotificationAction, ...]:
+        """Snooze 1h / Delete (an alert that stays set) and Buy / Sell at the symbol's minimum volume."""
+        rule = self.rule
+        if self.kind != KIND_PRICE or not isinstance(rule, PriceRule):
+            return ()
+        spec = instrument(rule.symbol)
+        actions = price_alert_actions(rule.id, rule.symbol, f"{spec.min_volume if spec else 0.01:g}")
+        return actions[2:] if rule.mode is Mode.ONCE else actions
 
 
 def describe_rule(rule: Rule) -> str:

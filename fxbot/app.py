@@ -9,7 +9,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import httpx
@@ -38,6 +38,7 @@ from fxbot.services.chat_context import StorageChatContextResolver
 from fxbot.services.chat_settle import ChatSettler
 from fxbot.services.console_key import ConsoleKeySettings, ensure_console_key
 from fxbot.services.container import Services, build_services
+from fxbot.storage.action_tokens import ActionTokens
 from fxbot.storage.store import Storage
 from fxbot.stream.config import PumpConfig
 from fxbot.stream.fills import FillNotifier
@@ -195,6 +196,10 @@ class App:
             self.services.health.set_stream_status_provider(pump)
             self.background["pump"] = asyncio.create_task(supervise("stream pump", pump.run, on_restart=restarted),
                                                           name="fxbot-pump")
+        snoozes = self.services.snoozes
+        if snoozes is not None and "snoozes" not in self.background:
+            self.background["snoozes"] = asyncio.create_task(
+                supervise("alert snoozes", snoozes.run, on_restart=restarted), name="fxbot-snoozes")
         watchdog = self.services.watchdog
         if watchdog is not None and watchdog.settings.enabled and "watchdog" not in self.background:
             watchdog.pump = self.pump
@@ -235,6 +240,9 @@ class App:
         watchdog_task = self.background.pop("watchdog", None)
         if watchdog_task is not None:
             await _cancel(watchdog_task)
+        snooze_task = self.background.pop("snoozes", None)
+        if snooze_task is not None:
+            await _cancel(snooze_task)
         pump_task = self.background.pop("pump", None)
         if pump_task is not None:
             await _cancel(pump_task)
@@ -356,6 +364,7 @@ async def build(
             pump.manager = services.stops
         registry: CommandRegistry[Services] = CommandRegistry()
         register_all(registry)
+        action_tokens = ActionTokens(storage.db, clock, ttl=timedelta(hours=settings.notify.button_ttl_hours))
         dispatcher: Dispatcher[Services] = Dispatcher(
             registry,
             StorageChatContextResolver(storage=storage, platforms_reporting_admins=platforms.reporting_admins()),
@@ -365,6 +374,7 @@ async def build(
             clock=clock,
             audit=RefreshingAuditSink(StorageAuditSink(storage, clock), lambda: _after_change(pump, services)),
             observer=metrics,
+            action_tokens=action_tokens,
         )
         app = App(settings=settings, storage=storage, http=http, services=services, dispatcher=dispatcher,
                   pump=pump, drain_s=drain_s, platforms=platforms, start_policy=start_policy or StartPolicy(),
@@ -387,7 +397,8 @@ async def build(
                 await ensure_console_key(storage, plugin_settings)
             app.adapters.append(plugin.create(plugin_settings, runtime))
         app.notifier = Notifier(alerts.outbox, delivery_targets(app.adapters, platforms), clock=time.monotonic,
-                                coalesce_s=notify_coalesce_s, limits=platforms.pacing_limits(), observer=metrics)
+                                coalesce_s=notify_coalesce_s, limits=platforms.pacing_limits(), observer=metrics,
+                                buttons=action_tokens)
         if settings.ops.enabled:
             app.ops = ops_server(app, settings.ops, clock)
         services.webhooks, app.webhooks = build_webhooks(

@@ -148,6 +148,13 @@ class WatchdogSettings(BaseModel):
         return value
 
 
+class NotifySettings(BaseModel):
+    """Notifications: how long the action buttons on fill and alert notifications (Close, Snooze 1h …) work."""
+
+    model_config = ConfigDict(extra="forbid")
+    button_ttl_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+
+
 class Settings(BaseModel):
     """The whole configuration. Adapter sections are kept raw here and validated by their plugin."""
 
@@ -158,6 +165,7 @@ class Settings(BaseModel):
     ops: OpsSettings = Field(default_factory=OpsSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     watchdog: WatchdogSettings = Field(default_factory=WatchdogSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def adapter_section(self, name: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from adapters.discord.interactions import InteractionRunner, message_kwargs
 from adapters.discord.plugin import DiscordSettings
 from adapters.discord.render import render_reply
 from adapters.discord.views import ActionView
+from fxbot.chat import persisted_buttons
 from fxbot.chat.types import ChatRef, Reply
 from fxbot.plugins import AdapterRuntime, AdapterStartError
 
@@ -131,7 +132,9 @@ class DiscordAdapter:
         for index, message in enumerate(messages):
             view = None
             if reply.buttons and index == len(messages) - 1:
-                view = ActionView(reply.buttons, self.runner.press, timeout=self._settings.confirm_timeout_s,
+                lasting = all(persisted_buttons.owns(b.action) for b in reply.buttons)  # a notification's: the
+                view = ActionView(reply.buttons, self.runner.press,  # core expires them, the view need not
+                                  timeout=None if lasting else self._settings.confirm_timeout_s,
                                   content=message.content)
             last = await channel.send(**message_kwargs(message, view), allowed_mentions=_NONE,
                                       silent=reply.silent)

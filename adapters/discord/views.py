@@ -47,7 +47,7 @@ class ActionView(discord.ui.View):
     decides who may confirm); after a decision the buttons are disabled; on timeout (the core's
     confirmation expiry) the message is edited to say so."""
 
-    def __init__(self, buttons: tuple[Button, ...], on_press: PressHandler, *, timeout: float,
+    def __init__(self, buttons: tuple[Button, ...], on_press: PressHandler, *, timeout: float | None,
                  content: str | None = None) -> None:
         super().__init__(timeout=timeout)
         self._on_press = on_press

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from fxbot.chat import persisted_buttons
 from fxbot.chat.types import Button
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Bot API limit
@@ -47,7 +48,10 @@ class ButtonBook:
         return len(self._entries)
 
     def token_for(self, action: str, chat_id: str) -> str:
-        """A new callback_data value (ASCII, well under 64 bytes) standing for `action` in `chat_id`."""
+        """A new callback_data value (ASCII, well under 64 bytes) standing for `action` in `chat_id`; a
+        notification's button already carries a short persisted token, sent as is (it outlives a restart)."""
+        if persisted_buttons.owns(action) and len(action.encode()) <= 64:
+            return action
         self._purge()
         token = TOKEN_PREFIX + secrets.token_urlsafe(9)  # 12 characters, 72 random bits
         self._entries[token] = _Entry(action, chat_id, self._clock())
@@ -59,6 +63,8 @@ class ButtonBook:
         """The action behind a pressed button, or None when unknown, expired or pressed in another chat."""
         if not data:
             return None
+        if persisted_buttons.owns(data):
+            return data  # the core checks the token's chat, expiry and use
         entry = self._entries.get(data)
         if entry is None or self._clock() - entry.created >= self._ttl or entry.chat_id != chat_id:
             return None

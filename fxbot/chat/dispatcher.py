@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from fxbot.chat import persisted_buttons
 from fxbot.chat.access import check_access, private_only_denial
 from fxbot.chat.arguments import bind_arguments
 from fxbot.chat.confirmations import NO_LONGER_ACTIVE, ConfirmAction, ConfirmationBook
@@ -88,8 +89,10 @@ class Dispatcher(Generic[S]):
         clock: Callable[[], datetime],
         audit: AuditSink | None = None,
         observer: CommandObserver | None = None,
+        action_tokens: persisted_buttons.ActionTokenStore | None = None,
     ) -> None:
         self._observer = observer
+        self._action_tokens = action_tokens
         self._registry = registry
         self._resolver = resolver
         self._services = services
@@ -178,6 +181,8 @@ class Dispatcher(Generic[S]):
                 chat_ctx = await self._resolver.resolve(press.chat, press.user)
                 return await self._confirmations.press(
                     press, chat_ctx.role, recheck=lambda command: self._recheck(command, chat_ctx))
+            if persisted_buttons.owns(press.action) and self._action_tokens is not None:
+                return await self._press_token(press, self._action_tokens)
             if press.action.startswith("/"):
                 return await self._press_command(press)
             return PressResult(toast=NO_LONGER_ACTIVE, remove_buttons=True)
@@ -194,8 +199,33 @@ class Dispatcher(Generic[S]):
         denial = check_access(spec.permission, chat_ctx, spec.name)
         return None if denial is None else f"{denial.reason} — nothing was sent"
 
-    async def _press_command(self, press: ButtonPress) -> PressResult:
-        incoming = IncomingCommand(press.user, press.chat, press.action, received_at=self._clock())
+    async def _press_token(self, press: ButtonPress, tokens: persisted_buttons.ActionTokenStore) -> PressResult:
+        """A notification's button: the presser runs its command line as if typed (same access check,
+        confirmation policy and audit). A one-shot action is claimed atomically, and only once the presser is
+        allowed to run it (a refused press leaves the button for someone who may)."""
+        found = await tokens.find(press.action, press.chat.id)
+        if found is persisted_buttons.Lookup.EXPIRED:
+            return PressResult(toast=persisted_buttons.EXPIRED, alert=True, remove_buttons=True)
+        if found is persisted_buttons.Lookup.USED:
+            return PressResult(toast=persisted_buttons.ALREADY_DONE)
+        if not isinstance(found, persisted_buttons.ActionToken):
+            return PressResult(toast=NO_LONGER_ACTIVE, remove_buttons=True)
+        via = "notification button"
+        if found.once and await self._may_run(press, found.command) and not await tokens.claim(
+                found.token, press.user.id):
+            return PressResult(toast=persisted_buttons.ALREADY_DONE)
+        return await self._press_command(replace(press, action=found.command), via=via)
+
+    async def _may_run(self, press: ButtonPress, command: str) -> bool:
+        """Whether the presser passes the access check of `command` now (the run checks again)."""
+        spec = self._registry.get(command_name_of(command) or "")
+        if spec is None:
+            return False
+        chat_ctx = await self._resolver.resolve(press.chat, press.user)
+        return check_access(spec.permission, chat_ctx, spec.name) is None
+
+    async def _press_command(self, press: ButtonPress, *, via: str | None = None) -> PressResult:
+        incoming = IncomingCommand(press.user, press.chat, press.action, received_at=self._clock(), via=via)
         replies = await self.handle(incoming)
         if not replies:
             return PressResult()

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from alerts.firing import describe_rule
 from alerts.order_spec import has_order
 from alerts.rules import Mode, PriceRule, Rule
+from alerts.spec_times import AlertSpecError, parse_duration
 from fxbot.chat.access import check_access
 from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
 from fxbot.chat.context import CommandContext
@@ -20,6 +21,7 @@ from fxbot.domain.access import Role
 from fxbot.domain.redaction import redact_secrets
 from fxbot.errors import UsageError
 from fxbot.notify.preferences import ALL_FILLS, EVENT_TYPES, NOTIFY_MODES, OTHER_TYPES
+from fxbot.services.alert_snoozes import MAX_SNOOZE
 from fxbot.services.alerts import ALERT_EXAMPLE, ALERT_USAGE, AlertView
 
 if TYPE_CHECKING:
@@ -104,6 +106,8 @@ async def alert_command(cmd: CommandContext[Services], args: BoundArgs) -> Reply
         rule = await (service.pause if head == "pause" else service.resume)(cmd.chat.id, rule_id)
         done = "paused" if head == "pause" else "resumed (armed again from the current price)"
         return Reply(kind=ReplyKind.OK, text=(f"alert #{rule.id} {done}: {describe_rule(rule)}",))
+    if head == "snooze":
+        return await _snooze(cmd, words)
     if head in ("list", "ls"):
         cmd.skip_audit()
         return await _listing(cmd)
@@ -122,6 +126,25 @@ async def alert_command(cmd: CommandContext[Services], args: BoundArgs) -> Reply
         lines.append("the condition already holds, so it fired at once")
     lines.append(f"/alerts lists your alerts · /alert del {rule.id} removes this one")
     return Reply(kind=ReplyKind.OK, title=f"Alert #{rule.id} set", text=tuple(lines))
+
+
+async def _snooze(cmd: CommandContext[Services], words: list[str]) -> Reply:
+    """/alert snooze ID [1h]: paused now, resumed by itself when the time is up (again: only the end moves)."""
+    if len(words) not in (2, 3):
+        raise UsageError("say which alert to snooze, and for how long", usage=ALERT_USAGE,
+                         example="/alert snooze 12 1h")
+    rule_id = _rule_id(words[1], "snooze")
+    try:
+        span = parse_duration(words[2] if len(words) == 3 else "1h", "snooze", maximum=MAX_SNOOZE)
+    except AlertSpecError as error:
+        raise UsageError(str(error), usage=ALERT_USAGE, example="/alert snooze 12 1h") from None
+    snoozes = cmd.services.snoozes
+    if snoozes is None:  # pragma: no cover - always wired by build_services
+        raise UsageError("snoozing is not available here — /alert pause ID pauses the alert")
+    rule, until = await snoozes.snooze(cmd.chat.id, rule_id, span)
+    tz = (await cmd.services.chat_settings.get(cmd.chat.id)).timezone
+    return Reply(kind=ReplyKind.OK, text=(f"alert #{rule.id} snoozed until {_when(until, tz)}: {describe_rule(rule)}",
+                                          f"/alert resume {rule.id} resumes it now"))
 
 
 async def _listing(cmd: CommandContext[Services]) -> Reply:
@@ -194,10 +217,11 @@ def register(registry: CommandRegistry[Services]) -> None:
             "/alert drawdown 3%",
             "/alert del 12",
             "/alert pause 12",
+            "/alert snooze 12 1h",
         ),
         arguments=(Argument("spec", ArgKind.TEXT, required=False, max=300,
                             help="SYMBOL above|below|cross [up|down] LEVEL [options], margin/equity/drawdown, "
-                                 "del ID|all, pause|resume ID"),
+                                 "del ID|all, pause|resume ID, snooze ID 1h"),
                    *ORDER_OPTIONS),
         permission=MANAGE,
         handler=alert_command,

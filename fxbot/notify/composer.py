@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fxbot.chat.types import Image, Reply, ReplyKind
-from fxbot.notify.notification import Notification, Severity
+from fxbot.notify.notification import Notification, NotificationAction, Severity
 
 DEFAULT_MAX_PARTS = 3
 MIN_MESSAGE_LIMIT = 200
@@ -25,11 +25,15 @@ Entry = tuple[int, Notification]
 
 @dataclass(frozen=True, slots=True)
 class ComposedPart:
-    """One message to send and the outbox rows it delivers (including those only counted in "+N more")."""
+    """One message to send and the outbox rows it delivers (including those only counted in "+N more").
+
+    `actions`: the buttons to offer with it — only for a message of one notification: in a combined message a
+    "Close" could not say which of its items it closes, so those carry none (the typed commands still work)."""
 
     reply: Reply
     item_ids: tuple[int, ...]
     critical: bool
+    actions: tuple[NotificationAction, ...] = ()
 
 
 def text_size(text: str) -> int:
@@ -82,7 +86,7 @@ def _single(entry: Entry, limit: int | None) -> ComposedPart:
     image = None if n.image is None else Image(data=n.image, filename=n.image_name or "image.png")
     reply = Reply(title=title, text=(text,) if text else (), kind=_REPLY_KINDS[n.severity], silent=n.silent,
                   image=image)
-    return ComposedPart(reply=reply, item_ids=(item_id,), critical=n.is_critical)
+    return ComposedPart(reply=reply, item_ids=(item_id,), critical=n.is_critical, actions=n.actions)
 
 
 def _block(n: Notification, capacity: int | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from enum import IntEnum
+from typing import Literal
 
 MAX_DEDUPE_KEY_LENGTH = 200
 
@@ -15,6 +16,24 @@ class Severity(IntEnum):
     INFO = 0
     WARNING = 1
     CRITICAL = 2
+
+
+MAX_ACTIONS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationAction:
+    """A button offered with a notification: pressing it runs `command` as the presser typed it; `once`: it acts
+    at most once (Close, Delete), else pressing again repeats it harmlessly (Snooze)."""
+
+    label: str
+    command: str
+    once: bool = True
+    style: Literal["primary", "danger", "secondary"] = "secondary"
+
+    def __post_init__(self) -> None:
+        if not self.label or not self.command.startswith("/"):
+            raise ValueError(f"a notification action needs a label and a /command, got {self!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +56,7 @@ class Notification:
     thread_id: str | None = None
     image: bytes | None = field(default=None, repr=False)  # a picture sent with it (a digest's PNG)
     image_name: str | None = None
+    actions: tuple[NotificationAction, ...] = ()  # buttons, where the platform has them (one message only)
 
     def __post_init__(self) -> None:
         if not isinstance(self.chat_id, str) or ":" not in self.chat_id or self.chat_id.startswith(":"):
@@ -64,6 +84,10 @@ class Notification:
             raise ValueError("notification thread_id must be None or non-empty")
         if self.image is not None and not (isinstance(self.image, bytes) and self.image and self.image_name):
             raise ValueError("a notification image must be non-empty bytes with an image_name")
+        if len(self.actions) > MAX_ACTIONS or not all(isinstance(a, NotificationAction) for a in self.actions):
+            raise ValueError(f"a notification carries at most {MAX_ACTIONS} NotificationActions")
+        if not isinstance(self.actions, tuple):
+            object.__setattr__(self, "actions", tuple(self.actions))
 
     @property
     def platform(self) -> str:

@@ -9,9 +9,11 @@ import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from fxbot.domain.redaction import redact_secrets
+from fxbot.notify.actions import TokenMinter, mint_buttons
 from fxbot.notify.blocked import BlockedChats
 from fxbot.notify.composer import DEFAULT_MAX_PARTS, MIN_MESSAGE_LIMIT, ComposedPart
 from fxbot.notify.destination import Destination, DestinationKey
@@ -75,8 +77,10 @@ class Notifier:
         pacer: Pacer | None = None,
         blocked: BlockedChats | None = None,
         observer: DeliveryObserver | None = None,
+        buttons: TokenMinter | None = None,
     ) -> None:
         self._observer = observer
+        self._buttons = buttons  # None: notifications go out without their action buttons
         if not math.isfinite(coalesce_s) or coalesce_s < 0:
             raise ValueError(f"coalesce_s must be >= 0, got {coalesce_s!r}")
         if max_attempts < 1 or max_parts < 1:
@@ -305,8 +309,11 @@ class Notifier:
             # Counted now, when the message really goes out, not when it was admitted: the pacer's
             # windows then match what the platform sees even if this task started late.
             self._pacer.record_send(dest.platform, dest.chat_id, group=dest.is_group)
+            reply = part.reply
+            if part.actions and self._buttons is not None:  # minted per attempt: a token's life starts when sent
+                reply = replace(reply, buttons=await mint_buttons(self._buttons, dest.chat_id, part.actions))
             async with asyncio.timeout(self._send_timeout_s):
-                await target.send(dest.chat, part.reply)
+                await target.send(dest.chat, reply)
         except DeliveryRetryAfter as exc:
             self._pacer.retry_after(dest.platform, dest.chat_id if exc.chat_wide else None, exc.seconds)
             dest.batch = []  # recompose after the wait, merging whatever arrived meanwhile

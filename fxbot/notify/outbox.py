@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 
 from fxbot.chat.types import ChatKind, ChatRef
-from fxbot.notify.notification import Notification, Severity
+from fxbot.notify.notification import Notification, NotificationAction, Severity
 from fxbot.storage.database import Database
 from fxbot.storage.errors import InvalidValue
 from fxbot.storage.timestamps import Clock, from_db, to_db, utc_now
@@ -78,7 +79,7 @@ class OutboxItem:
 
 _COLUMNS = (
     "id, dedupe_key, chat_id, platform, thread_id, chat_kind, severity, kind, title, lines_json,"
-    " silent, created_at, enqueued_at, attempts, image, image_name"
+    " silent, created_at, enqueued_at, attempts, image, image_name, actions_json"
 )
 
 
@@ -120,7 +121,7 @@ class Outbox:
         kind = chat_kind if chat_kind is not None else self.chat_kind(notification.chat_id)
         result = await self._db.execute(
             f"INSERT INTO notify_outbox ({_COLUMNS.removeprefix('id, ')})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)"
             " ON CONFLICT (dedupe_key) DO NOTHING",
             (
                 notification.dedupe_key,
@@ -137,6 +138,7 @@ class Outbox:
                 to_db(self._clock()),
                 notification.image,
                 notification.image_name,
+                _actions_json(notification.actions),
             ),
         )
         if result.rowcount == 0:
@@ -175,7 +177,7 @@ class Outbox:
             if rows_to_add:
                 await self._db.execute_many(
                     f"INSERT INTO notify_outbox ({_COLUMNS.removeprefix('id, ')})"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
                     rows_to_add)
         if rows_to_add:
             for listener in list(self._listeners):
@@ -190,7 +192,8 @@ class Outbox:
         return (notification.dedupe_key, notification.chat_id, notification.platform, notification.thread_id,
                 kind.value, int(notification.severity), notification.kind, notification.title,
                 json.dumps(list(notification.lines), ensure_ascii=False), 1 if notification.silent else 0,
-                to_db(notification.created_at), enqueued_at, notification.image, notification.image_name)
+                to_db(notification.created_at), enqueued_at, notification.image, notification.image_name,
+                _actions_json(notification.actions))
 
     async def is_known(self, dedupe_key: str) -> bool:
         """True when a notification with this dedupe key was enqueued (and not yet purged)."""
@@ -302,6 +305,7 @@ def _item(row: sqlite3.Row) -> OutboxItem:
         thread_id=None if row["thread_id"] is None else str(row["thread_id"]),
         image=None if row["image"] is None else bytes(row["image"]),
         image_name=None if row["image_name"] is None else str(row["image_name"]),
+        actions=_actions(row["actions_json"]),
     )
     stored_kind = row["chat_kind"]
     return OutboxItem(
@@ -312,3 +316,28 @@ def _item(row: sqlite3.Row) -> OutboxItem:
         attempts=int(row["attempts"]),
         enqueued_at=from_db(str(row["enqueued_at"])),
     )
+
+
+def _actions_json(actions: tuple[NotificationAction, ...]) -> str | None:
+    if not actions:
+        return None
+    return json.dumps([{"label": a.label, "command": a.command, "once": a.once, "style": a.style} for a in actions],
+                      ensure_ascii=False)
+
+
+def _actions(stored: object) -> tuple[NotificationAction, ...]:
+    """The buttons stored with an item; unreadable ones are dropped (the message still goes out)."""
+    if not stored:
+        return ()
+    try:
+        return tuple(NotificationAction(str(a["label"]), str(a["command"]), bool(a["once"]), _style(a["style"]))
+                     for a in json.loads(str(stored)))
+    except (ValueError, KeyError, TypeError):
+        logger.warning("outbox: an item's stored buttons could not be read; it is sent without them")
+        return ()
+
+
+def _style(value: object) -> Literal["primary", "danger", "secondary"]:
+    if value == "primary":
+        return "primary"
+    return "danger" if value == "danger" else "secondary"

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ALERT_USAGE = f"{PRICE_USAGE} · /alert margin < 150% · /alert del ID|all · /alert pause|resume ID"
+ALERT_USAGE = f"{PRICE_USAGE} · /alert margin < 150% · /alert del ID|all · /alert pause|resume ID · /alert snooze ID 1h"
 ALERT_EXAMPLE = "/alert EURUSD above 1.0900"
 MAX_ACTIVE_ALERTS_PER_CHAT = 200
 

@@ -20,6 +20,7 @@ from fxbot.notify.outbox import ChatKindRules, Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.accounts import AccountService
 from fxbot.services.alert_orders import AlertOrders
+from fxbot.services.alert_snoozes import AlertSnoozes
 from fxbot.services.alerts import AlertService
 from fxbot.services.brokers import BrokerProvider
 from fxbot.services.charts import ChartService
@@ -60,6 +61,7 @@ class Services:
     stops: ManagementService | None = None  # bot-managed breakeven and trailing stops (/be, /trail)
     webhooks: WebhookService | None = None  # /webhook endpoints (set by the app; None: not wired)
     alert_orders: AlertOrders | None = None  # alerts that place an order when they fire (set by the app)
+    snoozes: AlertSnoozes | None = None  # /alert snooze ID 1h: paused until a time, then resumed
 
     def __repr__(self) -> str:
         return f"Services(brokers={self.brokers!r})"
@@ -112,4 +114,5 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
     services.trading.order_guard = services.guard
     services.watchdog = WatchdogService(storage=storage, brokers=brokers, outbox=services.alerts.outbox,
                                         preferences=services.alerts.preferences, clock=clock)
+    services.snoozes = AlertSnoozes(storage.db, services.alerts, clock)
     return services

@@ -305,6 +305,27 @@ CREATE INDEX alert_actions_group ON alert_actions (group_id) WHERE group_id IS N
 CREATE INDEX alert_actions_pending ON alert_actions (state) WHERE state = 'pending';
 """
 
+_V12_NOTIFICATION_ACTIONS = """
+CREATE TABLE action_tokens (
+    token      TEXT PRIMARY KEY,
+    chat_id    TEXT NOT NULL,
+    command    TEXT NOT NULL,
+    once       INTEGER NOT NULL DEFAULT 1,
+    used_at    TEXT,
+    used_by    TEXT,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX action_tokens_expiry ON action_tokens (expires_at);
+ALTER TABLE notify_outbox ADD COLUMN actions_json TEXT;
+
+CREATE TABLE alert_snoozes (
+    rule_id INTEGER PRIMARY KEY,
+    chat_id TEXT NOT NULL,
+    until   TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core: keys, bindings, members, settings, audit", _V1_CORE),
     Migration(2, "alerts: price and account rules with their fire state", _V2_ALERTS),
@@ -318,5 +339,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _V9_GUARD_WATCHDOG),
     Migration(10, "management: breakeven and trailing stop rules per position", _V10_MANAGED_STOPS),
     Migration(11, "alerts: the order an alert places when it fires (one-cancels-other groups)", _V11_ALERT_ACTIONS),
+    Migration(12, "notify: action buttons on notifications (their tokens, per outbox item); alerts: snoozes",
+              _V12_NOTIFICATION_ACTIONS),
 )
 """Every migration this code knows, in order; versions are 1, 2, 3 … without gaps."""

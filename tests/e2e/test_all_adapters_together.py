@@ -60,7 +60,7 @@ async def test_telegram_discord_and_the_notifier_share_one_loop_and_stop_in_orde
             help_dc = await fake_discord.wire.wait_for("POST", "/callback")
             assert "Commands" in help_dc.text()
 
-            assert set(app.background) == {"notifier", "pump", "watchdog"}  # started by app.run beside the adapters
+            assert set(app.background) == {"notifier", "pump", "snoozes", "watchdog"}  # started by app.run
             outbox = app.services.alerts.outbox  # the outbox the app's notifier delivers from
             now = datetime.now(UTC)
             for chat_id in ("telegram:101", f"discord:{DESK}"):

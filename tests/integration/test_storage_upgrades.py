@@ -104,7 +104,22 @@ async def _v11(storage: Storage) -> None:
         " VALUES (1, 1, 'telegram:-100', 'telegram:1', 'Alice', '/buy EURUSD 0.1', ?)", (AT,))
 
 
-ROWS: dict[int, Insert] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9, 10: _v10, 11: _v11}
+async def _v12(storage: Storage) -> None:
+    await storage.db.execute(
+        "INSERT INTO action_tokens (token, chat_id, command, once, created_at, expires_at)"
+        " VALUES ('na:abcdefghijklmnop', 'telegram:-100', '/close pos-1', 1, ?, ?)", (AT, AT))
+    await storage.db.execute("INSERT INTO alert_snoozes (rule_id, chat_id, until) VALUES (1, 'telegram:-100', ?)",
+                             (AT,))
+    await storage.db.execute(
+        "INSERT INTO notify_outbox (dedupe_key, chat_id, platform, chat_kind, severity, kind, title, lines_json,"
+        " silent, created_at, enqueued_at, attempts, actions_json) VALUES ('fill:acc-1:pos-9:position_opened',"
+        " 'telegram:-100', 'telegram', 'group', 0, 'fill', 'Position opened', '[]', 0, ?, ?, 0,"
+        " '[{\"label\": \"Close\", \"command\": \"/close pos-9\", \"once\": true, \"style\": \"danger\"}]')",
+        (AT, AT))
+
+
+ROWS: dict[int, Insert] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9, 10: _v10, 11: _v11,
+                           12: _v12}
 """Per migration, representative rows of what it added (written with the SQL of that version)."""
 
 
