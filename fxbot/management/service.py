@@ -229,6 +229,19 @@ class ManagementService:
         rule.best_points = result.best_points
         return result.stop_points
 
+    def stop_changed(self, account_id: str, position_id: str, sl: float | None) -> None:
+        """The position's stop changed (a /modify, the terminal, or our own move): it is the reference now, so a
+        stop someone tightened by hand is never moved back by a rule."""
+        rules = self._by_position.get((account_id, position_id))
+        spec = None if not rules else instrument(next(iter(rules.values())).symbol)
+        if not rules or spec is None:
+            return
+        points = None if sl is None else spec.to_points(sl)
+        for rule in rules.values():
+            rule.stop_points = points
+            if self.executor.queued_for(rule) is None and rule.pending_points is None:
+                self._schedule(rule)
+
     async def position_closed(self, account_id: str, position_id: str) -> None:
         """The position is gone: its rules go away."""
         if (account_id, position_id) in self._by_position:

@@ -458,6 +458,9 @@ class KeyStreamSession:
         if event.kind == "order_closed" and self.manager is not None and fill.position_id \
                 and fill.position_id not in self._acc.positions.get(account_id, {}):
             await self.manager.position_closed(account_id, fill.position_id)
+        if event.kind == "order_modified" and self.manager is not None and fill.position_id \
+                and "sl" in event.data.model_fields_set:  # someone moved the stop: managed stops start from it
+            self.manager.stop_changed(account_id, fill.position_id, event.data.sl)
         if resync:
             await self.sync_subscriptions()
 

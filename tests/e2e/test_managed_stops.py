@@ -205,3 +205,31 @@ async def test_trailing_through_a_terminal_api_key_by_ticket(
         assert f"#{ticket.group(1)} EURUSD BUY 0.30: trail 20p" in await bot.say("/trail")
     finally:
         await bot.stop()
+
+
+async def test_a_stop_tightened_with_modify_is_not_moved_back_by_the_trail(
+    sim_paused: RunningSimulator, tmp_path: Path, master_env: dict[str, str]
+) -> None:
+    bot = ConsoleApp(sim_paused, tmp_path / "bot.db", master_env)
+    await bot.start()
+    try:
+        pid, entry = await _open(bot)
+        await bot.say(f"/trail {pid} 20p")
+        await bot.move("EURUSD", entry + 0.0015, entry + 0.00152)
+        await _until_sl(bot, round(entry - 0.0005, 5))
+        assert "modified" in (await bot.say(f"/modify {pid} sl={entry + 0.0005:.5f}")).lower()
+        tightened = round(entry + 0.0005, 5) * 100_000
+
+        def seen() -> bool:  # the stream's order_modified event reached the rule
+            stops = bot.app.services.stops if bot.app is not None else None
+            rules = stops.rules_for_chat("console:local") if stops is not None else []
+            return bool(rules) and rules[0].stop_points == round(tightened)
+
+        await bot.until(seen, "the rule to see the tightened stop")
+        await bot.move("EURUSD", entry + 0.0020, entry + 0.00202)  # the trail would want entry: behind the stop
+        await bot.settle()
+        assert await _sl(bot) == round(entry + 0.0005, 5)
+        await bot.move("EURUSD", entry + 0.0030, entry + 0.00302)
+        await _until_sl(bot, round(entry + 0.0010, 5))
+    finally:
+        await bot.stop()

@@ -268,3 +268,16 @@ async def test_a_queued_stop_is_dropped_when_the_price_went_back_too_far(storage
     stops.on_quote(["acc"], quote(1.08300))  # judged again from the heap once the price is back
     await stops.executor.wait_idle()
     assert broker.calls == [1.08100]
+
+
+async def test_a_stop_tightened_by_hand_is_never_moved_back(storage: Storage) -> None:
+    broker = ScriptedBroker()
+    stops = service(storage, broker)
+    await trail(stops)
+    stops.stop_changed("acc", "pos_1", 1.08250)  # the trader moved it up with /modify (an order_modified event)
+    stops.on_quote(["acc"], quote(1.08400))  # the trail wants 1.08200: behind the stop, so nothing is sent
+    await stops.executor.wait_idle()
+    assert broker.calls == []
+    stops.on_quote(["acc"], quote(1.08510))  # 1.08310: a step beyond the hand-set stop
+    await stops.executor.wait_idle()
+    assert broker.calls == [1.08310]
