@@ -284,8 +284,8 @@ async def console(sim_paused: RunningSimulator, tmp_path: Path, master_env: dict
     """The real app with the console adapter against a paused simulator; see the module docstring."""
     secret = sim_paused.sdk_keys["full"] if key_kind(request) == "sdk" else None
     app = ConsoleApp(sim_paused, tmp_path / "bot.db", master_env, api_key=secret)
-    await app.start()
     try:
+        await app.start()  # inside: a start that fails still releases the console's pipe (its reader thread)
         yield app
     finally:
         await app.kill()

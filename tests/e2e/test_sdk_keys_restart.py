@@ -18,8 +18,8 @@ async def test_kill_and_restart_on_a_live_key_neither_repeats_nor_loses_a_notifi
 ) -> None:
     db, key = tmp_path / "bot.db", sim_paused.sdk_keys["full"]
     first = ConsoleApp(sim_paused, db, master_env, api_key=key)
-    await first.start()
     try:
+        await first.start()
         bid = float((await first.quote("EURUSD"))["bid"])
         above, below, stop = round(bid + 0.0010, 5), round(bid - 0.0020, 5), round(bid - 0.0025, 5)
         await first.say(f"/alert EURUSD above {above:.5f}")
@@ -34,9 +34,9 @@ async def test_kill_and_restart_on_a_live_key_neither_repeats_nor_loses_a_notifi
         await first.kill()  # abrupt: no orderly shutdown, no drain
 
     second = ConsoleApp(sim_paused, db, master_env, api_key=key)
-    await second.move("EURUSD", stop - 0.0003)  # while the bot is down: alert #2 and the stop loss
-    await second.start()
     try:
+        await second.move("EURUSD", stop - 0.0003)  # while the bot is down: alert #2 and the stop loss
+        await second.start()
         await second.wait_for(f"EURUSD is below {below:.5f}")
         await second.until(lambda: len(_closes(second.output)) == 1, "the stop loss hit while the bot was down")
         assert "closed by stop loss" in _closes(second.output)[0]
@@ -50,8 +50,8 @@ async def test_kill_and_restart_on_a_live_key_neither_repeats_nor_loses_a_notifi
         await second.kill()
 
     third = ConsoleApp(sim_paused, db, master_env, api_key=key)
-    await third.start()
     try:
+        await third.start()
         await third.settle(0.8)
         assert "is below" not in third.output and "is above" not in third.output and not _closes(third.output)
     finally:

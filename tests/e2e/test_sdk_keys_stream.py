@@ -21,8 +21,8 @@ async def live(sim_paused: RunningSimulator, tmp_path: Path, master_env: dict[st
                ) -> AsyncIterator[ConsoleApp]:
     """The app with the console on the simulator's fxs_live_ key (capped to trade), stream connected."""
     app = ConsoleApp(sim_paused, tmp_path / "bot.db", master_env, api_key=sim_paused.sdk_keys["full"])
-    await app.start()
     try:
+        await app.start()
         yield app
     finally:
         await app.kill()
@@ -113,8 +113,8 @@ async def test_a_read_only_key_watches_fills_and_alerts_and_never_trades(
 ) -> None:
     app = ConsoleApp(sim_paused, tmp_path / "bot.db", master_env, scope="read-only",
                      api_key=sim_paused.sdk_keys["read-only"])
-    await app.start()
     try:
+        await app.start()
         assert "this chat's key is read-only" in await app.say("/buy EURUSD 0.1")
         bid = float((await app.quote("EURUSD"))["bid"])
         level = round(bid + 0.0010, 5)
@@ -141,8 +141,8 @@ async def test_a_suffixed_brokers_ticks_fire_the_plain_symbols_alert_and_fills(
     suffixed_broker: RunningSimulator, tmp_path: Path, master_env: dict[str, str]
 ) -> None:
     app = ConsoleApp(suffixed_broker, tmp_path / "bot.db", master_env, api_key=suffixed_broker.sdk_keys["full"])
-    await app.start()
     try:
+        await app.start()
         bid = float((await app.quote("EURUSD"))["bid"])
         level, target = round(bid + 0.0010, 5), round(bid + 0.0020, 5)
         assert f"EURUSD bid above {level:.5f}" in await app.say(f"/alert EURUSD above {level:.5f}")
