@@ -149,8 +149,11 @@ class ManagementService:
             return
         due = next_due(rule, min_distance_points=self._stops_level.get((rule.account_id, rule.symbol), 0))
         if due is not None:
-            heapq.heappush(self._due.setdefault((rule.symbol, rule.direction), []),
-                           (rule.direction * due, self._seq, ref))
+            heap = self._due.setdefault((rule.symbol, rule.direction), [])
+            heapq.heappush(heap, (rule.direction * due, self._seq, ref))
+            if len(heap) > 4 * len(self._version) + 64:  # mostly stale entries of rescheduled rules: compact
+                heap[:] = [entry for entry in heap if self._version.get(entry[2]) == entry[1]]
+                heapq.heapify(heap)
 
     def _unindex(self, key: PositionKey) -> None:
         rules = self._by_position.pop(key, {})

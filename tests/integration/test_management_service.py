@@ -281,3 +281,11 @@ async def test_a_stop_tightened_by_hand_is_never_moved_back(storage: Storage) ->
     stops.on_quote(["acc"], quote(1.08510))  # 1.08310: a step beyond the hand-set stop
     await stops.executor.wait_idle()
     assert broker.calls == [1.08310]
+
+
+async def test_rescheduling_many_times_keeps_the_heaps_small(storage: Storage) -> None:
+    stops = service(storage, ScriptedBroker())
+    await trail(stops)
+    for i in range(2_000):
+        stops.stop_changed("acc", "pos_1", round(1.07000 + i * 0.00001, 5))
+    assert sum(len(heap) for heap in stops._due.values()) <= 4 + 64 + 1
