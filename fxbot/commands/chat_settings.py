@@ -9,6 +9,7 @@ from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
 from fxbot.chat.context import CommandContext
 from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Reply, ReplyKind
+from fxbot.commands.guard import with_guard_summary
 from fxbot.commands.manage_orders import set_managed_default, with_managed_defaults
 from fxbot.domain.access import Role
 from fxbot.domain.redaction import redact_secrets
@@ -78,9 +79,10 @@ async def settings_command(cmd: CommandContext[Services], args: BoundArgs) -> Re
     if what is None:
         cmd.skip_audit()  # showing changes nothing
         settings = await service.get(cmd.chat.id)
-        return await with_managed_defaults(cmd, settings_reply(
+        reply = await with_managed_defaults(cmd, settings_reply(
             settings, private=cmd.chat.is_private, key_name=cmd.ctx.key_name, account_id=cmd.ctx.account_id
         ))
+        return await with_guard_summary(cmd, reply) if cmd.ctx.key_name else reply
     denial = check_access(CHANGE, cmd.ctx, "settings")
     if denial is not None:
         raise denial

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from fxbot.chat.access import check_access
@@ -11,10 +12,11 @@ from fxbot.chat.registry import CommandRegistry, CommandSpec, Permission
 from fxbot.chat.types import Reply, ReplyKind
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.formatting import format_time
-from fxbot.errors import UserError
+from fxbot.errors import FxbotError, UserError
 from fxbot.guard.rules import GUARD_USAGE
 from fxbot.guard.service import GuardService, GuardView
 from fxbot.guard.state import Phase
+from fxbot.services.chat_settings import DEFAULT_TIMEZONE
 
 if TYPE_CHECKING:
     from fxbot.services.container import Services
@@ -49,6 +51,26 @@ def view_reply(view: GuardView, timezone: str) -> Reply:
                          + (f"; the trading day started at equity {state.day_start_equity:,.2f}"
                             if state.day_start_equity is not None else ""))
     return Reply(title=f"Guard of account {view.account_id}", text=tuple(lines))
+
+
+async def with_guard_summary(cmd: CommandContext[Services], reply: Reply) -> Reply:
+    """The settings reply plus one line on the account guard (its limits, or a block in force)."""
+    guard = cmd.services.guard
+    if guard is None:
+        return reply
+    try:
+        view = await guard.view(cmd.chat.id)
+    except FxbotError:  # the account could not be read: /settings still answers
+        line = "guard: /guard shows it (the account could not be read now)"
+    else:
+        if view.limits is None:
+            line = "guard: no limit set (/guard daily-loss 3%, /guard max-lots 2 …)"
+        else:
+            line = "guard: " + "; ".join(view.limits.limits.lines())
+        if view.state is not None and view.state.phase is Phase.BLOCKED:
+            zone = (await cmd.services.chat_settings.get(cmd.chat.id)).timezone or DEFAULT_TIMEZONE
+            line += f" — BLOCKED until {format_time(view.state.blocked_until, zone)}"
+    return replace(reply, text=(*reply.text[:-1], line, *reply.text[-1:]))
 
 
 async def guard_command(cmd: CommandContext[Services], args: BoundArgs) -> Reply:

@@ -213,3 +213,12 @@ async def test_the_stream_s_account_updates_drive_the_guard(bot: BotHarness, pum
 
     await _eventually(closed, "the guard to close the position from the stream's account update")
     assert "blocked by the daily loss guard" in await _order(bot, "/buy EURUSD 0.1")
+
+
+async def test_settings_show_the_guard(bot: BotHarness) -> None:
+    assert "guard: no limit set" in reply_text(await bot.say("/settings"))
+    await bot.say("/guard daily-loss 3%")
+    await bot.say("/guard max-lots 2")
+    shown = reply_text(await bot.say("/settings"))
+    guard_line = next(line for line in shown.splitlines() if line.startswith("guard: "))
+    assert "3" in guard_line and "2" in guard_line and "BLOCKED" not in guard_line, shown
