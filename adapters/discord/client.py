@@ -16,10 +16,10 @@ from adapters.discord.commands_sync import install_commands
 from adapters.discord.delivery import DiscordDeliveryTarget
 from adapters.discord.identity import destination_of
 from adapters.discord.interactions import InteractionRunner, message_kwargs
+from adapters.discord.lasting_buttons import lasting, lasting_button_type, lasting_view
 from adapters.discord.plugin import DiscordSettings
 from adapters.discord.render import render_reply
 from adapters.discord.views import ActionView
-from fxbot.chat import persisted_buttons
 from fxbot.chat.types import ChatRef, Reply
 from fxbot.plugins import AdapterRuntime, AdapterStartError
 
@@ -69,6 +69,8 @@ class DiscordAdapter:
         install_commands(self.tree, runtime.handler.commands(), self.runner.invoke, self.runner.complete,
                          guild_ids=settings.guild_ids)
         self.delivery = DiscordDeliveryTarget(self)
+        self._lasting = lasting_button_type(self.runner.press)  # notification buttons, after a restart too
+        self.client.add_dynamic_items(self._lasting)
         self.runner.on_chat_seen.append(self.delivery.seen)
         self.gateway_enabled = True
         self._gateway: asyncio.Task[None] | None = None
@@ -130,15 +132,13 @@ class DiscordAdapter:
         last: discord.Message | None = None
         messages = render_reply(reply)
         for index, message in enumerate(messages):
-            view = None
+            view: discord.ui.View | None = None
             if reply.buttons and index == len(messages) - 1:
-                lasting = all(persisted_buttons.owns(b.action) for b in reply.buttons)  # a notification's: the
-                view = ActionView(reply.buttons, self.runner.press,  # core expires them, the view need not
-                                  timeout=None if lasting else self._settings.confirm_timeout_s,
-                                  content=message.content)
+                view = lasting_view(reply.buttons, self._lasting) if lasting(reply.buttons) else ActionView(
+                    reply.buttons, self.runner.press, timeout=self._settings.confirm_timeout_s, content=message.content)
             last = await channel.send(**message_kwargs(message, view), allowed_mentions=_NONE,
                                       silent=reply.silent)
-            if view is not None:
+            if isinstance(view, ActionView):
                 view.message = last
         return str(last.id) if last is not None else None
 

@@ -92,7 +92,7 @@ class InteractionRunner:
 
     # --- buttons ---------------------------------------------------------------------------------------
 
-    async def press(self, view: ActionView, interaction: discord.Interaction[Any], action: str) -> None:
+    async def press(self, view: discord.ui.View, interaction: discord.Interaction[Any], action: str) -> None:
         """A button press: ack at once (confirming may place an order), let the core decide, show the result."""
         try:
             if not self.allowed(interaction):
@@ -105,7 +105,7 @@ class InteractionRunner:
             result = await self._handler.press(ButtonPress(user=user, chat=chat, action=action,
                                                            message_id=message_id))
             if result.remove_buttons:
-                view.disable()
+                _disable(view)
                 await interaction.edit_original_response(view=view)
             if result.toast and (result.alert or result.reply is None):
                 await interaction.followup.send(escape(result.toast), ephemeral=True, allowed_mentions=_NONE)
@@ -157,7 +157,7 @@ class InteractionRunner:
         return ActionView(reply.buttons, self.press, timeout=self._timeout, content=message.content)
 
 
-def message_kwargs(message: OutgoingMessage, view: ActionView | None) -> dict[str, Any]:
+def message_kwargs(message: OutgoingMessage, view: discord.ui.View | None) -> dict[str, Any]:
     """Only the parts a message has (Discord rejects empty content with nothing else)."""
     kwargs: dict[str, Any] = {}
     if message.content:
@@ -170,3 +170,16 @@ def message_kwargs(message: OutgoingMessage, view: ActionView | None) -> dict[st
     if view is not None:
         kwargs["view"] = view
     return kwargs
+
+
+def _disable(view: discord.ui.View) -> None:
+    """Grey out a message's buttons after a decision (a notification's view is rebuilt from the message)."""
+    if isinstance(view, ActionView):
+        view.disable()
+        return
+    for item in view.children:
+        if isinstance(item, discord.ui.Button):
+            item.disabled = True
+        elif isinstance(item, discord.ui.DynamicItem) and isinstance(item.item, discord.ui.Button):
+            item.item.disabled = True
+    view.stop()
