@@ -90,7 +90,9 @@ def translate_upstream(exc: BrokerError, *, key_name: str | None = None, what: s
     if isinstance(exc, RejectedError):
         reason = REJECTION_REASONS.get(exc.code, exc.code.replace("_", " "))
         detail = exc.message.strip().rstrip(".")
-        if detail and detail.lower() != reason:
+        if detail.lower().startswith(reason.lower()):  # the server's words already say it (no "closed: closed")
+            reason = detail or reason
+        elif detail:
             reason = f"{reason}: {detail}"
         return UpstreamRejected(reason, exc.code)
     if isinstance(exc, KeyRefusedError):

@@ -9,6 +9,7 @@ import pytest
 
 from fxbot.domain.broker import (
     BrokerError,
+    RejectedError,
     ScopeRefusedError,
     ServerError,
     UnexpectedResponseError,
@@ -102,3 +103,14 @@ def test_examples_read_as_sentences() -> None:
         "could not reach FxSocket to place the order — nothing was sent; try again"
     )
     assert _messages("close pos_1", True)["forbidden"].startswith("FxSocket refused to close pos_1: ")
+
+
+@pytest.mark.parametrize("detail, expected", [
+    ("the market is closed; nothing was done (retcode 10018)",
+     "the market is closed; nothing was done (retcode 10018)"),
+    ("Market closed (retcode 10018)", "the market is closed: Market closed (retcode 10018)"),
+    ("", "the market is closed"),
+])
+def test_a_rejection_says_its_reason_once(detail: str, expected: str) -> None:
+    message = translate_upstream(RejectedError(detail, code="market_closed")).message
+    assert expected in message and message.lower().count("the market is closed") == 1
