@@ -17,6 +17,10 @@ class TokenMinter(Protocol):
 
     async def mint(self, chat_id: str, command: str, *, once: bool) -> str: ...
 
+    async def purge(self) -> int:
+        """Forget tokens long expired; how many."""
+        ...
+
 
 def position_actions(position_id: str) -> tuple[NotificationAction, ...]:
     """Close, Close half and Breakeven for a position just opened."""

@@ -192,6 +192,11 @@ class Notifier:
             else:
                 if purged:
                     logger.info("outbox: purged %d delivered notifications past the dedupe window", purged)
+            if self._buttons is not None:
+                try:
+                    await self._buttons.purge()
+                except Exception:
+                    logger.warning("notify: forgetting expired button tokens failed", exc_info=True)
             async with self._loop_lock:
                 await self._loop(until_idle=False)
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.telegram.buttons import ButtonBook
 from fxbot.chat import persisted_buttons
 from fxbot.chat.persisted_buttons import ActionToken, Lookup
 from fxbot.notify.actions import position_actions
@@ -20,6 +22,7 @@ from fxbot.notify.outbox import Outbox
 from fxbot.storage import Storage
 from fxbot.storage.action_tokens import ActionTokens
 from tests.unit.notify.factories import T0, FakeClock, RecordingTarget, note
+from tests.waiting import eventually
 
 DRAIN_S = 60.0
 
@@ -88,3 +91,33 @@ async def test_the_notifier_mints_a_token_per_button_when_it_sends(storage: Stor
         assert isinstance(found, ActionToken)
         commands.append(found.command)
     assert commands == ["/close pos_1", "/close pos_1 50%", "/be pos_1"]
+
+
+async def test_the_notifier_forgets_long_expired_tokens_when_it_starts(storage: Storage) -> None:
+    clock = FakeClock()
+    now = [T0]
+    tokens = ActionTokens(storage.db, lambda: now[0])
+    await tokens.mint("telegram:1", "/close pos_1", once=True)
+    now[0] = T0 + timedelta(days=30)
+    fresh = await tokens.mint("telegram:1", "/close pos_2", once=True)
+    notifier = Notifier(Outbox(storage.db), {}, clock=clock, sleep=clock.sleep, buttons=tokens)
+
+    async def purged() -> bool:
+        return bool(await storage.db.fetch_value("SELECT COUNT(*) FROM action_tokens") == 1)
+
+    task = asyncio.create_task(notifier.run())
+    try:
+        await eventually(purged, "the long expired token forgotten")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert isinstance(await tokens.find(fresh, "telegram:1"), ActionToken)
+
+
+def test_telegram_sends_a_notification_token_as_callback_data_and_reads_it_back_after_a_restart() -> None:
+    token = "na:abcdefghijklmnop"
+    before = ButtonBook()
+    assert before.token_for(token, "telegram:1") == token
+    assert ButtonBook().resolve(token, "telegram:1") == token  # a new book (a restart) still knows it
+    assert before.token_for("/history week page 2", "telegram:1").startswith("b:")
