@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from fxbot.simulator.runner import RunningSimulator
 from tests.e2e.console_app_driver import ConsoleApp
+from tests.waiting import eventually
 
 BUTTONS_OPENED = "[1] Close  [2] Close half  [3] Breakeven"
 BUTTONS_ALERT = "[1] Snooze 1h  [2] Delete  [3] Buy  [4] Sell"
@@ -88,3 +92,38 @@ async def test_buy_button_on_an_alert_opens_the_usual_order_card(console: Consol
     await console.say("Confirm")
     positions = await console.rest("GET", "/v1/positions")
     assert len(positions) == 1 and float(positions[0]["volume"]) == 0.01
+
+
+async def test_a_snooze_outlives_a_restart_and_ends_when_its_time_has_come(
+        sim_paused: RunningSimulator, tmp_path: Path, master_env: dict[str, str]) -> None:
+    db = tmp_path / "bot.db"
+    first = ConsoleApp(sim_paused, db, master_env)
+    await first.start()
+    try:
+        bid = float((await first.quote("EURUSD"))["bid"])
+        level = round(bid + 0.0010, 5)
+        await first.say(f"/alert EURUSD cross {level:.5f} every")
+        await first.until(lambda: first.subscribed("EURUSD"), "the EURUSD quote subscription")
+        await first.move("EURUSD", level + 0.0003)
+        await first.wait_for(BUTTONS_ALERT)
+        assert "alert #1 snoozed until" in await first.say("Snooze 1h")
+    finally:
+        await first.kill()
+
+    second = ConsoleApp(sim_paused, db, master_env)
+    await second.start()
+    try:
+        assert "paused" in await second.say("/alerts")  # still snoozed after the restart
+    finally:
+        await second.kill()
+
+    third = ConsoleApp(sim_paused, db, master_env)
+    third.clock.advance(3601)  # started after the snooze ended: resumed at start-up
+    await third.start()
+    try:
+        async def resumed() -> bool:
+            return "paused" not in await third.say("/alerts")
+
+        await eventually(resumed, "the snoozed alert resumed")
+    finally:
+        await third.kill()
