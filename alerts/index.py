@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from alerts.rules import PriceSide
 
@@ -117,6 +117,37 @@ class ThresholdIndex:
                 break
             k += 1
         return found
+
+    def first(self, points: int) -> int | None:
+        """The slot of the first entry at exactly `points`; None when there is none."""
+        maxes = self._maxes
+        k = bisect_left(maxes, points * _SHIFT)
+        if k == len(maxes):
+            return None
+        block_points = self._points[k]
+        at = bisect_left(block_points, points)
+        return self._slots[k][at] if at < len(block_points) and block_points[at] == points else None
+
+    def last_points(self) -> int | None:
+        """The points of the last entry; None when empty."""
+        return self._maxes[-1] >> 32 if self._maxes else None
+
+    def extend_sorted(self, points: Sequence[int], slots: Sequence[int]) -> None:
+        """Append entries given in index order that all come after the ones there (a cold start's id ranges)."""
+        if not len(points):
+            return
+        if self._maxes and points[0] * _SHIFT + slots[0] <= self._maxes[-1]:
+            raise ValueError("extend_sorted: the entries must come after the ones in the index")
+        if self.typecode == "i" and not (points[0] >= _INT32_MIN and points[-1] <= _INT32_MAX):
+            self._widen()
+        new_points, new_slots = array(self.typecode, points), array("i", slots)
+        size = self.block
+        for i in range(0, len(new_points), size):
+            block_points, block_slots = new_points[i:i + size], new_slots[i:i + size]
+            self._points.append(block_points)
+            self._slots.append(block_slots)
+            self._maxes.append(block_points[-1] * _SHIFT + block_slots[-1])
+        self._count += len(new_points)
 
     def bulk_load(self, pairs_points: array[int], pairs_slots: array[int]) -> None:
         """Replace the content with unsorted parallel arrays, sorting once (cold start)."""

@@ -22,7 +22,7 @@ from alerts.price_table import (
     F_ARMED,
     F_LIVE,
     F_PAUSED,
-    MODES,
+    ONCE,
     REPEAT,
 )
 from alerts.rules import PriceSide
@@ -43,8 +43,8 @@ def _entry_kind(cond: int, mode: int) -> int:
     return 2
 
 
-_WIDTH = len(MODES)
-_KIND_BY_CODE = bytes(_entry_kind(c, m) for c in range(len(CONDITIONS)) for m in range(_WIDTH))
+_KIND_BY_CONDITION = bytes(_entry_kind(c, ONCE) for c in range(len(CONDITIONS))).ljust(256, b"\0")
+_REPEAT_KIND = {c: _entry_kind(c, REPEAT) for c in range(len(CONDITIONS))}
 _SELECT = tuple(bytes(int(i == kind) for i in range(256)) for kind in range(len(_ENTRY_OFFSETS)))
 
 
@@ -111,8 +111,12 @@ def load_columns(evaluator: PriceEvaluator, cols: PriceColumns) -> tuple[int, li
 def _add_plain(pending: PendingEntries, slots: array[int], conditions: array[int], modes: array[int],
                levels: array[int]) -> None:
     """The entries of armed, unpaused rules, grouped by their kind with C-level passes (no loop per rule)."""
-    codes = map(int.__add__, map(_WIDTH.__mul__, map(conditions.__getitem__, slots)), map(modes.__getitem__, slots))
-    kinds = bytes(map(_KIND_BY_CODE.__getitem__, codes))
+    kinds = bytearray(bytes(map(conditions.__getitem__, slots)).translate(_KIND_BY_CONDITION))
+    rule_modes = bytes(map(modes.__getitem__, slots))
+    at = rule_modes.find(REPEAT)
+    while at >= 0:  # repeat rules (a few percent) have entries of their own
+        kinds[at] = _REPEAT_KIND[conditions[slots[at]]]
+        at = rule_modes.find(REPEAT, at + 1)
     for kind, (up, down) in enumerate(_ENTRY_OFFSETS):
         group = array("i", compress(slots, kinds.translate(_SELECT[kind])))
         if not group:

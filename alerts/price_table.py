@@ -2,19 +2,18 @@
 
 Dense columns cost 45 bytes per rule (plus 8 for the id map); what most rules lack (a note, an
 expiry, a user hysteresis, a repeat interval, a last firing, recent firings) lives in small
-per-slot dicts. Slots are reused, rule ids are found through a sorted id -> slot map
-(bisection), and a full `PriceRule` is only materialised when one is needed (a firing, a listing)
-from a `RuleSnapshot` taken at that moment.
+per-slot dicts. Slots are reused, rule ids are found through an id -> slot map kept in blocks
+(alerts.index.ThresholdIndex, bisection), and a full `PriceRule` is only materialised when one is
+needed (a firing, a listing) from a `RuleSnapshot` taken at that moment.
 """
 
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from itertools import compress
 
+from alerts.index import ThresholdIndex
 from alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
 
 NO_POINTS = -(2**63)
@@ -90,9 +89,7 @@ class PriceRuleTable:
         self.strings: list[str] = []
         self._string_no: dict[str, int] = {}
         self._free = array("i")
-        self._sorted_ids = array("I")
-        self._sorted_slots = array("i")
-        self._tombstones = 0
+        self._id_map = ThresholdIndex()  # rule id -> slot, in blocks: no change of it touches more than a block
         self.count = 0
 
     # -- strings ----------------------------------------------------------------------------
@@ -119,11 +116,7 @@ class PriceRuleTable:
     # -- slots ------------------------------------------------------------------------------
 
     def slot_of(self, rule_id: int) -> int | None:
-        at = bisect_left(self._sorted_ids, rule_id)
-        if at < len(self._sorted_ids) and self._sorted_ids[at] == rule_id:
-            slot = self._sorted_slots[at]
-            return None if slot < 0 else slot
-        return None
+        return self._id_map.first(rule_id)
 
     def insert(self, rule: PriceRule, book: int) -> int:
         """Store a rule (its id must not be stored yet) and return its slot."""
@@ -169,7 +162,8 @@ class PriceRuleTable:
         ids = columns[0]
         if not len(ids):
             return range(0)
-        if self._free or (self._sorted_ids and ids[0] <= self._sorted_ids[-1]):
+        last = self._id_map.last_points()
+        if self._free or (last is not None and ids[0] <= last):
             return None
         self._fit(ids[-1])
         first = len(self.ids)
@@ -177,10 +171,7 @@ class PriceRuleTable:
             if isinstance(values, array) and values.typecode != column.typecode:
                 values = values.tolist()
             column.extend(values)
-        if isinstance(ids, array) and ids.typecode != self._sorted_ids.typecode:
-            ids = ids.tolist()
-        self._sorted_ids.extend(ids)
-        self._sorted_slots.extend(range(first, first + len(ids)))
+        self._id_map.extend_sorted(ids, range(first, first + len(ids)))
         self.count += len(ids)
         return range(first, first + len(ids))
 
@@ -188,34 +179,16 @@ class PriceRuleTable:
         """Widen the id or string-number columns when a value would not fit them."""
         if rule_id > 0xFFFFFFFF and self.ids.typecode == "I":
             self.ids = array("q", self.ids)
-            self._sorted_ids = array("q", self._sorted_ids)
         if len(self.strings) > 0x10000 and self.chat.typecode == "H":
             self.chat = array("I", self.chat)
             self.owner = array("I", self.owner)
 
     def _map_id(self, rule_id: int, slot: int) -> None:
-        if not self._sorted_ids or rule_id > self._sorted_ids[-1]:
-            self._sorted_ids.append(rule_id)
-            self._sorted_slots.append(slot)
-            return
-        at = bisect_left(self._sorted_ids, rule_id)
-        if at < len(self._sorted_ids) and self._sorted_ids[at] == rule_id:
-            self._sorted_slots[at] = slot  # a released id coming back: reuse its tombstone
-            self._tombstones -= 1
-        else:
-            self._sorted_ids.insert(at, rule_id)
-            self._sorted_slots.insert(at, slot)
+        self._id_map.add(rule_id, slot)
 
     def release(self, slot: int) -> None:
         """Forget the rule in this slot (the slot is reused later)."""
-        rule_id = self.ids[slot]
-        at = bisect_left(self._sorted_ids, rule_id)
-        if at < len(self._sorted_ids) and self._sorted_ids[at] == rule_id and self._sorted_slots[at] >= 0:
-            # a tombstone (O(1)) instead of shifting the whole id map; compacted once they are many
-            self._sorted_slots[at] = -1
-            self._tombstones += 1
-            if self._tombstones > 1024 and self._tombstones * 2 > len(self._sorted_ids):
-                self._compact_id_map()
+        self._id_map.remove(self.ids[slot], slot)
         self.flags[slot] = 0
         self.ids[slot] = 0
         for sparse in (self.user_band, self.repeat, self.expires, self.last_fired, self.notes, self.recent):
@@ -224,13 +197,8 @@ class PriceRuleTable:
         self.count -= 1
 
     def live_slots(self) -> list[int]:
-        return [slot for slot in self._sorted_slots if slot >= 0]
-
-    def _compact_id_map(self) -> None:
-        keep = list(map((-1).__ne__, self._sorted_slots))
-        self._sorted_ids = array("q", compress(self._sorted_ids, keep))
-        self._sorted_slots = array("i", compress(self._sorted_slots, keep))
-        self._tombstones = 0
+        """The slots of every stored rule, by rule id."""
+        return [slot for _, slot in self._id_map.entries()]
 
     def _columns(self) -> tuple[array[int], ...]:
         return (self.ids, self.level, self.last, self.created, self.fire_seq, self.chat, self.owner, self.band,

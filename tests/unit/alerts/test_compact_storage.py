@@ -107,3 +107,34 @@ def test_an_every_rule_firing_twice_gives_two_distinct_states() -> None:
     assert len(two[0].state.recent_fires) == 2 and one[0] != two[0]
     assert one[0] == one[0] and hash(one[0]) == hash(one[0])
     assert engine.get(1) == two[0].rule and two[0].at > T0
+
+
+@settings(max_examples=100, deadline=None)
+@given(ids=st.lists(st.integers(1, 2**40), unique=True, min_size=1, max_size=300),
+       gone=st.sets(st.integers(0, 299)), block=st.integers(4, 16))
+def test_an_id_map_in_blocks_finds_every_id_after_bulk_appends_and_releases(ids: list[int], gone: set[int],
+                                                                              block: int) -> None:
+    ids.sort()
+    index = ThresholdIndex(block)
+    half = len(ids) // 2
+    index.extend_sorted(ids[:half], range(half))
+    index.extend_sorted(ids[half:], range(half, len(ids)))
+    for k in sorted(gone):
+        if k < len(ids):
+            assert index.remove(ids[k], k)
+    for k, rule_id in enumerate(ids):
+        assert index.first(rule_id) == (None if k in gone else k)
+    kept = [k for k in range(len(ids)) if k not in gone]
+    assert [slot for _, slot in index.entries()] == kept
+    assert index.last_points() == (ids[kept[-1]] if kept else None)
+
+
+def test_releasing_most_rules_never_rebuilds_the_id_map() -> None:
+    table = PriceRuleTable()
+    slots = [table.insert(price_rule(rule_id, UP, 1.09), 0) for rule_id in range(1, 3001)]
+    for slot in slots[:2900]:
+        table.release(slot)  # each release shifts one block of the id map, never the whole map
+    assert table.count == 100 and table.live_slots() == slots[2900:]
+    assert [table.slot_of(rule_id) for rule_id in (1, 2900, 2901, 3000)] == [None, None, slots[2900], slots[2999]]
+    assert table.insert(price_rule(5, UP, 1.09), 0) in slots  # a freed slot, and an id the map forgot
+    assert table.slot_of(5) is not None
