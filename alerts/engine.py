@@ -1,9 +1,11 @@
 """AlertEngine: the one object the stream pump feeds (quotes, account updates, clock ticks).
 
-Contract for the caller (the pump), per firing: enqueue `firing.to_notification()` FIRST, then
-persist `firing.state` (AlertRepository.save_state(firing.rule_id, firing.state)); afterwards
-persist `take_state_changes()` (re-arms, dormancy, new trading days: changes that notify nobody).
-A crash between enqueue and save re-fires with the same dedupe key, which the outbox drops.
+Contract for the caller (the pump, through AlertService.deliver): enqueue `firing.to_notification()`
+and persist `firing.state` in one transaction (AlertRepository.save_fired_states: never over a newer
+state); persist `take_state_changes()` (re-arms, dormancy, new trading days: changes that notify
+nobody) with AlertRepository.save_quiet_states, which never lets a state run ahead of a firing whose
+notification is not stored yet. What was not committed fires again after a restart, with the same
+dedupe key, which the outbox drops if it was stored.
 Bursts of account updates should be coalesced by the pump (only the latest state evaluated).
 The engine is synchronous, does no I/O and never raises on odd market data.
 
@@ -193,6 +195,14 @@ class AlertEngine:
         if state is None and isinstance(reading, AccountState):
             state = reading
         return [] if state is None else self._evaluate_account(rule.account_id, state, at, only={rule_id})
+
+    def fire_state(self, rule_id: int) -> FireState | None:
+        """A watched rule's fire state now (cheaper than `get`); None when the engine does not watch it."""
+        slot = self._prices.table.slot_of(rule_id)
+        if slot is not None:
+            return self._prices.table.state_of(slot)
+        rule = self._account_rules.get(rule_id)
+        return None if rule is None else rule.state
 
     def last_price(self, account_id: str, symbol: str, side: PriceSide = PriceSide.BID) -> float | None:
         """The last price judged for (account, symbol, side), None when none was."""

@@ -29,6 +29,8 @@ _INSERT = (
     f" VALUES ({', '.join('?' for _ in (*RULE_COLUMNS, *STATE_COLUMNS))})"
 )
 _UPDATE_STATE = f"UPDATE alert_rules SET {', '.join(f'{c} = ?' for c in STATE_COLUMNS)} WHERE id = ?"
+_UPDATE_FIRED = f"{_UPDATE_STATE} AND fire_seq <= ? AND expired_reported <= ?"
+_UPDATE_QUIET = f"{_UPDATE_STATE} AND fire_seq = ?"
 _ACTIVE = "done = 0 AND expired_reported = 0"
 RECENTLY_FIRED = timedelta(days=7)
 LOAD_CHUNK = 20_000
@@ -111,6 +113,24 @@ class AlertRepository:
         return await self._db.execute_many(
             _UPDATE_STATE, [(*state_values(state), rule_id) for rule_id, state in states.items()]
         )
+
+    async def save_fired_states(self, states: Mapping[int, FireState]) -> int:
+        """Persist the states of firings (with their notifications, in the caller's transaction), never over a
+        newer one: a higher fire_seq, or an expiry already reported (writers may commit in any order)."""
+        if not states:
+            return 0
+        return await self._db.execute_many(_UPDATE_FIRED, [
+            (*state_values(state), rule_id, state.fire_seq, int(state.expired_reported))
+            for rule_id, state in states.items()])
+
+    async def save_quiet_states(self, states: Mapping[int, FireState]) -> int:
+        """Persist changes that notified nobody (a re-arm, dormancy, a new day) only over the same fire_seq: a
+        state never runs ahead of a firing whose notification is not stored yet (that firing's write carries
+        the change instead)."""
+        if not states:
+            return 0
+        return await self._db.execute_many(_UPDATE_QUIET, [
+            (*state_values(state), rule_id, state.fire_seq) for rule_id, state in states.items()])
 
     async def load_all_active(self) -> list[Rule]:
         """Every rule that is neither done nor expired (as full objects: fine up to ~100k rules)."""

@@ -138,9 +138,13 @@ class AlertService:
             return 0
         notifications = [f.to_notification(thread_id=self._threads.get(f.rule_id)) for f in batch]
         states = {f.rule_id: f.state for f in batch}  # a rule that fired twice: its latest state
+        for rule_id, state in states.items():  # what changed quietly since (a pause, a re-arm) goes with it
+            now = self.engine.fire_state(rule_id)
+            if now is not None and now.fire_seq == state.fire_seq:
+                states[rule_id] = now
         async with self._storage.db.transaction():
             fresh = await self.outbox.enqueue_many(notifications)
-            await self.repository.save_states(states)
+            await self.repository.save_fired_states(states)  # never over a newer state
             await self.save_state_changes()
         if self.on_fired is not None:
             for firing, new in zip(batch, fresh, strict=True):
@@ -153,10 +157,11 @@ class AlertService:
         return sum(fresh)
 
     async def save_state_changes(self) -> None:
-        """Persist re-arms, pauses and dormancy that notified nobody."""
+        """Persist re-arms, pauses and dormancy that notified nobody (not ahead of a firing still being written:
+        its write carries them)."""
         changes = self.engine.take_state_changes()
         if changes:
-            await self.repository.save_states(changes)
+            await self.repository.save_quiet_states(changes)
 
     async def changed(self) -> None:
         for listener in list(self._listeners):
