@@ -238,8 +238,11 @@ class PriceEvaluator:
         flags = t.flags[slot]
         if not flags & F_LIVE or flags & _BLOCKED:
             return
-        if t.expires and t.is_expired(slot, now):
-            return
+        expires = t.expires
+        if expires:
+            when = expires.get(slot)
+            if when is not None and when <= now:
+                return  # expired: reported by the expiry sweep, never fired again
         level = t.level[slot]
         cond = t.condition[slot]
         mode = t.mode[slot]
@@ -271,8 +274,59 @@ class PriceEvaluator:
                 self.index_add(slot)
                 self.dirty.add(t.ids[slot])
             return
-        if condition_hit(cond, prev, cur, level):
-            self._fire(book, slot, cur, prev, at, now, gap, fired)
+        # condition_hit() inlined: the hot path
+        if cond == ABOVE:
+            hit = cur >= level
+        elif cond == BELOW:
+            hit = cur <= level
+        elif cond == CROSS_UP:
+            hit = prev < level <= cur
+        elif cond == CROSS_DOWN:
+            hit = cur <= level < prev
+        else:
+            hit = prev < level <= cur or cur <= level < prev
+        if hit:
+            if mode == ONCE:
+                self._fire_once(book, slot, cond, level, cur, prev, at, now, gap, fired)
+            else:
+                self._fire(book, slot, cur, prev, at, now, gap, fired)
+
+    def _fire_once(
+        self, book: SideBook, slot: int, cond: int, level: int, cur: int, prev: int, at: datetime, now: float,
+        gap: bool, fired: list[Firing],
+    ) -> None:
+        """_fire() for an armed `once` rule (most firings): its entries go, its slot is released, and the
+        snapshot of its final state is made directly."""
+        t = self.table
+        rule_id = t.ids[slot]
+        seq = t.fire_seq[slot]
+        if cond in (ABOVE, CROSS_UP):
+            book.up.remove(level, slot)
+        elif cond in (BELOW, CROSS_DOWN):
+            book.down.remove(level, slot)
+        else:
+            book.up.remove(level, slot)
+            book.down.remove(level, slot)
+        recent = t.recent.get(slot)
+        if recent:
+            kept = [moment for moment in recent if moment > now - RUNAWAY_WINDOW_S]
+            kept.append(now)
+            recent = tuple(kept)
+        else:
+            recent = (now,)
+        snap: RuleSnapshot = (
+            rule_id, t.chat[slot], t.owner[slot], t.created[slot], cond, level, ONCE,
+            (t.flags[slot] | F_DONE) & ~F_ARMED, cur, seq + 1, t.band[slot], t.book[slot], None,
+            t.user_band.get(slot), t.expires.get(slot), now, t.notes.get(slot), recent,
+        )
+        fired.append(Firing.deferred(
+            partial(_price_firing, t, snap, book, cur, prev if gap else None, seq, at, gap, ()),
+            chat_id=t.strings[snap[1]], rule_id=rule_id, kind=KIND_PRICE, severity=Severity.INFO,
+            dedupe_key=f"alert:{rule_id}:{seq}", at=at, after_gap=gap,
+        ))
+        book.live -= 1
+        t.release(slot)
+        self.dirty.discard(rule_id)
 
     def _fire(
         self, book: SideBook, slot: int, cur: int, prev: int, at: datetime, now: float, gap: bool,
