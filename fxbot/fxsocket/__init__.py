@@ -1,6 +1,5 @@
 """FxSocket client library (REST + stream); imports nothing else from fxbot."""
 
-from fxbot.fxsocket.broker import Broker, BrokerStream
 from fxbot.fxsocket.client import FxSocketClient
 from fxbot.fxsocket.errors import (
     ApiError,
@@ -50,8 +49,8 @@ from fxbot.fxsocket.pacing import RequestPacer
 from fxbot.fxsocket.stream import FxSocketStream
 
 __all__ = [
-    "Account", "AccountSummary", "AccountUpdateEvent", "ApiError", "BadRequestError", "Broker",
-    "BrokerStream", "Candle", "CandleSeries", "CloseResult", "ConnectionFailedError", "ForbiddenError",
+    "Account", "AccountSummary", "AccountUpdateEvent", "ApiError", "BadRequestError",
+    "Candle", "CandleSeries", "CloseResult", "ConnectionFailedError", "ForbiddenError",
     "FxSocketClient", "FxSocketError", "FxSocketStream", "HistoryPage", "InvalidArgumentError",
     "ModifyResult", "NotFoundError", "OrderChanges", "OrderEvent", "OrderEventData", "OrderRequest",
     "OrderResult", "OrderType", "OutcomeUnknownError", "PendingOrder", "Position", "Quote", "QuoteEvent",

@@ -106,7 +106,7 @@ def test_the_wire_library_imports_nothing_else_from_fxbot() -> None:
     "from fxbot import fxsocket",
     "from ..fxsocket import models",
     "def f():\n    from fxbot.fxsocket.stream import FxSocketStream\n",
-    "if TYPE_CHECKING:\n    from fxbot.fxsocket.broker import Broker\n",
+    "if TYPE_CHECKING:\n    from fxbot.fxsocket.models import Position\n",
 ])
 def test_every_form_of_import_is_seen(source: str) -> None:
     assert any(within(n, WIRE) for n in imported(source, "fxbot.services.example"))
