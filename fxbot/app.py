@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
 
@@ -28,7 +28,6 @@ from fxbot.notify.notifier import Notifier
 from fxbot.notify.targets import ChatAdapterTarget, DeliveryTarget
 from fxbot.ops.http_metrics import CountingTransport
 from fxbot.ops.metrics import Metrics
-from fxbot.ops.server import OpsServer
 from fxbot.ops.wiring import app_metrics, ops_server
 from fxbot.plugins import AdapterRuntime, PlatformDirectory, load_plugin
 from fxbot.scheduling.scheduler import DigestScheduler
@@ -44,8 +43,11 @@ from fxbot.stream.config import PumpConfig
 from fxbot.stream.fills import FillNotifier
 from fxbot.stream.pump import StreamPump
 from fxbot.supervision import supervise
-from fxbot.webhooks.server import WebhookServer
 from fxbot.webhooks.wiring import build_webhooks
+
+if TYPE_CHECKING:  # FastAPI and uvicorn load only when the ops endpoint or the webhook receiver is enabled
+    from fxbot.ops.server import OpsServer
+    from fxbot.webhooks.server import WebhookServer
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ from fxbot.commands.catalog import register_all
 from fxbot.config import OpsSettings
 from fxbot.ops.metrics import Metrics
 from fxbot.ops.readiness import Readiness
-from fxbot.ops.server import OpsServer, create_ops_app
 from fxbot.services.container import Services
 from fxbot.version import fxbot_version
 
 if TYPE_CHECKING:
     from fxbot.app import App
+    from fxbot.ops.server import OpsServer
 
 
 def command_names() -> list[str]:
@@ -33,6 +33,8 @@ def app_metrics(platforms: Iterable[str]) -> Metrics:
 
 def ops_server(app: App, settings: OpsSettings, clock: Callable[[], datetime]) -> OpsServer:
     """The endpoint over the app's parts; it reads the adapter starter once run() has made it."""
+    from fxbot.ops.server import OpsServer, create_ops_app  # FastAPI and uvicorn: only when enabled
+
     assert app.metrics is not None
     readiness = Readiness(db=app.storage.db, adapters=app.adapters, starter=lambda: app.starter, streams=app.pump,
                           clock=clock, stream_budget_s=settings.stream_budget_s)

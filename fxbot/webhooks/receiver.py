@@ -13,11 +13,10 @@ from fastapi.responses import JSONResponse
 from fxbot.webhooks.body import MalformedBody, parse_body
 from fxbot.webhooks.rate import RateLimiter
 from fxbot.webhooks.runner import Refused, WebhookRunner
-from fxbot.webhooks.store import BODY_REPLAY_WINDOW, WebhookStore
+from fxbot.webhooks.store import BODY_REPLAY_WINDOW, PATH_PREFIX, WebhookStore
 
 log = logging.getLogger(__name__)
 
-PATH_PREFIX = "/webhook/"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fxbot.webhooks.receiver import PATH_PREFIX
 from fxbot.webhooks.runner import Post
-from fxbot.webhooks.store import WebhookStore
+from fxbot.webhooks.store import PATH_PREFIX, WebhookStore
 
 
 @dataclass

@@ -16,6 +16,7 @@ from fxbot.storage.timestamps import from_db, to_db
 
 TOKEN_BYTES = 32
 BODY_REPLAY_WINDOW = timedelta(seconds=60)
+PATH_PREFIX = "/webhook/"  # the receiver serves POST {PATH_PREFIX}{token}
 
 
 def token_hash(token: str) -> str:

@@ -1,4 +1,5 @@
-"""The bot process loads matplotlib and the simulator's web server only when it uses them (idle memory)."""
+"""The bot process loads matplotlib, the simulator's web server and FastAPI/uvicorn (the ops endpoint, the webhook
+receiver) only when it uses them (idle memory)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("matplotlib", "numpy", "PIL", "fxbot.simulator.runner", "fxbot.services.chart_render")
+HEAVY = ("matplotlib", "numpy", "PIL", "fxbot.simulator.runner", "fxbot.services.chart_render", "fastapi", "uvicorn")
 
 
 def test_starting_the_bot_imports_no_charting_and_no_simulator() -> None:
