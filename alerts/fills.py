@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from fxbot.domain.broker.tickets import display_id
 from fxbot.domain.formatting import (
     format_duration,
     format_lots,
@@ -212,7 +213,8 @@ def format_fill(event: FillEvent, event_type: str) -> tuple[str, tuple[str, ...]
             lines.append(f"SL {format_price(symbol, event.sl)} · TP {format_price(symbol, event.tp)}")
         if event.message:
             lines.append(event.message)
-    lines.append(f"Order {event.id}" + (f" · position {event.position_id}" if event.position_id else ""))
+    lines.append(f"Order {display_id(event.id)}"
+                 + (f" · position {display_id(event.position_id)}" if event.position_id else ""))
     if event.placed_by:
         lines.append(f"Placed by {event.placed_by}")
     return title, tuple(lines)

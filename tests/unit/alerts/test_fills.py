@@ -76,3 +76,10 @@ async def test_placed_by_is_named_and_preferences_are_honoured() -> None:
 
     out = await fill_notifications(event, ["telegram:a", "telegram:b", "telegram:c"], prefs, now=NOW)
     assert [(x.chat_id, x.silent) for x in out] == [("telegram:b", True), ("telegram:c", False)]
+
+
+def test_metatrader_tickets_are_shown_as_the_terminal_shows_them() -> None:
+    ticket = fill_notification(_sl_close(id="50000001", position_id="50000001"), "console:1", now=NOW)
+    v1 = fill_notification(_sl_close(), "console:1", now=NOW)
+    assert ticket is not None and "Order #50000001 · position #50000001" in ticket.lines
+    assert v1 is not None and "Order ord_1 · position pos_1" in v1.lines
