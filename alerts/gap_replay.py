@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 
 from alerts.firing import GAP_LINE, KIND_PRICE, Firing
 from alerts.index import SideBook
-from alerts.price_eval import PriceEvaluator, side_points
+from alerts.price_eval import PriceEvaluator
+from alerts.price_store import side_points
 from alerts.price_table import EVERY, F_DONE, F_LIVE
 from alerts.rules import PriceRule
 

@@ -12,7 +12,8 @@ from itertools import compress
 from typing import Any
 
 from alerts.price_columns import PriceColumns
-from alerts.price_eval import PendingEntries, PriceEvaluator
+from alerts.price_eval import PriceEvaluator
+from alerts.price_store import PendingEntries
 from alerts.price_table import (
     ABOVE,
     BELOW,

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from alerts.firing import Firing
-from alerts.price_eval import PriceEvaluator, side_points
+from alerts.price_eval import PriceEvaluator
+from alerts.price_store import side_points
 from alerts.price_table import F_DONE, F_LIVE, F_PAUSED
 
 

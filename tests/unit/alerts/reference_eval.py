@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.price_eval import RUNAWAY_FIRES, RUNAWAY_WINDOW_S, SPREAD_EMA_ALPHA
+from alerts.price_eval import SPREAD_EMA_ALPHA
+from alerts.price_firing import RUNAWAY_FIRES, RUNAWAY_WINDOW_S
 from alerts.rules import Mode, PriceCondition, PriceRule, PriceSide, pip_points
 from fxbot.domain.instruments import instrument
 

@@ -1,0 +1,137 @@
+"""Firing of price rules: a rule's state after it fires, runaway pause, and its deferred messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+
+from alerts.firing import KIND_PRICE, KIND_RUNAWAY, Firing, price_firing, runaway_firing
+from alerts.index import SideBook
+from alerts.price_store import PriceRuleStore
+from alerts.price_table import (
+    ABOVE,
+    BELOW,
+    CROSS,
+    CROSS_DOWN,
+    CROSS_UP,
+    EVERY,
+    F_ARMED,
+    F_DONE,
+    F_PAUSED,
+    ONCE,
+    REPEAT,
+    PriceRuleTable,
+    RuleSnapshot,
+)
+from fxbot.notify.notification import Severity
+
+RUNAWAY_FIRES = 15
+RUNAWAY_WINDOW_S = 180
+
+
+class PriceFiring(PriceRuleStore):
+    """Fires price rules for the evaluator: the fired rule's new state and its deferred Firing(s)."""
+
+    def _fire_once(
+        self, book: SideBook, slot: int, cond: int, level: int, cur: int, prev: int, at: datetime, now: float,
+        gap: bool, fired: list[Firing],
+    ) -> None:
+        """_fire() for an armed `once` rule (most firings): its entries go, its slot is released, and the
+        snapshot of its final state is made directly."""
+        t = self.table
+        rule_id = t.ids[slot]
+        seq = t.fire_seq[slot]
+        if cond in (ABOVE, CROSS_UP):
+            book.up.remove(level, slot)
+        elif cond in (BELOW, CROSS_DOWN):
+            book.down.remove(level, slot)
+        else:
+            book.up.remove(level, slot)
+            book.down.remove(level, slot)
+        recent = t.recent.get(slot)
+        if recent:
+            kept = [moment for moment in recent if moment > now - RUNAWAY_WINDOW_S]
+            kept.append(now)
+            recent = tuple(kept)
+        else:
+            recent = (now,)
+        snap: RuleSnapshot = (
+            rule_id, t.chat[slot], t.owner[slot], t.created[slot], cond, level, ONCE,
+            (t.flags[slot] | F_DONE) & ~F_ARMED, cur, seq + 1, t.band[slot], t.book[slot], None,
+            t.user_band.get(slot), t.expires.get(slot), now, t.notes.get(slot), recent,
+        )
+        fired.append(Firing.deferred(
+            partial(_price_firing, t, snap, book, cur, prev if gap else None, seq, at, gap, ()),
+            chat_id=t.strings[snap[1]], rule_id=rule_id, kind=KIND_PRICE, severity=Severity.INFO,
+            dedupe_key=f"alert:{rule_id}:{seq}", at=at, after_gap=gap,
+        ))
+        book.live -= 1
+        t.release(slot)
+        self.dirty.discard(rule_id)
+
+    def _fire(
+        self, book: SideBook, slot: int, cur: int, prev: int, at: datetime, now: float, gap: bool,
+        fired: list[Firing],
+    ) -> None:
+        t = self.table
+        rule_id = t.ids[slot]
+        seq = t.fire_seq[slot]
+        mode = t.mode[slot]
+        recent = [*t.recent.get(slot, ()), now]
+        while recent and recent[0] <= now - RUNAWAY_WINDOW_S:
+            recent.pop(0)
+        if mode != REPEAT:
+            self.index_remove(slot)
+        t.fire_seq[slot] = seq + 1
+        t.last_fired[slot] = now
+        t.last[slot] = cur
+        t.recent[slot] = tuple(recent)
+        rearm: tuple[int, ...] = ()
+        if mode == ONCE:
+            t.flags[slot] = (t.flags[slot] | F_DONE) & ~F_ARMED
+        elif mode == EVERY:
+            band = self.hysteresis(book, slot)
+            t.band[slot] = band
+            level = t.level[slot]
+            if not (t.condition[slot] == CROSS and abs(cur - level) >= band):
+                t.flags[slot] &= ~F_ARMED
+            rearm = self.rearm_points(slot) if not t.flags[slot] & F_ARMED else ()
+            self.index_add(slot)
+        else:
+            book.holding.set(slot, now + 60.0 * t.repeat.get(slot, 1))
+            book.recompute_next_due()
+        runaway = mode != ONCE and len(recent) > RUNAWAY_FIRES
+        if runaway:
+            self.index_remove(slot)
+            t.flags[slot] |= F_PAUSED
+            book.live -= 1
+        snap = t.snapshot(slot)
+        chat_id = t.strings[snap[1]]
+        fired.append(Firing.deferred(
+            partial(_price_firing, t, snap, book, cur, prev if gap else None, seq, at, gap, rearm),
+            chat_id=chat_id, rule_id=rule_id, kind=KIND_PRICE, severity=Severity.INFO,
+            dedupe_key=f"alert:{rule_id}:{seq}", at=at, after_gap=gap,
+        ))
+        if runaway:
+            fired.append(Firing.deferred(
+                partial(_runaway_firing, t, snap, book, at, len(recent)), chat_id=chat_id, rule_id=rule_id,
+                kind=KIND_RUNAWAY, severity=Severity.WARNING, dedupe_key=f"runaway:{rule_id}:{seq + 1}", at=at,
+            ))
+        if mode == ONCE:
+            book.live -= 1
+            t.release(slot)
+        self.dirty.discard(rule_id)
+
+
+def _price_firing(
+    table: PriceRuleTable, snap: RuleSnapshot, book: SideBook, cur: int, prev: int | None, seq: int,
+    at: datetime, gap: bool, rearm: tuple[int, ...],
+) -> Firing:
+    rule = table.rule_from(snap, book.account_id, book.symbol, book.digits, book.side)
+    return price_firing(rule, price_points=cur, prev_points=prev, fire_seq_before=seq, at=at, after_gap=gap,
+                        rearm_points=rearm)
+
+
+def _runaway_firing(table: PriceRuleTable, snap: RuleSnapshot, book: SideBook, at: datetime, fires: int) -> Firing:
+    rule = table.rule_from(snap, book.account_id, book.symbol, book.digits, book.side)
+    return runaway_firing(rule, at, fires, RUNAWAY_WINDOW_S)
