@@ -15,7 +15,7 @@ from fxbot.chat.adapter import ChatAdapter
 from fxbot.storage.database import Database
 from fxbot.storage.errors import StorageError
 from fxbot.storage.timestamps import to_db
-from fxbot.stream.session import SessionStatus
+from fxbot.stream.status import SessionStatus
 
 DB_PROBE_TIMEOUT_S = 2.0
 _PROBE_ROW = "ops_ready_probe"

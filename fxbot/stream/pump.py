@@ -23,7 +23,8 @@ from fxbot.storage.timestamps import from_db
 from fxbot.stream.config import PumpConfig
 from fxbot.stream.fills import FillNotifier
 from fxbot.stream.observer import StreamObserver
-from fxbot.stream.session import BoundChat, KeyStreamSession, SessionStatus
+from fxbot.stream.session import BoundChat, KeyStreamSession
+from fxbot.stream.status import SessionStatus
 from fxbot.stream.stop_manager import StopManager
 
 if TYPE_CHECKING:

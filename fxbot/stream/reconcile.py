@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 200
 GAP_BARS_LIMIT = 1440
+RECONCILE_ATTEMPTS = 3  # tries at a REST reconciliation before the session gives up on it
 
 
 async def reconcile_quotes(

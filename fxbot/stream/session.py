@@ -1,22 +1,24 @@
-"""One broker stream for one stored key: subscriptions, event dispatch to the engine and fills, reconciliation."""
+"""One broker stream for one stored key: subscriptions, event dispatch to the engine and fills, reconciliation.
+
+Its account updates (account alerts, the guard) are in `accounts`, its order events and lost-event
+reconciliation in `order_events`, its counters for /status in `status`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from alerts.account_eval import AccountState
-from alerts.fills import FillEvent
 from alerts.firing import Firing
 from fxbot.domain.broker import (
     AccountUpdateEvent,
     Broker,
     BrokerStream,
-    LostChannel,
     OrderEvent,
     QuoteEvent,
     StreamConnected,
@@ -27,11 +29,14 @@ from fxbot.domain.broker import (
     SubscriptionEvent,
 )
 from fxbot.services.alerts import AlertService
+from fxbot.stream.accounts import AccountUpdates, SessionAccounts
 from fxbot.stream.config import PumpConfig
-from fxbot.stream.fills import FillNotifier, enrich_close
+from fxbot.stream.fills import FillNotifier
 from fxbot.stream.firing_writer import FiringWriter
 from fxbot.stream.observer import StreamObserver
-from fxbot.stream.reconcile import reconcile_accounts, reconcile_fills, reconcile_quotes
+from fxbot.stream.order_events import OrderEvents
+from fxbot.stream.reconcile import RECONCILE_ATTEMPTS, reconcile_accounts, reconcile_fills, reconcile_quotes
+from fxbot.stream.status import SessionStatus
 from fxbot.stream.stop_manager import StopManager
 
 if TYPE_CHECKING:
@@ -40,8 +45,6 @@ if TYPE_CHECKING:
     from fxbot.storage import Storage
 
 log = logging.getLogger(__name__)
-
-RECONCILE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,40 +56,7 @@ class BoundChat:
     bound_at: datetime
 
 
-@dataclass(slots=True)
-class SessionStatus:
-    """What /status shows about one key's stream (the counters add up over the session's restarts)."""
-
-    key_id: int
-    key_name: str
-    connected: bool = False
-    since: datetime | None = None
-    last_event_at: datetime | None = None
-    reconnects: int = 0
-    subscriptions: int = 0
-    detail: str | None = "starting"
-    refused: bool = False
-    malformed_frames: int = 0  # order/account frames that could not be read (reconciled over REST)
-    dropped_order_events: int = 0  # order events past the queue's bound (reconciled over REST)
-    failures: int = 0  # times the session crashed and was restarted
-
-    def carry_over(self, previous: SessionStatus) -> None:
-        """Keep the counters of the session this one replaces."""
-        self.reconnects = previous.reconnects
-        self.malformed_frames = previous.malformed_frames
-        self.dropped_order_events = previous.dropped_order_events
-        self.failures = previous.failures
-
-
-@dataclass(slots=True)
-class _Accounts:
-    chats: dict[str, list[str]] = field(default_factory=dict)  # account -> chat ids
-    bound_at: dict[str, datetime] = field(default_factory=dict)  # account -> earliest binding
-    currency: dict[str, str] = field(default_factory=dict)
-    positions: dict[str, dict[str, str]] = field(default_factory=dict)  # account -> position id -> symbol
-
-
-class KeyStreamSession:
+class KeyStreamSession(AccountUpdates, OrderEvents):
     """Runs one key's stream until cancelled; raises when it cannot go on (the pump restarts it)."""
 
     def __init__(self, key_id: int, key_name: str, chats: list[BoundChat], *, storage: Storage,
@@ -104,7 +74,7 @@ class KeyStreamSession:
         self._fills = fills
         self._clock = clock
         self._config = config
-        self._acc = _Accounts()
+        self._acc = SessionAccounts()
         self._default_account: str | None = None
         self._stream: BrokerStream | None = None
         self._broker: Broker | None = None
@@ -305,164 +275,6 @@ class KeyStreamSession:
             if self.manager is not None:
                 await self.manager.reconcile(broker, self.key_id, account_id, positions)
         await self.sync_subscriptions()
-
-    # -- accounts and orders ------------------------------------------------------------------
-
-    async def _resolve_accounts(self) -> None:
-        broker = self._broker
-        assert broker is not None
-        if self._default_account is None and any(c.account_id is None for c in self._chats):
-            accounts = await broker.list_accounts()
-            if not accounts:
-                raise RuntimeError("the key reaches no trading account")
-            self._default_account = accounts[0].id
-            for summary in accounts:
-                if summary.currency:
-                    self._acc.currency.setdefault(summary.id, summary.currency)
-        chats: dict[str, list[str]] = {}
-        bound_at: dict[str, datetime] = {}
-        for chat in self._chats:
-            account_id = chat.account_id or self._default_account
-            if account_id is None:
-                continue
-            chats.setdefault(account_id, []).append(chat.chat_id)
-            bound_at[account_id] = min(bound_at.get(account_id, chat.bound_at), chat.bound_at)
-        self._acc.chats = chats
-        self._acc.bound_at = bound_at
-
-    async def _account_loop(self) -> None:
-        while True:
-            await self._account_wake.wait()
-            self._account_wake.clear()
-            pending, self._pending_accounts = self._pending_accounts, {}
-            for account_id, state in pending.items():  # latest state per account only
-                self._acc.currency[account_id] = state.currency
-                try:
-                    firings = self._alerts.engine.on_account(account_id, state, self._clock())
-                    await self._alerts.deliver(firings)
-                except Exception:  # this update is lost; the next one is judged as usual
-                    log.exception("stream of key %s: could not judge or deliver the account alerts of %s",
-                                  self.key_id, account_id)
-                if self.guard is not None:
-                    try:
-                        await self.guard.on_account(self.key_id, account_id, state, self._acc.chats.get(account_id, []))
-                    except Exception:
-                        log.exception("stream of key %s: the guard could not judge account %s", self.key_id, account_id)
-
-    async def _order_loop(self) -> None:
-        while True:
-            event = await self._orders.get()
-            try:
-                await self._on_order(event)
-            except Exception:
-                log.exception("stream of key %s: could not handle an %s event", self.key_id, event.kind)
-            finally:
-                self._orders.task_done()
-
-    # -- lost events: reconcile over REST -----------------------------------------------------
-
-    def _events_lost(self, channel: LostChannel) -> None:
-        """The stream dropped an order or account event it could not read (the backend logged it at warning)."""
-        self.status.malformed_frames += 1
-        if self.observer is not None:
-            self.observer.stream_gap("lost_event")
-        self._request_resync(channel)
-
-    def _order_dropped(self, event: OrderEvent) -> None:
-        self.status.dropped_order_events += 1
-        if self.observer is not None:
-            self.observer.stream_gap("queue_overflow")
-        if "orders" not in self._resync_kinds:  # once per overflow, not once per event
-            log.warning("stream of key %s: %d order events wait already; dropping %s events until the queue "
-                        "drains, then reconciling over REST", self.key_id, self._orders.qsize(), event.kind)
-        self._request_resync("orders")
-
-    def _request_resync(self, kind: str) -> None:
-        now = self._clock()
-        self._resync_kinds.add(kind)
-        self._resync_since = now if self._resync_since is None else min(self._resync_since, now)
-        self._resync_wake.set()
-
-    async def _resync_loop(self) -> None:
-        """Reconcile what lost events would have told: fills and positions, or the account alerts."""
-        while True:
-            await self._resync_wake.wait()
-            if "orders" in self._resync_kinds:
-                await self._orders.join()  # after the events already queued: a full queue drains first
-            self._resync_wake.clear()
-            kinds, self._resync_kinds = self._resync_kinds, set()
-            since, self._resync_since = self._resync_since, None
-            if since is None:
-                continue
-            for attempt in range(RECONCILE_ATTEMPTS):
-                try:
-                    await self._resync(kinds, since - self._config.gap_margin)
-                    log.info("stream of key %s: reconciled %s over REST after lost stream events",
-                             self.key_id, " and ".join(sorted(kinds)))
-                    break
-                except Exception as exc:
-                    log.warning("stream of key %s: reconciling after lost events failed (%s), attempt %d",
-                                self.key_id, type(exc).__name__, attempt + 1)
-                    await asyncio.sleep(self._config.restart_min_s * (attempt + 1))
-            else:
-                self.status.detail = "reconciling after lost stream events failed; some fills may be missing"
-
-    async def _resync(self, kinds: set[str], since: datetime) -> None:
-        broker = self._broker
-        assert broker is not None
-        if "account" in kinds:
-            firings, currencies = await reconcile_accounts(broker, self._alerts, list(self._acc.chats), self._clock())
-            self._acc.currency.update(currencies)
-            await self._alerts.deliver(firings)
-            await self._guard_reconcile()
-        if "orders" in kinds:
-            for account_id, chat_ids in list(self._acc.chats.items()):
-                start = max(since, self._acc.bound_at.get(account_id, since))
-                positions = await reconcile_fills(broker, self._fills, account_id, chat_ids, since=start,
-                                                  currency=self._acc.currency.get(account_id), missed_before=start)
-                self._acc.positions[account_id] = {p.id: p.symbol for p in positions}
-                if self.manager is not None:
-                    await self.manager.reconcile(broker, self.key_id, account_id, positions)
-            await self.sync_subscriptions()
-
-    async def _guard_reconcile(self) -> None:
-        """After a gap: the guard judges each account on its state read over REST (and resumes a close-all)."""
-        if self.guard is None:
-            return
-        for account_id, chat_ids in list(self._acc.chats.items()):
-            try:
-                await self.guard.check_account(self.key_id, account_id, chat_ids)
-            except Exception:
-                log.exception("stream of key %s: the guard could not check account %s", self.key_id, account_id)
-
-    async def _on_order(self, event: OrderEvent) -> None:
-        account_id = event.account_id or event.data.account_id or self._default_account
-        if account_id is None or account_id not in self._acc.chats:
-            return
-        fill = FillEvent.from_mapping(event.kind, account_id, event.data.model_dump(exclude_none=True))
-        positions = self._acc.positions.setdefault(account_id, {})
-        resync = False
-        if event.kind == "order_closed":
-            assert self._broker is not None
-            fill, open_now = await enrich_close(fill, self._broker, currency=self._acc.currency.get(account_id))
-            if open_now is not None:
-                self._acc.positions[account_id] = {p.id: p.symbol for p in open_now}
-            elif fill.position_id:
-                positions.pop(fill.position_id, None)
-            resync = True
-        elif fill.position_id and fill.symbol and (
-                event.kind == "order_filled" or (fill.status or "").lower() == "filled"):
-            positions[fill.position_id] = fill.symbol
-            resync = True
-        await self._fills.notify(fill, self._acc.chats.get(account_id, []))
-        if event.kind == "order_closed" and self.manager is not None and fill.position_id \
-                and fill.position_id not in self._acc.positions.get(account_id, {}):
-            await self.manager.position_closed(account_id, fill.position_id)
-        if event.kind == "order_modified" and self.manager is not None and fill.position_id \
-                and "sl" in event.data.model_fields_set:  # someone moved the stop: managed stops start from it
-            self.manager.stop_changed(account_id, fill.position_id, event.data.sl)
-        if resync:
-            await self.sync_subscriptions()
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:

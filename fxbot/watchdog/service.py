@@ -34,7 +34,7 @@ from fxbot.watchdog.weekend import weekend_reminders
 if TYPE_CHECKING:
     from fxbot.services.brokers import BrokerProvider
     from fxbot.storage import Storage
-    from fxbot.stream.session import SessionStatus
+    from fxbot.stream.status import SessionStatus
 
 log = logging.getLogger(__name__)
 PROBE_TIMEOUT_S = 10.0

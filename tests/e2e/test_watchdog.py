@@ -13,7 +13,7 @@ import pytest
 from fxbot.config import WatchdogSettings
 from fxbot.domain.access import Role
 from fxbot.notify.notification import Notification
-from fxbot.stream.session import SessionStatus
+from fxbot.stream.status import SessionStatus
 from fxbot.watchdog.service import WatchdogService
 from tests.e2e.conftest import BotHarness, reply_text
 
