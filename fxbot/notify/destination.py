@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterable, ValuesView
 from dataclasses import dataclass, field, replace
 
 from fxbot.chat.types import ChatKind, ChatRef
@@ -111,3 +112,68 @@ class Destination:
             self.batch.pop(0)
         self.failures = 0
         self.next_attempt = 0.0
+
+
+
+class Destinations:
+    """The notifier's destinations by (chat_id, thread_id): what waits where, and which goes first."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[DestinationKey, Destination] = {}
+
+    def values(self) -> ValuesView[Destination]:
+        return self._by_key.values()
+
+    def pending(self) -> int:
+        """Items waiting in memory, over all destinations."""
+        return sum(len(d.items) for d in self._by_key.values())
+
+    def add(self, item: OutboxItem, now: float) -> None:
+        key = (item.chat_id, item.thread_id)
+        dest = self._by_key.get(key)
+        if dest is None:
+            dest = self._by_key[key] = Destination(item.chat_ref())
+        dest.add(item, now)
+
+    def load(self, items: Iterable[OutboxItem], now: float, refusing: Container[str]) -> list[int]:
+        """Add items loaded from the outbox; returns the ids of those for chats in `refusing`, not added."""
+        refused: list[int] = []
+        for item in items:
+            if item.chat_id in refusing:
+                refused.append(item.id)
+                continue
+            self.add(item, now)
+        return refused
+
+    def of_chat(self, chat_id: str) -> list[Destination]:
+        return [d for k, d in self._by_key.items() if k[0] == chat_id]
+
+    def ready(self) -> list[Destination]:
+        """Forget empty idle destinations; the others with items and no send under way, critical and oldest first."""
+        for key in [k for k, d in self._by_key.items() if not d.items and not d.in_flight]:
+            del self._by_key[key]
+        return sorted(
+            (d for d in self._by_key.values() if d.items and not d.in_flight),
+            key=lambda d: (not d.has_critical, d.oldest_seen),
+        )
+
+    def has_items_for(self, platforms: Container[str]) -> bool:
+        return any(d.items and d.platform in platforms for d in self._by_key.values())
+
+    def move_chat(self, old_chat_id: str, new_chat_id: str) -> None:
+        """Re-key a chat's destinations under its new id, merging with any already there."""
+        destinations = self._by_key
+        for key in [k for k in destinations if k[0] == old_chat_id]:
+            dest = destinations.pop(key)
+            dest.move_to(new_chat_id)
+            new_key = (new_chat_id, key[1])
+            other = destinations.get(new_key)
+            if other is None:
+                destinations[new_key] = dest
+            elif not other.in_flight:
+                dest.merge(other)
+                destinations[new_key] = dest
+            elif not dest.in_flight:
+                other.merge(dest)
+            else:  # both being sent: keep both until one empties (very rare)
+                destinations[(old_chat_id, key[1])] = dest

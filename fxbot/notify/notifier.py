@@ -5,20 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import Any, Protocol
 
-from fxbot.domain.redaction import redact_secrets
 from fxbot.notify.actions import TokenMinter, mint_buttons
 from fxbot.notify.blocked import BlockedChats
 from fxbot.notify.composer import DEFAULT_MAX_PARTS, MIN_MESSAGE_LIMIT, ComposedPart
-from fxbot.notify.destination import Destination, DestinationKey
+from fxbot.notify.destination import Destination, Destinations
 from fxbot.notify.errors import DeliveryForbidden, DeliveryRetryAfter
-from fxbot.notify.outbox import Outbox, OutboxItem
+from fxbot.notify.failures import DeliveryObserver, forbid_chat, observe, record_failed_send
+from fxbot.notify.inflight import InFlight
+from fxbot.notify.outbox import Outbox
 from fxbot.notify.pacing import MonotonicClock, Pacer, PacingLimits
 from fxbot.notify.targets import DeliveryTarget
 
@@ -26,20 +24,9 @@ logger = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 
-_PLATFORM_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}")  # a Telegram bot token in a URL
 _LOOP_ERROR_DELAY_S = 1.0
 
-
-class DeliveryObserver(Protocol):
-    """Told how deliveries go (the ops metrics): per platform, never per chat."""
-
-    def delivered(self, platform: str, waited_s: Sequence[float]) -> None:
-        """Items were delivered, each `waited_s` after the notifier picked it up."""
-
-    def retry_after(self, platform: str, seconds: float) -> None: ...
-
-    def delivery_failed(self, platform: str, reason: str) -> None:
-        """A send failed: "forbidden" (the chat refuses the bot) or "error" (retried)."""
+__all__ = ["DeliveryObserver", "Notifier"]
 
 
 class Notifier:
@@ -101,14 +88,10 @@ class Notifier:
         self._send_timeout_s = send_timeout_s
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
-        self._destinations: dict[DestinationKey, Destination] = {}
+        self._destinations = Destinations()
         self._blocked = blocked if blocked is not None else BlockedChats(outbox.database)
         self._parked_platforms: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._writes: set[asyncio.Future[Any]] = set()  # outbox writes after a send: a stop waits for them
-        self._in_flight = 0
-        self._admitted: Counter[str] = Counter()  # per platform: admitted sends whose task has not started
-        self._busy_chats: set[str] = set()
+        self._in_flight = InFlight()
         self._wake_event = asyncio.Event()
         self._outbox_changed = True
         self._load_batch_s = load_batch_s
@@ -122,7 +105,7 @@ class Notifier:
         outbox.add_listener(self.wake)
 
     def __repr__(self) -> str:
-        pending = sum(len(d.items) for d in self._destinations.values())
+        pending = self._destinations.pending()
         return f"Notifier(platforms={sorted(self._targets)!r}, pending={pending})"
 
     # -- public API -------------------------------------------------------------------------
@@ -155,29 +138,14 @@ class Notifier:
         if old_chat_id == new_chat_id:
             return
         self._blocked.moved(old_chat_id, new_chat_id)
-        if old_chat_id in self._busy_chats:
-            self._busy_chats.discard(old_chat_id)
-            self._busy_chats.add(new_chat_id)
-        for key in [k for k in self._destinations if k[0] == old_chat_id]:
-            dest = self._destinations.pop(key)
-            dest.move_to(new_chat_id)
-            new_key = (new_chat_id, key[1])
-            other = self._destinations.get(new_key)
-            if other is None:
-                self._destinations[new_key] = dest
-            elif not other.in_flight:
-                dest.merge(other)
-                self._destinations[new_key] = dest
-            elif not dest.in_flight:
-                other.merge(dest)
-            else:  # both being sent: keep both until one empties (very rare)
-                self._destinations[(old_chat_id, key[1])] = dest
+        self._in_flight.move_chat(old_chat_id, new_chat_id)
+        self._destinations.move_chat(old_chat_id, new_chat_id)
         self.wake()
 
     @property
     def sends_in_flight(self) -> int:
         """Deliveries under way (a platform send or the outbox write after it); each wakes the loop when done."""
-        return self._in_flight
+        return self._in_flight.count
 
     async def run(self) -> None:
         """Deliver until cancelled."""
@@ -245,7 +213,7 @@ class Notifier:
                 await self._wait(delay)
         finally:
             self._looping = False
-            await self._cancel_tasks()
+            await self._in_flight.cancel(self._destinations.values())
 
     async def _load_new(self) -> None:
         self._outbox_changed = False
@@ -257,33 +225,15 @@ class Notifier:
             return
         self._last_id = max(self._last_id, items[-1].id)
         now = self._clock()
-        refused: list[int] = []
-        for item in items:
-            if item.chat_id in self._blocked:
-                refused.append(item.id)
-                continue
-            self._destination(item).add(item, now)
+        refused = self._destinations.load(items, now, self._blocked)
         if refused:
             await self._outbox.mark_undeliverable(refused, "the chat refuses messages from the bot")
-
-    def _destination(self, item: OutboxItem) -> Destination:
-        key = (item.chat_id, item.thread_id)
-        dest = self._destinations.get(key)
-        if dest is None:
-            dest = self._destinations[key] = Destination(item.chat_ref())
-        return dest
 
     def _dispatch(self) -> float | None:
         """Start every send that is due and allowed now; returns seconds until the next one could be."""
         now = self._clock()
         next_time = math.inf
-        for key in [k for k, d in self._destinations.items() if not d.items and not d.in_flight]:
-            del self._destinations[key]
-        ordered = sorted(
-            (d for d in self._destinations.values() if d.items and not d.in_flight),
-            key=lambda d: (not d.has_critical, d.oldest_seen),
-        )
-        for dest in ordered:
+        for dest in self._destinations.ready():
             target = self._targets.get(dest.platform)
             if target is None:
                 self._park(dest)
@@ -292,24 +242,20 @@ class Notifier:
             if due > now:
                 next_time = min(next_time, due)
                 continue
-            if dest.chat_id in self._busy_chats:
+            if self._in_flight.is_busy(dest.chat_id):
                 continue  # another thread of this chat is being sent to
-            reserved = self._admitted[dest.platform]
+            reserved = self._in_flight.reserved(dest.platform)
             ready = self._pacer.ready_at(dest.platform, dest.chat_id, group=dest.is_group, reserved=reserved)
             if ready > now:
                 if ready != math.inf:
                     next_time = min(next_time, ready)
                 continue
             part = dest.next_part(target.message_limit, self._max_parts)
-            self._admitted[dest.platform] += 1
-            self._busy_chats.add(dest.chat_id)
-            dest.in_flight = True
-            self._in_flight += 1
-            self._spawn(self._deliver(dest, target, part))
+            self._in_flight.admit(dest, self._deliver(dest, target, part))
         return None if next_time == math.inf else max(0.0, next_time - now)
 
     async def _deliver(self, dest: Destination, target: DeliveryTarget, part: ComposedPart) -> None:
-        self._admitted[dest.platform] -= 1
+        self._in_flight.started(dest.platform)
         try:
             # Counted now, when the message really goes out, not when it was admitted: the pacer's
             # windows then match what the platform sees even if this task started late.
@@ -323,22 +269,25 @@ class Notifier:
             self._pacer.retry_after(dest.platform, dest.chat_id if exc.chat_wide else None, exc.seconds)
             dest.batch = []  # recompose after the wait, merging whatever arrived meanwhile
             wait_s = exc.seconds
-            self._observe(lambda o: o.retry_after(dest.platform, wait_s))
+            observe(self._observer, lambda o: o.retry_after(dest.platform, wait_s))
             logger.info("notifier: %s asks to wait %.1f s (%s)", dest.chat_id, exc.seconds,
                         "this chat" if exc.chat_wide else f"all of {dest.platform}")
         except DeliveryForbidden as exc:
-            self._observe(lambda o: o.delivery_failed(dest.platform, "forbidden"))
-            await self._recording(self._forbid(dest.chat_id, exc.reason))
+            observe(self._observer, lambda o: o.delivery_failed(dest.platform, "forbidden"))
+            await self._in_flight.recording(
+                forbid_chat(self._destinations, self._blocked, self._outbox, dest.chat_id, exc.reason))
         except Exception as exc:  # an adapter bug or a network error: retry with backoff
-            self._observe(lambda o: o.delivery_failed(dest.platform, "error"))
-            await self._recording(self._failed(dest, part, exc))
+            observe(self._observer, lambda o: o.delivery_failed(dest.platform, "error"))
+            await self._in_flight.recording(record_failed_send(
+                self._outbox, dest, part, exc, clock=self._clock, backoff_s=self._backoff_s,
+                max_backoff_s=self._max_backoff_s, max_attempts=self._max_attempts))
         else:
             # The at-least-once window: from here until this write commits. It starts at once, and a
-            # stop (_cancel_tasks) waits for it even when this task is cancelled.
-            written = self._track(self._outbox.mark_sent(part.item_ids))
+            # stop (InFlight.cancel) waits for it even when this task is cancelled.
+            written = self._in_flight.track(self._outbox.mark_sent(part.item_ids))
             now = self._clock()
             waited = [now - dest.seen_at[i] for i in part.item_ids if i in dest.seen_at]
-            self._observe(lambda o: o.delivered(dest.platform, waited))
+            observe(self._observer, lambda o: o.delivered(dest.platform, waited))
             dest.part_sent(part)
             self.messages_sent += 1
             self.items_delivered += len(part.item_ids)
@@ -348,61 +297,9 @@ class Notifier:
                 logger.exception("notifier: delivered %d items to %s but could not record it",
                                  len(part.item_ids), dest.chat_id)
         finally:
-            self._busy_chats.discard(dest.chat_id)
-            dest.in_flight = False
-            self._in_flight -= 1
+            self._in_flight.finished(dest)
             self._idle.clear()
             self._wake_event.set()
-
-    def _observe(self, report: Callable[[DeliveryObserver], None]) -> None:
-        if self._observer is None:
-            return
-        try:
-            report(self._observer)
-        except Exception:  # metrics never break delivery
-            logger.exception("notifier: recording delivery metrics failed")
-
-    async def _forbid(self, chat_id: str, reason: str) -> None:
-        for key in [k for k in self._destinations if k[0] == chat_id]:
-            self._destinations[key].clear()
-        first = await self._blocked.block(chat_id, _safe_text(reason))
-        dropped = await self._outbox.mark_chat_undeliverable(chat_id, _safe_text(reason))
-        if first:
-            logger.warning("notifier: %s refuses messages (%s); %d pending notifications dropped,"
-                           " not sending there any more", chat_id, _safe_text(reason), dropped)
-
-    async def _failed(self, dest: Destination, part: ComposedPart, exc: Exception) -> None:
-        error = f"{type(exc).__name__}: {_safe_text(str(exc))}"
-        dest.failures += 1
-        delay = min(self._backoff_s * 2 ** (dest.failures - 1), self._max_backoff_s)
-        dest.next_attempt = self._clock() + delay
-        dest.batch = []
-        live = [i for i in part.item_ids if i in dest.items]
-        for item_id in live:
-            dest.attempts[item_id] = dest.attempts.get(item_id, 0) + 1
-        await self._outbox.record_failure(live, error)
-        give_up = [i for i in live if dest.attempts[i] >= self._max_attempts and not dest.items[i].is_critical]
-        if give_up:
-            dest.remove(give_up)
-            await self._outbox.mark_failed(give_up, error)
-            logger.error("notifier: gave up on %d notifications for %s after %d attempts: %s",
-                         len(give_up), dest.chat_id, self._max_attempts, error)
-        else:
-            logger.warning("notifier: sending to %s failed (attempt %d, retry in %.0f s): %s",
-                           dest.chat_id, dest.failures, delay, error)
-
-    async def _recording(self, step: Coroutine[Any, Any, None]) -> None:
-        try:
-            await asyncio.shield(self._track(step))
-        except Exception:
-            logger.exception("notifier: could not record a delivery failure in the outbox")
-
-    def _track(self, step: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
-        """Run an outbox write as its own task, so cancelling the delivery does not interrupt it."""
-        write = asyncio.ensure_future(step)
-        self._writes.add(write)
-        write.add_done_callback(self._writes.discard)
-        return write
 
     def _park(self, dest: Destination) -> None:
         if dest.platform not in self._parked_platforms:
@@ -411,9 +308,9 @@ class Notifier:
                            " outbox", dest.platform)
 
     def _has_work(self) -> bool:
-        if self._in_flight:
+        if self._in_flight.count:
             return True
-        return any(d.items and d.platform in self._targets for d in self._destinations.values())
+        return self._destinations.has_items_for(self._targets)
 
     async def _wait(self, delay: float | None) -> None:
         if self._wake_event.is_set():
@@ -429,29 +326,3 @@ class Notifier:
             for task in (waiter, sleeper):
                 task.cancel()
             await asyncio.gather(waiter, sleeper, return_exceptions=True)
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _cancel_tasks(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._writes:  # outbox writes of sends that returned: finish them, or those items go out twice
-            for result in await asyncio.gather(*list(self._writes), return_exceptions=True):
-                if isinstance(result, Exception):
-                    logger.error("notifier: an outbox write failed while stopping: %s", _safe_text(str(result)))
-        # a task cancelled before it started never ran its bookkeeping
-        self._in_flight = 0
-        self._admitted.clear()
-        self._busy_chats.clear()
-        for dest in self._destinations.values():
-            dest.in_flight = False
-
-
-def _safe_text(text: str) -> str:
-    """An error text with FxSocket keys and platform tokens masked (safe to log and store)."""
-    return _PLATFORM_TOKEN.sub("***", redact_secrets(text))[:300]

@@ -127,7 +127,7 @@ class Metrics:
     def quotes_evaluated(self, count: int = 1) -> None:
         self.quotes.inc(count)
 
-    # -- alerts and delivery (fxbot.notify.notifier.DeliveryObserver) ----------------------------
+    # -- alerts and delivery (fxbot.notify.failures.DeliveryObserver) ----------------------------
 
     def alert_fired(self, kind: str) -> None:
         self.alerts.labels(self._alert(kind)).inc()
