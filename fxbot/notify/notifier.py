@@ -15,6 +15,7 @@ from fxbot.notify.composer import DEFAULT_MAX_PARTS, MIN_MESSAGE_LIMIT, Composed
 from fxbot.notify.destination import Destination, Destinations
 from fxbot.notify.errors import DeliveryForbidden, DeliveryRetryAfter
 from fxbot.notify.failures import DeliveryObserver, forbid_chat, observe, record_failed_send
+from fxbot.notify.housekeeping import purge_at_start, wake_or_sleep
 from fxbot.notify.inflight import InFlight
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.pacing import MonotonicClock, Pacer, PacingLimits
@@ -153,18 +154,7 @@ class Notifier:
             raise RuntimeError("this notifier is already running")
         self._run_active = True
         try:
-            try:
-                purged = await self._outbox.purge_finished()
-            except Exception:  # housekeeping only: delivery goes on without it
-                logger.warning("outbox: purging old delivered notifications failed", exc_info=True)
-            else:
-                if purged:
-                    logger.info("outbox: purged %d delivered notifications past the dedupe window", purged)
-            if self._buttons is not None:
-                try:
-                    await self._buttons.purge()
-                except Exception:
-                    logger.warning("notify: forgetting expired button tokens failed", exc_info=True)
+            await purge_at_start(self._outbox, self._buttons)
             async with self._loop_lock:
                 await self._loop(until_idle=False)
         finally:
@@ -313,16 +303,4 @@ class Notifier:
         return self._destinations.has_items_for(self._targets)
 
     async def _wait(self, delay: float | None) -> None:
-        if self._wake_event.is_set():
-            return
-        if delay is None:
-            await self._wake_event.wait()
-            return
-        waiter = asyncio.ensure_future(self._wake_event.wait())
-        sleeper = asyncio.ensure_future(self._sleep(delay))
-        try:
-            await asyncio.wait((waiter, sleeper), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (waiter, sleeper):
-                task.cancel()
-            await asyncio.gather(waiter, sleeper, return_exceptions=True)
+        await wake_or_sleep(self._wake_event, delay, self._sleep)
