@@ -16,7 +16,7 @@ from typing import TextIO
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from adapters.text_render import render_reply_text
+from fxbot.adapters.text_render import render_reply_text
 from fxbot.chat.adapter import CommandHandlerPort
 from fxbot.chat.types import Button, ButtonPress, ChatKind, ChatRef, ChatUser, IncomingCommand, Reply
 from fxbot.domain.access import Scope

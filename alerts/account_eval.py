@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from alerts.firing import Firing, account_firing
-from alerts.rules import AccountMetric, AccountRule, FireState, Mode
-from alerts.trading_day import trading_day_id
+from fxbot.alerts.firing import Firing, account_firing
+from fxbot.alerts.rules import AccountMetric, AccountRule, FireState, Mode
+from fxbot.alerts.trading_day import trading_day_id
 from fxbot.domain.broker import Account
 
 MARGIN_BAND_MIN = 10.0

@@ -19,10 +19,10 @@ from array import array
 from collections.abc import Sequence
 from typing import Any
 
-from alerts.engine import AlertEngine
-from alerts.price_columns import CONDITION_CODE_BY_TEXT, MODE_CODE_BY_TEXT, PriceColumns, us_of_db
-from alerts.price_table import F_ARMED, F_LIVE, F_PAUSED
-from alerts.rows import parse_recent
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.price_columns import CONDITION_CODE_BY_TEXT, MODE_CODE_BY_TEXT, PriceColumns, us_of_db
+from fxbot.alerts.price_table import F_ARMED, F_LIVE, F_PAUSED
+from fxbot.alerts.rows import parse_recent
 from fxbot.storage.database import Database
 
 ACTIVE_PRICE = "kind = 'price' AND done = 0 AND expired_reported = 0"

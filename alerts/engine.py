@@ -24,16 +24,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from alerts.account_eval import AccountState, evaluate_account_rule
-from alerts.firing import Firing, expired_firing, runaway_firing
-from alerts.gap_replay import GapBar, gap_start, replay_book
-from alerts.price_columns import PriceColumns
-from alerts.price_eval import PriceEvaluator
-from alerts.price_firing import RUNAWAY_FIRES, RUNAWAY_WINDOW_S
-from alerts.price_load import finish_loading, load_columns
-from alerts.price_reading import PriceReading, judge_alone
-from alerts.price_table import F_ARMED, F_LIVE, F_PAUSED, NO_POINTS
-from alerts.rules import AccountRule, FireState, PriceRule, PriceSide, Rule
+from fxbot.alerts.account_eval import AccountState, evaluate_account_rule
+from fxbot.alerts.firing import Firing, expired_firing, runaway_firing
+from fxbot.alerts.gap_replay import GapBar, gap_start, replay_book
+from fxbot.alerts.price_columns import PriceColumns
+from fxbot.alerts.price_eval import PriceEvaluator
+from fxbot.alerts.price_firing import RUNAWAY_FIRES, RUNAWAY_WINDOW_S
+from fxbot.alerts.price_load import finish_loading, load_columns
+from fxbot.alerts.price_reading import PriceReading, judge_alone
+from fxbot.alerts.price_table import F_ARMED, F_LIVE, F_PAUSED, NO_POINTS
+from fxbot.alerts.rules import AccountRule, FireState, PriceRule, PriceSide, Rule
 
 
 class AlertEngine:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from alerts.rules import AccountMetric, AccountRule, FireState, Mode, PriceCondition, PriceRule, Rule
+from fxbot.alerts.rules import AccountMetric, AccountRule, FireState, Mode, PriceCondition, PriceRule, Rule
 from fxbot.domain.instruments import instrument
 from fxbot.domain.redaction import redact_secrets
 from fxbot.notify.actions import price_alert_actions

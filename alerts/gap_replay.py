@@ -20,12 +20,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from alerts.firing import GAP_LINE, KIND_PRICE, Firing
-from alerts.index import SideBook
-from alerts.price_eval import PriceEvaluator
-from alerts.price_store import side_points
-from alerts.price_table import EVERY, F_DONE, F_LIVE
-from alerts.rules import PriceRule
+from fxbot.alerts.firing import GAP_LINE, KIND_PRICE, Firing
+from fxbot.alerts.index import SideBook
+from fxbot.alerts.price_eval import PriceEvaluator
+from fxbot.alerts.price_store import side_points
+from fxbot.alerts.price_table import EVERY, F_DONE, F_LIVE
+from fxbot.alerts.rules import PriceRule
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 
-from alerts.rules import PriceSide
+from fxbot.alerts.rules import PriceSide
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _SHIFT = 2**32

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerts.price_table import (
+from fxbot.alerts.price_table import (
     CONDITION_CODE,
     CONDITIONS,
     F_ARMED,
@@ -19,8 +19,8 @@ from alerts.price_table import (
     from_us,
     to_us,
 )
-from alerts.rows import parse_recent
-from alerts.rules import FireState, PriceRule, PriceSide
+from fxbot.alerts.rows import parse_recent
+from fxbot.alerts.rules import FireState, PriceRule, PriceSide
 from fxbot.storage.timestamps import from_db
 
 CONDITION_CODE_BY_TEXT = {c.value: code for c, code in CONDITION_CODE.items()}

@@ -9,11 +9,11 @@ from __future__ import annotations
 from array import array
 from datetime import datetime
 
-from alerts.firing import Firing
-from alerts.index import SideBook
-from alerts.price_firing import PriceFiring
-from alerts.price_store import BLOCKED
-from alerts.price_table import (
+from fxbot.alerts.firing import Firing
+from fxbot.alerts.index import SideBook
+from fxbot.alerts.price_firing import PriceFiring
+from fxbot.alerts.price_store import BLOCKED
+from fxbot.alerts.price_table import (
     ABOVE,
     BELOW,
     CROSS_DOWN,
@@ -24,7 +24,7 @@ from alerts.price_table import (
     ONCE,
     REPEAT,
 )
-from alerts.rules import PriceSide
+from fxbot.alerts.rules import PriceSide
 from fxbot.domain.instruments import instrument
 
 SPREAD_EMA_ALPHA = 0.05

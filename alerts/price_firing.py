@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 
-from alerts.firing import KIND_PRICE, KIND_RUNAWAY, Firing, price_firing, runaway_firing
-from alerts.index import SideBook
-from alerts.price_store import PriceRuleStore
-from alerts.price_table import (
+from fxbot.alerts.firing import KIND_PRICE, KIND_RUNAWAY, Firing, price_firing, runaway_firing
+from fxbot.alerts.index import SideBook
+from fxbot.alerts.price_store import PriceRuleStore
+from fxbot.alerts.price_table import (
     ABOVE,
     BELOW,
     CROSS,

@@ -11,10 +11,10 @@ from bisect import bisect_left, bisect_right
 from itertools import compress
 from typing import Any
 
-from alerts.price_columns import PriceColumns
-from alerts.price_eval import PriceEvaluator
-from alerts.price_store import PendingEntries
-from alerts.price_table import (
+from fxbot.alerts.price_columns import PriceColumns
+from fxbot.alerts.price_eval import PriceEvaluator
+from fxbot.alerts.price_store import PendingEntries
+from fxbot.alerts.price_table import (
     ABOVE,
     BELOW,
     CONDITIONS,
@@ -26,7 +26,7 @@ from alerts.price_table import (
     ONCE,
     REPEAT,
 )
-from alerts.rules import PriceSide
+from fxbot.alerts.rules import PriceSide
 
 _PLAIN = F_LIVE | F_ARMED
 _ENTRY_OFFSETS: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = (

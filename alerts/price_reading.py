@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from alerts.firing import Firing
-from alerts.price_eval import PriceEvaluator
-from alerts.price_store import side_points
-from alerts.price_table import F_DONE, F_LIVE, F_PAUSED
+from fxbot.alerts.firing import Firing
+from fxbot.alerts.price_eval import PriceEvaluator
+from fxbot.alerts.price_store import side_points
+from fxbot.alerts.price_table import F_DONE, F_LIVE, F_PAUSED
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from array import array
 
-from alerts.index import AlertIndex, SideBook
-from alerts.price_table import (
+from fxbot.alerts.index import AlertIndex, SideBook
+from fxbot.alerts.price_table import (
     ABOVE,
     BELOW,
     CROSS_DOWN,
@@ -17,7 +17,7 @@ from alerts.price_table import (
     REPEAT,
     PriceRuleTable,
 )
-from alerts.rules import PriceRule, PriceSide, pip_points
+from fxbot.alerts.rules import PriceRule, PriceSide, pip_points
 
 BLOCKED = F_DONE | F_PAUSED
 

@@ -13,8 +13,8 @@ from array import array
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from alerts.index import ThresholdIndex
-from alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
+from fxbot.alerts.index import ThresholdIndex
+from fxbot.alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
 
 NO_POINTS = -(2**63)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -7,9 +7,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from alerts.cold_load import load_price_rules, release_unused_heap
-from alerts.engine import AlertEngine
-from alerts.rows import (
+from fxbot.alerts.cold_load import load_price_rules, release_unused_heap
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.rows import (
     ALL_COLUMNS,
     LEAN_PRICE_COLUMNS,
     RULE_COLUMNS,
@@ -18,7 +18,7 @@ from alerts.rows import (
     rule_values,
     state_values,
 )
-from alerts.rules import FireState, Rule
+from fxbot.alerts.rules import FireState, Rule
 from fxbot.storage.database import Database
 from fxbot.storage.timestamps import to_db
 

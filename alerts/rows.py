@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from alerts.rules import (
+from fxbot.alerts.rules import (
     AccountMetric,
     AccountRule,
     FireState,

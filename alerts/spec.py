@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from alerts.rules import (
+from fxbot.alerts.rules import (
     DEFAULT_ANCHOR_HOUR,
     DEFAULT_ANCHOR_TZ,
     MAX_NOTE_LENGTH,
@@ -30,7 +30,7 @@ from alerts.rules import (
     pip_points,
     to_points,
 )
-from alerts.spec_times import (
+from fxbot.alerts.spec_times import (
     MAX_EXPIRY,
     AlertSpecError,
     is_clock,

@@ -30,9 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alerts.engine import AlertEngine
-from alerts.repository import AlertRepository
-from alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.repository import AlertRepository
+from fxbot.alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
 from fxbot.domain.instruments import INSTRUMENTS
 from fxbot.storage import Storage
 

@@ -41,11 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pipeline_workload import ACCOUNT, SPECS, FrameClock, Walk, make_rules, ref_points
 
-from alerts.engine import AlertEngine
-from alerts.firing import Firing
-from alerts.price_table import ABOVE, BELOW, CONDITION_CODE, CROSS_DOWN, CROSS_UP, SIDE_CODE
-from alerts.repository import AlertRepository
-from alerts.rules import PriceSide
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.firing import Firing
+from fxbot.alerts.price_table import ABOVE, BELOW, CONDITION_CODE, CROSS_DOWN, CROSS_UP, SIDE_CODE
+from fxbot.alerts.repository import AlertRepository
+from fxbot.alerts.rules import PriceSide
 from fxbot.fxsocket.events import QuoteEvent
 from fxbot.fxsocket.frames import decode_frame
 from fxbot.notify.outbox import Outbox

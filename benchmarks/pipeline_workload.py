@@ -17,7 +17,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
+from fxbot.alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
 from fxbot.domain.instruments import INSTRUMENTS, InstrumentSpec
 
 ACCOUNT = "acc_bench"

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
 
-from alerts.order_store import AlertOrderStore
 from fxbot.adapter_startup import AdapterStarter, StartPolicy, StartupFailed
+from fxbot.alerts.order_store import AlertOrderStore
 from fxbot.chat.adapter import ChatAdapter
 from fxbot.chat.confirmations import ConfirmationBook
 from fxbot.chat.dispatcher import AuditSink, Dispatcher

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from adapters.discord import sync_cli as discord_sync
 from fxbot import maintenance_cli
+from fxbot.adapters.discord import sync_cli as discord_sync
 from fxbot.config import ConfigError, Settings, key_routes, load_settings, redacted, validate_adapter_section
 from fxbot.domain.access import Scope
 from fxbot.logging_setup import TERMINAL_CHAT_LOG, configure_logging, keep_logs_off_a_terminal_chat

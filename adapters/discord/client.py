@@ -11,15 +11,15 @@ from collections.abc import Callable
 import discord
 from discord import app_commands
 
-from adapters.discord.autocomplete import Completer
-from adapters.discord.commands_sync import install_commands
-from adapters.discord.delivery import DiscordDeliveryTarget
-from adapters.discord.identity import destination_of
-from adapters.discord.interactions import InteractionRunner, message_kwargs
-from adapters.discord.lasting_buttons import lasting, lasting_button_type, lasting_view
-from adapters.discord.plugin import DiscordSettings
-from adapters.discord.render import render_reply
-from adapters.discord.views import ActionView
+from fxbot.adapters.discord.autocomplete import Completer
+from fxbot.adapters.discord.commands_sync import install_commands
+from fxbot.adapters.discord.delivery import DiscordDeliveryTarget
+from fxbot.adapters.discord.identity import destination_of
+from fxbot.adapters.discord.interactions import InteractionRunner, message_kwargs
+from fxbot.adapters.discord.lasting_buttons import lasting, lasting_button_type, lasting_view
+from fxbot.adapters.discord.plugin import DiscordSettings
+from fxbot.adapters.discord.render import render_reply
+from fxbot.adapters.discord.views import ActionView
 from fxbot.chat.types import ChatRef, Reply
 from fxbot.plugins import AdapterRuntime, AdapterStartError
 

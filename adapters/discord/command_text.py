@@ -8,7 +8,7 @@ from typing import Any
 
 import discord
 
-from adapters.discord.identity import user_id_of
+from fxbot.adapters.discord.identity import user_id_of
 from fxbot.chat.argument_types import ArgKind, Argument
 from fxbot.chat.registry import CommandSpec
 

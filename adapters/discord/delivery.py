@@ -12,7 +12,7 @@ from fxbot.chat.types import ChatRef, Reply
 from fxbot.notify.errors import DeliveryForbidden, DeliveryRetryAfter
 
 if TYPE_CHECKING:
-    from adapters.discord.client import DiscordAdapter
+    from fxbot.adapters.discord.client import DiscordAdapter
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import discord
 
-from adapters.discord.plugin import DM_LOCAL_PREFIX
+from fxbot.adapters.discord.plugin import DM_LOCAL_PREFIX
 from fxbot.chat.types import ChatKind, ChatRef, ChatUser
 
 PLATFORM = "discord"

@@ -8,11 +8,11 @@ from typing import Any
 
 import discord
 
-from adapters.discord.autocomplete import Completer
-from adapters.discord.command_text import command_text
-from adapters.discord.identity import chat_ref, chat_user
-from adapters.discord.render import OutgoingMessage, escape, render_reply
-from adapters.discord.views import ActionView
+from fxbot.adapters.discord.autocomplete import Completer
+from fxbot.adapters.discord.command_text import command_text
+from fxbot.adapters.discord.identity import chat_ref, chat_user
+from fxbot.adapters.discord.render import OutgoingMessage, escape, render_reply
+from fxbot.adapters.discord.views import ActionView
 from fxbot.chat.adapter import CommandHandlerPort
 from fxbot.chat.argument_types import Argument
 from fxbot.chat.registry import CommandSpec

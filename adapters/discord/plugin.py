@@ -12,7 +12,7 @@ from fxbot.notify.pacing import PacingLimits
 from fxbot.plugins import AdapterRuntime, PlatformFacts
 
 if TYPE_CHECKING:
-    from adapters.discord.client import DiscordAdapter
+    from fxbot.adapters.discord.client import DiscordAdapter
 
 
 DM_LOCAL_PREFIX = "dm:"
@@ -67,6 +67,6 @@ class DiscordPlugin:
     facts = DISCORD_FACTS
 
     def create(self, settings: DiscordSettings, runtime: AdapterRuntime) -> DiscordAdapter:
-        from adapters.discord.client import DiscordAdapter
+        from fxbot.adapters.discord.client import DiscordAdapter
 
         return DiscordAdapter(settings, runtime)

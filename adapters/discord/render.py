@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import discord
 from discord.utils import escape_markdown
 
-from adapters.text_render import render_table
+from fxbot.adapters.text_render import render_table
 from fxbot.chat.types import Document, Image, Reply, ReplyKind
 
 CONTENT_LIMIT = 2000

@@ -31,7 +31,7 @@ def state_path(database_path: Path) -> Path:
 
 def run(args: argparse.Namespace, *, env: dict[str, str] | None = None, out: TextIO | None = None) -> int:
     """Run the subcommand; 0 on success (synced or unchanged), 1 on a problem (printed to stderr)."""
-    from adapters.discord.plugin import DiscordSettings
+    from fxbot.adapters.discord.plugin import DiscordSettings
     from fxbot.config import ConfigError, load_settings, validate_adapter_section
 
     stdout = out or sys.stdout
@@ -54,7 +54,7 @@ async def _sync(settings: Any, guild_ids: list[int], state_file: Path, force: bo
     import discord
     from discord import app_commands
 
-    from adapters.discord.commands_sync import command_payload, install_commands, payload_hash
+    from fxbot.adapters.discord.commands_sync import command_payload, install_commands, payload_hash
     from fxbot.chat.registry import CommandRegistry
     from fxbot.commands.catalog import register_all
 

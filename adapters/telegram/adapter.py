@@ -20,17 +20,17 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from adapters.telegram.admins import AdminCache
-from adapters.telegram.buttons import ButtonBook
-from adapters.telegram.handlers import UpdateHandlers
-from adapters.telegram.menu import register_menus
-from adapters.telegram.pacing_gate import PacingGate
-from adapters.telegram.render import MESSAGE_LIMIT
-from adapters.telegram.sender import TelegramSender
-from adapters.telegram.settings import TelegramSettings
-from adapters.telegram.startup import start_error, tell_pending_senders
-from adapters.telegram.updates import ALLOWED_UPDATES, PLATFORM
-from adapters.telegram.webhook import WebhookServer
+from fxbot.adapters.telegram.admins import AdminCache
+from fxbot.adapters.telegram.buttons import ButtonBook
+from fxbot.adapters.telegram.handlers import UpdateHandlers
+from fxbot.adapters.telegram.menu import register_menus
+from fxbot.adapters.telegram.pacing_gate import PacingGate
+from fxbot.adapters.telegram.render import MESSAGE_LIMIT
+from fxbot.adapters.telegram.sender import TelegramSender
+from fxbot.adapters.telegram.settings import TelegramSettings
+from fxbot.adapters.telegram.startup import start_error, tell_pending_senders
+from fxbot.adapters.telegram.updates import ALLOWED_UPDATES, PLATFORM
+from fxbot.adapters.telegram.webhook import WebhookServer
 from fxbot.chat.types import ChatRef, Reply
 from fxbot.notify.pacing import PacingLimits
 from fxbot.plugins import AdapterRuntime

@@ -11,11 +11,11 @@ from telegram import Bot, Message, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from adapters.telegram.admins import AdminCache
-from adapters.telegram.buttons import ButtonBook
-from adapters.telegram.refusals import RefusalMemory
-from adapters.telegram.sender import TelegramSender
-from adapters.telegram.updates import (
+from fxbot.adapters.telegram.admins import AdminCache
+from fxbot.adapters.telegram.buttons import ButtonBook
+from fxbot.adapters.telegram.refusals import RefusalMemory
+from fxbot.adapters.telegram.sender import TelegramSender
+from fxbot.adapters.telegram.updates import (
     chat_ref,
     chat_user,
     incoming_command,

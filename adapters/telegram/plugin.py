@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.telegram.adapter import TelegramAdapter
-from adapters.telegram.render import MESSAGE_LIMIT
-from adapters.telegram.settings import TelegramSettings
+from fxbot.adapters.telegram.adapter import TelegramAdapter
+from fxbot.adapters.telegram.render import MESSAGE_LIMIT
+from fxbot.adapters.telegram.settings import TelegramSettings
 from fxbot.chat.types import ChatKind
 from fxbot.notify.pacing import PacingLimits
 from fxbot.plugins import AdapterRuntime, PlatformFacts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from adapters.text_render import render_table
+from fxbot.adapters.text_render import render_table
 from fxbot.chat.types import Button, Reply, ReplyKind
 
 MESSAGE_LIMIT = 4096

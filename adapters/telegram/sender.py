@@ -12,10 +12,10 @@ from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, Forbidden, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
-from adapters.telegram.buttons import ButtonBook
-from adapters.telegram.pacing_gate import PacingGate
-from adapters.telegram.render import PhotoMessage, RenderedMessage, render_reply
-from adapters.telegram.updates import qualified, telegram_id
+from fxbot.adapters.telegram.buttons import ButtonBook
+from fxbot.adapters.telegram.pacing_gate import PacingGate
+from fxbot.adapters.telegram.render import PhotoMessage, RenderedMessage, render_reply
+from fxbot.adapters.telegram.updates import qualified, telegram_id
 from fxbot.chat.types import ChatKind, ChatRef, Reply
 from fxbot.notify.errors import DeliveryForbidden, DeliveryRetryAfter
 

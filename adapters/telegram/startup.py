@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot, Message, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
-from adapters.telegram.updates import (
+from fxbot.adapters.telegram.updates import (
     ALLOWED_UPDATES,
     addressed_to_other_bot,
     chat_ref,

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from alerts.firing import describe_rule
-from alerts.order_spec import has_order
-from alerts.rules import Mode, PriceRule, Rule
-from alerts.spec_times import AlertSpecError, parse_duration
+from fxbot.alerts.firing import describe_rule
+from fxbot.alerts.order_spec import has_order
+from fxbot.alerts.rules import Mode, PriceRule, Rule
+from fxbot.alerts.spec_times import AlertSpecError, parse_duration
 from fxbot.chat.access import check_access
 from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
 from fxbot.chat.context import CommandContext

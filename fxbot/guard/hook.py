@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from alerts.account_eval import AccountState
+    from fxbot.alerts.account_eval import AccountState
     from fxbot.services.trading_models import PreparedOrder
 
 

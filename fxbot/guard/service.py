@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from alerts.account_eval import AccountState
+from fxbot.alerts.account_eval import AccountState
 from fxbot.domain.broker import BrokerError
 from fxbot.domain.formatting import format_time
 from fxbot.domain.instruments import instrument

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from alerts.trading_day import trading_day_id, trading_day_start
+from fxbot.alerts.trading_day import trading_day_id, trading_day_start
 
 ROLLOVER_ZONE = "America/New_York"
 ROLLOVER_HOUR = 17

@@ -12,8 +12,8 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from alerts.order_spec import ORDER_COMMANDS, OrderSpecError, parse_order_legs
-from alerts.order_store import AlertOrder, AlertOrderStore
+from fxbot.alerts.order_spec import ORDER_COMMANDS, OrderSpecError, parse_order_legs
+from fxbot.alerts.order_store import AlertOrder, AlertOrderStore
 from fxbot.chat.adapter import CommandHandlerPort
 from fxbot.chat.context import ChatContextResolver
 from fxbot.chat.symbols import SymbolResolver
@@ -22,7 +22,7 @@ from fxbot.errors import AccessDenied, UsageError, UserError
 from fxbot.webhooks.runner import Post, Refused, check_line, spec_table
 
 if TYPE_CHECKING:
-    from alerts.rules import Rule
+    from fxbot.alerts.rules import Rule
     from fxbot.services.alerts import AlertService
 
 log = logging.getLogger(__name__)

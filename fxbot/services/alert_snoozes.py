@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from alerts.rules import Rule
+from fxbot.alerts.rules import Rule
 from fxbot.errors import UserError
 from fxbot.services.alerts import AlertService
 from fxbot.storage.database import Database

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from alerts.account_eval import AccountState
-from alerts.engine import AlertEngine
-from alerts.firing import Firing
-from alerts.price_reading import PriceReading
-from alerts.repository import AlertRepository
-from alerts.rules import AccountRule, PriceSide, Rule
-from alerts.spec import (
+from fxbot.alerts.account_eval import AccountState
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.firing import Firing
+from fxbot.alerts.price_reading import PriceReading
+from fxbot.alerts.repository import AlertRepository
+from fxbot.alerts.rules import AccountRule, PriceSide, Rule
+from fxbot.alerts.spec import (
     PRICE_USAGE,
     AlertSpecError,
     PriceRuleSpec,

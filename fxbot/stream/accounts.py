@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from alerts.account_eval import AccountState
+from fxbot.alerts.account_eval import AccountState
 from fxbot.domain.broker import Broker
 from fxbot.services.alerts import AlertService
 

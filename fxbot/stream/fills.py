@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from alerts.fills import FillEvent, chat_dedupe_key, fill_notifications
+from fxbot.alerts.fills import FillEvent, chat_dedupe_key, fill_notifications
 from fxbot.chat.types import ChatKind
 from fxbot.domain.broker import Broker, Position, Trade
 from fxbot.domain.formatting import format_lots

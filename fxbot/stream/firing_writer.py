@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from alerts.firing import Firing
+from fxbot.alerts.firing import Firing
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from alerts.fills import FillEvent
+from fxbot.alerts.fills import FillEvent
 from fxbot.domain.broker import Broker, LostChannel, OrderEvent
 from fxbot.services.alerts import AlertService
 from fxbot.stream.config import PumpConfig

@@ -6,9 +6,9 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from alerts.account_eval import AccountState
-from alerts.firing import Firing
-from alerts.gap_replay import GapBar
+from fxbot.alerts.account_eval import AccountState
+from fxbot.alerts.firing import Firing
+from fxbot.alerts.gap_replay import GapBar
 from fxbot.domain.broker import Broker, Position, Timeframe, Trade
 from fxbot.services.alerts import AlertService
 from fxbot.stream.fills import FillNotifier, position_open_event, trade_close_event

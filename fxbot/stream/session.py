@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from alerts.account_eval import AccountState
-from alerts.firing import Firing
+from fxbot.alerts.account_eval import AccountState
+from fxbot.alerts.firing import Firing
 from fxbot.domain.broker import (
     AccountUpdateEvent,
     Broker,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts.order_store import AlertOrderStore
+from fxbot.alerts.order_store import AlertOrderStore
 from fxbot.chat.types import ChatRef, Reply
 from fxbot.domain.access import Role
 from fxbot.domain.instruments import INSTRUMENTS

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.discord.client import DiscordAdapter
-from adapters.telegram.adapter import TelegramAdapter
+from fxbot.adapters.discord.client import DiscordAdapter
+from fxbot.adapters.telegram.adapter import TelegramAdapter
 from fxbot.app import build
 from fxbot.config import parse_settings
 from fxbot.notify.notification import Notification, Severity

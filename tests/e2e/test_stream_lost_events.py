@@ -18,9 +18,9 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect as websockets_connect
 
-from alerts.account_eval import AccountState
-from alerts.engine import AlertEngine
-from alerts.firing import Firing
+from fxbot.alerts.account_eval import AccountState
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.firing import Firing
 from fxbot.backends.v1 import V1Backend
 from fxbot.commands.status import stream_line
 from fxbot.domain.broker import BrokerBackends

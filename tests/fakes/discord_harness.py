@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from adapters.discord.client import DiscordAdapter
+from fxbot.adapters.discord.client import DiscordAdapter
 from fxbot.app import App, build
 from fxbot.config import parse_settings
 from fxbot.domain.access import Role, Scope

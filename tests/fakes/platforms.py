@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from adapters.console import ConsolePlugin
-from adapters.discord.plugin import DiscordPlugin
-from adapters.telegram.plugin import TelegramPlugin
+from fxbot.adapters.console import ConsolePlugin
+from fxbot.adapters.discord.plugin import DiscordPlugin
+from fxbot.adapters.telegram.plugin import TelegramPlugin
 from fxbot.plugins import PlatformDirectory, facts_of
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from alerts.cold_load import load_price_rules
-from alerts.engine import AlertEngine
-from alerts.firing import Firing
-from alerts.repository import AlertRepository
-from alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide, Rule
+from fxbot.alerts.cold_load import load_price_rules
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.firing import Firing
+from fxbot.alerts.repository import AlertRepository
+from fxbot.alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide, Rule
 from fxbot.storage import Storage
 
 T0 = datetime(2026, 3, 2, 12, 0, 0, 123456, tzinfo=UTC)

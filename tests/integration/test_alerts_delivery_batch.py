@@ -9,9 +9,9 @@ from typing import Any, cast
 
 import pytest
 
-from alerts.engine import AlertEngine
-from alerts.repository import AlertRepository
-from alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.repository import AlertRepository
+from fxbot.alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
 from fxbot.notify.notification import Notification, Severity
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences

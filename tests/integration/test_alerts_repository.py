@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from alerts.engine import AlertEngine
-from alerts.repository import AlertRepository
-from alerts.rules import AccountMetric, AccountRule, FireState, Mode, PriceCondition, PriceRule, PriceSide
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.repository import AlertRepository
+from fxbot.alerts.rules import AccountMetric, AccountRule, FireState, Mode, PriceCondition, PriceRule, PriceSide
 from fxbot.storage import Storage
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

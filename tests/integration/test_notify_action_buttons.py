@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.telegram.buttons import ButtonBook
+from fxbot.adapters.telegram.buttons import ButtonBook
 from fxbot.chat import persisted_buttons
 from fxbot.chat.persisted_buttons import ActionToken, Lookup
 from fxbot.notify.actions import position_actions

@@ -115,3 +115,24 @@ def test_every_form_of_import_is_seen(source: str) -> None:
 def test_a_port_import_is_not_mistaken_for_a_wire_one() -> None:
     source = "from fxbot.domain.broker import Quote\nfrom fxbot import domain\nimport fxbot.fxsocketish\n"
     assert not any(within(n, WIRE) for n in imported(source, "fxbot.services.example"))
+
+
+def test_nothing_imports_the_top_level_folders_by_their_own_name() -> None:
+    """`alerts/` and `adapters/` install as `fxbot.alerts` / `fxbot.adapters`: the wheel claims only `fxbot`."""
+    offenders = {
+        relative(path): sorted(n for n in imports_of(path) if n.split(".")[0] in {"alerts", "adapters"})
+        for path in modules("fxbot", "alerts", "adapters", "tests", "benchmarks")
+        if not path.is_relative_to(ROOT / "alerts") and not path.is_relative_to(ROOT / "adapters")
+    }
+    absolute = {
+        relative(path): sorted(
+            node.module or "" for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.ImportFrom) and not node.level
+            and (node.module or "").split(".")[0] in {"alerts", "adapters"}
+        )
+        for path in modules("alerts", "adapters")
+    }
+    assert {where: names for where, names in offenders.items() if names} == {}
+    assert {where: names for where, names in absolute.items() if names} == {}
+    assert (ROOT / "fxbot" / "alerts").resolve() == ROOT / "alerts"
+    assert (ROOT / "fxbot" / "adapters").resolve() == ROOT / "adapters"

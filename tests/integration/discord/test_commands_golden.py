@@ -11,7 +11,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.discord.commands_sync import DESCRIPTION_LIMIT, command_payload, install_commands
+from fxbot.adapters.discord.commands_sync import DESCRIPTION_LIMIT, command_payload, install_commands
 from fxbot.chat.registry import CommandRegistry
 from fxbot.commands.catalog import register_all
 

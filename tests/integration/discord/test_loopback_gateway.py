@@ -42,7 +42,7 @@ async def test_the_real_client_logs_in_identifies_and_answers_a_gateway_interact
 async def test_discord_sync_pushes_the_commands_once_and_then_only_on_change(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from adapters.discord import sync_cli
+    from fxbot.adapters.discord import sync_cli
 
     config = tmp_path / "fxbot.yaml"
     config.write_text("database:\n  path: bot.db\ndiscord:\n  guild_ids: [800000000000000001]\n", encoding="utf-8")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapters.telegram.adapter import TelegramAdapter
+from fxbot.adapters.telegram.adapter import TelegramAdapter
 from fxbot.app import App, build
 from fxbot.config import DatabaseSettings, FxSocketSettings, Settings
 from fxbot.notify.pacing import PacingLimits

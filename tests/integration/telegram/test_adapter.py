@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.telegram.adapter import TelegramAdapter
-from adapters.telegram.plugin import TelegramPlugin
-from adapters.telegram.settings import TelegramSettings
+from fxbot.adapters.telegram.adapter import TelegramAdapter
+from fxbot.adapters.telegram.plugin import TelegramPlugin
+from fxbot.adapters.telegram.settings import TelegramSettings
 from fxbot.chat.registry import CommandSpec
 from fxbot.chat.types import (
     Button,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from adapters.console import ConsoleAdapter
-from adapters.discord.render import render_reply as discord_render
-from adapters.telegram.render import PhotoMessage, TextMessage
-from adapters.telegram.render import render_reply as telegram_render
+from fxbot.adapters.console import ConsoleAdapter
+from fxbot.adapters.discord.render import render_reply as discord_render
+from fxbot.adapters.telegram.render import PhotoMessage, TextMessage
+from fxbot.adapters.telegram.render import render_reply as telegram_render
 from fxbot.chat.types import Button, Document, Reply
 from tests.unit.adapters.test_console_lines import RecordingHandler
 

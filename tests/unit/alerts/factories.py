@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from alerts.engine import AlertEngine
-from alerts.firing import Firing
-from alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.firing import Firing
+from fxbot.alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
 
 T0 = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
 CHAT = "telegram:-100123"

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.price_eval import SPREAD_EMA_ALPHA
-from alerts.price_firing import RUNAWAY_FIRES, RUNAWAY_WINDOW_S
-from alerts.rules import Mode, PriceCondition, PriceRule, PriceSide, pip_points
+from fxbot.alerts.price_eval import SPREAD_EMA_ALPHA
+from fxbot.alerts.price_firing import RUNAWAY_FIRES, RUNAWAY_WINDOW_S
+from fxbot.alerts.rules import Mode, PriceCondition, PriceRule, PriceSide, pip_points
 from fxbot.domain.instruments import instrument
 
 Outcome = tuple[str, int, str, tuple[bool, bool, bool, int | None] | None]

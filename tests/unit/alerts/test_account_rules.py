@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from alerts.account_eval import AccountState
-from alerts.engine import AlertEngine
-from alerts.firing import KIND_DRAWDOWN, KIND_EQUITY, KIND_MARGIN
-from alerts.rules import AccountMetric, AccountRule, Mode
-from alerts.trading_day import trading_day_id, trading_day_start
+from fxbot.alerts.account_eval import AccountState
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.firing import KIND_DRAWDOWN, KIND_EQUITY, KIND_MARGIN
+from fxbot.alerts.rules import AccountMetric, AccountRule, Mode
+from fxbot.alerts.trading_day import trading_day_id, trading_day_start
 from fxbot.notify.notification import Severity
 from tests.unit.alerts.factories import ACC, CHAT, T0
 

@@ -8,10 +8,10 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.engine import AlertEngine
-from alerts.index import ThresholdIndex
-from alerts.price_table import PriceRuleTable
-from alerts.rules import Mode, PriceCondition, PriceRule
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.index import ThresholdIndex
+from fxbot.alerts.price_table import PriceRuleTable
+from fxbot.alerts.rules import Mode, PriceCondition, PriceRule
 from tests.unit.alerts.factories import ACC, T0, Feed, price_rule
 
 UP, CROSS = PriceCondition.CROSS_UP, PriceCondition.CROSS

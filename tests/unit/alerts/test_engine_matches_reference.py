@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import alerts.index
-from alerts.engine import AlertEngine
-from alerts.firing import Firing
-from alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
+import fxbot.alerts.index
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.firing import Firing
+from fxbot.alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
 from tests.unit.alerts.factories import ACC, CHAT, T0
 from tests.unit.alerts.reference_eval import Outcome, Reference
 
@@ -125,7 +125,7 @@ class Session:
 def test_engine_fires_what_the_reference_fires_step_by_step(initial: list[RuleArgs],
                                                             session: list[tuple[object, ...]]) -> None:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(alerts.index, "BLOCK", 4)
+        patch.setattr(fxbot.alerts.index, "BLOCK", 4)
         play = Session()
         for args in initial:
             got, expected = play.add(args)

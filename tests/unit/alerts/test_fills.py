@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from alerts.fills import FillEvent, dedupe_key, event_type_of, fill_notification, fill_notifications
+from fxbot.alerts.fills import FillEvent, dedupe_key, event_type_of, fill_notification, fill_notifications
 from fxbot.notify.notification import Severity
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from alerts.engine import AlertEngine
-from alerts.firing import GAP_LINE
-from alerts.gap_replay import GapBar
-from alerts.price_reading import PriceReading
-from alerts.rules import Mode, PriceCondition, PriceSide
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.firing import GAP_LINE
+from fxbot.alerts.gap_replay import GapBar
+from fxbot.alerts.price_reading import PriceReading
+from fxbot.alerts.rules import Mode, PriceCondition, PriceSide
 from tests.unit.alerts.factories import ACC, T0, Feed, price_rule
 
 UP, ABOVE = PriceCondition.CROSS_UP, PriceCondition.ABOVE

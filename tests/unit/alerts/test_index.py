@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.engine import AlertEngine
-from alerts.index import ThresholdIndex
-from alerts.rules import PriceCondition
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.index import ThresholdIndex
+from fxbot.alerts.rules import PriceCondition
 from tests.unit.alerts.factories import Feed, price_rule
 
 

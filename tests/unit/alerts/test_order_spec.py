@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.order_spec import OrderLeg, OrderSpecError, has_order, parse_order_legs
+from fxbot.alerts.order_spec import OrderLeg, OrderSpecError, has_order, parse_order_legs
 
 
 def legs(text: str) -> list[OrderLeg]:

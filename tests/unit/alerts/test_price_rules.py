@@ -6,9 +6,9 @@ import itertools
 from dataclasses import replace
 from datetime import timedelta
 
-from alerts.engine import AlertEngine
-from alerts.firing import GAP_LINE, KIND_EXPIRED, KIND_PRICE, KIND_RUNAWAY
-from alerts.rules import Mode, PriceCondition, PriceSide
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.firing import GAP_LINE, KIND_EXPIRED, KIND_PRICE, KIND_RUNAWAY
+from fxbot.alerts.rules import Mode, PriceCondition, PriceSide
 from tests.unit.alerts.factories import ACC, CHAT, T0, Feed, price_rule
 
 ABOVE, BELOW, CROSS = PriceCondition.ABOVE, PriceCondition.BELOW, PriceCondition.CROSS

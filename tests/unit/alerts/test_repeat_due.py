@@ -7,9 +7,9 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.engine import AlertEngine
-from alerts.index import DueHeap
-from alerts.rules import Mode, PriceCondition
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.index import DueHeap
+from fxbot.alerts.rules import Mode, PriceCondition
 from tests.unit.alerts.factories import T0, Feed, price_rule
 
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.rules import AccountMetric, Mode, PriceCondition, PriceSide
-from alerts.spec import AccountRuleSpec, PriceRuleSpec, parse_alert_args
-from alerts.spec_times import AlertSpecError
+from fxbot.alerts.rules import AccountMetric, Mode, PriceCondition, PriceSide
+from fxbot.alerts.spec import AccountRuleSpec, PriceRuleSpec, parse_alert_args
+from fxbot.alerts.spec_times import AlertSpecError
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from alerts.engine import AlertEngine
-from alerts.firing import KIND_PRICE
-from alerts.price_reading import PriceReading
-from alerts.rules import PriceRule
-from alerts.spec import (
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.firing import KIND_PRICE
+from fxbot.alerts.price_reading import PriceReading
+from fxbot.alerts.rules import PriceRule
+from fxbot.alerts.spec import (
     LEVEL_BAND,
     MAX_LEVEL_POINTS,
     MAX_REPEAT,
@@ -22,7 +22,7 @@ from alerts.spec import (
     check_level_near,
     parse_alert_args,
 )
-from alerts.spec_times import MAX_EXPIRY, AlertSpecError
+from fxbot.alerts.spec_times import MAX_EXPIRY, AlertSpecError
 from tests.unit.alerts.arg_grammar import ALERT_LINES, KNOWN_CRASHERS
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from alerts.fills import FillEvent, fill_notification, fill_notifications
+from fxbot.alerts.fills import FillEvent, fill_notification, fill_notifications
 from fxbot.chat.types import ReplyKind
 from fxbot.notify.composer import compose
 from fxbot.notify.notification import Notification, Severity

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from adapters.console import ConsoleSettings
+from fxbot.adapters.console import ConsoleSettings
 from fxbot.config import ConfigError, load_settings, parse_settings, redacted, validate_adapter_section
 from fxbot.logging_setup import RedactingFilter
 

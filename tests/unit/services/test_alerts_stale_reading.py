@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from alerts.engine import AlertEngine
+from fxbot.alerts.engine import AlertEngine
 from fxbot.domain.broker import Quote
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences

@@ -7,7 +7,7 @@ from typing import cast
 
 import pytest
 
-from alerts.firing import Firing
+from fxbot.alerts.firing import Firing
 from fxbot.stream.firing_writer import FiringWriter
 from tests.waiting import eventually
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from alerts.rules import FireState, PriceCondition, PriceRule, PriceSide
+from fxbot.alerts.rules import FireState, PriceCondition, PriceRule, PriceSide
 from fxbot.domain.broker import Candle, CandleSeries, Quote, ServerError, Timeframe
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from alerts.firing import Firing
-from alerts.rules import FireState, PriceCondition, PriceRule, PriceSide
+from fxbot.alerts.firing import Firing
+from fxbot.alerts.rules import FireState, PriceCondition, PriceRule, PriceSide
 from fxbot.domain.broker import Quote, QuoteEvent
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences

@@ -8,7 +8,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Self
 
-from alerts.rules import FireState, PriceCondition, PriceRule, PriceSide
+from fxbot.alerts.rules import FireState, PriceCondition, PriceRule, PriceSide
 from fxbot.domain.broker import Quote, QuoteEvent, StreamEvent, StreamSettings
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences

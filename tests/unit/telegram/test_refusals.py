@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.telegram.refusals import RefusalMemory
+from fxbot.adapters.telegram.refusals import RefusalMemory
 from tests.fakes.clocks import ManualClock
 
 

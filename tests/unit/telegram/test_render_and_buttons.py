@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.telegram.buttons import ButtonBook
-from adapters.telegram.menu import menus
-from adapters.telegram.render import PhotoMessage, TextMessage, render_reply
-from adapters.telegram.settings import TelegramSettings
-from adapters.telegram.updates import addressed_to_other_bot, should_route, telegram_id
+from fxbot.adapters.telegram.buttons import ButtonBook
+from fxbot.adapters.telegram.menu import menus
+from fxbot.adapters.telegram.render import PhotoMessage, TextMessage, render_reply
+from fxbot.adapters.telegram.settings import TelegramSettings
+from fxbot.adapters.telegram.updates import addressed_to_other_bot, should_route, telegram_id
 from fxbot.chat.confirmations import ConfirmationBook
 from fxbot.chat.dispatcher import Dispatcher
 from fxbot.chat.registry import CommandRegistry
@@ -32,7 +32,7 @@ def _visible(markup: str) -> str:
                 min_size=1, max_size=60),
        st.integers(min_value=40, max_value=400))
 def test_split_keeps_every_character_within_the_limit_and_entities_whole(blocks: list[str], limit: int) -> None:
-    from adapters.telegram.render import _segments, split_html
+    from fxbot.adapters.telegram.render import _segments, split_html
 
     reply = Reply(text=tuple(blocks))
     parts = split_html(_segments(reply), limit)
