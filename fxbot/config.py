@@ -15,7 +15,7 @@ from fxbot.domain.key_scopes import key_scopes
 ENV_PREFIX = "FXBOT_"
 #: Environment variables that are not section overrides.
 RESERVED_ENV = frozenset({"FXBOT_SECRET_KEY"})
-CORE_SECTIONS = frozenset({"fxsocket", "database", "logging", "ops", "webhooks", "watchdog"})
+CORE_SECTIONS = frozenset({"fxsocket", "database", "logging", "ops", "webhooks", "watchdog", "notify"})
 NOTHING_TO_RUN = ("nothing to run: no chat adapter is enabled — add a console:, telegram: or discord: section"
                   " (see config.example.yaml)")
 
