@@ -326,6 +326,12 @@ CREATE TABLE alert_snoozes (
 );
 """
 
+_V13_OUTBOX_LEASES = """
+ALTER TABLE notify_outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE notify_outbox ADD COLUMN lease_until TEXT;
+CREATE INDEX notify_outbox_lease ON notify_outbox (lease_until, id) WHERE state = 'pending';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core: keys, bindings, members, settings, audit", _V1_CORE),
     Migration(2, "alerts: price and account rules with their fire state", _V2_ALERTS),
@@ -341,5 +347,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "alerts: the order an alert places when it fires (one-cancels-other groups)", _V11_ALERT_ACTIONS),
     Migration(12, "notify: action buttons on notifications (their tokens, per outbox item); alerts: snoozes",
               _V12_NOTIFICATION_ACTIONS),
+    Migration(13, "notify: outbox rows claimed by a delivery process under a lease (claimed_by, lease_until)",
+              _V13_OUTBOX_LEASES),
 )
 """Every migration this code knows, in order; versions are 1, 2, 3 … without gaps."""
