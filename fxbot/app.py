@@ -28,7 +28,7 @@ from fxbot.notify.notifier import Notifier
 from fxbot.notify.targets import ChatAdapterTarget, DeliveryTarget
 from fxbot.ops.http_metrics import CountingTransport
 from fxbot.ops.metrics import Metrics
-from fxbot.ops.wiring import app_metrics, ops_server
+from fxbot.ops.wiring import app_metrics, count_incidents, ops_server
 from fxbot.plugins import AdapterRuntime, PlatformDirectory, load_plugin
 from fxbot.scheduling.scheduler import DigestScheduler
 from fxbot.services.alert_orders import AlertOrders
@@ -349,9 +349,11 @@ async def build(
             clock=clock,
             chat_kinds=platforms.chat_kinds(),
             stream_connect=stream_connect,
+            request_observer=metrics,
         )
         alerts = services.alerts
         alerts.on_fired = metrics.alert_fired
+        count_incidents(metrics, services)
         loaded = await alerts.load()
         log.info("alerts: %d active rules loaded", loaded)
         fills = FillNotifier(storage=storage, outbox=alerts.outbox, preferences=alerts.preferences, clock=clock)

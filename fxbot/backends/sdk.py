@@ -27,6 +27,7 @@ from fxbot.fxsocket.errors import InvalidArgumentError as WireInvalidArgumentErr
 from fxbot.fxsocket.pacing import RequestPacer
 from fxbot.fxsocket.supervisor import ConnectFn
 from fxbot.fxsocket.transport import check_api_key
+from fxbot.ops.http_metrics import RequestObserver
 
 DEFAULT_MANAGEMENT_URL = "https://api.fxsocket.com/v1"
 
@@ -39,7 +40,8 @@ class SdkBackend:
     def __init__(self, *, management_url: str = DEFAULT_MANAGEMENT_URL, pacer: RequestPacer | None = None,
                  timeout_s: float = 30.0, verify_terminal_tls: bool = True, read_retries: int = 2,
                  backoff_base_s: float = 0.25, max_rate_limit_retries: int = 3,
-                 connect: ConnectFn | None = None, http: httpx.AsyncClient | None = None) -> None:
+                 connect: ConnectFn | None = None, http: httpx.AsyncClient | None = None,
+                 observer: RequestObserver | None = None) -> None:
         url = management_url.strip().rstrip("/")
         if not url.startswith(("http://", "https://")):
             raise ValueError("management_url must start with http:// or https://")
@@ -52,6 +54,7 @@ class SdkBackend:
         self._connect = connect or websockets_connect  # replaced by tests
         self._http = http  # only for `probe`; the SDK builds its own HTTP clients
         self._contexts: dict[str, KeyContext] = {}
+        self._observer = observer  # counts the SDK clients' HTTP requests (fxbot.ops.metrics)
 
     def __repr__(self) -> str:
         return f"SdkBackend(management_url={self.management_url!r}, keys={len(self._contexts)})"
@@ -66,7 +69,8 @@ class SdkBackend:
         if context is None or context.closed:
             context = self._contexts[name] = KeyContext(
                 secret, management_url=self.management_url, pacer=self.pacer, timeout_s=self._timeout_s,
-                verify_terminal_tls=self._verify_terminal_tls, caller=SdkCaller(self.pacer, **self._caller_settings))
+                verify_terminal_tls=self._verify_terminal_tls, caller=SdkCaller(self.pacer, **self._caller_settings),
+                observer=self._observer)
         context.leases += 1
         return context
 

@@ -30,6 +30,7 @@ from fxbot.domain.broker.errors import AccountOutsideKeyError, BrokerError, KeyR
 from fxbot.domain.broker.symbols import SymbolSpec
 from fxbot.fxsocket.pacing import RequestPacer
 from fxbot.fxsocket.transport import key_fingerprint
+from fxbot.ops.http_metrics import RequestObserver, count_requests
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,8 @@ class AccountContext:
                 self._terminal = self.key.client.terminal(self.account)
             except fxsocket.FxSocketError as exc:
                 raise translate(exc, write=False, what=f"account {self.id}") from exc
+            if self.key.observer is not None:
+                count_requests(self._terminal._client, self.key.observer)  # the SDK's own HTTP client
         return self._terminal
 
     async def call(self, fn: Callable[[AsyncTerminalClient], Awaitable[T]], *, write: bool, what: str) -> T:
@@ -200,13 +203,17 @@ class KeyContext:
 
     def __init__(self, secret: str, *, management_url: str, pacer: RequestPacer, timeout_s: float = 30.0,
                  verify_terminal_tls: bool = True, caller: SdkCaller | None = None,
-                 monotonic: Monotonic = time.monotonic, utc_now: UtcNow = _utc_now) -> None:
+                 monotonic: Monotonic = time.monotonic, utc_now: UtcNow = _utc_now,
+                 observer: RequestObserver | None = None) -> None:
         self.fingerprint = key_fingerprint(secret)
         self.read_only = secret.startswith("fxs_ro_")
         self._secret = secret
         self.management_url = management_url
         self.client = fxsocket.AsyncClient(api_key=secret, base_url=management_url, timeout=timeout_s,
                                            verify_terminal_tls=verify_terminal_tls)
+        self.observer = observer  # told of every HTTP request of the SDK's clients (the metrics)
+        if observer is not None:
+            count_requests(self.client._http_client, observer)
         self.verify_terminal_tls = verify_terminal_tls
         self.caller = caller or SdkCaller(pacer)
         self.monotonic = monotonic

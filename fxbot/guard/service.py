@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DEFAULT_TIMEZONE = "UTC"
+IncidentHook = Callable[[str, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class GuardService:
         self.settle_s = settle_s
         self.store = GuardStore(storage.db)
         self._locks: dict[str, asyncio.Lock] = {}
+        self.on_incident: IncidentHook | None = None  # (kind, outcome), e.g. the metrics (fxbot.ops.metrics)
 
     def __repr__(self) -> str:
         return "GuardService()"
@@ -144,6 +146,7 @@ class GuardService:
             if verdict.state != state:
                 await self.store.save(verdict.state)
             if verdict.action == "warn":
+                self._incident("warning", "sent")
                 for chat_id in chat_ids:
                     await self._outbox.enqueue(warning_notice(chat_id, account_id, verdict, acc.currency, now))
 
@@ -201,6 +204,7 @@ class GuardService:
             until = state.blocked_until or next_rollover(now)
             chats = await self.chats_of(prepared.key_id, account_id)
             zone = await self._zone(chats[0]) if len(chats) == 1 else DEFAULT_TIMEZONE
+            self._incident("order_refused", "blocked")
             raise UserError(f"blocked by the daily loss guard until {format_time(until, zone)} — nothing was sent; "
                             "closing and reducing positions stays allowed")
         stored = await self.store.limits(account_id)
@@ -216,9 +220,14 @@ class GuardService:
                 mids[symbol] = (quote.bid + quote.ask) / 2
         problem = exposure_problem(stored.limits, prepared.card, positions, mids.get)
         if problem is not None:
+            self._incident("order_refused", "exposure")
             raise UserError(f"refused by the account guard: {problem} — nothing was sent")
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _incident(self, kind: str, outcome: str) -> None:
+        if self.on_incident is not None:
+            self.on_incident(kind, outcome)
 
     def _lock(self, account_id: str) -> asyncio.Lock:
         return self._locks.setdefault(account_id, asyncio.Lock())
@@ -237,7 +246,9 @@ class GuardService:
             report = await close_everything(broker, account_id, settle_s=self.settle_s)
         except Exception:  # the key is gone or unreadable: stay acting (blocked), retried at the next evaluation
             log.exception("guard: the close-all of account %s failed; it stays blocked and is retried", account_id)
+            self._incident("resumed_close_all" if resumed else "close_all", "failed")
             return
+        self._incident("resumed_close_all" if resumed else "close_all", "complete" if report.complete else "incomplete")
         now = self._clock()
         until = next_rollover(state.changed_at)  # a block that ran out during a long restart re-arms at once
         await self.store.save(replace(state, phase=Phase.BLOCKED, blocked_until=until, changed_at=now))

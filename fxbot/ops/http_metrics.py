@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Protocol
 
 import httpx
+
+log = logging.getLogger(__name__)
 
 
 class RequestObserver(Protocol):
@@ -36,3 +39,29 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def count_requests(client: httpx.AsyncClient, observer: RequestObserver) -> None:
+    """Count the requests of an HTTP client built by someone else (the fxsocket SDK makes its own clients): its
+    transports (the default one and any proxy mounts) are wrapped in place, once. httpx keeps them in private
+    attributes; when a future httpx moves them, nothing is counted (logged once) and requests are unaffected."""
+    transport = getattr(client, "_transport", None)
+    if not isinstance(transport, httpx.AsyncBaseTransport):
+        _warn_uncounted()
+        return
+    if not isinstance(transport, CountingTransport):
+        client._transport = CountingTransport(observer, transport)
+    mounts = getattr(client, "_mounts", None)
+    if isinstance(mounts, dict):
+        for pattern, mounted in list(mounts.items()):
+            if isinstance(mounted, httpx.AsyncBaseTransport) and not isinstance(mounted, CountingTransport):
+                mounts[pattern] = CountingTransport(observer, mounted)
+
+
+_warned: list[bool] = []
+
+
+def _warn_uncounted() -> None:
+    if not _warned:
+        _warned.append(True)
+        log.warning("metrics: this httpx keeps its transport elsewhere; the SDK backend's requests are not counted")

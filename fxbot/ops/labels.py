@@ -16,13 +16,26 @@ _ENDPOINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"/v1/accounts", "/v1/accounts"),
         (r"/v1/positions", "/v1/positions"),
         (r"/v1/orders", "/v1/orders"),
+        (r"/v1/orders/close", "/v1/orders/close"),  # the SDK's batch close, before the {id} template
         (r"/v1/orders/[^/]+", "/v1/orders/{id}"),
         (r"/v1/quotes/[^/]+", "/v1/quotes/{symbol}"),
         (r"/v1/candles/[^/]+", "/v1/candles/{symbol}"),
         (r"/v1/history", "/v1/history"),
+        # the SDK backend's management API (its base URL ends in /v1 as well)
+        (r"/v1/accounts/[^/]+", "/v1/accounts/{id}"),
+        (r"/v1/readonly-keys(?:/[^/]+)?", "/v1/readonly-keys"),
+        (r"/v1/wallet", "/v1/wallet"),
     )
 )
-ENDPOINT_TEMPLATES: frozenset[str] = frozenset({template for _, template in _ENDPOINTS} | {OTHER})
+#: The terminal REST calls of the SDK backend, on an account's own `rest_url` (whose path holds the account
+#: id): counted by the call's name alone, as "{terminal}/OpenedOrders".
+TERMINAL_CALLS: frozenset[str] = frozenset({
+    "AccountInfo", "AccountSummary", "OpenedOrders", "OrderHistory", "PositionHistory", "PriceHistory",
+    "ServerTimezone", "SymbolInfo", "symbols", "getQuote", "status", "OrderCalcMargin", "OrderCalcProfit",
+    "OrderSend", "OrderModify", "OrderClose", "CloseAll",
+})
+ENDPOINT_TEMPLATES: frozenset[str] = frozenset(
+    {template for _, template in _ENDPOINTS} | {f"{{terminal}}/{name}" for name in TERMINAL_CALLS} | {OTHER})
 METHODS: frozenset[str] = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _STATUSES: frozenset[int] = frozenset(int(s) for s in HTTPStatus)
 
@@ -35,7 +48,8 @@ def endpoint_template(path: str) -> str:
     for pattern, template in _ENDPOINTS:
         if pattern.fullmatch(clean):
             return template
-    return OTHER
+    call = path.rstrip("/").rpartition("/")[2]
+    return f"{{terminal}}/{call}" if call in TERMINAL_CALLS else OTHER
 
 
 def method_label(method: str) -> str:

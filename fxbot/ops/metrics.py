@@ -20,6 +20,17 @@ ALERT_KINDS = ("price_alert", "margin_alert", "equity_alert", "drawdown_alert", 
 DELIVERY_FAILURES = ("forbidden", "error")
 TASKS = ("notifier", "stream pump")
 STREAM_STATES = ("connected", "reconnecting", "refused")
+#: The account guard's incidents (kind -> its outcomes): a warning sent, a close-all done (or resumed after a
+#: restart) and how it ended, an order refused by a daily-loss block or an exposure limit.
+GUARD_INCIDENTS: dict[str, tuple[str, ...]] = {
+    "warning": ("sent",),
+    "close_all": ("complete", "incomplete", "failed"),
+    "resumed_close_all": ("complete", "incomplete", "failed"),
+    "order_refused": ("blocked", "exposure"),
+}
+#: The watchdog's incidents (fxbot.watchdog.incidents kinds, plus the one-off events, counted as opened).
+WATCHDOG_KINDS = ("stream", "silent", "rest", "key", "terminal", "scope", "restart")
+WATCHDOG_OUTCOMES = ("opened", "recovered")
 
 _COMMAND_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _REQUEST_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -73,6 +84,10 @@ class Metrics:
                                      ["task"], registry=r)
         self.streams = Gauge("fxbot_streams", "Key streams by state", ["state"], registry=r)
         self.ready = Gauge("fxbot_ready", "1 when /readyz last said ready", registry=r)
+        self.guard_incidents = Counter("fxbot_guard_incidents", "Account guard incidents: warnings, close-alls "
+                                       "(and how they ended), refused orders", ["kind", "outcome"], registry=r)
+        self.watchdog_incidents = Counter("fxbot_watchdog_incidents", "Watchdog incidents opened (told to the "
+                                          "chats) and recovered, by kind", ["kind", "outcome"], registry=r)
         self._zero()
 
     def _zero(self) -> None:
@@ -85,6 +100,12 @@ class Metrics:
             self.task_restarts.labels(task)
         for state in STREAM_STATES:
             self.streams.labels(state)
+        for kind, outcomes in GUARD_INCIDENTS.items():
+            for outcome in outcomes:
+                self.guard_incidents.labels(kind, outcome)
+        for kind in WATCHDOG_KINDS:
+            for outcome in WATCHDOG_OUTCOMES:
+                self.watchdog_incidents.labels(kind, outcome)
         for platform in self._platform.values:
             self.outbox.labels(platform)
             self.retry_afters.labels(platform)
@@ -147,6 +168,19 @@ class Metrics:
 
     def task_restarted(self, task: str) -> None:
         self.task_restarts.labels(self._task(task)).inc()
+
+    # -- the guard and the watchdog (their `on_incident` hooks) ----------------------------------
+
+    def guard_incident(self, kind: str, outcome: str) -> None:
+        outcomes = GUARD_INCIDENTS.get(kind)
+        if outcomes is None:
+            self.guard_incidents.labels(OTHER, OTHER).inc()
+            return
+        self.guard_incidents.labels(kind, outcome if outcome in outcomes else OTHER).inc()
+
+    def watchdog_incident(self, kind: str, outcome: str) -> None:
+        self.watchdog_incidents.labels(kind if kind in WATCHDOG_KINDS else OTHER,
+                                       outcome if outcome in WATCHDOG_OUTCOMES else OTHER).inc()
 
     # -- state read at scrape time ---------------------------------------------------------------
 

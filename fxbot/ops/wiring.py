@@ -31,6 +31,14 @@ def app_metrics(platforms: Iterable[str]) -> Metrics:
     return Metrics(commands=command_names(), platforms=platforms, version=fxbot_version())
 
 
+def count_incidents(metrics: Metrics, services: Services) -> None:
+    """The guard's and the watchdog's incidents move the metrics (each service reports through a plain hook)."""
+    if services.guard is not None:
+        services.guard.on_incident = metrics.guard_incident
+    if services.watchdog is not None:
+        services.watchdog.on_incident = metrics.watchdog_incident
+
+
 def ops_server(app: App, settings: OpsSettings, clock: Callable[[], datetime]) -> OpsServer:
     """The endpoint over the app's parts; it reads the adapter starter once run() has made it."""
     from fxbot.ops.server import OpsServer, create_ops_app  # FastAPI and uvicorn: only when enabled

@@ -18,6 +18,7 @@ from fxbot.guard.service import GuardService
 from fxbot.management.service import ManagementService
 from fxbot.notify.outbox import ChatKindRules, Outbox
 from fxbot.notify.preferences import NotificationPreferences
+from fxbot.ops.http_metrics import RequestObserver
 from fxbot.services.accounts import AccountService
 from fxbot.services.alert_orders import AlertOrders
 from fxbot.services.alert_snoozes import AlertSnoozes
@@ -76,7 +77,8 @@ class Services:
 async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url: str, stream_url: str,
                          clock: Callable[[], datetime], chat_kinds: ChatKindRules | None = None,
                          stream_connect: Callable[..., Awaitable[Any]] | None = None,
-                         management_url: str = DEFAULT_MANAGEMENT_URL) -> Services:
+                         management_url: str = DEFAULT_MANAGEMENT_URL,
+                         request_observer: RequestObserver | None = None) -> Services:
     """Wire every service; `http` becomes owned by the result (closed by `Services.close()`).
 
     The broker backends are registered here, one per kind of key (`sk_` → the `/v1` backend over
@@ -86,7 +88,8 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
     WebSocket connect of both backends' streams (tests).
     """
     v1 = V1Backend(http=http, base_url=base_url, stream_url=stream_url, connect=stream_connect)
-    sdk = SdkBackend(management_url=management_url, pacer=v1.pacer, connect=stream_connect)
+    sdk = SdkBackend(management_url=management_url, pacer=v1.pacer, connect=stream_connect,
+                     observer=request_observer)  # `http` counts the /v1 requests; the SDK makes its own clients
     brokers = BrokerProvider(storage, BrokerBackends([v1, sdk]))
     settings = SettingsService(storage=storage)
     reports = ReportService(storage=storage, brokers=brokers, clock=clock)

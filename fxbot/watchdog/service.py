@@ -68,6 +68,7 @@ class WatchdogService:
         self.settings = settings or WatchdogSettings()
         self._http = http
         self.book = IncidentBook()
+        self.on_incident: Callable[[str, str], None] | None = None  # (kind, "opened"/"recovered"): the metrics
         self.pump: StatusSource | None = None
         self._scopes: dict[int, Scope] = {}
         self._started_at = clock()
@@ -163,6 +164,7 @@ class WatchdogService:
         previous = self._scopes.get(key_id)
         self._scopes[key_id] = key.scope
         if previous is not None and not key.scope.allows(previous) and key.scope != previous:
+            self._count("scope", "opened")
             for chat_id in await self._listening(chats):
                 notice = plain_notice(chat_id, f"Watchdog: the scope of key '{key.name}' was lowered",
                                       (f"FxSocket refused a {previous.value} request: fxbot now treats the key as "
@@ -222,6 +224,7 @@ class WatchdogService:
         if not reconnected and self._restart_rounds > 0 and self.pump is not None:
             return []
         self._restart_rounds = None
+        self._count("restart", "opened")
         down = self._started_at - self._previous_alive
         if reconnected:
             state = (f"{len(statuses)} stream(s) reconnected and reconciled over REST (fills, closed trades and "
@@ -245,6 +248,7 @@ class WatchdogService:
     async def _tell(self, event: Opened | Recovered | None, chats: Sequence[str], now: datetime) -> list[Notification]:
         if event is None:
             return []
+        self._count(event.incident.kind, "opened" if isinstance(event, Opened) else "recovered")
         sent = []
         for chat_id in await self._listening(chats):
             timezone = (await self._storage.settings.get(chat_id)).timezone or "UTC"
@@ -252,6 +256,10 @@ class WatchdogService:
             if await self._outbox.enqueue(notice):
                 sent.append(notice)
         return sent
+
+    def _count(self, kind: str, outcome: str) -> None:
+        if self.on_incident is not None:
+            self.on_incident(kind, outcome)
 
     async def _listening(self, chats: Sequence[str]) -> list[str]:
         return [c for c in chats if await self._preferences.mode(c, "watchdog") != "off"]

@@ -9,7 +9,15 @@ import string
 from prometheus_client.parser import text_string_to_metric_families
 
 from fxbot.ops.labels import ENDPOINT_TEMPLATES, OTHER, endpoint_template, status_label
-from fxbot.ops.metrics import ALERT_KINDS, COMMAND_OUTCOMES, STREAM_GAP_KINDS, Metrics
+from fxbot.ops.metrics import (
+    ALERT_KINDS,
+    COMMAND_OUTCOMES,
+    GUARD_INCIDENTS,
+    STREAM_GAP_KINDS,
+    WATCHDOG_KINDS,
+    WATCHDOG_OUTCOMES,
+    Metrics,
+)
 from fxbot.ops.wiring import app_metrics, command_names
 
 PLATFORMS = ("console", "telegram")
@@ -46,12 +54,17 @@ def test_random_traffic_yields_only_bounded_label_values() -> None:
         metrics.stream_gap(rng.choice([*STREAM_GAP_KINDS, text]))
         metrics.alert_fired(rng.choice([*ALERT_KINDS, text]))
         metrics.task_restarted(text)
+        metrics.request_done(f"/sdk/t/{text}/OpenedOrders", "GET", 200, 0.02)  # an SDK terminal call
+        metrics.guard_incident(rng.choice([*GUARD_INCIDENTS, text]), rng.choice(["complete", "sent", text]))
+        metrics.watchdog_incident(rng.choice([*WATCHDOG_KINDS, text]), rng.choice([*WATCHDOG_OUTCOMES, text]))
     metrics.set_outbox_depth({text: 1 for text in junk[:50]} | {"console": 2})
     values = _label_values(metrics)
     allowed = {
-        "command": {*names, OTHER}, "outcome": {*COMMAND_OUTCOMES, OTHER}, "platform": {*PLATFORMS, OTHER},
+        "command": {*names, OTHER}, "platform": {*PLATFORMS, OTHER},
+        "outcome": {*COMMAND_OUTCOMES, *(o for os in GUARD_INCIDENTS.values() for o in os), *WATCHDOG_OUTCOMES, OTHER},
         "endpoint": set(ENDPOINT_TEMPLATES), "method": {"GET", "POST", "PUT", "PATCH", "DELETE", OTHER},
-        "kind": {*STREAM_GAP_KINDS, *ALERT_KINDS, OTHER}, "reason": {"forbidden", "error", OTHER},
+        "kind": {*STREAM_GAP_KINDS, *ALERT_KINDS, *GUARD_INCIDENTS, *WATCHDOG_KINDS, OTHER},
+        "reason": {"forbidden", "error", OTHER},
         "task": {"notifier", "stream pump", OTHER}, "state": {"connected", "reconnecting", "refused"},
     }
     for family, pairs in values.items():
@@ -65,17 +78,21 @@ def test_random_traffic_yields_only_bounded_label_values() -> None:
     exposition = metrics.exposition().decode()
     assert not any(text in exposition for text in junk if len(text) >= 8)  # no raw input reaches a label
     series = sum(1 for line in exposition.splitlines() if line and not line.startswith("#"))
-    assert series < 4000, series  # bounded by the label sets, not by the 2000 × 11 distinct inputs
+    assert series < 4000, series  # bounded by the label sets, not by the 2000 × 14 distinct inputs
 
 
 def test_each_label_has_a_small_fixed_number_of_values() -> None:
-    assert len(ENDPOINT_TEMPLATES) <= 10
+    assert len(ENDPOINT_TEMPLATES) <= 32  # the /v1 paths, the SDK's management paths and terminal calls
     statuses = {status_label(code) for code in range(100, 1000)}
     assert len(statuses) < 80
     assert endpoint_template("/v1/quotes/EURUSD") == "/v1/quotes/{symbol}"
     assert endpoint_template("/proxy/fx/v1/orders/123456") == "/v1/orders/{id}"
     assert endpoint_template("/v1/accounts") == "/v1/accounts"
     assert endpoint_template("/v1/accounts/acc-42/secret") == OTHER
+    assert endpoint_template("/sdk/v1/accounts/acc-42") == "/v1/accounts/{id}"
+    assert endpoint_template("/v1/orders/close") == "/v1/orders/close"
+    assert endpoint_template("/mt5/terminal/acc-42/OpenedOrders") == "{terminal}/OpenedOrders"
+    assert endpoint_template("/mt5/terminal/acc-42/Anything") == OTHER
 
 
 def test_two_apps_in_one_process_keep_their_own_registries() -> None:
