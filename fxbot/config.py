@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from fxbot.domain.access import Scope
 from fxbot.domain.key_scopes import key_scopes
+from fxbot.scaleout.settings import ScaleOutSettings
 
 ENV_PREFIX = "FXBOT_"
 #: Environment variables that are not section overrides.
 RESERVED_ENV = frozenset({"FXBOT_SECRET_KEY"})
-CORE_SECTIONS = frozenset({"fxsocket", "database", "logging", "ops", "webhooks", "watchdog", "notify"})
+CORE_SECTIONS = frozenset({"fxsocket", "database", "logging", "ops", "webhooks", "watchdog", "notify", "scaleout"})
 NOTHING_TO_RUN = ("nothing to run: no chat adapter is enabled — add a console:, telegram: or discord: section"
                   " (see config.example.yaml)")
 
@@ -166,6 +167,7 @@ class Settings(BaseModel):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     watchdog: WatchdogSettings = Field(default_factory=WatchdogSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    scaleout: ScaleOutSettings = Field(default_factory=ScaleOutSettings)  # several processes (fxbot run --role)
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def adapter_section(self, name: str) -> dict[str, Any]:

@@ -332,6 +332,15 @@ ALTER TABLE notify_outbox ADD COLUMN lease_until TEXT;
 CREATE INDEX notify_outbox_lease ON notify_outbox (lease_until, id) WHERE state = 'pending';
 """
 
+_V14_LEASES = """
+CREATE TABLE leases (
+    name        TEXT PRIMARY KEY,
+    owner       TEXT NOT NULL,
+    lease_until TEXT NOT NULL
+);
+CREATE INDEX leases_owner ON leases (owner);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core: keys, bindings, members, settings, audit", _V1_CORE),
     Migration(2, "alerts: price and account rules with their fire state", _V2_ALERTS),
@@ -349,5 +358,6 @@ MIGRATIONS: tuple[Migration, ...] = (
               _V12_NOTIFICATION_ACTIONS),
     Migration(13, "notify: outbox rows claimed by a delivery process under a lease (claimed_by, lease_until)",
               _V13_OUTBOX_LEASES),
+    Migration(14, "scale-out: leases of worker partitions, worker heartbeats and the scheduler leader", _V14_LEASES),
 )
 """Every migration this code knows, in order; versions are 1, 2, 3 … without gaps."""

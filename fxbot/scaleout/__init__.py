@@ -1,0 +1,1 @@
+"""Cooperating fxbot processes on one PostgreSQL database: roles, leases, partitions, change notifications."""
