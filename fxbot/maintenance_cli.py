@@ -1,4 +1,4 @@
-"""The `fxbot backup | restore | rotate-secret` subcommands: argument parsing and one clear line per outcome."""
+"""The `fxbot backup | restore | rotate-secret | migrate-db` subcommands: parsing, one clear line per outcome."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ LoadSettings = Callable[[Path], Settings | None]
 
 
 def add_commands(commands: Any, load: LoadSettings) -> None:
-    """Register the three subcommands on the `fxbot` parser's subparsers."""
+    """Register the maintenance subcommands on the `fxbot` parser's subparsers."""
     backup = commands.add_parser(
         "backup", help="back up the database and master key file into one archive (safe while the bot runs)",
         description="Copy the database with SQLite's backup API (consistent while the bot runs) and the master "
@@ -47,6 +47,22 @@ def add_commands(commands: Any, load: LoadSettings) -> None:
     rotate.add_argument("--new-key-file", type=Path, required=True, metavar="PATH",
                         help="where to write the new key (must not exist)")
     rotate.set_defaults(handler=lambda args: _rotate(args, load))
+
+    migrate = commands.add_parser(
+        "migrate-db", help="copy an SQLite installation into an empty PostgreSQL database (the bot must be stopped)",
+        description="Create fxbot's schema in the PostgreSQL database, copy every table from the SQLite file in one "
+        "transaction (a failure leaves it without data) and check the row count of each. The API keys stay "
+        "encrypted under the same master key (the key file beside the SQLite database, or FXBOT_SECRET_KEY): give "
+        "the PostgreSQL processes that same key. Refuses a target that already holds fxbot data, and refuses while "
+        "a bot has the SQLite database open: what it wrote after the copy would be lost at the switch.")
+    migrate.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/database")
+    migrate.add_argument("--from", dest="source", type=Path, default=None, metavar="PATH",
+                         help="the SQLite database (default: database.path of --config)")
+    migrate.add_argument("--config", type=Path, default=None, metavar="FILE",
+                         help="take the SQLite database (and so its master key file) from this config")
+    migrate.add_argument("--live", action="store_true",
+                         help="copy while a bot runs (a rehearsal: the copy is consistent but misses later writes)")
+    migrate.set_defaults(handler=lambda args: _migrate_db(args, load))
 
 
 def _fail(command: str, error: Exception) -> int:
@@ -108,4 +124,36 @@ def _rotate(args: argparse.Namespace, load: LoadSettings) -> int:
         print(f"{done.installed_as} now holds the new key; older backups keep their own key")
     else:
         print("set FXBOT_SECRET_KEY to the new key before starting fxbot again")
+    return 0
+
+
+def _migrate_db(args: argparse.Namespace, load: LoadSettings) -> int:
+    import asyncio
+
+    from fxbot.migrate_db import migrate_db, shown_url
+    from fxbot.storage import StorageError
+
+    if not str(args.to).startswith(("postgresql://", "postgres://")):
+        print(f"fxbot migrate-db: --to must be a postgresql:// URL, got {shown_url(args.to)!r}", file=sys.stderr)
+        return 2
+    source: Path | None = args.source
+    if source is None:
+        if args.config is None:
+            print("fxbot migrate-db: say which SQLite database to copy: --from PATH or --config FILE", file=sys.stderr)
+            return 2
+        settings = load(args.config)
+        if settings is None:
+            return 1
+        source = settings.database.path
+    try:
+        report = asyncio.run(migrate_db(source, args.to, os.environ, live=args.live))
+    except (StorageError, OSError) as error:
+        return _fail("migrate-db", error)
+    width = max((len(table.name) for table in report.tables), default=0)
+    for table in report.tables:
+        print(f"  {table.name:<{width}}  {table.target_rows:>9} rows (source {table.source_rows})")
+    print(f"copied {report.total_rows} rows in {len(report.tables)} tables from {source} to {shown_url(args.to)} "
+          f"(schema version {report.schema_version}); every count matches")
+    print("the API keys stay encrypted under the same master key: give the PostgreSQL processes that key "
+          "(FXBOT_SECRET_KEY, or the key file)")
     return 0

@@ -1,0 +1,322 @@
+"""`fxbot migrate-db`: copy an SQLite installation into an empty PostgreSQL database, verified, in one transaction.
+
+How the copy works:
+- the source is read in ONE SQLite read transaction (a WAL snapshot: consistent even if something writes meanwhile),
+  through its own connection with `query_only` set, so the copy never writes to the source;
+- the target is opened through the storage gateway, which creates the schema with the same numbered migrations
+  fxbot runs at start-up; a target that already holds fxbot data is refused (an empty schema is fine);
+- every table is copied in foreign-key order (parents first), in batches, column values as stored: the API keys
+  stay encrypted under the same master key (their bytes are copied as-is), so the PostgreSQL processes need that
+  same key (FXBOT_SECRET_KEY, or the key file);
+- on PostgreSQL the identity sequences are moved past the highest id copied (and past SQLite's AUTOINCREMENT high
+  mark, so an id is never reused);
+- the row count of every table is compared inside the target transaction; any difference or failure rolls the whole
+  copy back, leaving the target without data.
+
+The running bot: by default the copy holds the database's lock file exclusively (fxbot.storage.lock), so it refuses
+while a bot has the database open, and a bot cannot start during the copy. A copy taken while the bot runs would be
+consistent but already stale: whatever the bot writes after the snapshot (fire states, outbox items, fills seen,
+new alerts) would be lost at the switch, and the old bot would keep sending what the new processes send again.
+`live=True` (`--live`) copies a running installation anyway, as a rehearsal (time it, check the counts); the
+switch itself is done with the bot stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from fxbot.storage.database import Database
+from fxbot.storage.errors import MasterKeyMismatchError, StorageError
+from fxbot.storage.lock import DatabaseLock
+from fxbot.storage.secret_box import SecretBox, load_master_key
+from fxbot.storage.store import CANARY_NAME, CANARY_TEXT
+
+BATCH_ROWS = 2000
+SKIPPED_TABLES = frozenset({"schema_migrations", "sqlite_sequence"})
+"""Not copied: the target records its own migrations; SQLite's AUTOINCREMENT marks become sequence positions."""
+
+
+class MigrateDbError(StorageError):
+    """A copy that cannot be done or did not verify; the message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableCopy:
+    """One table's outcome: rows in the source snapshot and rows in the target after the copy."""
+
+    name: str
+    source_rows: int
+    target_rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationReport:
+    """What was copied: the schema version and every table in the order it was copied."""
+
+    schema_version: int
+    tables: tuple[TableCopy, ...]
+
+    @property
+    def total_rows(self) -> int:
+        return sum(table.target_rows for table in self.tables)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTable:
+    """A table of the source: its columns (in order), their declared types, and its parents by foreign key."""
+
+    name: str
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    parents: frozenset[str]
+
+
+class SqliteSnapshot:
+    """A read-only view of an SQLite database inside one read transaction (a consistent snapshot)."""
+
+    def __init__(self, path: Path) -> None:
+        if not _has_database(path):
+            raise MigrateDbError(f"there is no database at {path} (check --from or database.path in the config)")
+        self.path = path
+        try:
+            self._conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA query_only = ON")
+            self._conn.execute("BEGIN")
+            self._conn.execute("SELECT COUNT(*) FROM sqlite_schema").fetchone()  # the snapshot starts here
+        except sqlite3.DatabaseError as exc:
+            raise MigrateDbError(f"{path} is not a readable SQLite database: {exc}") from None
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.execute("ROLLBACK")
+        self._conn.close()
+
+    def schema_version(self) -> int:
+        try:
+            row = self._conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
+        except sqlite3.DatabaseError:
+            raise MigrateDbError(f"{self.path} is not an fxbot database (it has no schema_migrations table)") from None
+        return int(row[0])
+
+    def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self._conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def tables(self) -> list[SourceTable]:
+        """Every user table in foreign-key order: a table comes after every table it references."""
+        names = [str(row[0]) for row in self._conn.execute(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        found: dict[str, SourceTable] = {}
+        for name in names:
+            if name in SKIPPED_TABLES:
+                continue
+            info = self._conn.execute("SELECT name, type FROM pragma_table_info(?) ORDER BY cid", (name,)).fetchall()
+            parents = {str(row[0]) for row in self._conn.execute(
+                'SELECT "table" FROM pragma_foreign_key_list(?)', (name,))} - {name}
+            found[name] = SourceTable(name, tuple(str(r[0]) for r in info), tuple(str(r[1]).upper() for r in info),
+                                      frozenset(parents))
+        return _foreign_key_order(found)
+
+    def count(self, table: str) -> int:
+        return int(self.value(f'SELECT COUNT(*) FROM "{table}"'))
+
+    def autoincrement_marks(self) -> dict[str, int]:
+        """SQLite's AUTOINCREMENT high marks per table (ids handed out before, possibly deleted since)."""
+        try:
+            rows = self._conn.execute("SELECT name, seq FROM sqlite_sequence").fetchall()
+        except sqlite3.OperationalError:
+            return {}
+        return {str(name): int(seq) for name, seq in rows}
+
+    def batches(self, table: SourceTable, size: int) -> Callable[[], list[tuple[Any, ...]]]:
+        """A function returning the next batch of rows (converted for a typed target), empty at the end."""
+        cursor = self._conn.execute(
+            f'SELECT {", ".join(_quoted(c) for c in table.columns)} FROM "{table.name}" ORDER BY rowid')
+        converters = [_converter(declared) for declared in table.types]
+
+        def next_batch() -> list[tuple[Any, ...]]:
+            return [tuple(convert(value) for convert, value in zip(converters, row, strict=True))
+                    for row in cursor.fetchmany(size)]
+
+        return next_batch
+
+
+def _has_database(path: Path) -> bool:
+    return path.is_file() and path.stat().st_size > 0
+
+
+def _foreign_key_order(tables: Mapping[str, SourceTable]) -> list[SourceTable]:
+    ordered: list[SourceTable] = []
+    placed: set[str] = set()
+    pending = dict(sorted(tables.items()))
+    while pending:
+        ready = [t for t in pending.values() if t.parents & tables.keys() <= placed]
+        if not ready:
+            raise MigrateDbError(f"the foreign keys of these tables form a cycle: {', '.join(pending)}")
+        for table in ready:
+            ordered.append(table)
+            placed.add(table.name)
+            del pending[table.name]
+    return ordered
+
+
+def _converter(declared: str) -> Callable[[Any], Any]:
+    """SQLite keeps any value in any column; a typed target (PostgreSQL) wants the declared type."""
+    if "INT" in declared:
+        return lambda v: int(v) if isinstance(v, (bool, float)) and float(v).is_integer() else v
+    if "CHAR" in declared or "TEXT" in declared or "CLOB" in declared:
+        return lambda v: v if v is None or isinstance(v, str) else (
+            v.decode() if isinstance(v, bytes) else str(v))
+    if "BLOB" in declared:
+        return lambda v: v.encode() if isinstance(v, str) else v
+    if "REAL" in declared or "FLOA" in declared or "DOUB" in declared:
+        return lambda v: float(v) if isinstance(v, int) else v
+    return lambda v: v
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def check_master_key(source: SqliteSnapshot, env: Mapping[str, str]) -> None:
+    """The master key (FXBOT_SECRET_KEY or the key file beside the source) must decrypt the source's key check:
+    the target will need that same key to read the copied API keys."""
+    canary = source.value("SELECT value FROM storage_meta WHERE name = ?", (CANARY_NAME,))
+    if canary is None:
+        canary = source.value("SELECT secret_enc FROM api_keys ORDER BY id LIMIT 1")
+        if canary is None:
+            return  # nothing encrypted yet
+    key_file = source.path.parent / "fxbot.key"
+    if "FXBOT_SECRET_KEY" not in env and not key_file.is_file():
+        raise MigrateDbError(f"no master key: neither FXBOT_SECRET_KEY nor the key file {key_file}; the copied API "
+                             "keys could never be read without the key they were encrypted with")
+    box = SecretBox(load_master_key(source.path, env))
+    try:
+        plain = box.decrypt(bytes(canary))
+    except MasterKeyMismatchError:
+        plain = None
+    if plain is None or (plain != CANARY_TEXT and source.value(
+            "SELECT 1 FROM storage_meta WHERE name = ?", (CANARY_NAME,)) is not None):
+        raise MigrateDbError("the master key (FXBOT_SECRET_KEY or fxbot.key) does not decrypt the stored keys of "
+                             f"{source.path}: use the key this database was created with")
+
+
+async def target_rows(target: Database, tables: Sequence[str]) -> dict[str, int]:
+    """Rows per table in the target (a table the target lacks is an error: schemas differ)."""
+    counts: dict[str, int] = {}
+    for table in tables:
+        try:
+            counts[table] = int(await target.fetch_value(f'SELECT COUNT(*) FROM "{table}"'))
+        except Exception as exc:  # the driver's own error type: sqlite3 or asyncpg
+            raise MigrateDbError(f"the target has no usable table {table} ({exc})") from None
+    return counts
+
+
+async def copy_database(source: SqliteSnapshot, target: Database, *, batch_rows: int = BATCH_ROWS,
+                        progress: Callable[[str], None] | None = None) -> MigrationReport:
+    """Copy every table of the snapshot into the (migrated, empty) target in one transaction and verify the counts."""
+    version = source.schema_version()
+    target_version = await target.schema_version()
+    if version != target_version:
+        raise MigrateDbError(f"the source is at schema version {version} but the target at {target_version}: "
+                             "start this fxbot once on the SQLite database (it upgrades it), then copy again")
+    tables = await asyncio.to_thread(source.tables)
+    names = [table.name for table in tables]
+    non_empty = {name: n for name, n in (await target_rows(target, names)).items() if n}
+    if non_empty:
+        listed = ", ".join(f"{name} ({n} rows)" for name, n in non_empty.items())
+        raise MigrateDbError(f"the target already holds fxbot data: {listed}. migrate-db only fills an empty "
+                             "database; drop and re-create it (or choose another) to copy again")
+    copies: list[TableCopy] = []
+    async with target.transaction():
+        for table in tables:
+            expected = await asyncio.to_thread(source.count, table.name)
+            insert = (f'INSERT INTO "{table.name}" ({", ".join(_quoted(c) for c in table.columns)}) '
+                      f'VALUES ({", ".join("?" for _ in table.columns)})')
+            next_batch = source.batches(table, batch_rows)
+            while batch := await asyncio.to_thread(next_batch):
+                await target.execute_many(insert, batch)
+            copied = int(await target.fetch_value(f'SELECT COUNT(*) FROM "{table.name}"'))
+            if copied != expected:
+                raise MigrateDbError(f"table {table.name}: {expected} rows in the source but {copied} in the target "
+                                     "after the copy; nothing was kept")
+            copies.append(TableCopy(table.name, expected, copied))
+            if progress is not None:
+                progress(f"{table.name}: {copied} rows")
+        marks = await asyncio.to_thread(source.autoincrement_marks)
+        if target.dialect == "postgresql":
+            await _advance_sequences(target, marks)
+        else:
+            for marked, mark in marks.items():
+                await target.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", (mark, marked))
+    return MigrationReport(version, tuple(copies))
+
+
+async def _advance_sequences(target: Database, marks: Mapping[str, int]) -> None:
+    """Move each identity/serial sequence past the highest id copied (and SQLite's AUTOINCREMENT high mark)."""
+    columns = await target.fetch_all(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND (is_identity = 'YES' OR column_default LIKE 'nextval(%')")
+    for row in columns:
+        table_name, column = str(row[0]), str(row[1])
+        highest = int(await target.fetch_value(f'SELECT COALESCE(MAX({_quoted(column)}), 0) FROM "{table_name}"'))
+        floor = max(highest, marks.get(table_name, 0))
+        if floor > 0:
+            await target.fetch_value("SELECT setval(pg_get_serial_sequence(?, ?), ?)", (table_name, column, floor))
+
+
+OpenTarget = Callable[[str], Awaitable[Database]]
+"""Opens (and migrates) the target database named by a URL."""
+
+
+async def open_target_database(url: str) -> Database:
+    """The database at `url` through the storage gateway, its schema created by fxbot's migrations."""
+    return await Database.open(url)
+
+
+async def migrate_db(source_path: Path, target_url: str, env: Mapping[str, str], *, live: bool = False,
+                     open_target: OpenTarget = open_target_database, batch_rows: int = BATCH_ROWS,
+                     progress: Callable[[str], None] | None = None) -> MigrationReport:
+    """Copy the SQLite database at `source_path` into the empty database at `target_url` (see the module doc).
+
+    Not live: the source is opened by the gateway exclusively (refused while a bot has it open; an older schema is
+    upgraded first, as starting fxbot would). Live: the lock is held shared and the schema must be this fxbot's."""
+    holder: Database | DatabaseLock
+    if not await asyncio.to_thread(_has_database, source_path):
+        raise MigrateDbError(f"there is no database at {source_path} (check --from or database.path in the config)")
+    if live:
+        holder = DatabaseLock.acquire(source_path, exclusive=False)
+    else:
+        holder = await Database.open(source_path, exclusive=True)
+    try:
+        source = await asyncio.to_thread(SqliteSnapshot, source_path)
+        try:
+            check_master_key(source, env)
+            target = await open_target(target_url)
+            try:
+                return await copy_database(source, target, batch_rows=batch_rows, progress=progress)
+            finally:
+                await target.close()
+        finally:
+            source.close()
+    finally:
+        if isinstance(holder, DatabaseLock):
+            holder.release()
+        else:
+            await holder.close()
+
+
+def shown_url(url: str) -> str:
+    """A database URL safe to print: its password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
