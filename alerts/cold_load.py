@@ -96,8 +96,11 @@ async def load_price_rules(db: Database, engine: AlertEngine, *, id_range: int =
     """Stream every active price rule into the engine (not finished: the caller calls finish_loading).
 
     Returns how many were loaded, or None when this SQLite lacks what the query needs (JSON
-    functions, unixepoch: SQLite 3.38+) and nothing was loaded.
+    functions, unixepoch: SQLite 3.38+) or the database is not SQLite, and nothing was loaded (the
+    caller then streams lean rows, AlertRepository._load_lean_rows).
     """
+    if db.dialect != "sqlite":
+        return None
     bounds = await db.fetch_one(ID_BOUNDS_SQL)
     if bounds is None or bounds[0] is None:
         return 0

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from fxbot.storage.database import Database
+from fxbot.storage.database import Database, Row
 from fxbot.storage.timestamps import to_db
 
 
@@ -25,7 +24,7 @@ class AlertOrder:
     state: str
 
 
-def _order(row: sqlite3.Row) -> AlertOrder:
+def _order(row: Row) -> AlertOrder:
     return AlertOrder(rule_id=int(row["rule_id"]), group_id=row["group_id"], chat_id=str(row["chat_id"]),
                       thread_id=row["thread_id"], user_id=str(row["user_id"]), user_name=str(row["user_name"]),
                       command=str(row["command"]), state=str(row["state"]))

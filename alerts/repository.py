@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from fxbot.alerts.cold_load import load_price_rules, release_unused_heap
 from fxbot.alerts.engine import AlertEngine
@@ -45,9 +45,8 @@ class AlertRepository:
 
     async def add(self, rule: R) -> R:
         """Store a new rule (its id is ignored) and return it with the id it was given."""
-        written = await self._db.execute(_INSERT, rule_values(rule))
-        assert written.lastrowid is not None
-        return replace(rule, id=written.lastrowid)
+        rule_id = await self._db.fetch_value(_INSERT + " RETURNING id", rule_values(rule))
+        return replace(rule, id=int(rule_id))
 
     async def add_many(self, rules: Iterable[Rule]) -> int:
         """Store many new rules in one transaction (executemany); returns how many were stored."""
@@ -162,5 +161,5 @@ class AlertRepository:
             rows = await self._db.fetch_all(sql, (last_id, chunk))
             if not rows:
                 return count
-            count += engine.load_price_rows(rows)
+            count += engine.load_price_rows(cast("list[Sequence[Any]]", rows))
             last_id = int(rows[-1][0])

@@ -336,7 +336,8 @@ async def build(
         plugin = load_plugin(name)
         plugins.append((plugin, validate_adapter_section(name, plugin.settings_model, section)))
     platforms = PlatformDirectory.of(plugin for plugin, _ in plugins)
-    storage = await Storage.open(settings.database.path, env)
+    storage = await Storage.open(settings.database.path, env, url=settings.database.url_text(),
+                                 pool_size=settings.database.pool_size)
     metrics = app_metrics(plugin.name for plugin, _ in plugins)
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), transport=CountingTransport(metrics))
     try:

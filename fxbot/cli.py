@@ -155,7 +155,8 @@ def _grant_admin(args: argparse.Namespace) -> int:
 
     async def grant() -> int:
         try:
-            async with await Storage.open(settings.database.path, os.environ) as storage:
+            async with await Storage.open(settings.database.path, os.environ,
+                                          url=settings.database.url_text()) as storage:
                 member = await grant_admin(storage, args.chat, args.user)
         except (UserError, StorageError) as error:
             print(f"fxbot grant-admin: {error}", file=sys.stderr)

@@ -64,10 +64,29 @@ class FxSocketSettings(BaseModel):
 
 
 class DatabaseSettings(BaseModel):
-    """The SQLite file that keeps keys, bindings, roles, settings and the audit log."""
+    """Where keys, bindings, roles, settings and the audit log live: a SQLite file, or PostgreSQL with `url`.
+
+    With `url` (postgresql://user:password@host:5432/dbname, env FXBOT_DATABASE__URL) the data is in
+    PostgreSQL and `path` only places the fxbot.key file (unless FXBOT_SECRET_KEY is set)."""
 
     model_config = ConfigDict(extra="forbid")
     path: Path = Path("fxbot.db")
+    url: SecretStr | None = None
+    pool_size: int = Field(default=10, ge=2, le=200)
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        text = "" if value is None else value.get_secret_value().strip()
+        if not text:
+            return None
+        if not text.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL (leave it out to use the SQLite file at database.path)")
+        return SecretStr(text)
+
+    def url_text(self) -> str | None:
+        """The PostgreSQL URL (it may hold a password: never log it), or None for SQLite."""
+        return None if self.url is None else self.url.get_secret_value()
 
 
 class LoggingSettings(BaseModel):

@@ -21,6 +21,9 @@ import pytest
 
 from fxbot.simulator.config import SimConfig
 from fxbot.simulator.runner import RunningSimulator, start_simulator
+from tests.postgres_server import database, database_url, postgres_server, postgres_url
+
+__all__ = ["database", "database_url", "postgres_server", "postgres_url"]  # fixtures for every test (see there)
 
 SIM_SEED = 42
 SIM_TICK_INTERVAL_MS = 50

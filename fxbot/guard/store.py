@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from fxbot.guard.rules import GuardLimits
 from fxbot.guard.state import GuardState, Phase
-from fxbot.storage.database import Database
+from fxbot.storage.database import Database, Row
 from fxbot.storage.timestamps import from_db, to_db
 
 
@@ -81,12 +80,12 @@ def _params(s: GuardState) -> tuple[object, ...]:
             None if s.blocked_until is None else to_db(s.blocked_until), s.trigger, to_db(s.changed_at))
 
 
-def _limits(row: sqlite3.Row) -> StoredLimits:
+def _limits(row: Row) -> StoredLimits:
     return StoredLimits(str(row["account_id"]), int(row["key_id"]), GuardLimits.from_json(str(row["limits"])),
                         str(row["updated_by"]), from_db(str(row["updated_at"])))
 
 
-def _state(row: sqlite3.Row) -> GuardState:
+def _state(row: Row) -> GuardState:
     until = row["blocked_until"]
     start = row["day_start_equity"]
     return GuardState(account_id=str(row["account_id"]), day_id=str(row["day_id"]), phase=Phase(str(row["phase"])),

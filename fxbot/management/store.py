@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 
 from fxbot.domain.broker import Side
 from fxbot.management.rules import ManagedRule, RuleKind, RuleStatus
-from fxbot.storage.database import Database
+from fxbot.storage.database import Database, Row
 from fxbot.storage.timestamps import from_db, to_db
 
 _FIELDS = ("chat_id", "owner_id", "private_chat", "key_id", "account_id", "position_id", "symbol", "side",
@@ -16,7 +15,7 @@ _FIELDS = ("chat_id", "owner_id", "private_chat", "key_id", "account_id", "posit
 _STATE = ("best_points", "stop_points", "failed_points", "status")
 
 
-def _row(row: sqlite3.Row) -> ManagedRule:
+def _row(row: Row) -> ManagedRule:
     return ManagedRule(
         id=int(row["id"]), chat_id=str(row["chat_id"]), owner_id=str(row["owner_id"]),
         private_chat=bool(row["private_chat"]), key_id=int(row["key_id"]), account_id=str(row["account_id"]),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fxbot.chat.types import ChatKind
 from fxbot.scheduling.digest_times import DigestKind, SlotRule
-from fxbot.storage.database import Database
+from fxbot.storage.database import Database, Row
 from fxbot.storage.timestamps import from_db, to_db
 
 _COLUMNS = ("chat_id, kind, hour, minute, timezone, chat_kind, thread_id, created_by, created_at, last_slot,"
@@ -53,7 +52,7 @@ def job_id(chat_id: str, kind: str) -> str:
     return f"digest:{kind}:{chat_id}"
 
 
-def _row(row: sqlite3.Row) -> DigestSchedule:
+def _row(row: Row) -> DigestSchedule:
     def moment(name: str) -> datetime | None:
         value = row[name]
         return None if value is None else from_db(str(value))

@@ -201,7 +201,8 @@ class AlertService:
         rule = await self.repository.add(rule)
         if thread_id is not None:
             await self._storage.db.execute(
-                "INSERT OR REPLACE INTO alert_threads (rule_id, thread_id) VALUES (?, ?)", (rule.id, thread_id))
+                "INSERT INTO alert_threads (rule_id, thread_id) VALUES (?, ?)"
+                " ON CONFLICT (rule_id) DO UPDATE SET thread_id = excluded.thread_id", (rule.id, thread_id))
             self._threads[rule.id] = thread_id
         fired = self.engine.add(rule, now, reading=reading)  # the reading judges this rule only
         notified = await self.deliver(fired)

@@ -1,13 +1,14 @@
-"""Storage: aiosqlite database, numbered migrations, repositories, key encryption."""
+"""Storage: the database gateway (SQLite or PostgreSQL), numbered migrations, repositories, key encryption."""
 
 from fxbot.domain.redaction import redact_secrets
 from fxbot.storage.audit import AuditEntry, AuditRepository
 from fxbot.storage.bindings import Binding, BindingRepository
 from fxbot.storage.chat_settings import ChatSettings, ChatSettingsRepository
-from fxbot.storage.database import Database, WriteResult
+from fxbot.storage.database import Database, Row, WriteResult
 from fxbot.storage.errors import (
     DatabaseClosedError,
     DuplicateName,
+    IntegrityViolation,
     InvalidValue,
     KeyNotFound,
     MasterKeyError,
@@ -17,10 +18,12 @@ from fxbot.storage.errors import (
     NotBound,
     SchemaTooNewError,
     StorageError,
+    UniqueViolation,
 )
 from fxbot.storage.keys import KeyRepository, StoredKey
 from fxbot.storage.members import Member, MemberRepository
 from fxbot.storage.migrations import MIGRATIONS, Migration
+from fxbot.storage.open_database import open_database
 from fxbot.storage.secret_box import SecretBox, load_master_key
 from fxbot.storage.store import Storage
 
@@ -35,6 +38,7 @@ __all__ = [
     "Database",
     "DatabaseClosedError",
     "DuplicateName",
+    "IntegrityViolation",
     "InvalidValue",
     "KeyNotFound",
     "KeyRepository",
@@ -46,12 +50,15 @@ __all__ = [
     "MigrationError",
     "NotADatabaseError",
     "NotBound",
+    "Row",
     "SchemaTooNewError",
     "SecretBox",
     "Storage",
     "StorageError",
     "StoredKey",
+    "UniqueViolation",
     "WriteResult",
     "load_master_key",
+    "open_database",
     "redact_secrets",
 ]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from fxbot.domain.redaction import redact_secrets
-from fxbot.storage.database import Database
+from fxbot.storage.database import Database, Row
 from fxbot.storage.errors import InvalidValue
 from fxbot.storage.timestamps import from_db, to_db
 
@@ -31,7 +30,7 @@ class AuditEntry:
     order_ref: str | None = None
 
 
-def _row_to_entry(row: sqlite3.Row) -> AuditEntry:
+def _row_to_entry(row: Row) -> AuditEntry:
     return AuditEntry(
         id=int(row["id"]),
         at=from_db(row["at"]),
@@ -65,8 +64,8 @@ class AuditRepository:
         """Append an entry (redacting anything that looks like an API key); returns its id."""
         if not math.isfinite(latency_ms) or latency_ms < 0:
             raise InvalidValue("latency_ms must be a finite, non-negative number")
-        written = await self._db.execute(
-            f"INSERT INTO audit_log ({_COLUMNS.removeprefix('id, ')}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        entry_id = await self._db.fetch_value(
+            f"INSERT INTO audit_log ({_COLUMNS.removeprefix('id, ')}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 to_db(at),
                 chat_id,
@@ -78,8 +77,7 @@ class AuditRepository:
                 order_ref or None,
             ),
         )
-        assert written.lastrowid is not None
-        return written.lastrowid
+        return int(entry_id)
 
     async def recent(self, chat_id: str, limit: int = 20) -> list[AuditEntry]:
         """The chat's latest entries, newest first."""

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import builtins
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from fxbot.storage.database import Database
-from fxbot.storage.errors import KeyNotFound, NotBound
+from fxbot.storage.database import Database, Row
+from fxbot.storage.errors import IntegrityViolation, KeyNotFound, NotBound
 from fxbot.storage.timestamps import Clock, from_db, to_db, utc_now
 
 _COLUMNS = "chat_id, key_id, account_id, bound_by, bound_at"
@@ -25,7 +24,7 @@ class Binding:
     bound_at: datetime
 
 
-def _row_to_binding(row: sqlite3.Row) -> Binding:
+def _row_to_binding(row: Row) -> Binding:
     return Binding(
         chat_id=str(row["chat_id"]),
         key_id=int(row["key_id"]),
@@ -46,15 +45,16 @@ class BindingRepository:
         """Bind the chat to the key (replacing any binding); KeyNotFound if the key does not exist."""
         binding = Binding(chat_id, key_id, account_id, bound_by, self._clock())
         try:
-            await self._db.execute(
-                "INSERT INTO chat_bindings (chat_id, key_id, account_id, bound_by, bound_at)"
-                " VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (chat_id) DO UPDATE SET key_id = excluded.key_id,"
-                " account_id = excluded.account_id, bound_by = excluded.bound_by,"
-                " bound_at = excluded.bound_at",
-                (chat_id, key_id, account_id, bound_by, to_db(binding.bound_at)),
-            )
-        except sqlite3.IntegrityError:
+            async with self._db.transaction():  # a savepoint inside a caller's transaction: it survives a refusal
+                await self._db.execute(
+                    "INSERT INTO chat_bindings (chat_id, key_id, account_id, bound_by, bound_at)"
+                    " VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT (chat_id) DO UPDATE SET key_id = excluded.key_id,"
+                    " account_id = excluded.account_id, bound_by = excluded.bound_by,"
+                    " bound_at = excluded.bound_at",
+                    (chat_id, key_id, account_id, bound_by, to_db(binding.bound_at)),
+                )
+        except IntegrityViolation:  # the key's foreign key
             raise KeyNotFound(f"no stored key with id {key_id}") from None
         stored = await self.get(chat_id)
         assert stored is not None

@@ -1,154 +1,126 @@
-"""The one SQLite connection: WAL, foreign keys, a single serialised writer, migrations on open."""
+"""The database gateway every repository talks to: one interface, a SQLite and a PostgreSQL implementation.
+
+Repositories hold portable SQL with `?` placeholders and call `execute`, `execute_many`, `fetch_*` and
+`transaction()`; the two implementations (fxbot.storage.sqlite_database, fxbot.storage.postgres_database)
+keep the few dialect differences to themselves (placeholders, DDL types, `tables_with_column`,
+`update_or_replace`, `skip_locked`, change notifications). `Database.open(path_or_url)` (same as
+fxbot.storage.open_database.open_database) picks one: a `postgresql://` URL opens PostgreSQL, anything else
+is a SQLite file.
+
+Contract, identical on both:
+- Statements outside `transaction()` autocommit each on their own.
+- `transaction()` commits on success and rolls back on any exception (cancellation too); nested use by the
+  same task is a SAVEPOINT (an inner failure rolls back only the inner block). Statements the owning task
+  runs inside join the transaction; other tasks never see its uncommitted rows. A task spawned inside a
+  transaction is not part of it. SQLite serialises every statement (one writer), PostgreSQL runs other tasks'
+  statements on other pooled connections at READ COMMITTED: read-modify-write code must use one UPDATE,
+  `ON CONFLICT`, or `SELECT … FOR UPDATE` (`db.skip_locked` for queues), never read then write.
+- A constraint violation raises UniqueViolation / IntegrityViolation (fxbot.storage.errors), and the failed
+  statement changes nothing. On PostgreSQL a failed statement also aborts the enclosing transaction: catch
+  it around a nested `transaction()` (a savepoint) when the work should go on.
+- `notify(channel, payload)` is delivered after the current transaction commits (dropped if it rolls back),
+  at once outside one; `listen(channel, callback)` registers a callback and returns an async `unlisten`.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
+import re
 import sqlite3
-import stat
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal, Protocol
 
-import aiosqlite
-
-from fxbot.storage.errors import (
-    DatabaseClosedError,
-    MigrationError,
-    NotADatabaseError,
-    SchemaTooNewError,
-    StorageError,
-)
-from fxbot.storage.lock import DatabaseLock
+from fxbot.storage.errors import IntegrityViolation, InvalidValue, MigrationError, SchemaTooNewError
 from fxbot.storage.migrations import MIGRATIONS, SCHEMA_MIGRATIONS_DDL, Migration
 from fxbot.storage.timestamps import Clock, to_db, utc_now
 
 logger = logging.getLogger(__name__)
 
 Params = Sequence[Any]
+Dialect = Literal["sqlite", "postgresql"]
+Listener = Callable[[str], None]
+Unlisten = Callable[[], Awaitable[None]]
 
+CHANNEL_PATTERN = re.compile(r"[a-z_]+")
+MAX_PAYLOAD_BYTES = 7000
+RECONNECT_PAYLOAD = "*reconnect*"
+"""Told to every listener after its PostgreSQL listening connection was re-established: re-read everything."""
+
+# kept here for the modules that import them from the gateway
 FILE_MODE = 0o600
-"""The database and its -wal/-shm files hold encrypted keys, chat ids and the audit log: owner only."""
 SIDE_FILE_SUFFIXES = ("-wal", "-shm")
+
+
+class Row(Protocol):
+    """A result row: `row["column"]`, `row[0]`, `tuple(row)` and `len(row)` work on both dialects."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
-    """What a write statement did: rows changed and the rowid of the last insert."""
+    """What a write statement did: rows changed, and (SQLite only) the rowid of the last insert.
+
+    Portable code reads new ids with `INSERT … RETURNING id` through fetch_value instead of lastrowid."""
 
     rowcount: int
     lastrowid: int | None
 
 
-class Database:
-    """One aiosqlite connection shared by every repository.
+class Database(ABC):
+    """The gateway interface; see the module docstring for the contract both implementations keep."""
 
-    Every statement runs under one asyncio.Lock, so writes never interleave and a read never sees
-    another task's half-done transaction. Inside `transaction()` the owning task may keep calling
-    execute/fetch (they join the transaction); a task it spawns and awaits there would deadlock.
-    """
-
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self._conn: aiosqlite.Connection | None = conn
-        self._path = path
-        self._lock = asyncio.Lock()
-        self._owner: asyncio.Task[Any] | None = None
-        self._tx_depth = 0
-        self._file_lock: DatabaseLock | None = None
-
-    def __repr__(self) -> str:
-        state = "open" if self._conn is not None else "closed"
-        return f"Database({str(self._path)!r}, {state})"
-
-    @property
-    def path(self) -> Path:
-        return self._path
+    dialect: ClassVar[Dialect]
+    skip_locked: ClassVar[str]
+    """Append to a `SELECT … ` that claims queue rows: " FOR UPDATE SKIP LOCKED" on PostgreSQL, "" on SQLite."""
 
     @classmethod
     async def open(
         cls,
-        path: Path,
+        target: Path | str,
         *,
         migrations: Sequence[Migration] = MIGRATIONS,
         busy_timeout_ms: int = 5000,
         clock: Clock = utc_now,
         exclusive: bool = False,
+        pool_size: int = 10,
     ) -> Database:
-        """Open (creating if needed) the database at path and apply every pending migration.
+        """Open the database at a SQLite path or a `postgresql://` URL and apply every pending migration."""
+        from fxbot.storage.open_database import open_database
 
-        The database's lock file is held shared while open (fxbot.storage.lock); `exclusive` (restore,
-        rotate-secret) holds it alone and fails with DatabaseInUseError while anything else has it open."""
-        _check_migration_list(migrations)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise NotADatabaseError(f"cannot create directory {path.parent}: {exc.strerror}") from None
-        file_lock = DatabaseLock.acquire(path, exclusive=exclusive)
-        try:
-            _create_private(path)
-            conn = await aiosqlite.connect(path, isolation_level=None)
-        except sqlite3.Error as exc:
-            file_lock.release()
-            raise NotADatabaseError(f"cannot open database {path}: {exc}") from None
-        except BaseException:
-            file_lock.release()
-            raise
-        db = cls(conn, path)
-        db._file_lock = file_lock
-        try:
-            await db._configure(busy_timeout_ms)
-            restrict_files(path)  # -wal/-shm exist now (SQLite gives them the database file's mode)
-            await db._migrate(migrations, clock)
-        except BaseException:
-            await db.close()
-            raise
-        return db
+        return await open_database(target, migrations=migrations, busy_timeout_ms=busy_timeout_ms, clock=clock,
+                                   exclusive=exclusive, pool_size=pool_size)
 
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the data lives, safe to show (a path, or a URL without its password)."""
+
+    @abstractmethod
     async def close(self) -> None:
-        """Close the connection after any running transaction; safe to call twice."""
-        if self._conn is None:
-            return
-        if self._owner is not None and self._owner is asyncio.current_task():
-            raise StorageError("cannot close the database from inside one of its transactions")
-        async with self._lock:
-            conn, self._conn = self._conn, None
-            try:
-                if conn is not None:
-                    await conn.close()
-            finally:
-                if self._file_lock is not None:
-                    self._file_lock.release()
+        """Close after any running transaction; safe to call twice."""
 
-    # -- statements -------------------------------------------------------------------------
-
+    @abstractmethod
     async def execute(self, sql: str, params: Params = ()) -> WriteResult:
         """Run one write statement (autocommitted unless inside transaction())."""
-        async with self._locked() as conn:
-            cursor = await conn.execute(sql, params)
-            try:
-                return WriteResult(rowcount=cursor.rowcount, lastrowid=cursor.lastrowid)
-            finally:
-                await cursor.close()
 
+    @abstractmethod
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> int:
         """Run one statement for each parameter row, atomically; returns rows changed."""
-        async with self.transaction(), self._locked() as conn:
-            cursor = await conn.executemany(sql, rows)
-            try:
-                return cursor.rowcount
-            finally:
-                await cursor.close()
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """All rows of a query (columns by name or index)."""
-        async with self._locked() as conn:
-            rows = await conn.execute_fetchall(sql, params)
-            return list(rows)
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of a query, or None."""
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
@@ -158,124 +130,53 @@ class Database:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
-        """Group statements atomically: commit on success, roll back on any exception.
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[None]:
+        """Group statements atomically: commit on success, roll back on any exception; nested = SAVEPOINT."""
 
-        Nested use by the same task becomes a SAVEPOINT, so repositories can open their own
-        transaction inside a caller's.
-        """
-        task = asyncio.current_task()
-        if self._owner is not None and self._owner is task and self._tx_depth > 0:
-            async with self._savepoint():
-                yield
-            return
-        async with self._lock:
-            conn = self._require_open()
-            self._owner = task
-            try:
-                if conn.in_transaction:
-                    logger.warning("rolling back a transaction left open by an interrupted task")
-                    await conn.execute("ROLLBACK")
-                await conn.execute("BEGIN IMMEDIATE")
-                self._tx_depth = 1
-                try:
-                    yield
-                except BaseException:
-                    await asyncio.shield(_finish(conn, "ROLLBACK"))
-                    raise
-                try:
-                    await asyncio.shield(_finish(conn, "COMMIT"))
-                except sqlite3.Error:
-                    await asyncio.shield(_finish(conn, "ROLLBACK"))
-                    raise
-            finally:
-                self._tx_depth = 0
-                self._owner = None
+    @abstractmethod
+    async def tables_with_column(self, column: str) -> list[str]:
+        """Names of the user tables that have a column of this name (for chat-wide updates), sorted."""
+
+    @abstractmethod
+    async def update_or_replace(self, table: str, column: str, old: Any, new: Any) -> int:
+        """`UPDATE table SET column = new WHERE column = old`, deleting first the rows a unique key would
+        collide with (SQLite's UPDATE OR REPLACE: the moved row wins). Returns rows moved."""
+
+    @abstractmethod
+    async def notify(self, channel: str, payload: str = "") -> None:
+        """Tell the channel's listeners after the current transaction commits (at once outside one)."""
+
+    @abstractmethod
+    async def listen(self, channel: str, callback: Listener) -> Unlisten:
+        """Call `callback(payload)` for every notification on the channel; returns an async unlisten."""
 
     async def schema_version(self) -> int:
         """The highest migration version applied to this database (0 when none)."""
         value = await self.fetch_value("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
         return int(value)
 
-    async def tables_with_column(self, column: str) -> list[str]:
-        """Names of the user tables that have a column of this name (for chat-wide updates)."""
-        tables = await self.fetch_all(
-            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        )
-        found: list[str] = []
-        for (table,) in tables:
-            columns = await self.fetch_all("SELECT name FROM pragma_table_info(?)", (table,))
-            if any(col[0] == column for col in columns):
-                found.append(str(table))
-        return found
+    # -- migrations (shared) -----------------------------------------------------------------
 
-    # -- internals --------------------------------------------------------------------------
+    _statement_errors: ClassVar[tuple[type[BaseException], ...]] = (sqlite3.Error, IntegrityViolation)
 
-    def _require_open(self) -> aiosqlite.Connection:
-        if self._conn is None:
-            raise DatabaseClosedError(f"database {self._path} is closed")
-        return self._conn
-
-    @asynccontextmanager
-    async def _locked(self) -> AsyncIterator[aiosqlite.Connection]:
-        task = asyncio.current_task()
-        if self._owner is not None and self._owner is task:
-            yield self._require_open()
-            return
-        async with self._lock:
-            self._owner = task
-            try:
-                yield self._require_open()
-            finally:
-                self._owner = None
-
-    @asynccontextmanager
-    async def _savepoint(self) -> AsyncIterator[None]:
-        conn = self._require_open()
-        name = f"fxbot_sp{self._tx_depth}"
-        await conn.execute(f"SAVEPOINT {name}")
-        self._tx_depth += 1
-        try:
-            yield
-        except BaseException:
-            await asyncio.shield(_finish(conn, f"ROLLBACK TO {name}"))
-            await asyncio.shield(_finish(conn, f"RELEASE {name}"))
-            raise
-        else:
-            await conn.execute(f"RELEASE {name}")
-        finally:
-            self._tx_depth -= 1
-
-    async def _configure(self, busy_timeout_ms: int) -> None:
-        conn = self._require_open()
-        conn.row_factory = sqlite3.Row
-        try:
-            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            mode = await self.fetch_value("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            await conn.execute("PRAGMA synchronous = NORMAL")
-            fk = await self.fetch_value("PRAGMA foreign_keys")
-        except sqlite3.DatabaseError as exc:
-            raise NotADatabaseError(f"{self._path} is not a usable SQLite database: {exc}") from None
-        if str(mode).lower() != "wal":
-            logger.warning("database %s is in journal mode %s, not WAL", self._path, mode)
-        if fk != 1:
-            raise StorageError("this SQLite build does not support foreign keys")
+    def _migration_sql(self, sql: str) -> str:
+        """The dialect's form of a migration's DDL (SQLite: as written)."""
+        return sql
 
     async def _migrate(self, migrations: Sequence[Migration], clock: Clock) -> None:
-        await self.execute(SCHEMA_MIGRATIONS_DDL)
+        await self.execute(self._migration_sql(SCHEMA_MIGRATIONS_DDL))
         applied = {int(row[0]) for row in await self.fetch_all("SELECT version FROM schema_migrations")}
         newest_known = migrations[-1].version if migrations else 0
         current = max(applied, default=0)
         if current > newest_known:
             raise SchemaTooNewError(
-                f"database {self._path} is at schema version {current} but this fxbot only knows "
+                f"database {self.location} is at schema version {current} but this fxbot only knows "
                 f"up to version {newest_known}: upgrade fxbot (or restore a backup made by this version)"
             )
         if applied != set(range(1, current + 1)):
             raise MigrationError(
-                f"database {self._path} has an inconsistent migration history: {sorted(applied)}"
+                f"database {self.location} has an inconsistent migration history: {sorted(applied)}"
             )
         for migration in migrations:
             if migration.version in applied:
@@ -285,47 +186,62 @@ class Database:
     async def _apply(self, migration: Migration, clock: Clock) -> None:
         try:
             async with self.transaction():
-                for statement in split_statements(migration.sql):
+                for statement in split_statements(self._migration_sql(migration.sql)):
                     await self.execute(statement)
                 await self.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (migration.version, migration.name, to_db(clock())),
                 )
-        except sqlite3.Error as exc:
+        except self._statement_errors as exc:
             raise MigrationError(
                 f"migration {migration.version} ({migration.name}) failed and was rolled back: {exc}"
             ) from exc
         logger.info("applied database migration %d: %s", migration.version, migration.name)
 
 
-def _create_private(path: Path) -> None:
-    """Create the database file owner-only before SQLite opens it; restrict an existing one (and its side files).
-
-    SQLite creates -wal and -shm with the mode of the database file, so they end up 0600 as well. No umask
-    change: it is process-wide and other threads may be creating files meanwhile."""
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-    except OSError as exc:
-        raise NotADatabaseError(f"cannot open database {path}: {exc.strerror}") from None
-    os.close(fd)
-    restrict_files(path)
+def check_channel(channel: str, payload: str) -> None:
+    """Refuse a channel name other than [a-z_]+ or a payload over 7000 bytes (PostgreSQL's NOTIFY limit)."""
+    if not CHANNEL_PATTERN.fullmatch(channel):
+        raise InvalidValue(f"notification channel {channel!r} must be lowercase letters and underscores")
+    if len(payload.encode()) > MAX_PAYLOAD_BYTES:
+        raise InvalidValue(f"notification payload is over {MAX_PAYLOAD_BYTES} bytes")
 
 
-def restrict_files(path: Path) -> None:
-    """Make the database file and its -wal/-shm files owner-only (0600) where they are more open."""
-    for file in (path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILE_SUFFIXES)):
-        try:
-            mode = stat.S_IMODE(file.stat().st_mode)
-            if mode & ~FILE_MODE:
-                os.chmod(file, FILE_MODE)
-        except FileNotFoundError:
-            continue
-        except OSError as exc:  # not our file (another owner): SQLite still works, say so once
-            logger.warning("could not restrict %s to mode 0600 (%s); run: chmod 600 %s", file, exc.strerror, file)
+class ListenerSet:
+    """The callbacks per channel, called one by one (a failing callback is logged, the others still run)."""
 
+    def __init__(self) -> None:
+        self._by_channel: dict[str, list[Listener]] = {}
 
-async def _finish(conn: aiosqlite.Connection, statement: str) -> None:
-    await conn.execute(statement)
+    def add(self, channel: str, callback: Listener) -> bool:
+        """Register; True when this is the channel's first listener."""
+        callbacks = self._by_channel.setdefault(channel, [])
+        callbacks.append(callback)
+        return len(callbacks) == 1
+
+    def remove(self, channel: str, callback: Listener) -> bool:
+        """Unregister (once); True when the channel has no listener left."""
+        callbacks = self._by_channel.get(channel, [])
+        if callback in callbacks:
+            callbacks.remove(callback)
+        if not callbacks:
+            self._by_channel.pop(channel, None)
+            return True
+        return False
+
+    def channels(self) -> list[str]:
+        return list(self._by_channel)
+
+    def deliver(self, channel: str, payload: str) -> None:
+        for callback in list(self._by_channel.get(channel, ())):
+            try:
+                callback(payload)
+            except Exception:
+                logger.exception("listener on channel %s failed", channel)
+
+    def deliver_all(self, payload: str) -> None:
+        for channel in self.channels():
+            self.deliver(channel, payload)
 
 
 def split_statements(script: str) -> list[str]:
@@ -345,7 +261,8 @@ def split_statements(script: str) -> list[str]:
     return statements
 
 
-def _check_migration_list(migrations: Sequence[Migration]) -> None:
+def check_migration_list(migrations: Sequence[Migration]) -> None:
     versions = [m.version for m in migrations]
     if versions != list(range(1, len(versions) + 1)):
         raise ValueError(f"migrations must be numbered 1, 2, 3 … in order; got {versions}")
+

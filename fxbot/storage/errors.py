@@ -50,3 +50,11 @@ class NotBound(StorageError):
 
 class InvalidValue(StorageError, ValueError):
     """An argument was rejected before anything was written."""
+
+
+class IntegrityViolation(StorageError):
+    """A statement broke a constraint (CHECK, NOT NULL, foreign key, unique); it changed nothing."""
+
+
+class UniqueViolation(IntegrityViolation):
+    """A row with the same unique key (or primary key) already exists."""

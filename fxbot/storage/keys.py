@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import builtins
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from fxbot.domain.access import Scope
-from fxbot.storage.database import Database
-from fxbot.storage.errors import DuplicateName, InvalidValue, KeyNotFound
+from fxbot.storage.database import Database, Row
+from fxbot.storage.errors import DuplicateName, InvalidValue, KeyNotFound, UniqueViolation
 from fxbot.storage.secret_box import SecretBox
 from fxbot.storage.timestamps import Clock, from_db, to_db, utc_now
 
@@ -63,7 +62,7 @@ def _validate_secret(secret: str) -> str:
     return cleaned
 
 
-def _row_to_key(row: sqlite3.Row) -> StoredKey:
+def _row_to_key(row: Row) -> StoredKey:
     return StoredKey(
         id=int(row["id"]),
         owner_id=str(row["owner_id"]),
@@ -92,26 +91,24 @@ class KeyRepository:
         scope = Scope(scope)
         created_at = self._clock()
         try:
-            result = await self._db.execute(
-                "INSERT INTO api_keys"
-                " (owner_id, name, scope, secret_enc, secret_hmac, fingerprint, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    owner_id,
-                    name,
-                    scope.value,
-                    self._box.encrypt(secret),
-                    self._box.lookup_digest(secret),
-                    fingerprint(secret),
-                    to_db(created_at),
-                ),
-            )
-        except sqlite3.IntegrityError as exc:
-            if "UNIQUE" not in str(exc):
-                raise
+            async with self._db.transaction():  # a savepoint inside a caller's transaction: it survives a clash
+                key_id = await self._db.fetch_value(
+                    "INSERT INTO api_keys"
+                    " (owner_id, name, scope, secret_enc, secret_hmac, fingerprint, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (
+                        owner_id,
+                        name,
+                        scope.value,
+                        self._box.encrypt(secret),
+                        self._box.lookup_digest(secret),
+                        fingerprint(secret),
+                        to_db(created_at),
+                    ),
+                )
+        except UniqueViolation:
             raise DuplicateName(f"you already have a key named {name!r}") from None
-        assert result.lastrowid is not None
-        stored = await self.get(result.lastrowid)
+        stored = await self.get(int(key_id))
         assert stored is not None
         return stored
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import builtins
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from fxbot.domain.access import Role
-from fxbot.storage.database import Database
+from fxbot.storage.database import Database, Row
 from fxbot.storage.timestamps import Clock, from_db, to_db, utc_now
 
 _COLUMNS = "chat_id, user_id, display_name, role, updated_at"
@@ -30,7 +29,7 @@ def name_key(display_name: str) -> str:
     return display_name.strip().lstrip("@").strip().casefold()
 
 
-def _row_to_member(row: sqlite3.Row) -> Member:
+def _row_to_member(row: Row) -> Member:
     return Member(
         chat_id=str(row["chat_id"]),
         user_id=str(row["user_id"]),
@@ -74,7 +73,7 @@ class MemberRepository:
             " VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (chat_id, user_id) DO UPDATE SET display_name = excluded.display_name,"
             " name_key = excluded.name_key, updated_at = excluded.updated_at"
-            " WHERE chat_members.display_name IS NOT excluded.display_name",
+            " WHERE chat_members.display_name IS DISTINCT FROM excluded.display_name",
             (chat_id, user_id, display_name, name_key(display_name), Role(default_role).value, now),
         )
         return await self._must_get(chat_id, user_id)

@@ -16,6 +16,7 @@ from fxbot.storage.errors import InvalidValue, MasterKeyMismatchError
 from fxbot.storage.keys import KeyRepository
 from fxbot.storage.members import MemberRepository
 from fxbot.storage.migrations import MIGRATIONS, Migration
+from fxbot.storage.open_database import open_database
 from fxbot.storage.secret_box import SecretBox, load_master_key
 from fxbot.storage.timestamps import Clock, utc_now
 
@@ -49,11 +50,17 @@ class Storage:
         clock: Clock = utc_now,
         migrations: Sequence[Migration] = MIGRATIONS,
         exclusive: bool = False,
+        url: str | None = None,
+        pool_size: int = 10,
     ) -> Storage:
         """Load the master key, open and migrate the database, and check the key fits it (`exclusive`: see
-        Database.open)."""
+        open_database).
+
+        With `url` (`postgresql://…`, config `database.url`) the data lives in PostgreSQL and `path` only
+        places the `fxbot.key` file (unless FXBOT_SECRET_KEY is set); otherwise `path` is the SQLite file."""
         box = SecretBox(await asyncio.to_thread(load_master_key, path, env))
-        db = await Database.open(path, migrations=migrations, clock=clock, exclusive=exclusive)
+        db = await open_database(url or path, migrations=migrations, clock=clock, exclusive=exclusive,
+                                 pool_size=pool_size)
         try:
             await _check_master_key(db, box)
         except BaseException:
@@ -89,11 +96,7 @@ class Storage:
         moved = 0
         async with self.db.transaction():
             for table in await self.db.tables_with_column("chat_id"):
-                result = await self.db.execute(
-                    f'UPDATE OR REPLACE "{table}" SET chat_id = ? WHERE chat_id = ?',
-                    (new_chat_id, old_chat_id),
-                )
-                moved += result.rowcount
+                moved += await self.db.update_or_replace(table, "chat_id", old_chat_id, new_chat_id)
         logger.info("moved %d rows from chat %s to %s", moved, old_chat_id, new_chat_id)
         return moved
 
@@ -109,6 +112,6 @@ async def _check_master_key(db: Database, box: SecretBox) -> None:
     if sample is not None:
         box.decrypt(bytes(sample))  # raises MasterKeyMismatchError
     await db.execute(
-        "INSERT OR IGNORE INTO storage_meta (name, value) VALUES (?, ?)",
+        "INSERT INTO storage_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
         (CANARY_NAME, box.encrypt(CANARY_TEXT)),
     )

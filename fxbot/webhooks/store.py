@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fxbot.chat.types import ChatKind, ChatRef
-from fxbot.storage.database import Database
+from fxbot.storage.database import Database, Row
+from fxbot.storage.errors import UniqueViolation
 from fxbot.storage.timestamps import from_db, to_db
 
 TOKEN_BYTES = 32
@@ -66,7 +66,7 @@ _COLUMNS = ("id, name, chat_id, chat_kind, thread_id, created_by, creator_name, 
             " created_at, revoked_at")
 
 
-def _endpoint(row: sqlite3.Row) -> Endpoint:
+def _endpoint(row: Row) -> Endpoint:
     ips = str(row["allow_ips"] or "")
     return Endpoint(id=int(row["id"]), name=str(row["name"]), chat_id=str(row["chat_id"]),
                     chat_kind=ChatKind(str(row["chat_kind"])), thread_id=row["thread_id"],
@@ -89,15 +89,17 @@ class WebhookStore:
         """A new endpoint and its token (None when `with_token` is False: issued later with `issue_token`)."""
         token = new_token() if with_token else None
         try:
-            result = await self._db.execute(
-                "INSERT INTO webhook_endpoints (name, chat_id, chat_kind, thread_id, created_by, creator_name,"
-                " token_hash, secret_hash, allow_ips, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (name, chat.id, chat.kind.value, chat.thread_id, created_by, creator_name,
-                 token_hash(token) if token else None, token_hash(secret) if secret else None,
-                 ",".join(allow_ips) or None, to_db(self._clock())))
-        except sqlite3.IntegrityError:
+            async with self._db.transaction():  # a savepoint inside a caller's transaction: it survives a clash
+                endpoint_id = await self._db.fetch_value(
+                    "INSERT INTO webhook_endpoints (name, chat_id, chat_kind, thread_id, created_by, creator_name,"
+                    " token_hash, secret_hash, allow_ips, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " RETURNING id",
+                    (name, chat.id, chat.kind.value, chat.thread_id, created_by, creator_name,
+                     token_hash(token) if token else None, token_hash(secret) if secret else None,
+                     ",".join(allow_ips) or None, to_db(self._clock())))
+        except UniqueViolation:
             raise NameTaken(name) from None
-        endpoint = await self._by_id(int(result.lastrowid or 0))
+        endpoint = await self._by_id(int(endpoint_id))
         assert endpoint is not None
         return endpoint, token
 
@@ -159,7 +161,8 @@ class WebhookStore:
             if seen is not None and (window is None or now - from_db(str(seen)) < window):
                 return False
             await self._db.execute(
-                "INSERT OR REPLACE INTO webhook_requests (endpoint_id, request_key, received_at) VALUES (?, ?, ?)",
+                "INSERT INTO webhook_requests (endpoint_id, request_key, received_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (endpoint_id, request_key) DO UPDATE SET received_at = excluded.received_at",
                 (endpoint_id, request_key, to_db(now)))
         return True
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from fxbot.storage import (
     MIGRATIONS,
     Database,
     DatabaseClosedError,
+    IntegrityViolation,
     Migration,
     MigrationError,
     NotADatabaseError,
@@ -118,7 +118,7 @@ async def test_transaction_commits_or_rolls_back_as_a_whole(tmp_path: Path) -> N
         async with db.transaction():
             await db.execute("INSERT INTO t VALUES (1)")
             await db.execute("INSERT INTO t VALUES (2)")
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(IntegrityViolation):
             async with db.transaction():
                 await db.execute("INSERT INTO t VALUES (3)")
                 await db.execute("INSERT INTO t VALUES (1)")

@@ -22,6 +22,7 @@ from fxbot.storage import (
     Storage,
     load_master_key,
 )
+from tests.postgres_server import postgres_or_none
 
 SECRET = "sk_live_9Qz7PlaintextMustNeverLeak3f9a"
 OTHER = "sk_test_AnotherSecretValue12345678"
@@ -33,8 +34,9 @@ def _read_database_files(directory: Path) -> bytes:
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "fxbot.db", {})
+async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
+    """A Storage on each backend (SQLite file, PostgreSQL database)."""
+    opened = await Storage.open(tmp_path / "fxbot.db", {}, url=postgres_or_none(database_url))
     yield opened
     await opened.close()
 

@@ -10,6 +10,7 @@ import pytest
 
 from fxbot.domain.access import Role, Scope
 from fxbot.storage import ChatSettings, InvalidValue, KeyNotFound, NotBound, Storage
+from tests.postgres_server import postgres_or_none
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 CHAT = "telegram:-1001234"
@@ -28,8 +29,9 @@ class StepClock:
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "fxbot.db", {}, clock=StepClock())
+async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
+    """A Storage on each backend (SQLite file, PostgreSQL database)."""
+    opened = await Storage.open(tmp_path / "fxbot.db", {}, clock=StepClock(), url=postgres_or_none(database_url))
     yield opened
     await opened.close()
 
