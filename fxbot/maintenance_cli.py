@@ -55,7 +55,8 @@ def add_commands(commands: Any, load: LoadSettings) -> None:
         "encrypted under the same master key (the key file beside the SQLite database, or FXBOT_SECRET_KEY): give "
         "the PostgreSQL processes that same key. Refuses a target that already holds fxbot data, and refuses while "
         "a bot has the SQLite database open: what it wrote after the copy would be lost at the switch.")
-    migrate.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/database")
+    migrate.add_argument("--to", default=None, metavar="URL",
+                         help="postgresql://user:password@host/database (default: database.url of --config)")
     migrate.add_argument("--from", dest="source", type=Path, default=None, metavar="PATH",
                          help="the SQLite database (default: database.path of --config)")
     migrate.add_argument("--config", type=Path, default=None, metavar="FILE",
@@ -133,26 +134,30 @@ def _migrate_db(args: argparse.Namespace, load: LoadSettings) -> int:
     from fxbot.migrate_db import migrate_db, shown_url
     from fxbot.storage import StorageError
 
-    if not str(args.to).startswith(("postgresql://", "postgres://")):
-        print(f"fxbot migrate-db: --to must be a postgresql:// URL, got {shown_url(args.to)!r}", file=sys.stderr)
-        return 2
     source: Path | None = args.source
-    if source is None:
-        if args.config is None:
-            print("fxbot migrate-db: say which SQLite database to copy: --from PATH or --config FILE", file=sys.stderr)
-            return 2
+    target: str | None = args.to
+    if args.config is not None:
         settings = load(args.config)
         if settings is None:
             return 1
-        source = settings.database.path
+        source = source or settings.database.path
+        target = target or settings.database.url_text()
+    if source is None:
+        print("fxbot migrate-db: say which SQLite database to copy: --from PATH or --config FILE", file=sys.stderr)
+        return 2
+    if target is None or not target.startswith(("postgresql://", "postgres://")):
+        shown = "nothing" if target is None else repr(shown_url(target))
+        print(f"fxbot migrate-db: --to (or database.url of --config) must be a postgresql:// URL, got {shown}",
+              file=sys.stderr)
+        return 2
     try:
-        report = asyncio.run(migrate_db(source, args.to, os.environ, live=args.live))
+        report = asyncio.run(migrate_db(source, target, os.environ, live=args.live))
     except (StorageError, OSError) as error:
         return _fail("migrate-db", error)
     width = max((len(table.name) for table in report.tables), default=0)
     for table in report.tables:
         print(f"  {table.name:<{width}}  {table.target_rows:>9} rows (source {table.source_rows})")
-    print(f"copied {report.total_rows} rows in {len(report.tables)} tables from {source} to {shown_url(args.to)} "
+    print(f"copied {report.total_rows} rows in {len(report.tables)} tables from {source} to {shown_url(target)} "
           f"(schema version {report.schema_version}); every count matches")
     print("the API keys stay encrypted under the same master key: give the PostgreSQL processes that key "
           "(FXBOT_SECRET_KEY, or the key file)")

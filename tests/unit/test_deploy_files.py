@@ -141,6 +141,33 @@ def test_compose_runs_the_bot_and_a_demo_profile_against_the_simulator() -> None
     assert str(settings.database.path).startswith("/data/")
 
 
+def test_compose_postgres_profile_runs_each_role_on_the_postgres_service() -> None:
+    services = compose()["services"]
+    profile = {name for name, service in services.items() if "postgres" in service.get("profiles", [])}
+    assert profile == {"postgres", "front", "delivery", "worker", "scheduler"}
+    database = services["postgres"]
+    assert database["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    assert any(volume.endswith(":/var/lib/postgresql/data") for volume in database["volumes"])
+    parser = build_parser()
+    roles = {}
+    for name in profile - {"postgres"}:
+        service = services[name]
+        run = parser.parse_args(service["command"][1:])
+        assert run.command == "run" and run.config == Path("/data/config.yaml")
+        roles[name] = run.role
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert any(volume.endswith(":/data") for volume in service["volumes"])  # config.yaml and fxbot.key
+        url = service["environment"]["FXBOT_DATABASE__URL"].replace("${POSTGRES_PASSWORD:-}", "secret")
+        settings = parse_settings({"console": {"enabled": True}}, {**image_env(), "FXBOT_DATABASE__URL": url})
+        parts = urlsplit(settings.database.url_text())
+        assert (parts.hostname, parts.port) == ("postgres", 5432)
+        env = database["environment"]
+        assert (parts.username, parts.path) == (env["POSTGRES_USER"], "/" + env["POSTGRES_DB"])
+        assert "POSTGRES_PASSWORD" in env["POSTGRES_PASSWORD"]  # taken from .env, never written here
+    assert roles == {"front": "front", "delivery": "delivery", "worker": "worker", "scheduler": "scheduler"}
+    assert services["worker"]["deploy"]["replicas"] > 1
+
+
 def _adapter_problems(name: str, section: Any) -> list[str]:
     plugin = load_plugin(name)
     plugin.settings_model.model_validate(dict(section))
