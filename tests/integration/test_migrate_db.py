@@ -4,6 +4,9 @@ on the target with the same master key; a target with data, a running bot and a 
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,16 +18,18 @@ from cryptography.fernet import Fernet
 from fxbot.alerts.repository import AlertRepository
 from fxbot.alerts.rules import AccountMetric, AccountRule, FireState, Mode, PriceCondition, PriceRule, PriceSide
 from fxbot.chat.types import ChatKind
+from fxbot.cli import main
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.broker import Side
 from fxbot.management.rules import ManagedRule, RuleKind
 from fxbot.management.store import ManagedStopStore
-from fxbot.migrate_db import MigrateDbError, migrate_db
+from fxbot.migrate_db import MigrateDbError, migrate_db, shown_url
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.scheduling.schedule_store import DigestSchedule, DigestScheduleStore
 from fxbot.storage import Database, Storage
 from fxbot.storage.lock import DatabaseInUseError
+from tests.postgres_server import postgres_or_none
 from tests.unit.notify.factories import note
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -48,16 +53,18 @@ def master_key() -> str:
 
 
 @pytest.fixture
-async def target(tmp_path: Path) -> AsyncIterator[Target]:
-    path = tmp_path / "target" / "fxbot.db"
+async def target(database_url: str, tmp_path: Path) -> AsyncIterator[Target]:
+    """The target of each backend: a fresh SQLite path, or a fresh PostgreSQL database at the latest schema."""
+    key_dir = tmp_path / "target"
+    url = postgres_or_none(database_url)
 
-    async def open_database(url: str) -> Database:
-        return await Database.open(Path(url))
+    async def open_database(location: str) -> Database:
+        return await Database.open(location)
 
     async def open_storage(env: dict[str, str]) -> Storage:
-        return await Storage.open(path, env)
+        return await Storage.open(key_dir / "fxbot.db" if url else Path(database_url), env, url=url)
 
-    yield Target(str(path), open_database, open_storage)
+    yield Target(database_url, open_database, open_storage)
 
 
 def price_rule(level_points: int, **fields: object) -> PriceRule:
@@ -208,9 +215,42 @@ async def test_a_master_key_that_does_not_fit_is_refused_before_anything_is_writ
     await fill_source(source, {})
     with pytest.raises(MigrateDbError, match="does not decrypt the stored keys"):
         await migrate_db(source, target.url, {"FXBOT_SECRET_KEY": master_key}, open_target=target.open_database)
-    assert not await asyncio.to_thread(Path(target.url).exists)
+    db = await target.open_database(target.url)
+    try:
+        assert await db.fetch_value("SELECT COUNT(*) FROM api_keys") == 0
+    finally:
+        await db.close()
 
 
 async def test_a_missing_source_is_a_clear_error(tmp_path: Path, target: Target) -> None:
     with pytest.raises(MigrateDbError, match="there is no database at"):
         await migrate_db(tmp_path / "nope.db", target.url, {}, open_target=target.open_database)
+
+
+async def test_the_command_copies_from_the_config_database_and_prints_each_count(
+        tmp_path: Path, postgres_url: str) -> None:
+    source = tmp_path / "data" / "fxbot.db"
+    await fill_source(source, {})
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database:\n  path: {source}\n  url: {postgres_url}\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FXBOT_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "fxbot.cli", "migrate-db", "--config", str(config),  # --to: the config's url
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=tmp_path)
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err.decode()
+    text = out.decode()
+    assert re.search(r"api_keys\s+2 rows \(source 2\)", text), text
+    assert re.search(r"alert_rules\s+3 rows \(source 3\)", text), text
+    assert "every count matches" in text and "same master key" in text
+
+
+def test_the_command_says_what_is_wrong_with_its_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate-db", "--from", "fxbot.db", "--to", "mysql://u:hunter2@host/db"]) == 2
+    err = capsys.readouterr().err
+    assert "must be a postgresql:// URL" in err and "hunter2" not in err
+    assert main(["migrate-db", "--to", "postgresql://u@host/db"]) == 2
+    assert "--from PATH or --config FILE" in capsys.readouterr().err
+    assert main(["migrate-db", "--from", "fxbot.db"]) == 2
+    assert "must be a postgresql:// URL, got nothing" in capsys.readouterr().err
+    assert shown_url("postgresql://fx:hunter2@db:5432/fxbot") == "postgresql://fx:***@db:5432/fxbot"
