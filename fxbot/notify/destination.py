@@ -157,6 +157,21 @@ class Destinations:
             key=lambda d: (not d.has_critical, d.oldest_seen),
         )
 
+    def held_ids(self) -> set[int]:
+        """The outbox ids of every item waiting in memory (or being sent)."""
+        return {item_id for dest in self._by_key.values() for item_id in dest.items}
+
+    def drop(self, ids: Container[int]) -> int:
+        """Stop holding these items (another delivery process took them over); returns how many were here."""
+        dropped = 0
+        for dest in self._by_key.values():
+            gone = [item_id for item_id in dest.items if item_id in ids]
+            if gone:
+                dest.remove(gone)
+                dest.batch = []
+                dropped += len(gone)
+        return dropped
+
     def has_items_for(self, platforms: Container[str]) -> bool:
         return any(d.items and d.platform in platforms for d in self._by_key.values())
 

@@ -11,7 +11,7 @@ from fxbot.domain.redaction import redact_secrets
 from fxbot.notify.blocked import BlockedChats
 from fxbot.notify.composer import ComposedPart
 from fxbot.notify.destination import Destination, Destinations
-from fxbot.notify.outbox import Outbox
+from fxbot.notify.lease import OutboxLease
 from fxbot.notify.pacing import MonotonicClock
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def safe_text(text: str) -> str:
 async def forbid_chat(
     destinations: Destinations,
     blocked: BlockedChats,
-    outbox: Outbox,
+    outbox: OutboxLease,
     chat_id: str,
     reason: str,
 ) -> None:
@@ -64,7 +64,7 @@ async def forbid_chat(
 
 
 async def record_failed_send(
-    outbox: Outbox,
+    outbox: OutboxLease,
     dest: Destination,
     part: ComposedPart,
     exc: Exception,

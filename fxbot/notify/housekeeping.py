@@ -1,10 +1,10 @@
-"""The notifier's start-up housekeeping and its wait for the next wake-up or due time."""
+"""The notifier's start-up housekeeping (purges, platforms it cannot serve) and its wait for the next wake-up."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container
 
 from fxbot.notify.actions import TokenMinter
 from fxbot.notify.outbox import Outbox
@@ -27,6 +27,20 @@ async def purge_at_start(outbox: Outbox, buttons: TokenMinter | None) -> None:
             await buttons.purge()
         except Exception:
             logger.warning("notify: forgetting expired button tokens failed", exc_info=True)
+
+
+async def warn_untargeted(outbox: Outbox, platforms: Container[str]) -> None:
+    """Say once at start which platforms' notifications wait with no delivery target here (this process
+    never claims them; another delivery process, or a restart with that platform enabled, sends them)."""
+    try:
+        waiting = await outbox.pending_platforms()
+    except Exception:
+        logger.warning("outbox: counting waiting notifications per platform failed", exc_info=True)
+        return
+    for platform, count in sorted(waiting.items()):
+        if platform not in platforms:
+            logger.warning("notifier: no delivery target for platform %r here; its %d notifications wait in the"
+                           " outbox", platform, count)
 
 
 async def wake_or_sleep(wake: asyncio.Event, delay: float | None, sleep: Callable[[float], Awaitable[None]]) -> None:

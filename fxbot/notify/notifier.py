@@ -8,6 +8,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from datetime import timedelta
 
 from fxbot.notify.actions import TokenMinter, mint_buttons
 from fxbot.notify.blocked import BlockedChats
@@ -15,11 +16,13 @@ from fxbot.notify.composer import DEFAULT_MAX_PARTS, MIN_MESSAGE_LIMIT, Composed
 from fxbot.notify.destination import Destination, Destinations
 from fxbot.notify.errors import DeliveryForbidden, DeliveryRetryAfter
 from fxbot.notify.failures import DeliveryObserver, forbid_chat, observe, record_failed_send
-from fxbot.notify.housekeeping import purge_at_start, wake_or_sleep
+from fxbot.notify.housekeeping import purge_at_start, wake_or_sleep, warn_untargeted
 from fxbot.notify.inflight import InFlight
+from fxbot.notify.lease import DEFAULT_LEASE, OutboxLease
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.pacing import MonotonicClock, Pacer, PacingLimits
 from fxbot.notify.targets import DeliveryTarget
+from fxbot.notify.wakeups import keep_lease, listen_for_enqueues, stop_listening
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +44,17 @@ class Notifier:
     exceptions are retried with exponential backoff, up to `max_attempts` per item (critical
     items: forever).
 
+    Items are claimed under a lease (fxbot.notify.lease, `lease_s`, renewed every `poll_s` or a
+    quarter of the lease), so several notifiers on one database (several delivery processes) never
+    hold the same item, and one chat is served by one of them at a time. It wakes on this outbox's
+    enqueues in-process, on other processes' through the database (`listen`), and polls every
+    `poll_s` as a fallback (a missed wake-up only delays). A stop releases what it holds.
+
     Delivery is at least once, and exactly once except in one window: an item is marked sent by
     one autocommitted write started as soon as the target's `send` returned, and a stop waits for
     that write. A crash between `send` returning and that write committing (or a send whose
-    outcome is unknown: a timeout, a connection lost mid-request) delivers the item again.
+    outcome is unknown: a timeout, a connection lost mid-request) delivers the item again, once,
+    by whichever notifier claims it after the dead one's lease lapsed (within `lease_s`).
     """
 
     def __init__(
@@ -66,6 +76,11 @@ class Notifier:
         blocked: BlockedChats | None = None,
         observer: DeliveryObserver | None = None,
         buttons: TokenMinter | None = None,
+        owner: str | None = None,
+        lease_s: float = DEFAULT_LEASE.total_seconds(),
+        poll_s: float = 5.0,
+        claim_batch: int = 1000,
+        lease_sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._observer = observer
         self._buttons = buttons  # None: notifications go out without their action buttons
@@ -75,6 +90,8 @@ class Notifier:
             raise ValueError("max_attempts and max_parts must be at least 1")
         if send_timeout_s <= 0 or backoff_s <= 0 or max_backoff_s < backoff_s:
             raise ValueError("send_timeout_s and backoff_s must be positive, max_backoff_s >= backoff_s")
+        if not (math.isfinite(lease_s) and lease_s > 0 and math.isfinite(poll_s) and poll_s > 0) or claim_batch < 1:
+            raise ValueError("lease_s and poll_s must be positive, claim_batch at least 1")
         for platform, target in targets.items():
             if target.message_limit is not None and target.message_limit < MIN_MESSAGE_LIMIT:
                 raise ValueError(f"target {platform!r}: message_limit must be None or >= {MIN_MESSAGE_LIMIT}")
@@ -91,13 +108,15 @@ class Notifier:
         self._max_backoff_s = max_backoff_s
         self._destinations = Destinations()
         self._blocked = blocked if blocked is not None else BlockedChats(outbox.database)
-        self._parked_platforms: set[str] = set()
         self._in_flight = InFlight()
         self._wake_event = asyncio.Event()
         self._outbox_changed = True
         self._load_batch_s = load_batch_s
         self._idle = asyncio.Event()
-        self._last_id = 0
+        self._lease = OutboxLease(outbox, owner, timedelta(seconds=lease_s))
+        self._tick_s = min(poll_s, lease_s / 4)
+        self._claim_batch = claim_batch
+        self._lease_sleep = lease_sleep  # the real-time wait between renewals (tests drive it)
         self._looping = False
         self._run_active = False
         self._loop_lock = asyncio.Lock()
@@ -107,7 +126,7 @@ class Notifier:
 
     def __repr__(self) -> str:
         pending = self._destinations.pending()
-        return f"Notifier(platforms={sorted(self._targets)!r}, pending={pending})"
+        return f"Notifier(platforms={sorted(self._targets)!r}, pending={pending}, owner={self._lease.owner!r})"
 
     # -- public API -------------------------------------------------------------------------
 
@@ -155,6 +174,7 @@ class Notifier:
         self._run_active = True
         try:
             await purge_at_start(self._outbox, self._buttons)
+            await warn_untargeted(self._outbox, self._targets)
             async with self._loop_lock:
                 await self._loop(until_idle=False)
         finally:
@@ -185,6 +205,9 @@ class Notifier:
 
     async def _loop(self, *, until_idle: bool) -> None:
         self._looping = True
+        unlisten = await listen_for_enqueues(self._outbox, self.wake)
+        keeper = asyncio.create_task(keep_lease(self._lease, self._tick_s, self._held_ids, self._lost, self.wake,
+                                               sleep=self._lease_sleep))
         try:
             while True:
                 self._wake_event.clear()
@@ -203,21 +226,46 @@ class Notifier:
                 await self._wait(delay)
         finally:
             self._looping = False
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
             await self._in_flight.cancel(self._destinations.values())
+            await self._release()
+            await stop_listening(unlisten)
 
     async def _load_new(self) -> None:
         self._outbox_changed = False
         await self._blocked.load()
         if self._load_batch_s > 0:
             await asyncio.sleep(self._load_batch_s)  # let a burst of enqueues land: one query for all
-        items = await self._outbox.pending(after_id=self._last_id)
+        items = await self._lease.claim(self._targets, self._claim_batch)
+        if len(items) >= self._claim_batch:  # more may wait: claim again next round
+            self._outbox_changed = True
+            self._wake_event.set()
         if not items:
             return
-        self._last_id = max(self._last_id, items[-1].id)
         now = self._clock()
         refused = self._destinations.load(items, now, self._blocked)
         if refused:
-            await self._outbox.mark_undeliverable(refused, "the chat refuses messages from the bot")
+            await self._lease.mark_undeliverable(refused, "the chat refuses messages from the bot")
+
+    def _held_ids(self) -> set[int]:
+        return self._destinations.held_ids()
+
+    def _lost(self, ids: set[int]) -> None:
+        """The lease on these items lapsed and another delivery process claimed them: stop holding them here."""
+        if dropped := self._destinations.drop(ids):
+            logger.warning("notifier: the lease on %d notifications lapsed and another delivery process took"
+                           " them; a send of them under way here may deliver them twice", dropped)
+
+    async def _release(self) -> None:
+        """Stopping: forget what waits in memory and hand the claimed rows back for the next claimer."""
+        self._destinations = Destinations()
+        self._outbox_changed = True
+        try:
+            await self._lease.release()
+        except Exception:  # they are claimable again once the lease lapses
+            logger.warning("notifier: could not release its claimed notifications; others take them over"
+                           " within %.0f s", self._lease.lease.total_seconds(), exc_info=True)
 
     def _dispatch(self) -> float | None:
         """Start every send that is due and allowed now; returns seconds until the next one could be."""
@@ -225,8 +273,7 @@ class Notifier:
         next_time = math.inf
         for dest in self._destinations.ready():
             target = self._targets.get(dest.platform)
-            if target is None:
-                self._park(dest)
+            if target is None:  # never claimed (claims ask for the targets' platforms only)
                 continue
             due = dest.due_at(self._coalesce_s)
             if due > now:
@@ -265,16 +312,16 @@ class Notifier:
         except DeliveryForbidden as exc:
             observe(self._observer, lambda o: o.delivery_failed(dest.platform, "forbidden"))
             await self._in_flight.recording(
-                forbid_chat(self._destinations, self._blocked, self._outbox, dest.chat_id, exc.reason))
+                forbid_chat(self._destinations, self._blocked, self._lease, dest.chat_id, exc.reason))
         except Exception as exc:  # an adapter bug or a network error: retry with backoff
             observe(self._observer, lambda o: o.delivery_failed(dest.platform, "error"))
             await self._in_flight.recording(record_failed_send(
-                self._outbox, dest, part, exc, clock=self._clock, backoff_s=self._backoff_s,
+                self._lease, dest, part, exc, clock=self._clock, backoff_s=self._backoff_s,
                 max_backoff_s=self._max_backoff_s, max_attempts=self._max_attempts))
         else:
             # The at-least-once window: from here until this write commits. It starts at once, and a
             # stop (InFlight.cancel) waits for it even when this task is cancelled.
-            written = self._in_flight.track(self._outbox.mark_sent(part.item_ids))
+            written = self._in_flight.track(self._lease.mark_sent(part.item_ids))
             now = self._clock()
             waited = [now - dest.seen_at[i] for i in part.item_ids if i in dest.seen_at]
             observe(self._observer, lambda o: o.delivered(dest.platform, waited))
@@ -282,20 +329,19 @@ class Notifier:
             self.messages_sent += 1
             self.items_delivered += len(part.item_ids)
             try:
-                await asyncio.shield(written)
+                recorded = await asyncio.shield(written)
             except Exception:
                 logger.exception("notifier: delivered %d items to %s but could not record it",
                                  len(part.item_ids), dest.chat_id)
+            else:
+                if recorded < len(part.item_ids):
+                    logger.warning("notifier: delivered %d items to %s, %d of them no longer held here (lease"
+                                   " lapsed, or finished meanwhile)", len(part.item_ids), dest.chat_id,
+                                   len(part.item_ids) - recorded)
         finally:
             self._in_flight.finished(dest)
             self._idle.clear()
             self._wake_event.set()
-
-    def _park(self, dest: Destination) -> None:
-        if dest.platform not in self._parked_platforms:
-            self._parked_platforms.add(dest.platform)
-            logger.warning("notifier: no delivery target for platform %r; its notifications wait in the"
-                           " outbox", dest.platform)
 
     def _has_work(self) -> bool:
         if self._in_flight.count:

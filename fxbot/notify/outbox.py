@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
 from enum import StrEnum
-from typing import Literal
 
-from fxbot.chat.types import ChatKind, ChatRef
-from fxbot.notify.notification import Notification, NotificationAction, Severity
+from fxbot.chat.types import ChatKind
+from fxbot.notify.notification import Notification
+from fxbot.notify.outbox_rows import (
+    ITEM_COLUMNS,
+    ChatKindRules,
+    OutboxItem,
+    actions_json,
+    infer_chat_kind,
+    item_from_row,
+)
 from fxbot.storage.database import Database
 from fxbot.storage.errors import InvalidValue
-from fxbot.storage.timestamps import Clock, from_db, to_db, utc_now
+from fxbot.storage.timestamps import Clock, to_db, utc_now
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["ITEM_COLUMNS", "OUTBOX_CHANNEL", "ChatKindRules", "Outbox", "OutboxItem", "OutboxState",
+           "infer_chat_kind", "item_from_row"]
 
 DEDUPE_RETENTION = timedelta(days=30)
 """Delivered rows (and so their dedupe keys) are kept at least this long."""
@@ -35,60 +44,18 @@ class OutboxState(StrEnum):
     FAILED = "failed"  # retried max_attempts times without success (never for critical ones)
 
 
-ChatKindRules = Mapping[str, Callable[[str], ChatKind]]
-"""Per platform, the rule its plugin declares (fxbot.plugins.PlatformFacts.chat_kind): local chat id -> kind."""
-
-
-def infer_chat_kind(chat_id: str, rules: ChatKindRules | None = None) -> ChatKind:
-    """A chat's kind from its id when the caller did not say (groups are paced harder), by the rule the
-    platform's plugin declares; a platform without one is treated as a group, the conservative choice."""
-    platform, _, local = chat_id.partition(":")
-    rule = (rules or {}).get(platform)
-    return ChatKind.GROUP if rule is None else rule(local)
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """One stored notification with its routing (platform, thread, chat kind) and delivery attempts."""
-
-    id: int
-    notification: Notification
-    platform: str
-    chat_kind: ChatKind
-    attempts: int
-    enqueued_at: datetime
-
-    @property
-    def chat_id(self) -> str:
-        return self.notification.chat_id
-
-    @property
-    def thread_id(self) -> str | None:
-        return self.notification.thread_id
-
-    @property
-    def is_critical(self) -> bool:
-        return self.notification.is_critical
-
-    def chat_ref(self) -> ChatRef:
-        """The chat to hand to an adapter's send()."""
-        return ChatRef(
-            id=self.chat_id, kind=self.chat_kind, platform=self.platform, thread_id=self.thread_id
-        )
-
-
-_COLUMNS = (
-    "id, dedupe_key, chat_id, platform, thread_id, chat_kind, severity, kind, title, lines_json,"
-    " silent, created_at, enqueued_at, attempts, image, image_name, actions_json"
-)
-
+OUTBOX_CHANNEL = "outbox"
+"""The database notification channel an enqueue signals on (payload: the enqueuing Outbox's `origin`)."""
 
 class Outbox:
     """Notifications are enqueued here (once per dedupe key) and marked when delivered or given up.
 
     Rows are marked, not deleted, so a dedupe key stays known for DEDUPE_RETENTION after delivery;
     `purge_finished` removes older finished rows. Listeners added with `add_listener` are called
-    after every successful enqueue (the notifier's `wake`).
+    after every successful enqueue (the notifier's `wake`, in this process), and the database is told on
+    OUTBOX_CHANNEL (delivered once the row is committed; other processes' notifiers listen there).
+    The marks take an optional `owner`: then only rows that delivery process still has claimed change
+    (fxbot.notify.lease).
     """
 
     def __init__(self, db: Database, clock: Clock = utc_now, *, chat_kinds: ChatKindRules | None = None) -> None:
@@ -96,11 +63,18 @@ class Outbox:
         self._clock = clock
         self._chat_kinds = dict(chat_kinds or {})
         self._listeners: list[Callable[[], None]] = []
+        self.origin = secrets.token_hex(8)
+        """This outbox's payload on OUTBOX_CHANNEL: a notifier already woken in-process ignores its own."""
 
     @property
     def database(self) -> Database:
         """The database the outbox lives in (the notifier keeps its blocked chats there too)."""
         return self._db
+
+    @property
+    def clock(self) -> Clock:
+        """The outbox's wall clock (enqueue times, and the leases of fxbot.notify.lease)."""
+        return self._clock
 
     def chat_kind(self, chat_id: str) -> ChatKind:
         """Private or group, by the rule the chat's platform declares (see infer_chat_kind)."""
@@ -120,7 +94,7 @@ class Outbox:
             raise InvalidValue("only Notification values can be enqueued")
         kind = chat_kind if chat_kind is not None else self.chat_kind(notification.chat_id)
         result = await self._db.execute(
-            f"INSERT INTO notify_outbox ({_COLUMNS.removeprefix('id, ')})"
+            f"INSERT INTO notify_outbox ({ITEM_COLUMNS.removeprefix('id, ')})"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)"
             " ON CONFLICT (dedupe_key) DO NOTHING",
             (
@@ -138,17 +112,13 @@ class Outbox:
                 to_db(self._clock()),
                 notification.image,
                 notification.image_name,
-                _actions_json(notification.actions),
+                actions_json(notification.actions),
             ),
         )
         if result.rowcount == 0:
             logger.debug("outbox: dropped duplicate notification %s", notification.dedupe_key)
             return False
-        for listener in list(self._listeners):
-            try:
-                listener()
-            except Exception:
-                logger.exception("outbox listener failed")
+        await self._signal()
         return True
 
     async def enqueue_many(self, notifications: Sequence[Notification]) -> list[bool]:
@@ -176,16 +146,24 @@ class Outbox:
                     rows_to_add.append(self._row(notification, self.chat_kind(notification.chat_id), enqueued_at))
             if rows_to_add:
                 await self._db.execute_many(
-                    f"INSERT INTO notify_outbox ({_COLUMNS.removeprefix('id, ')})"
+                    f"INSERT INTO notify_outbox ({ITEM_COLUMNS.removeprefix('id, ')})"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
                     rows_to_add)
-        if rows_to_add:
-            for listener in list(self._listeners):
-                try:
-                    listener()
-                except Exception:
-                    logger.exception("outbox listener failed")
+                await self._signal()
         return fresh
+
+    async def _signal(self) -> None:
+        """New rows: wake this process's listeners now and tell other processes once the rows are committed
+        (inside a caller's transaction the database holds the notification until it commits)."""
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:
+                logger.exception("outbox listener failed")
+        try:
+            await self._db.notify(OUTBOX_CHANNEL, self.origin)
+        except Exception:  # other processes' notifiers still poll: a lost wake-up only delays
+            logger.warning("outbox: could not signal other delivery processes", exc_info=True)
 
     @staticmethod
     def _row(notification: Notification, kind: ChatKind, enqueued_at: str) -> tuple[object, ...]:
@@ -193,7 +171,7 @@ class Outbox:
                 kind.value, int(notification.severity), notification.kind, notification.title,
                 json.dumps(list(notification.lines), ensure_ascii=False), 1 if notification.silent else 0,
                 to_db(notification.created_at), enqueued_at, notification.image, notification.image_name,
-                _actions_json(notification.actions))
+                actions_json(notification.actions))
 
     async def is_known(self, dedupe_key: str) -> bool:
         """True when a notification with this dedupe key was enqueued (and not yet purged)."""
@@ -202,32 +180,32 @@ class Outbox:
 
     async def pending(self, *, after_id: int = 0, limit: int | None = None) -> list[OutboxItem]:
         """Items still to deliver, oldest first; `after_id` skips rows already seen."""
-        sql = f"SELECT {_COLUMNS} FROM notify_outbox WHERE state = 'pending' AND id > ? ORDER BY id"
+        sql = f"SELECT {ITEM_COLUMNS} FROM notify_outbox WHERE state = 'pending' AND id > ? ORDER BY id"
         params: list[object] = [after_id]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
-        return [_item(row) for row in await self._db.fetch_all(sql, params)]
+        return [item_from_row(row) for row in await self._db.fetch_all(sql, params)]
 
     async def pending_for(self, chat_id: str) -> list[OutboxItem]:
         """One chat's items still to deliver, oldest first."""
         rows = await self._db.fetch_all(
-            f"SELECT {_COLUMNS} FROM notify_outbox WHERE state = 'pending' AND chat_id = ? ORDER BY id",
+            f"SELECT {ITEM_COLUMNS} FROM notify_outbox WHERE state = 'pending' AND chat_id = ? ORDER BY id",
             (chat_id,),
         )
-        return [_item(row) for row in rows]
+        return [item_from_row(row) for row in rows]
 
-    async def mark_sent(self, ids: Iterable[int]) -> int:
+    async def mark_sent(self, ids: Iterable[int], *, owner: str | None = None) -> int:
         """Record that these pending items were delivered; returns how many changed."""
-        return await self._finish(ids, OutboxState.SENT, None)
+        return await self._finish(ids, OutboxState.SENT, None, owner)
 
-    async def mark_failed(self, ids: Iterable[int], error: str) -> int:
+    async def mark_failed(self, ids: Iterable[int], error: str, *, owner: str | None = None) -> int:
         """Give up on these pending items after too many failed attempts."""
-        return await self._finish(ids, OutboxState.FAILED, error)
+        return await self._finish(ids, OutboxState.FAILED, error, owner)
 
-    async def mark_undeliverable(self, ids: Iterable[int], reason: str) -> int:
+    async def mark_undeliverable(self, ids: Iterable[int], reason: str, *, owner: str | None = None) -> int:
         """Give up on these pending items because the chat refuses messages."""
-        return await self._finish(ids, OutboxState.UNDELIVERABLE, reason)
+        return await self._finish(ids, OutboxState.UNDELIVERABLE, reason, owner)
 
     async def mark_chat_undeliverable(self, chat_id: str, reason: str) -> int:
         """Give up on every pending item of a chat; returns how many."""
@@ -238,15 +216,22 @@ class Outbox:
         )
         return result.rowcount
 
-    async def record_failure(self, ids: Iterable[int], error: str) -> None:
+    async def record_failure(self, ids: Iterable[int], error: str, *, owner: str | None = None) -> None:
         """Count one more failed attempt for these pending items and remember the error."""
+        held, held_params = _held_by(owner)
         for chunk in _chunks(ids):
             marks = ", ".join("?" * len(chunk))
             await self._db.execute(
                 f"UPDATE notify_outbox SET attempts = attempts + 1, last_error = ?"
-                f" WHERE state = 'pending' AND id IN ({marks})",
-                (error[:MAX_ERROR_LENGTH], *chunk),
+                f" WHERE state = 'pending'{held} AND id IN ({marks})",
+                (error[:MAX_ERROR_LENGTH], *held_params, *chunk),
             )
+
+    async def pending_platforms(self) -> dict[str, int]:
+        """Per platform, how many items wait (a delivery process tells which ones it has no target for)."""
+        rows = await self._db.fetch_all(
+            "SELECT platform, COUNT(*) FROM notify_outbox WHERE state = 'pending' GROUP BY platform")
+        return {str(platform): int(n) for platform, n in rows}
 
     async def counts(self) -> dict[OutboxState, int]:
         """How many rows are in each state."""
@@ -264,80 +249,37 @@ class Outbox:
         )
         return result.rowcount
 
-    async def _finish(self, ids: Iterable[int], state: OutboxState, error: str | None) -> int:
+    async def _finish(self, ids: Iterable[int], state: OutboxState, error: str | None, owner: str | None) -> int:
         now = to_db(self._clock())
         message = None if error is None else error[:MAX_ERROR_LENGTH]
         chunks = _chunks(ids)
         if len(chunks) <= 1:
             # One autocommitted statement: after a send this is the at-least-once window, keep it short.
-            return sum([await self._finish_chunk(chunk, state, now, message) for chunk in chunks])
+            return sum([await self._finish_chunk(chunk, state, now, message, owner) for chunk in chunks])
         changed = 0
         async with self._db.transaction():
             for chunk in chunks:
-                changed += await self._finish_chunk(chunk, state, now, message)
+                changed += await self._finish_chunk(chunk, state, now, message, owner)
         return changed
 
-    async def _finish_chunk(self, chunk: Sequence[int], state: OutboxState, now: str, message: str | None) -> int:
+    async def _finish_chunk(
+        self, chunk: Sequence[int], state: OutboxState, now: str, message: str | None, owner: str | None
+    ) -> int:
         marks = ", ".join("?" * len(chunk))
+        held, held_params = _held_by(owner)
         result = await self._db.execute(
             f"UPDATE notify_outbox SET state = ?, finished_at = ?, last_error = COALESCE(?, last_error)"
-            f" WHERE state = 'pending' AND id IN ({marks})",
-            (state.value, now, message, *chunk),
+            f" WHERE state = 'pending'{held} AND id IN ({marks})",
+            (state.value, now, message, *held_params, *chunk),
         )
         return result.rowcount
+
+
+def _held_by(owner: str | None) -> tuple[str, tuple[str, ...]]:
+    """The condition (and its parameter) that limits a mark to rows `owner` still has claimed; none without one."""
+    return ("", ()) if owner is None else (" AND claimed_by = ?", (owner,))
 
 
 def _chunks(ids: Iterable[int]) -> list[Sequence[int]]:
     values = [int(i) for i in ids]
     return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
-
-
-def _item(row: sqlite3.Row) -> OutboxItem:
-    notification = Notification(
-        chat_id=str(row["chat_id"]),
-        severity=Severity(int(row["severity"])),
-        title=str(row["title"]),
-        lines=tuple(str(line) for line in json.loads(row["lines_json"])),
-        dedupe_key=str(row["dedupe_key"]),
-        kind=str(row["kind"]),
-        silent=bool(row["silent"]),
-        created_at=from_db(str(row["created_at"])),
-        thread_id=None if row["thread_id"] is None else str(row["thread_id"]),
-        image=None if row["image"] is None else bytes(row["image"]),
-        image_name=None if row["image_name"] is None else str(row["image_name"]),
-        actions=_actions(row["actions_json"]),
-    )
-    stored_kind = row["chat_kind"]
-    return OutboxItem(
-        id=int(row["id"]),
-        notification=notification,
-        platform=str(row["platform"]),
-        chat_kind=ChatKind(stored_kind) if stored_kind else infer_chat_kind(notification.chat_id),
-        attempts=int(row["attempts"]),
-        enqueued_at=from_db(str(row["enqueued_at"])),
-    )
-
-
-def _actions_json(actions: tuple[NotificationAction, ...]) -> str | None:
-    if not actions:
-        return None
-    return json.dumps([{"label": a.label, "command": a.command, "once": a.once, "style": a.style} for a in actions],
-                      ensure_ascii=False)
-
-
-def _actions(stored: object) -> tuple[NotificationAction, ...]:
-    """The buttons stored with an item; unreadable ones are dropped (the message still goes out)."""
-    if not stored:
-        return ()
-    try:
-        return tuple(NotificationAction(str(a["label"]), str(a["command"]), bool(a["once"]), _style(a["style"]))
-                     for a in json.loads(str(stored)))
-    except (ValueError, KeyError, TypeError):
-        logger.warning("outbox: an item's stored buttons could not be read; it is sent without them")
-        return ()
-
-
-def _style(value: object) -> Literal["primary", "danger", "secondary"]:
-    if value == "primary":
-        return "primary"
-    return "danger" if value == "danger" else "secondary"

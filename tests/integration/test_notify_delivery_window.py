@@ -27,9 +27,9 @@ class WatchedOutbox(Outbox):
         self.events = []
         self.writing = asyncio.Event()
 
-    async def mark_sent(self, ids: Iterable[int]) -> int:
+    async def mark_sent(self, ids: Iterable[int], *, owner: str | None = None) -> int:
         self.writing.set()
-        changed = await super().mark_sent(ids)
+        changed = await super().mark_sent(ids, owner=owner)
         self.events.append("recorded as sent")
         return changed
 

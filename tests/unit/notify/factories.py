@@ -38,6 +38,16 @@ def note(
     )
 
 
+class WallClock:
+    """An outbox's wall clock (enqueue times, lease expiry) that moves only when the test sets `now`."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 class FakeClock(VirtualClock):
     """A monotonic clock that only moves when told, or when the notifier 'sleeps' with nothing in flight
     (`clock.busy = lambda: notifier.sends_in_flight > 0`; see VirtualClock)."""

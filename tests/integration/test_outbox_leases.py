@@ -1,0 +1,100 @@
+"""The outbox lease on both backends: claims are exclusive and per chat, a lapsed lease is taken over, the marks
+change only rows still held, and a stop hands its rows back. Two gateways on one database stand for two processes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from fxbot.notify.lease import OutboxLease
+from fxbot.notify.outbox import Outbox, OutboxState
+from fxbot.storage.database import Database
+from fxbot.storage.open_database import open_database
+from tests.unit.notify.factories import WallClock, note
+
+LEASE = timedelta(seconds=20)
+
+
+async def open_at(location: str) -> Database:
+    """Another gateway on the same database: another delivery process."""
+    return await open_database(location if location.startswith("postgresql://") else Path(location))
+
+
+@pytest.fixture
+async def two(database_url: str) -> AsyncIterator[tuple[Database, Database]]:
+    first, second = await open_at(database_url), await open_at(database_url)
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_claims_are_exclusive_and_keep_a_chat_with_one_holder(two: tuple[Database, Database]) -> None:
+    wall = WallClock()
+    out_a, out_b = Outbox(two[0], wall), Outbox(two[1], wall)
+    a, b = OutboxLease(out_a, "a", LEASE), OutboxLease(out_b, "b", LEASE)
+    for i in range(3):
+        await out_a.enqueue(note("telegram:1", f"one-{i}"))
+    await out_a.enqueue(note("telegram:2", "two-0"))
+    await out_a.enqueue(note("discord:3", "three-0"))
+
+    [first] = await a.claim({"telegram"}, 1)
+    assert first.notification.dedupe_key == "one-0"
+    # b may not take the rest of chat 1 while a holds part of it; nor a platform it does not serve
+    assert [i.notification.dedupe_key for i in await b.claim({"telegram"}, 10)] == ["two-0"]
+    assert [i.notification.dedupe_key for i in await a.claim({"telegram"}, 10)] == ["one-1", "one-2"]
+    assert await b.claim({"telegram"}, 10) == [] and await a.claim({"telegram"}, 10) == []
+
+    held_by_a = await a.renew()
+    assert len(held_by_a) == 3 and first.id in held_by_a
+    assert await b.mark_sent([first.id]) == 0  # not b's to finish
+    await b.record_failure([first.id], "not mine")
+    assert await a.mark_sent([first.id]) == 1
+    assert await a.renew() == held_by_a - {first.id}
+
+    assert await a.release() == 2  # an orderly stop: b takes chat 1 over at once
+    assert [i.notification.dedupe_key for i in await b.claim({"telegram"}, 10)] == ["one-1", "one-2"]
+    rows = await two[0].fetch_all("SELECT dedupe_key, attempts, claimed_by FROM notify_outbox ORDER BY id")
+    assert [(r["dedupe_key"], r["attempts"], r["claimed_by"]) for r in rows] == [
+        ("one-0", 0, "a"), ("one-1", 0, "b"), ("one-2", 0, "b"), ("two-0", 0, "b"), ("three-0", 0, None)]
+
+
+async def test_a_lapsed_lease_is_taken_over_and_the_old_holder_can_finish_nothing(
+    two: tuple[Database, Database],
+) -> None:
+    wall = WallClock()
+    out_a, out_b = Outbox(two[0], wall), Outbox(two[1], wall)
+    a, b = OutboxLease(out_a, "a", LEASE), OutboxLease(out_b, "b", LEASE)
+    for i in range(4):
+        await out_a.enqueue(note(f"telegram:{i % 2}", f"k{i}"))
+    claimed = await a.claim({"telegram"}, 10)
+    assert len(claimed) == 4
+
+    wall.now += LEASE  # not yet lapsed: lease_until is not before now
+    assert await b.claim({"telegram"}, 10) == []
+    wall.now += timedelta(microseconds=1)
+    taken = await b.claim({"telegram"}, 10)
+    assert [i.id for i in taken] == [i.id for i in claimed]  # oldest first, every chat
+
+    assert await a.renew() == set()  # a learns it lost them
+    assert await a.mark_sent([i.id for i in claimed]) == 0
+    assert await a.mark_failed([claimed[0].id], "gave up") == 0
+    assert await a.mark_undeliverable([claimed[1].id], "kicked") == 0
+    assert await b.mark_sent([i.id for i in taken]) == 4
+    assert (await out_b.counts())[OutboxState.SENT] == 4
+
+
+async def test_claims_come_in_batches_oldest_first(database: Database) -> None:
+    outbox = Outbox(database)
+    lease = OutboxLease(outbox, "a", LEASE)
+    for i in range(7):
+        await outbox.enqueue(note(f"telegram:{i}", f"k{i}"))
+    batches = [[i.notification.dedupe_key for i in await lease.claim({"telegram", "discord"}, 3)] for _ in range(4)]
+    assert batches == [["k0", "k1", "k2"], ["k3", "k4", "k5"], ["k6"], []]
+    assert await lease.claim(set(), 3) == [] and await lease.claim({"telegram"}, 0) == []
+    with pytest.raises(ValueError):
+        OutboxLease(outbox, "a", timedelta(0))
