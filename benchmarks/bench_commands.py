@@ -1,11 +1,14 @@
-"""Benchmark: bot-side overhead per command (API time excluded) and end-to-end /buy latency through the console.
+"""Benchmark: bot-side overhead per command, rendering included (API time excluded), and end-to-end /buy latency
+through the console.
 
 Run: .venv/bin/python benchmarks/bench_commands.py [--iterations N]
 
-Overhead is measured on the real stack (parser, registry, access check, services, reply building and,
-for the console figure, rendering) against the in-process simulator on loopback: every HTTP exchange is
-timed inside the httpx transport, and overhead = command latency - time spent in HTTP. The pacer and
-the simulator's rate limit are raised so they do not distort the figures. Prints figures; asserts nothing.
+Overhead is measured on the real stack (parser, registry, access check, services, reply building) plus the
+rendering of the replies to each platform's text (the console's plain text, Telegram's HTML messages,
+Discord's messages/embeds, with the renderers in adapters/), against the in-process simulator on loopback:
+every HTTP exchange is timed inside the httpx transport, and overhead = command latency + rendering - time
+spent in HTTP. The pacer and the simulator's rate limit are raised so they do not distort the figures.
+Reports p50/p95/p99 and CPU-seconds (the machine is shared); prints figures, asserts nothing.
 """
 
 from __future__ import annotations
@@ -18,16 +21,21 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 import httpx
 
-from fxbot.app import build
-from fxbot.chat.types import ChatKind, ChatRef, ChatUser, IncomingCommand
+from fxbot.adapters.discord.render import render_reply as discord_render
+from fxbot.adapters.telegram.render import render_reply as telegram_render
+from fxbot.adapters.text_render import render_reply_text
+from fxbot.app import App, build
+from fxbot.backends.v1 import V1Backend
+from fxbot.chat.types import ChatKind, ChatRef, ChatUser, IncomingCommand, Reply
 from fxbot.config import DatabaseSettings, FxSocketSettings, Settings
-from fxbot.fxsocket.pacing import RequestPacer
+from fxbot.domain.broker.factory import KeyKind
 from fxbot.simulator.config import SimConfig
 from fxbot.simulator.runner import start_simulator
 
@@ -42,11 +50,11 @@ COMMANDS = [
 ]
 
 
-class TimingTransport(httpx.AsyncHTTPTransport):
+class TimingTransport(httpx.AsyncBaseTransport):
     """Adds up the wall time during which at least one HTTP exchange is in flight (concurrent ones overlap)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
         self.spent = 0.0
         self._in_flight = 0
         self._since = 0.0
@@ -56,7 +64,7 @@ class TimingTransport(httpx.AsyncHTTPTransport):
             self._since = time.perf_counter()
         self._in_flight += 1
         try:
-            response = await super().handle_async_request(request)
+            response = await self._inner.handle_async_request(request)
             await response.aread()
         finally:
             self._in_flight -= 1
@@ -64,10 +72,32 @@ class TimingTransport(httpx.AsyncHTTPTransport):
                 self.spent += time.perf_counter() - self._since
         return response
 
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def timed_and_unpaced(app: App) -> TimingTransport:
+    """Time the /v1 backend's HTTP exchanges (its shared client's transport wrapped in place) and lift its
+    pacer (measurement only)."""
+    backend = app.services.brokers._backends._backends[KeyKind.V1]  # type: ignore[attr-defined]
+    assert isinstance(backend, V1Backend)
+    backend.pacer.max_requests = 10**9
+    http = backend._http
+    timing = TimingTransport(http._transport)
+    http._transport = timing
+    return timing
+
 
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+RENDERERS: dict[str, Callable[[Reply], object]] = {
+    "console": render_reply_text,
+    "telegram": telegram_render,
+    "discord": discord_render,
+}
 
 
 async def dispatcher_overhead(iterations: int, workdir: Path) -> None:
@@ -79,33 +109,37 @@ async def dispatcher_overhead(iterations: int, workdir: Path) -> None:
             adapters={"console": {"api_key": sim.keys["trade"], "scope": "trade"}},
         )
         app = await build(settings, env={}, stdin=io.StringIO(""), stdout=io.StringIO())
-        transport = TimingTransport()
-        # swap in the timing transport and an unlimited pacer (measurement only)
-        app.services.brokers._http = httpx.AsyncClient(transport=transport)
-        app.services.brokers._pacer = RequestPacer(max_requests=10**9)
+        transport = timed_and_unpaced(app)
         await app.services.chat_settings.set_confirm("console:local", "never")
         chat = ChatRef(id="console:local", kind=ChatKind.PRIVATE, platform="console")
         user = ChatUser(id="console:local", display_name="bench", is_platform_admin=True)
-        print(f"bot-side overhead per command ({iterations} runs each; API time excluded)")
-        print(f"{'command':42} {'total p50':>10} {'api p50':>9} {'overhead p50':>13} {'overhead p95':>13}")
+        print(f"bot-side overhead per command incl. rendering ({iterations} runs each; API time excluded; ms)")
+        print(f"{'command':36} {'API p50':>8} | {'console p50':>11} {'p95':>6} {'p99':>6} | "
+              f"{'telegram p50':>12} {'p99':>6} | {'discord p50':>11} {'p99':>6}")
+        cpu_start = time.process_time()
         for text in COMMANDS:
-            totals, overheads, apis = [], [], []
+            apis: list[float] = []
+            overheads: dict[str, list[float]] = {name: [] for name in RENDERERS}
             for _ in range(iterations):
                 transport.spent = 0.0
                 start = time.perf_counter()
                 replies = await app.dispatcher.handle(
                     IncomingCommand(user=user, chat=chat, text=text, received_at=datetime.now(UTC))
                 )
-                total = time.perf_counter() - start
+                handled = time.perf_counter() - start - transport.spent
                 assert replies, text
-                totals.append(total * 1000)
                 apis.append(transport.spent * 1000)
-                overheads.append((total - transport.spent) * 1000)
-            print(
-                f"{text:42} {statistics.median(totals):8.2f}ms {statistics.median(apis):7.2f}ms "
-                f"{statistics.median(overheads):11.3f}ms {_pct(overheads, 0.95):11.3f}ms"
-            )
-        await app.services.brokers._http.aclose()
+                for name, render in RENDERERS.items():
+                    began = time.perf_counter()
+                    for reply in replies:
+                        render(reply)
+                    overheads[name].append((handled + time.perf_counter() - began) * 1000)
+            c, t, d = overheads["console"], overheads["telegram"], overheads["discord"]
+            print(f"{text:36} {statistics.median(apis):8.2f} | {statistics.median(c):11.3f} {_pct(c, 0.95):6.3f} "
+                  f"{_pct(c, 0.99):6.3f} | {statistics.median(t):12.3f} {_pct(t, 0.99):6.3f} | "
+                  f"{statistics.median(d):11.3f} {_pct(d, 0.99):6.3f}")
+        cpu = time.process_time() - cpu_start
+        print(f"CPU-seconds for the {len(COMMANDS) * iterations} commands (bot and in-process simulator): {cpu:.2f}")
         await app.close()
 
 
@@ -134,7 +168,7 @@ async def console_buy_latency(iterations: int, workdir: Path) -> None:
             adapters={"console": {"api_key": sim.keys["trade"], "scope": "trade", "echo": False}},
         )
         app = await build(settings, env={}, stdin=stdin, stdout=stdout)
-        app.services.brokers._pacer = RequestPacer(max_requests=10**9)
+        timed_and_unpaced(app)
         await app.services.chat_settings.set_confirm("console:local", "never")
         runner = asyncio.create_task(app.run(install_signal_handlers=False))
         await asyncio.sleep(0.2)
@@ -153,7 +187,8 @@ async def console_buy_latency(iterations: int, workdir: Path) -> None:
         print(f"\nend-to-end /buy (console input -> fill reply on stdout), {iterations} orders on loopback:")
         print(
             f"  p50 {statistics.median(latencies):.2f} ms   p95 {_pct(latencies, 0.95):.2f} ms   "
-            f"max {max(latencies):.2f} ms   mean {statistics.fmean(latencies):.2f} ms"
+            f"p99 {_pct(latencies, 0.99):.2f} ms   max {max(latencies):.2f} ms   "
+            f"mean {statistics.fmean(latencies):.2f} ms"
         )
 
 
@@ -164,7 +199,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         await dispatcher_overhead(args.iterations, Path(tmp))
         await console_buy_latency(args.iterations, Path(tmp))
-    print(f"\npython {sys.version.split()[0]}, {os.cpu_count()} cores")
+    print(f"\npython {sys.version.split()[0]}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

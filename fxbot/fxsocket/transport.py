@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
+import orjson
 
 from fxbot.fxsocket.errors import (
     ConnectionFailedError,
@@ -122,8 +123,9 @@ class RestTransport:
         body: Mapping[str, Any] | None = None,
     ) -> Any:
         """The decoded JSON answer of `method path`; raises a typed `FxSocketError` otherwise."""
-        query: dict[str, str | int | float] = dict(params or {})
+        query: dict[str, str | int | float] | None = dict(params) if params else None
         if account_id is not None:
+            query = query or {}
             query["account_id"] = account_id
         is_read = method == "GET"
         rate_limited = failures = 0
@@ -131,7 +133,7 @@ class RestTransport:
             try:
                 async with self.pacer.slot(self._bucket(account_id)):
                     response = await self._http.request(
-                        method, self._root + path, params=query or None, json=body,
+                        method, self._root + path, params=query, json=body,
                         headers=self._headers, timeout=self._timeout,
                     )
             except httpx.TransportError as exc:
@@ -188,8 +190,15 @@ class RestTransport:
 
     @staticmethod
     def _decode(response: httpx.Response, method: str, path: str) -> Any:
+        content = response.content
+        if not content:
+            return None
         try:
-            return json.loads(response.content) if response.content else None
+            return orjson.loads(content)  # the C parser; what it refuses (NaN, huge integers) the standard one reads
+        except ValueError:
+            pass
+        try:
+            return json.loads(content)
         except ValueError:
             status = response.status_code
             if method == "GET":
