@@ -1,11 +1,12 @@
-"""Cold start from SQLite: each id range of active price rules arrives as one row of JSON arrays, one per column.
+"""Cold start: each id range of active price rules arrives as one row of JSON arrays, one per column.
 
 Fetching a million rows of 22 values costs ~22 million Python objects made by the driver; here
-SQLite builds each column as one JSON text (in C, in the database thread, overlapping the Python
-work on the previous range) and `json.loads` turns it into a list in one call. Timestamps are
-converted to exact integer microseconds in SQL when they have the fixed form `to_db` writes;
+the database builds each column as one JSON text (in C, in the database thread or server, overlapping
+the Python work on the previous range) and `json.loads` turns it into a list in one call. Timestamps
+are converted to exact integer microseconds in SQL when they have the fixed form `to_db` writes;
 anything else comes back as text and is parsed in Python. Columns most rules leave empty come as
-[id, value] pairs of only the rules that have a value.
+[id, value] pairs of only the rules that have a value. SQLite (RANGE_SQL: json_group_array) and
+PostgreSQL (POSTGRES_RANGE_SQL: json_agg ordered by id) give the same row.
 """
 
 from __future__ import annotations
@@ -64,6 +65,43 @@ RANGE_SQL = (
     f"SELECT count(*), {', '.join(f'json_group_array({c})' for c in _DENSE)}, {', '.join(_SPARSE)}"
     f" FROM alert_rules WHERE {ACTIVE_PRICE} AND id > ? AND id <= ?"
 )
+
+
+def _pg_micros(column: str) -> str:
+    fixed = (f"length({column}) = 32 AND {column} >= '1970' AND substr({column}, 20, 1) = '.'"
+             f" AND substr({column}, 27) = '+00:00'")
+    exact = (f"extract(epoch FROM substr({column}, 1, 19)::timestamp)::bigint * 1000000"
+             f" + substr({column}, 21, 6)::bigint")
+    return f"CASE WHEN {fixed} THEN to_json({exact}) ELSE to_json({column}) END"
+
+
+def _pg_dense(value: str) -> str:
+    return f"coalesce(json_agg({value} ORDER BY id), '[]')::text"
+
+
+def _pg_sparse(value: str, where: str) -> str:
+    return f"coalesce(json_agg(json_build_array(id, {value}) ORDER BY id) FILTER (WHERE {where}), '[]')::text"
+
+
+_PG_DENSE = (
+    "id", "account_id", "symbol", "side", "digits", "chat_id", "owner_id", "level_points",
+    "coalesce(last_points, -9223372036854775807 - 1)", _pg_micros("created_at"), "fire_seq",
+    _codes("condition", CONDITION_CODE_BY_TEXT), _codes("mode", MODE_CODE_BY_TEXT),
+    f"{F_LIVE} + {F_ARMED} * armed + {F_PAUSED} * paused",
+)
+_PG_SPARSE = (
+    _pg_sparse("rearm_band", "rearm_band IS NOT NULL"),
+    _pg_sparse("hysteresis_points", "hysteresis_points IS NOT NULL"),
+    _pg_sparse("repeat_minutes", "repeat_minutes IS NOT NULL AND repeat_minutes <> 0"),
+    _pg_sparse(_pg_micros("expires_at"), "expires_at IS NOT NULL"),
+    _pg_sparse(_pg_micros("last_fired_at"), "last_fired_at IS NOT NULL"),
+    _pg_sparse("note", "note IS NOT NULL AND note <> ''"),
+    _pg_sparse("recent_fires", "recent_fires <> ''"),
+)
+POSTGRES_RANGE_SQL = (
+    f"SELECT count(*), {', '.join(_pg_dense(c) for c in _PG_DENSE)}, {', '.join(_PG_SPARSE)}"
+    f" FROM alert_rules WHERE {ACTIVE_PRICE} AND id > ? AND id <= ?"
+)
 ID_BOUNDS_SQL = "SELECT (SELECT min(id) FROM alert_rules), (SELECT max(id) FROM alert_rules)"
 
 
@@ -72,7 +110,7 @@ def _epoch(value: int | str) -> float:
 
 
 def columns_from_row(row: Sequence[Any]) -> PriceColumns:
-    """The PriceColumns of one RANGE_SQL result row."""
+    """The PriceColumns of one RANGE_SQL (or POSTGRES_RANGE_SQL) result row."""
     loads = json.loads
     (_count, ids, account, symbol, side, digits, chat, owner, level, last, created, fire_seq, condition, mode,
      flags, bands, hysteresis, repeat, expires, last_fired, notes, recent) = row
@@ -96,18 +134,17 @@ async def load_price_rules(db: Database, engine: AlertEngine, *, id_range: int =
     """Stream every active price rule into the engine (not finished: the caller calls finish_loading).
 
     Returns how many were loaded, or None when this SQLite lacks what the query needs (JSON
-    functions, unixepoch: SQLite 3.38+) or the database is not SQLite, and nothing was loaded (the
-    caller then streams lean rows, AlertRepository._load_lean_rows).
+    functions, unixepoch: SQLite 3.38+) and nothing was loaded (the caller then streams lean rows,
+    AlertRepository._load_lean_rows).
     """
-    if db.dialect != "sqlite":
-        return None
+    range_sql = POSTGRES_RANGE_SQL if db.dialect == "postgresql" else RANGE_SQL
     bounds = await db.fetch_one(ID_BOUNDS_SQL)
     if bounds is None or bounds[0] is None:
         return 0
     low, high = int(bounds[0]) - 1, int(bounds[1])
     step = max(1, int(id_range))
     try:
-        row = await db.fetch_one(RANGE_SQL, (low, min(low + step, high)))
+        row = await db.fetch_one(range_sql, (low, min(low + step, high)))
     except sqlite3.OperationalError:
         return None
     count = 0
@@ -116,7 +153,7 @@ async def load_price_rules(db: Database, engine: AlertEngine, *, id_range: int =
         more = None
         if low < high:
             # fetch the next range (in the database thread) while this one becomes columns
-            more = asyncio.ensure_future(db.fetch_one(RANGE_SQL, (low, min(low + step, high))))
+            more = asyncio.ensure_future(db.fetch_one(range_sql, (low, min(low + step, high))))
             await asyncio.sleep(0)  # let the fetch reach the database thread before the CPU work
             await asyncio.sleep(0)
             low += step

@@ -15,6 +15,7 @@ from fxbot.alerts.firing import Firing
 from fxbot.alerts.repository import AlertRepository
 from fxbot.alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide, Rule
 from fxbot.storage import Storage
+from tests.postgres_server import postgres_or_none
 
 T0 = datetime(2026, 3, 2, 12, 0, 0, 123456, tzinfo=UTC)
 ACC = "acc_1"
@@ -83,8 +84,9 @@ def drive(engine: AlertEngine, seed: int, steps: int = 400) -> list[tuple[object
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "x.db", {})
+async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
+    """A Storage on each backend (SQLite file, PostgreSQL database)."""
+    opened = await Storage.open(tmp_path / "x.db", {}, url=postgres_or_none(database_url))
     yield opened
     await opened.close()
 

@@ -13,6 +13,7 @@ from fxbot.alerts.engine import AlertEngine
 from fxbot.alerts.repository import AlertRepository
 from fxbot.alerts.rules import AccountMetric, AccountRule, FireState, Mode, PriceCondition, PriceRule, PriceSide
 from fxbot.storage import Storage
+from tests.postgres_server import postgres_or_none
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CHAT = "telegram:-100123"
@@ -30,8 +31,9 @@ def _price(level: float = 1.09, **kw: object) -> PriceRule:
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "x.db", {})
+async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
+    """A Storage on each backend (SQLite file, PostgreSQL database)."""
+    opened = await Storage.open(tmp_path / "x.db", {}, url=postgres_or_none(database_url))
     yield opened
     await opened.close()
 

@@ -14,12 +14,14 @@ from fxbot.notify.outbox import Outbox, OutboxState, infer_chat_kind
 from fxbot.notify.preferences import EVENT_TYPES, NotificationPreferences
 from fxbot.storage import InvalidValue, Storage
 from tests.fakes.platforms import builtin_platforms
+from tests.postgres_server import postgres_or_none
 from tests.unit.notify.factories import T0, note
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    async with await Storage.open(tmp_path / "x.db", {}) as opened:
+async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
+    """A Storage on each backend (SQLite file, PostgreSQL database)."""
+    async with await Storage.open(tmp_path / "x.db", {}, url=postgres_or_none(database_url)) as opened:
         yield opened
 
 

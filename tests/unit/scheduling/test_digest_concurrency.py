@@ -19,6 +19,7 @@ from fxbot.scheduling.schedule_store import DigestSchedule, DigestScheduleStore
 from fxbot.scheduling.scheduler import DigestScheduler
 from fxbot.services.digests import DigestContent, ScheduleListener
 from fxbot.storage import Storage
+from tests.postgres_server import postgres_or_none
 
 THU_CLOSE = datetime(2026, 4, 2, 21, 0, tzinfo=UTC)  # 17:00 in New York
 CHATS = [f"telegram:-{100 + n}" for n in range(12)]
@@ -74,8 +75,9 @@ class BlockingDigests:
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    async with await Storage.open(tmp_path / "fxbot.db", {}) as opened:
+async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
+    """A Storage on each backend (SQLite file, PostgreSQL database)."""
+    async with await Storage.open(tmp_path / "fxbot.db", {}, url=postgres_or_none(database_url)) as opened:
         yield opened
 
 
