@@ -30,6 +30,8 @@ from fxbot.ops.http_metrics import CountingTransport
 from fxbot.ops.metrics import Metrics
 from fxbot.ops.wiring import app_metrics, count_incidents, ops_server
 from fxbot.plugins import AdapterRuntime, PlatformDirectory, load_plugin
+from fxbot.scaleout.roles import Role, RolePlan, check_database
+from fxbot.scaleout.wiring import ScaleOut, configure_role
 from fxbot.scheduling.scheduler import DigestScheduler
 from fxbot.services.alert_orders import AlertOrders
 from fxbot.services.audit_sink import StorageAuditSink
@@ -115,6 +117,8 @@ class App:
     ops: OpsServer | None = None  # the operator endpoint (health, readiness, metrics) when `ops.enabled`
     starter: AdapterStarter | None = None  # set by run(): which adapters run, are retried or failed
     webhooks: WebhookServer | None = None  # the webhook receiver when `webhooks.enabled`
+    role: Role = Role.ALL  # which part of the bot this process runs (fxbot.scaleout.roles)
+    scaleout: ScaleOut | None = None  # leases and change notifications, for a role other than `all`
 
     async def post_to_chat(self, chat: ChatRef, reply: Reply) -> None:
         """Send a reply (buttons included) to a chat through its platform's adapter (webhook results)."""
@@ -152,7 +156,7 @@ class App:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, self.request_shutdown)
                     installed.append(sig)
-        starter = AdapterStarter(self.adapters, policy=self.start_policy, sleep=self.start_sleep,
+        starter = AdapterStarter(self.adapters_to_start(), policy=self.start_policy, sleep=self.start_sleep,
                                  on_all_failed=self.request_shutdown)
         self.starter = starter
         orderly = False
@@ -165,6 +169,8 @@ class App:
                     await self.services.webhooks.store.purge_seen()  # body fingerprints older than a week
             await starter.start()  # one adapter failing never takes the others down
             self.start_background()
+            if self.scaleout is not None:
+                await self.scaleout.start()
             await self._start_scheduler()
             await self._recover_alert_orders()
             await self.shutdown.wait()
@@ -173,6 +179,8 @@ class App:
             orderly = True
         finally:
             await starter.cancel_retries()
+            if self.scaleout is not None:
+                await self.scaleout.stop()  # leases released first: other processes take over at once
             await self.stop_background(drain=orderly)
             for adapter in reversed(starter.started):
                 try:
@@ -187,6 +195,16 @@ class App:
                 loop.remove_signal_handler(sig)
             await self.close()
 
+    def adapters_to_start(self) -> list[ChatAdapter]:
+        """The adapters this role starts: all of them for commands; for delivery those that need a start to send
+        (started send-only; the console writes without one); none for a worker or the scheduler."""
+        plan = RolePlan(self.role)
+        if plan.commands:
+            return list(self.adapters)
+        if plan.delivers:
+            return [adapter for adapter in self.adapters if adapter.name != "console"]
+        return []
+
     def start_background(self) -> None:
         """Start the notifier and the stream pump as supervised tasks (a crash restarts them with backoff)."""
         restarted = self.metrics.task_restarted if self.metrics is not None else None
@@ -199,18 +217,19 @@ class App:
             self.background["pump"] = asyncio.create_task(supervise("stream pump", pump.run, on_restart=restarted),
                                                           name="fxbot-pump")
         snoozes = self.services.snoozes
-        if snoozes is not None and "snoozes" not in self.background:
+        if snoozes is not None and self.role is Role.ALL and "snoozes" not in self.background:
             self.background["snoozes"] = asyncio.create_task(
                 supervise("alert snoozes", snoozes.run, on_restart=restarted), name="fxbot-snoozes")
         watchdog = self.services.watchdog
-        if watchdog is not None and watchdog.settings.enabled and "watchdog" not in self.background:
+        if (watchdog is not None and watchdog.settings.enabled and RolePlan(self.role).streams
+                and "watchdog" not in self.background):
             watchdog.pump = self.pump
             self.background["watchdog"] = asyncio.create_task(
                 supervise("watchdog", watchdog.run, on_restart=restarted), name="fxbot-watchdog")
 
     async def _recover_alert_orders(self) -> None:
         """Run the orders of alerts that fired while the bot was down (never twice); a failure never stops it."""
-        if self.services.alert_orders is None:
+        if self.services.alert_orders is None or not RolePlan(self.role).streams:
             return
         try:
             ran = await self.services.alert_orders.recover()
@@ -288,9 +307,13 @@ class App:
         await self.storage.close()
 
 
-def _after_change(pump: StreamPump, services: Services) -> None:
-    """A state-changing command succeeded: the pump re-reads bindings, alert orders re-check their owners."""
-    pump.request_refresh()
+def _after_change(pump: StreamPump | None, services: Services, scaleout: ScaleOut | None) -> None:
+    """A state-changing command succeeded: the pump re-reads bindings (in a front: the workers' pumps, told
+    through the change feed), alert orders re-check their owners."""
+    if pump is not None:
+        pump.request_refresh()
+    if scaleout is not None:
+        scaleout.bindings_may_have_changed()
     if services.alert_orders is not None:
         services.alert_orders.schedule_sweep()
 
@@ -315,6 +338,7 @@ async def build(
     notify_coalesce_s: float = 1.0,
     drain_s: float = DEFAULT_DRAIN_S,
     start_policy: StartPolicy | None = None,
+    role: Role = Role.ALL,
 ) -> App:
     """Wire the whole bot from settings; adapters are created but not started.
 
@@ -323,9 +347,17 @@ async def build(
     `pump_config` sets the stream pump's timings and `notify_coalesce_s` the outbox coalescing window
     (tests shorten both); `stream_connect` replaces the streams' WebSocket connect (tests tap it);
     `start_policy` how adapters are started and retried. Alert rules are cold-loaded
-    from the database here. What is platform-specific (message and pacing limits, private vs group from a
-    chat id, whether chat admins are reported) comes from each enabled plugin's `PlatformFacts`.
+    from the database here (role `all`; a worker loads those of its partitions, fxbot.scaleout). `role` picks
+    what this process runs (fxbot.scaleout.roles); a role other than `all` refuses SQLite. What is
+    platform-specific (message and pacing limits, private vs group from a chat id, whether chat admins are
+    reported) comes from each enabled plugin's `PlatformFacts`.
     """
+    plan = RolePlan(role)
+    if role is Role.DELIVERY:  # adapters only send: the front receives
+        extras = {name: dict(values) for name, values in (adapter_extras or {}).items()}
+        extras.setdefault("telegram", {}).setdefault("telegram.receive", False)
+        extras.setdefault("discord", {}).setdefault("discord.gateway", False)
+        adapter_extras = extras
     sections = {name: dict(values) for name, values in settings.adapters.items()}
     for name, values in (adapter_overrides or {}).items():
         sections.setdefault(name, {}).update(values)
@@ -355,8 +387,10 @@ async def build(
         alerts = services.alerts
         alerts.on_fired = metrics.alert_fired
         count_incidents(metrics, services)
-        loaded = await alerts.load()
-        log.info("alerts: %d active rules loaded", loaded)
+        check_database(role, storage.db.dialect, sqlite_for_tests=settings.scaleout.sqlite_for_tests)
+        if role is Role.ALL:
+            loaded = await alerts.load()
+            log.info("alerts: %d active rules loaded", loaded)
         fills = FillNotifier(storage=storage, outbox=alerts.outbox, preferences=alerts.preferences, clock=clock)
         pump = StreamPump(storage=storage, brokers=services.brokers, alerts=alerts, fills=fills, clock=clock,
                           config=pump_config, observer=metrics)
@@ -364,7 +398,12 @@ async def build(
         pump.guard = services.guard
         if services.watchdog is not None:
             services.watchdog.settings = settings.watchdog
-        if services.stops is not None:
+        scaleout = None
+        if plan.shared:
+            scaleout = configure_role(
+                role, settings.scaleout, db=storage.db, services=services, pump=pump, clock=clock,
+                scheduler=lambda: DigestScheduler(digests=services.digests, outbox=alerts.outbox, clock=clock))
+        if services.stops is not None and plan.streams:
             log.info("managed stops: %d rules loaded", await services.stops.load())
             pump.manager = services.stops
         registry: CommandRegistry[Services] = CommandRegistry()
@@ -377,15 +416,18 @@ async def build(
             known_symbols=sorted(INSTRUMENTS),
             confirmations=ConfirmationBook(clock=clock),
             clock=clock,
-            audit=RefreshingAuditSink(StorageAuditSink(storage, clock), lambda: _after_change(pump, services)),
+            audit=RefreshingAuditSink(StorageAuditSink(storage, clock),
+                                      lambda: _after_change(pump if plan.streams else None, services, scaleout)),
             observer=metrics,
             action_tokens=action_tokens,
         )
         app = App(settings=settings, storage=storage, http=http, services=services, dispatcher=dispatcher,
-                  pump=pump, drain_s=drain_s, platforms=platforms, start_policy=start_policy or StartPolicy(),
+                  pump=pump if plan.streams else None, drain_s=drain_s, platforms=platforms,
+                  start_policy=start_policy or StartPolicy(),
                   settler=ChatSettler(audit=storage.audit, fills=fills, started_at=fills.started_at),
-                  scheduler=DigestScheduler(digests=services.digests, outbox=alerts.outbox, clock=clock),
-                  metrics=metrics)
+                  scheduler=DigestScheduler(digests=services.digests, outbox=alerts.outbox, clock=clock)
+                  if role is Role.ALL else None,
+                  metrics=metrics, role=role, scaleout=scaleout)
         for plugin, plugin_settings in plugins:
             runtime = AdapterRuntime(
                 handler=dispatcher,
@@ -401,9 +443,10 @@ async def build(
             if isinstance(plugin_settings, ConsoleKeySettings):
                 await ensure_console_key(storage, plugin_settings)
             app.adapters.append(plugin.create(plugin_settings, runtime))
-        app.notifier = Notifier(alerts.outbox, delivery_targets(app.adapters, platforms), clock=time.monotonic,
-                                coalesce_s=notify_coalesce_s, limits=platforms.pacing_limits(), observer=metrics,
-                                buttons=action_tokens)
+        if plan.delivers:
+            app.notifier = Notifier(alerts.outbox, delivery_targets(app.adapters, platforms),
+                                    clock=time.monotonic, coalesce_s=notify_coalesce_s,
+                                    limits=platforms.pacing_limits(), observer=metrics, buttons=action_tokens)
         if settings.ops.enabled:
             app.ops = ops_server(app, settings.ops, clock)
         services.webhooks, app.webhooks = build_webhooks(
@@ -411,6 +454,8 @@ async def build(
             resolver=StorageChatContextResolver(storage=storage,
                                                 platforms_reporting_admins=platforms.reporting_admins()),
             post=app.post_to_chat, known_symbols=sorted(INSTRUMENTS), clock=clock)
+        if not plan.commands:
+            app.webhooks = None  # the front receives webhook calls
         services.alert_orders = AlertOrders(
             store=AlertOrderStore(storage.db, clock), alerts=alerts, handler=dispatcher,
             resolver=StorageChatContextResolver(storage=storage,

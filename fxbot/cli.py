@@ -18,6 +18,7 @@ from fxbot.config import ConfigError, Settings, key_routes, load_settings, redac
 from fxbot.domain.access import Scope
 from fxbot.logging_setup import TERMINAL_CHAT_LOG, configure_logging, keep_logs_off_a_terminal_chat
 from fxbot.plugins import load_plugin
+from fxbot.scaleout.roles import ROLE_HELP, Role
 from fxbot.simulator import cli as sim_cli
 from fxbot.version import fxbot_version
 
@@ -51,8 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--config", type=Path, required=True, metavar="FILE")
     console.set_defaults(handler=_run_console)
 
-    run = commands.add_parser("run", help="run every chat adapter enabled in the config")
+    run = commands.add_parser(
+        "run", help="run every chat adapter enabled in the config",
+        description="Run the bot. With --role, this process runs one part of it and cooperates with the other "
+        "processes through a shared PostgreSQL database (database.url); see docs/scaling-out.md.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="roles:\n" + "\n".join(f"  {role.value:<10} {text}" for role, text in ROLE_HELP.items()),
+    )
     run.add_argument("--config", type=Path, required=True, metavar="FILE")
+    run.add_argument("--role", choices=[role.value for role in Role], default=Role.ALL.value,
+                     help="the part of the bot this process runs (default: all, everything in one process)")
     run.set_defaults(handler=_run_bot)
 
     sync = commands.add_parser(
@@ -177,13 +186,14 @@ def _run_console(args: argparse.Namespace) -> int:
 
 
 def _run_bot(args: argparse.Namespace) -> int:
-    settings = _load(args.config, require_adapter=True)
+    role = Role(getattr(args, "role", Role.ALL.value))
+    settings = _load(args.config, require_adapter=role in (Role.ALL, Role.FRONT, Role.DELIVERY))
     if settings is None:
         return 1
-    return _serve(settings, {})
+    return _serve(settings, {}, role=role)
 
 
-def _serve(settings: Settings, overrides: Mapping[str, Mapping[str, Any]]) -> int:
+def _serve(settings: Settings, overrides: Mapping[str, Mapping[str, Any]], *, role: Role = Role.ALL) -> int:
     """Build and run the bot; 1 (after one clear line) when no chat adapter could start, so a service
     manager sees the failure. Adapters failing for a transient reason are retried, not given up on."""
     from fxbot.app import StartupFailed, build
@@ -201,7 +211,7 @@ def _serve(settings: Settings, overrides: Mapping[str, Mapping[str, Any]]) -> in
     async def main() -> int:
         try:
             app = await build(settings, env=os.environ, stdin=sys.stdin, stdout=sys.stdout,
-                              adapter_overrides=overrides)
+                              adapter_overrides=overrides, role=role)
         except ConfigError as error:
             for problem in error.problems:
                 print(f"  - {problem}", file=sys.stderr)

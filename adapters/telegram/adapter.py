@@ -121,10 +121,11 @@ class TelegramAdapter:
         self._app = app
         self.sender.bot = app.bot
         try:
-            if self.settings.register_commands:
-                await register_menus(app.bot, self.runtime.handler.commands())
-            await tell_pending_senders(app.bot, self._notice)
-            await self._start_receiving(app)
+            if self.runtime.extras.get("telegram.receive", True):  # False: send only (a delivery process)
+                if self.settings.register_commands:
+                    await register_menus(app.bot, self.runtime.handler.commands())
+                await tell_pending_senders(app.bot, self._notice)
+                await self._start_receiving(app)
             await app.start()
         except BaseException as error:
             self._app = None

@@ -114,6 +114,18 @@ class DigestScheduler:
             self._scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
 
+    async def resync(self) -> int:
+        """Re-read every stored schedule: add or replace their jobs, drop jobs whose schedule is gone (a /digest
+        change made by another process, fxbot.scaleout). Returns how many schedules there are."""
+        schedules = await self._digests.store.all()
+        for schedule in schedules:
+            self.schedule_saved(schedule)
+        kept = {schedule.job_id for schedule in schedules}
+        for job in self._scheduler.get_jobs():
+            if job.id.startswith("digest:") and job.id not in kept:
+                self._scheduler.remove_job(job.id)
+        return len(schedules)
+
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self._scheduler.get_jobs())
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -38,6 +38,7 @@ ALERT_EXAMPLE = "/alert EURUSD above 1.0900"
 MAX_ACTIVE_ALERTS_PER_CHAT = 200
 
 ChangeListener = Callable[[], Awaitable[None]]
+RuleFeed = Callable[[Sequence[int]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,10 @@ class AlertService:
 
     Every change to the rules awaits the change listeners (the stream pump re-subscribes), so a
     price move right after `/alert` is already watched.
+
+    With several processes (fxbot.scaleout) a front process does not hold rules (`holds_rules` False):
+    a command still judges its rule at once (on a REST reading), then drops it from this engine, and
+    `rule_feed` tells the owning worker which rules changed (it reloads them).
     """
 
     def __init__(
@@ -105,6 +110,8 @@ class AlertService:
         self._threads: dict[int, str] = {}  # rule id -> the topic/thread it was set in (few rules have one)
         self.on_fired: Callable[[str], None] | None = None  # told each fired notification's kind (ops metrics)
         self.on_rule_fired: Callable[[int], None] | None = None  # told each new firing's rule id (alert orders)
+        self.holds_rules = True  # False in a front process: the worker owning the rule's account evaluates it
+        self.rule_feed: RuleFeed | None = None  # told the ids of rules changed here (other processes reload them)
 
     def __repr__(self) -> str:
         return f"AlertService(rules={len(self.engine)})"
@@ -163,12 +170,29 @@ class AlertService:
         if changes:
             await self.repository.save_quiet_states(changes)
 
-    async def changed(self) -> None:
+    async def changed(self, *rule_ids: int) -> None:
+        """Rules changed: the listeners re-subscribe; a front forgets them, and the feed tells their owner."""
+        if not self.holds_rules:
+            for rule_id in rule_ids:
+                self.engine.remove(rule_id)
         for listener in list(self._listeners):
             try:
                 await listener()
             except Exception:
                 log.exception("alert change listener failed")
+        if self.rule_feed is not None and rule_ids:
+            try:
+                await self.rule_feed(rule_ids)
+            except Exception:
+                log.exception("telling the other processes about changed alert rules failed")
+
+    def remember_threads(self, threads: Mapping[int, str | None]) -> None:
+        """Rule id -> the topic/thread its notifications go to (None: none), for rules loaded by a worker."""
+        for rule_id, thread_id in threads.items():
+            if thread_id is None:
+                self._threads.pop(rule_id, None)
+            else:
+                self._threads[rule_id] = thread_id
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -206,7 +230,7 @@ class AlertService:
             self._threads[rule.id] = thread_id
         fired = self.engine.add(rule, now, reading=reading)  # the reading judges this rule only
         notified = await self.deliver(fired)
-        await self.changed()
+        await self.changed(rule.id)
         return AlertCreated(rule=rule, fired_now=notified)
 
     async def list_alerts(self, chat_id: str) -> list[AlertView]:
@@ -224,7 +248,7 @@ class AlertService:
         await self.repository.delete(rule_id, chat_id)
         self.engine.remove(rule_id)
         self._threads.pop(rule_id, None)
-        await self.changed()
+        await self.changed(rule_id)
         return rule
 
     async def delete_all(self, chat_id: str) -> int:
@@ -233,7 +257,7 @@ class AlertService:
         for rule_id in ids:
             self.engine.remove(rule_id)
             self._threads.pop(rule_id, None)
-        await self.changed()
+        await self.changed(*ids)
         return len(ids)
 
     async def pause(self, chat_id: str, rule_id: int) -> Rule:
@@ -244,7 +268,7 @@ class AlertService:
         await self.repository.set_paused(rule_id, True, chat_id)
         self.engine.pause(rule_id)
         await self.save_state_changes()
-        await self.changed()
+        await self.changed(rule_id)
         return rule
 
     async def resume(self, chat_id: str, rule_id: int) -> Rule:
@@ -253,6 +277,8 @@ class AlertService:
         if not (live or rule).state.paused:
             raise UserError(f"alert #{rule_id} is not paused")
         await self.repository.set_paused(rule_id, False, chat_id)
+        if live is None and not self.holds_rules:  # a front judges the resumed rule once, then forgets it
+            self.engine.add(rule)
         self.engine.resume(rule_id)
         reading: PriceReading | AccountState | None = None
         try:  # judged at once on the current price, like a new rule
@@ -262,7 +288,7 @@ class AlertService:
             log.info("alert #%s resumed; judged on the next quote (%s)", rule_id, type(exc).__name__)
         fired = self.engine.judge_now(rule_id, reading, self._clock())  # this rule only: no book moves
         await self.deliver(fired)
-        await self.changed()
+        await self.changed(rule_id)
         return rule
 
     async def notify_settings(self, chat_id: str) -> dict[str, NotifyMode]:

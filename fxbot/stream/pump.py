@@ -4,6 +4,12 @@ The pump re-reads the chat bindings on a cheap periodic check and whenever `requ
 called (the app calls it after state-changing commands), starts a stream for each key bound to at
 least one chat and stops the streams of keys no chat uses any more. A stream that fails (a refused
 key, a crash) is restarted with backoff and never takes the other streams down.
+
+In a worker process (fxbot.scaleout) `key_filter` keeps only the keys of the partitions the worker holds,
+and `on_plan` is told the resulting plan before any stream starts (the worker loads those chats' rules); a
+`bindings` notification or a partition change calls `request_refresh()`, the periodic poll stays a fallback.
+A stream started for a key taken over from a dead worker reconciles over REST at its first connect, as
+every new stream does (the start-up lookback covers the dead worker's last minutes).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -60,6 +66,8 @@ class StreamPump:
         self._statuses: dict[int, SessionStatus] = {}
         self._wake = asyncio.Event()
         self._running = False
+        self.key_filter: Callable[[int], bool] | None = None  # a worker streams only the keys it holds
+        self.on_plan: Callable[[dict[int, list[BoundChat]]], Awaitable[None]] | None = None  # told each plan read
 
     def __repr__(self) -> str:
         return f"StreamPump(keys={sorted(self._tasks)})"
@@ -155,6 +163,11 @@ class StreamPump:
     async def refresh(self) -> None:
         """Start, update or stop the per-key streams to match the chat bindings."""
         plan = await self._read_plan()
+        if self.key_filter is not None:
+            held = self.key_filter
+            plan = {key_id: chats for key_id, chats in plan.items() if held(key_id)}
+        if self.on_plan is not None:
+            await self.on_plan(plan)
         for key_id in [k for k in self._tasks if k not in plan]:
             task = self._tasks.pop(key_id)
             task.cancel()

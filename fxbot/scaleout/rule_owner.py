@@ -1,0 +1,110 @@
+"""WorkerRules: a worker keeps in its alert engine only the rules of chats bound to the keys it holds.
+
+`hold_chats(chats)` is told the chats of the worker's streams each time the stream pump re-reads the
+bindings: rules of chats gone are dropped (their quiet state saved first), rules of new chats are loaded
+from the database (a partition taken over, a chat newly bound). `reload(rule_id)` applies a change made
+by another process (`alert_rules` notification): the rule is read again and replaces the engine's copy,
+as a restart would for that one rule, or leaves the engine when it was deleted, finished or is not ours.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+
+from fxbot.alerts.rows import ALL_COLUMNS, rule_from_row
+from fxbot.alerts.rules import Rule
+from fxbot.scaleout.change_feed import RECONNECT
+from fxbot.services.alerts import AlertService
+from fxbot.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+CHATS_PER_QUERY = 500
+_SELECT_ACTIVE = (f"SELECT {', '.join(ALL_COLUMNS)} FROM alert_rules"
+                  " WHERE done = 0 AND expired_reported = 0 AND chat_id IN ({marks}) ORDER BY id")
+_SELECT_THREADS = ("SELECT t.rule_id, t.thread_id FROM alert_threads t JOIN alert_rules r ON r.id = t.rule_id"
+                   " WHERE r.chat_id IN ({marks})")
+
+
+class WorkerRules:
+    """The alert rules one worker evaluates: those of the chats its streams serve."""
+
+    def __init__(self, alerts: AlertService, db: Database, *, clock: Callable[[], datetime],
+                 on_rules_changed: Callable[[], Awaitable[None]] | None = None) -> None:
+        self._alerts = alerts
+        self._db = db
+        self._clock = clock
+        self._on_rules_changed = on_rules_changed  # the pump re-subscribes its streams
+        self.chats: frozenset[str] = frozenset()
+        self.reloads = 0
+
+    def __repr__(self) -> str:
+        return f"WorkerRules(chats={len(self.chats)}, rules={len(self._alerts.engine)})"
+
+    async def hold_chats(self, chats: Iterable[str]) -> tuple[int, int]:
+        """Serve exactly these chats from now on; (rules loaded, rules dropped)."""
+        wanted = frozenset(chats)
+        gone, new = self.chats - wanted, wanted - self.chats
+        if not gone and not new:
+            return 0, 0
+        dropped = 0
+        engine = self._alerts.engine
+        if gone:
+            await self._alerts.save_state_changes()  # quiet changes (re-arms, dormancy) are not lost with them
+            for chat_id in gone:
+                for rule in engine.rules_for_chat(chat_id):
+                    dropped += engine.remove(rule.id)
+        self.chats = wanted
+        loaded = engine.add_many(await self._load(sorted(new))) if new else 0
+        if loaded or dropped:
+            log.info("alerts: %d rules of %d chats taken on, %d rules of %d chats given up",
+                     loaded, len(new), dropped, len(gone))
+        if self._on_rules_changed is not None:
+            await self._on_rules_changed()
+        return loaded, dropped
+
+    async def reload(self, payload: str) -> None:
+        """An `alert_rules` notification: re-read that rule (`*reconnect*`: every rule of our chats)."""
+        if payload == RECONNECT:
+            await self.reload_all()
+            return
+        try:
+            rule_id = int(payload)
+        except ValueError:
+            log.warning("alerts: ignoring an alert_rules notification that names no rule id: %r", payload[:40])
+            return
+        self.reloads += 1
+        stored = await self._alerts.repository.get(rule_id)
+        engine = self._alerts.engine
+        engine.remove(rule_id)
+        if stored is not None and stored.chat_id in self.chats and _active(stored):
+            thread = await self._db.fetch_value("SELECT thread_id FROM alert_threads WHERE rule_id = ?", (rule_id,))
+            self._alerts.remember_threads({rule_id: None if thread is None else str(thread)})
+            fired = engine.add(stored, self._clock())
+            if fired:
+                await self._alerts.deliver(fired)
+        if self._on_rules_changed is not None:
+            await self._on_rules_changed()
+
+    async def reload_all(self) -> None:
+        """Drop and load again every rule of our chats (notifications may have been lost)."""
+        chats = self.chats
+        await self.hold_chats(())
+        await self.hold_chats(chats)
+
+    async def _load(self, chats: list[str]) -> list[Rule]:
+        db = self._db
+        rules: list[Rule] = []
+        for start in range(0, len(chats), CHATS_PER_QUERY):
+            part = chats[start:start + CHATS_PER_QUERY]
+            rows = await db.fetch_all(_SELECT_ACTIVE.format(marks=", ".join("?" for _ in part)), part)
+            rules.extend(rule_from_row(tuple(row)) for row in rows)
+            threads = await db.fetch_all(_SELECT_THREADS.format(marks=", ".join("?" for _ in part)), part)
+            self._alerts.remember_threads({int(row[0]): str(row[1]) for row in threads})
+        return rules
+
+
+def _active(rule: Rule) -> bool:
+    return not (rule.state.done or rule.state.expired_reported)

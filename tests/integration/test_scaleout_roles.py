@@ -1,0 +1,96 @@
+"""`build(settings, role=…)`: each role runs its own part of the bot on a shared PostgreSQL database; roles other
+than `all` refuse SQLite; a worker takes every partition when alone and a scheduler process leads, both give
+their leases up when stopped."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+
+from fxbot.app import App, build
+from fxbot.config import ConfigError, parse_settings
+from fxbot.scaleout.leases import LeaseStore
+from fxbot.scaleout.roles import Role
+from fxbot.storage.database import Database
+from tests.waiting import eventually
+
+ENV = {"FXBOT_SECRET_KEY": Fernet.generate_key().decode()}
+
+
+def _settings(tmp_path: Path, url: str | None, **scaleout: Any) -> Any:
+    raw: dict[str, Any] = {
+        "database": {"path": str(tmp_path / "fxbot.db"), **({"url": url} if url else {})},
+        "fxsocket": {"base_url": "http://127.0.0.1:9", "stream_url": "ws://127.0.0.1:9/v1/stream"},
+        "watchdog": {"enabled": False},
+        "scaleout": {"lease_s": 2, "renew_s": 0.5, **scaleout},
+    }
+    return parse_settings(raw, {})
+
+
+async def test_roles_other_than_all_refuse_sqlite_with_one_clear_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        await build(_settings(tmp_path, None), env=ENV, role=Role.WORKER)
+    assert refused.value.problems == [
+        "fxbot run --role worker: several processes need a database they all share — set database.url to a "
+        "PostgreSQL URL (postgresql://…); several processes on one SQLite file are not supported (use --role all, "
+        "the default)"]
+    app = await build(_settings(tmp_path, None), env=ENV)  # the default role on SQLite: as always
+    try:
+        assert app.role is Role.ALL and app.scaleout is None and app.pump is not None and app.notifier is not None
+    finally:
+        await app.close()
+
+
+@pytest.mark.parametrize("role", [Role.FRONT, Role.DELIVERY, Role.WORKER, Role.SCHEDULER])
+async def test_each_role_runs_its_own_part(tmp_path: Path, postgres_url: str, role: Role) -> None:
+    app = await build(_settings(tmp_path, postgres_url), env=ENV, role=role)
+    try:
+        assert app.scaleout is not None
+        assert (app.pump is not None) == (role is Role.WORKER)
+        assert (app.notifier is not None) == (role is Role.DELIVERY)
+        assert app.scheduler is None  # the scheduler process runs its own under the leader lease
+        assert (app.scaleout.keeper is not None) == (role is Role.WORKER)
+        assert (app.scaleout.leader is not None) == (role is Role.SCHEDULER)
+        assert app.services.alerts.holds_rules == (role is Role.WORKER)
+    finally:
+        await app.close()
+
+
+async def _running(app: App) -> asyncio.Task[None]:
+    return asyncio.create_task(app.run(install_signal_handlers=False))
+
+
+async def _leases(db: Database) -> dict[str, str]:
+    rows = await LeaseStore(db, "reader", lambda: datetime.now(UTC)).list("")
+    return {lease.name: lease.owner for lease in rows}
+
+
+async def test_a_lone_worker_holds_every_partition_and_a_scheduler_leads_until_they_stop(
+        tmp_path: Path, postgres_url: str) -> None:
+    worker = await build(_settings(tmp_path, postgres_url, worker_id="worker-1"), env=ENV, role=Role.WORKER)
+    scheduler = await build(_settings(tmp_path, postgres_url, worker_id="sched-1"), env=ENV, role=Role.SCHEDULER)
+    assert worker.scaleout is not None and worker.scaleout.keeper is not None
+    assert scheduler.scaleout is not None and scheduler.scaleout.leader is not None
+    keeper, leader = worker.scaleout.keeper, scheduler.scaleout.leader
+    jobs = scheduler.scaleout.jobs
+    observer = scheduler.storage.db
+    tasks = [await _running(worker), await _running(scheduler)]
+    try:
+        await eventually(lambda: len(keeper.held) == keeper.partitions, "the worker holding every partition")
+        await eventually(lambda: leader.leading and jobs is not None and jobs.scheduler is not None,
+                         "the scheduler leading")
+        leases = await _leases(observer)
+        assert leases["scheduler"] == "sched-1" and leases["worker:worker-1"] == "worker-1"
+        assert sum(1 for owner in leases.values() if owner == "worker-1") == keeper.partitions + 1
+        worker.request_shutdown()
+        await tasks[0]
+        assert set((await _leases(observer)).values()) == {"sched-1"}  # an orderly stop hands everything over
+    finally:
+        scheduler.request_shutdown()
+        worker.request_shutdown()
+        await asyncio.gather(*tasks, return_exceptions=True)
