@@ -1,4 +1,4 @@
-"""AlertRepository: alert rules and their fire state in SQLite (table alert_rules, migration 2)."""
+"""AlertRepository: alert rules and their fire state in the database (table alert_rules, migration 2)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from fxbot.alerts.cold_load import load_price_rules, release_unused_heap
 from fxbot.alerts.engine import AlertEngine
 from fxbot.alerts.rows import (
     ALL_COLUMNS,
+    FIRE_COLUMNS,
     LEAN_PRICE_COLUMNS,
+    PRICE_FIRE_COLUMNS,
     RULE_COLUMNS,
     STATE_COLUMNS,
+    fire_values,
+    price_fire_values,
     rule_from_row,
     rule_values,
-    state_values,
 )
 from fxbot.alerts.rules import FireState, Rule
 from fxbot.storage.database import Database
@@ -28,9 +31,13 @@ _INSERT = (
     f"INSERT INTO alert_rules ({', '.join((*RULE_COLUMNS, *STATE_COLUMNS))})"
     f" VALUES ({', '.join('?' for _ in (*RULE_COLUMNS, *STATE_COLUMNS))})"
 )
-_UPDATE_STATE = f"UPDATE alert_rules SET {', '.join(f'{c} = ?' for c in STATE_COLUMNS)} WHERE id = ?"
-_UPDATE_FIRED = f"{_UPDATE_STATE} AND fire_seq <= ? AND expired_reported <= ?"
+_UPDATE_STATE = f"UPDATE alert_rules SET {', '.join(f'{c} = ?' for c in FIRE_COLUMNS)} WHERE id = ?"
+_UPDATE_PRICE_STATE = f"UPDATE alert_rules SET {', '.join(f'{c} = ?' for c in PRICE_FIRE_COLUMNS)} WHERE id = ?"
+_NOT_NEWER = " AND fire_seq <= ? AND expired_reported <= ?"
+_UPDATE_FIRED = _UPDATE_STATE + _NOT_NEWER
+_UPDATE_PRICE_FIRED = _UPDATE_PRICE_STATE + _NOT_NEWER
 _UPDATE_QUIET = f"{_UPDATE_STATE} AND fire_seq = ?"
+_PAUSE_RUNAWAY = "UPDATE alert_rules SET paused = 1 WHERE id = ? AND fire_seq = ?"
 _ACTIVE = "done = 0 AND expired_reported = 0"
 RECENTLY_FIRED = timedelta(days=7)
 LOAD_CHUNK = 20_000
@@ -38,7 +45,8 @@ LOAD_CHUNK = 20_000
 
 
 class AlertRepository:
-    """Stores rules; `save_state` is one cheap UPDATE, cold start streams lean rows into the engine."""
+    """Stores rules; fire-state saves are cheap UPDATEs that leave the chat's pause alone, cold start streams
+    lean rows into the engine."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -100,9 +108,13 @@ class AlertRepository:
         result = await self._db.execute(sql, params)
         return result.rowcount > 0
 
+    # Fire-state writes set only FIRE_COLUMNS: `paused` belongs to the chat (set_paused), so a state decided
+    # before a pause, resume or delete and written after it never undoes that (an UPDATE cannot resurrect a
+    # deleted rule either). The engine's own pause of a runaway rule is `pause_runaways`.
+
     async def save_state(self, rule_id: int, state: FireState) -> bool:
         """Persist a rule's fire state (one UPDATE); False when the rule was deleted meanwhile."""
-        result = await self._db.execute(_UPDATE_STATE, (*state_values(state), rule_id))
+        result = await self._db.execute(_UPDATE_STATE, (*fire_values(state), rule_id))
         return result.rowcount > 0
 
     async def save_states(self, states: Mapping[int, FireState]) -> int:
@@ -110,16 +122,22 @@ class AlertRepository:
         if not states:
             return 0
         return await self._db.execute_many(
-            _UPDATE_STATE, [(*state_values(state), rule_id) for rule_id, state in states.items()]
+            _UPDATE_STATE, [(*fire_values(state), rule_id) for rule_id, state in states.items()]
         )
 
-    async def save_fired_states(self, states: Mapping[int, FireState]) -> int:
+    async def save_fired_states(self, states: Mapping[int, FireState], *, price: bool = False) -> int:
         """Persist the states of firings (with their notifications, in the caller's transaction), never over a
-        newer one: a higher fire_seq, or an expiry already reported (writers may commit in any order)."""
+        newer one: a higher fire_seq, or an expiry already reported (writers may commit in any order).
+
+        `price=True`: every state is a price rule's, so only PRICE_FIRE_COLUMNS are written."""
         if not states:
             return 0
+        if price:
+            return await self._db.execute_many(_UPDATE_PRICE_FIRED, [
+                (*price_fire_values(state), rule_id, state.fire_seq, int(state.expired_reported))
+                for rule_id, state in states.items()])
         return await self._db.execute_many(_UPDATE_FIRED, [
-            (*state_values(state), rule_id, state.fire_seq, int(state.expired_reported))
+            (*fire_values(state), rule_id, state.fire_seq, int(state.expired_reported))
             for rule_id, state in states.items()])
 
     async def save_quiet_states(self, states: Mapping[int, FireState]) -> int:
@@ -129,7 +147,14 @@ class AlertRepository:
         if not states:
             return 0
         return await self._db.execute_many(_UPDATE_QUIET, [
-            (*state_values(state), rule_id, state.fire_seq) for rule_id, state in states.items()])
+            (*fire_values(state), rule_id, state.fire_seq) for rule_id, state in states.items()])
+
+    async def pause_runaways(self, fire_seqs: Mapping[int, int]) -> int:
+        """Store the engine's pause of rules that fired too often (rule id -> fire_seq of the firing that made
+        it a runaway), only where that firing's state is the stored one: not after a later firing."""
+        if not fire_seqs:
+            return 0
+        return await self._db.execute_many(_PAUSE_RUNAWAY, list(fire_seqs.items()))
 
     async def load_all_active(self) -> list[Rule]:
         """Every rule that is neither done nor expired (as full objects: fine up to ~100k rules)."""

@@ -28,6 +28,14 @@ STATE_COLUMNS = (
     "rearm_band", "day_id", "day_start_balance", "dormant", "ref_value",
 )
 ALL_COLUMNS = ("id", *RULE_COLUMNS, *STATE_COLUMNS)
+USER_STATE_COLUMNS = ("paused",)
+"""State columns the chat owns (pause/resume): never written by a fire-state save, which may be older."""
+FIRE_COLUMNS = tuple(c for c in STATE_COLUMNS if c not in USER_STATE_COLUMNS)
+"""The columns a fire-state save writes (what the engine decides)."""
+PRICE_FIRE_COLUMNS = (
+    "armed", "done", "expired_reported", "last_points", "fire_seq", "last_fired_at", "recent_fires", "rearm_band",
+)
+"""FIRE_COLUMNS a price rule uses (the day, balance, dormancy and reference columns are account rules')."""
 
 LEAN_PRICE_COLUMNS = (
     "id", "chat_id", "owner_id", "account_id", "created_at", "symbol", "digits", "side", "condition",
@@ -63,6 +71,25 @@ def state_values(s: FireState) -> tuple[Any, ...]:
         None if s.last_fired_at is None else to_db(s.last_fired_at),
         ",".join(repr(t) for t in s.recent_fires), s.rearm_band, s.day_id, s.day_start_balance, int(s.dormant),
         s.ref_value,
+    )
+
+
+def fire_values(s: FireState) -> tuple[Any, ...]:
+    """The FIRE_COLUMNS values of a fire state."""
+    return (
+        int(s.armed), int(s.done), int(s.expired_reported), s.last_points, s.fire_seq,
+        None if s.last_fired_at is None else to_db(s.last_fired_at),
+        ",".join(repr(t) for t in s.recent_fires), s.rearm_band, s.day_id, s.day_start_balance, int(s.dormant),
+        s.ref_value,
+    )
+
+
+def price_fire_values(s: FireState) -> tuple[Any, ...]:
+    """The PRICE_FIRE_COLUMNS values of a price rule's fire state."""
+    fired_at = s.last_fired_at
+    return (
+        int(s.armed), int(s.done), int(s.expired_reported), s.last_points, s.fire_seq,
+        None if fired_at is None else to_db(fired_at), ",".join(map(repr, s.recent_fires)), s.rearm_band,
     )
 
 

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from fxbot.alerts.account_eval import AccountState
 from fxbot.alerts.engine import AlertEngine
-from fxbot.alerts.firing import Firing
+from fxbot.alerts.firing import KIND_RUNAWAY, Firing
 from fxbot.alerts.price_reading import PriceReading
 from fxbot.alerts.repository import AlertRepository
-from fxbot.alerts.rules import AccountRule, PriceSide, Rule
+from fxbot.alerts.rules import AccountRule, FireState, PriceRule, PriceSide, Rule
 from fxbot.alerts.spec import (
     PRICE_USAGE,
     AlertSpecError,
@@ -138,20 +138,21 @@ class AlertService:
     async def deliver(self, firings: Iterable[Firing]) -> int:
         """Persist a burst of firings in one transaction: every notification (deduplicated by its key) and
         every fire state, then the quiet changes; all or nothing, so a crash neither loses nor repeats one
-        (what was not committed fires again after a restart, with the same keys). Returns how many were new."""
+        (what was not committed fires again after a restart, with the same keys). Returns how many were new.
+
+        A firing decided before its rule was paused, resumed or deleted is still told, once (the crossing
+        happened while the alert was set); its state write leaves that change alone (AlertRepository)."""
         batch = list(firings)
         if not batch:
             await self.save_state_changes()
             return 0
         notifications = [f.to_notification(thread_id=self._threads.get(f.rule_id)) for f in batch]
-        states = {f.rule_id: f.state for f in batch}  # a rule that fired twice: its latest state
-        for rule_id, state in states.items():  # what changed quietly since (a pause, a re-arm) goes with it
-            now = self.engine.fire_state(rule_id)
-            if now is not None and now.fire_seq == state.fire_seq:
-                states[rule_id] = now
         async with self._storage.db.transaction():
             fresh = await self.outbox.enqueue_many(notifications)
-            await self.repository.save_fired_states(states)  # never over a newer state
+            price, other, runaways = self._fired_states(batch)  # read in the transaction: the engine's latest
+            await self.repository.save_fired_states(price, price=True)  # never over a newer state
+            await self.repository.save_fired_states(other)
+            await self.repository.pause_runaways(runaways)
             await self.save_state_changes()
         if self.on_fired is not None:
             for firing, new in zip(batch, fresh, strict=True):
@@ -162,6 +163,25 @@ class AlertService:
                 if new:
                     self.on_rule_fired(firing.rule_id)
         return sum(fresh)
+
+    def _fired_states(self, batch: list[Firing]) -> tuple[dict[int, FireState], dict[int, FireState], dict[int, int]]:
+        """The states to store for a burst: price rules', other rules' (a rule that fired twice: its latest, with
+        what changed quietly since, e.g. a re-arm), and the runaway pauses to store (rule id -> fire_seq; not
+        for a rule resumed meanwhile)."""
+        price: dict[int, FireState] = {}
+        other: dict[int, FireState] = {}
+        runaways: dict[int, int] = {}
+        fire_state = self.engine.fire_state
+        for firing in batch:
+            rule = firing.rule
+            state, rule_id = rule.state, rule.id
+            now = fire_state(rule_id)
+            if now is not None and now.fire_seq == state.fire_seq:
+                state = now
+            (price if isinstance(rule, PriceRule) else other)[rule_id] = state
+            if firing.kind == KIND_RUNAWAY and (now is None or now.paused):
+                runaways[rule_id] = state.fire_seq
+        return price, other, runaways
 
     async def save_state_changes(self) -> None:
         """Persist re-arms, pauses and dormancy that notified nobody (not ahead of a firing still being written:

@@ -1,4 +1,4 @@
-"""A burst of firings is persisted in one transaction on a real SQLite file: all or nothing, each key once."""
+"""A burst of firings is persisted in one transaction (SQLite and PostgreSQL): all or nothing, each key once."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.alerts import AlertService
 from fxbot.storage import Storage
+from tests.postgres_server import postgres_or_none
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CHAT, ACC = "telegram:-100123", "acc_1"
@@ -27,16 +28,17 @@ class FailingRepository(AlertRepository):
 
     failed = False
 
-    async def save_fired_states(self, states: Mapping[int, FireState]) -> int:
+    async def save_fired_states(self, states: Mapping[int, FireState], *, price: bool = False) -> int:
         if not self.failed:
             self.failed = True
             raise OSError("database or disk is full")
-        return await super().save_fired_states(states)
+        return await super().save_fired_states(states, price=price)
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "x.db", {})
+async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
+    """A Storage on each backend (SQLite file, PostgreSQL database)."""
+    opened = await Storage.open(tmp_path / "x.db", {}, url=postgres_or_none(database_url))
     yield opened
     await opened.close()
 
