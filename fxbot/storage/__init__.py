@@ -7,6 +7,7 @@ from fxbot.storage.chat_settings import ChatSettings, ChatSettingsRepository
 from fxbot.storage.database import Database, Row, WriteResult
 from fxbot.storage.errors import (
     DatabaseClosedError,
+    DatabaseUnavailableError,
     DuplicateName,
     IntegrityViolation,
     InvalidValue,
@@ -37,6 +38,7 @@ __all__ = [
     "ChatSettingsRepository",
     "Database",
     "DatabaseClosedError",
+    "DatabaseUnavailableError",
     "DuplicateName",
     "IntegrityViolation",
     "InvalidValue",

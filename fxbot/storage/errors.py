@@ -58,3 +58,10 @@ class IntegrityViolation(StorageError):
 
 class UniqueViolation(IntegrityViolation):
     """A row with the same unique key (or primary key) already exists."""
+
+
+class DatabaseUnavailableError(StorageError):
+    """The database server cannot be reached, or the connection was lost during a statement (PostgreSQL).
+
+    A write lost this way may or may not have been committed: callers must not blindly repeat one that
+    is not idempotent."""

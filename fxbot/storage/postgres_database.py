@@ -39,6 +39,7 @@ from fxbot.storage.database import (
 )
 from fxbot.storage.errors import (
     DatabaseClosedError,
+    DatabaseUnavailableError,
     IntegrityViolation,
     NotADatabaseError,
     StorageError,
@@ -180,10 +181,12 @@ class PostgresDatabase(Database):
                 await savepoint.commit()
             return
         pool = self._require_open()
-        conn = await pool.acquire()
+        with _errors():
+            conn = await pool.acquire()
         try:
             outer = conn.transaction()
-            await outer.start()
+            with _errors():
+                await outer.start()
         except BaseException:
             await asyncio.shield(pool.release(conn))
             raise
@@ -296,8 +299,13 @@ class PostgresDatabase(Database):
         if bound is not None and bound.owner is asyncio.current_task():
             yield bound.conn
             return
-        async with self._require_open().acquire() as conn:
+        pool = self._require_open()
+        with _errors():
+            conn = await pool.acquire()
+        try:
             yield conn
+        finally:
+            await asyncio.shield(pool.release(conn))
 
     def _migration_sql(self, sql: str) -> str:
         return migration_ddl(sql)
@@ -328,12 +336,19 @@ def _counting(sql: str) -> str:
     return translated.rstrip().rstrip(";") + " RETURNING 1"
 
 
+_UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
+                asyncpg.exceptions.InsufficientResourcesError)
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
-    """asyncpg's constraint errors as the gateway's UniqueViolation / IntegrityViolation."""
+    """asyncpg's constraint errors as the gateway's UniqueViolation / IntegrityViolation; an unreachable or
+    lost server as DatabaseUnavailableError."""
     try:
         yield
     except asyncpg.UniqueViolationError as exc:
         raise UniqueViolation(str(exc)) from exc
     except asyncpg.IntegrityConstraintViolationError as exc:
         raise IntegrityViolation(str(exc)) from exc
+    except _UNAVAILABLE as exc:
+        raise DatabaseUnavailableError(f"the PostgreSQL server is unavailable: {exc}") from exc
