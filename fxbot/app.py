@@ -30,6 +30,7 @@ from fxbot.ops.http_metrics import CountingTransport
 from fxbot.ops.metrics import Metrics
 from fxbot.ops.wiring import app_metrics, count_incidents, ops_server
 from fxbot.plugins import AdapterRuntime, PlatformDirectory, load_plugin
+from fxbot.scaleout.outbox_post import OutboxPost
 from fxbot.scaleout.roles import Role, RolePlan, check_database
 from fxbot.scaleout.wiring import ScaleOut, configure_role
 from fxbot.scheduling.scheduler import DigestScheduler
@@ -119,9 +120,14 @@ class App:
     webhooks: WebhookServer | None = None  # the webhook receiver when `webhooks.enabled`
     role: Role = Role.ALL  # which part of the bot this process runs (fxbot.scaleout.roles)
     scaleout: ScaleOut | None = None  # leases and change notifications, for a role other than `all`
+    reply_post: Callable[[ChatRef, Reply], Awaitable[None]] | None = None  # a worker: replies go by the outbox
 
     async def post_to_chat(self, chat: ChatRef, reply: Reply) -> None:
-        """Send a reply (buttons included) to a chat through its platform's adapter (webhook results)."""
+        """Send a reply (buttons included) to a chat through its platform's adapter (webhook results); in a
+        process that does not send (a worker's alert orders) through the outbox instead."""
+        if self.reply_post is not None:
+            await self.reply_post(chat, reply)
+            return
         for adapter in self.adapters:
             if adapter.name == chat.platform:
                 await adapter.send(chat, reply)
@@ -383,6 +389,7 @@ async def build(
             chat_kinds=platforms.chat_kinds(),
             stream_connect=stream_connect,
             request_observer=metrics,
+            api_budget=settings.scaleout.api_budget_for(role.value) if role is not Role.ALL else None,
         )
         alerts = services.alerts
         alerts.on_fired = metrics.alert_fired
@@ -427,7 +434,8 @@ async def build(
                   settler=ChatSettler(audit=storage.audit, fills=fills, started_at=fills.started_at),
                   scheduler=DigestScheduler(digests=services.digests, outbox=alerts.outbox, clock=clock)
                   if role is Role.ALL else None,
-                  metrics=metrics, role=role, scaleout=scaleout)
+                  metrics=metrics, role=role, scaleout=scaleout,
+                  reply_post=None if plan.commands or plan.delivers else OutboxPost(alerts.outbox, clock))
         for plugin, plugin_settings in plugins:
             runtime = AdapterRuntime(
                 handler=dispatcher,

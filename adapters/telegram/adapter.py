@@ -133,7 +133,9 @@ class TelegramAdapter:
             if isinstance(error, TelegramError):
                 raise self._start_error(error) from None
             raise
-        log.info("telegram: @%s is up (%s)", app.bot.username, "webhook" if self._webhook else "long polling")
+        receiving = self.runtime.extras.get("telegram.receive", True)
+        log.info("telegram: @%s is up (%s)", app.bot.username,
+                 "webhook" if self._webhook else "long polling" if receiving else "sending only")
 
     async def stop(self) -> None:
         if self._app is not None:

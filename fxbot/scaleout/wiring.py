@@ -175,6 +175,10 @@ def _configure_worker(out: ScaleOut, settings: ScaleOutSettings, *, db: Database
         await _reload_stops(services)
 
     pump.on_plan = plan_read
+    if services.watchdog is not None:  # it watches the streams, keys and accounts this worker holds
+        services.watchdog.key_filter = keeper.holds_key
+        # a worker joining while others run is no restart of the bot: no restart notice then
+        services.watchdog.quiet_restart_s = settings.lease_s + 2 * services.watchdog.settings.check_interval_s
     out.keeper, out.rules = keeper, rules
     out.subscriptions += [(ALERT_RULES, rules.reload), (BINDINGS, bindings_changed), (MANAGED_STOPS, stops_changed)]
 

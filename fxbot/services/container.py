@@ -78,16 +78,20 @@ async def build_services(storage: Storage, *, http: httpx.AsyncClient, base_url:
                          clock: Callable[[], datetime], chat_kinds: ChatKindRules | None = None,
                          stream_connect: Callable[..., Awaitable[Any]] | None = None,
                          management_url: str = DEFAULT_MANAGEMENT_URL,
-                         request_observer: RequestObserver | None = None) -> Services:
+                         request_observer: RequestObserver | None = None,
+                         api_budget: int | None = None) -> Services:
     """Wire every service; `http` becomes owned by the result (closed by `Services.close()`).
 
     The broker backends are registered here, one per kind of key (`sk_` → the `/v1` backend over
     `base_url`/`stream_url`; `fxs_live_`/`fxs_ro_` keys speak the terminal API whose management base is
     `management_url`, kept on the result as `Services.management_url`). `chat_kinds`: each enabled
     platform's declared private-vs-group rule (fxbot.plugins.PlatformFacts). `stream_connect` replaces the
-    WebSocket connect of both backends' streams (tests).
+    WebSocket connect of both backends' streams (tests). `api_budget`: FxSocket requests per second and
+    account this process may make (default 60, the API's limit; a process of a scaled-out bot gets its share).
     """
     v1 = V1Backend(http=http, base_url=base_url, stream_url=stream_url, connect=stream_connect)
+    if api_budget is not None:
+        v1.pacer.max_requests = api_budget  # one pacer for both backends
     sdk = SdkBackend(management_url=management_url, pacer=v1.pacer, connect=stream_connect,
                      observer=request_observer)  # `http` counts the /v1 requests; the SDK makes its own clients
     brokers = BrokerProvider(storage, BrokerBackends([v1, sdk]))

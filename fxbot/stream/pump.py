@@ -175,7 +175,9 @@ class StreamPump:
                 await task
             self._sessions.pop(key_id, None)
             self._statuses.pop(key_id, None)
-            log.info("stream pump: stopped the stream of key %s (no chat uses it)", key_id)
+            log.info("stream pump: stopped the stream of key %s (%s)", key_id,
+                     "no chat uses it" if self.key_filter is None or self.key_filter(key_id)
+                     else "its partition is another worker's now")
         for key_id, chats in plan.items():
             old = self._plan.get(key_id)
             self._plan[key_id] = chats

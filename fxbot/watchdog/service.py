@@ -70,6 +70,8 @@ class WatchdogService:
         self.book = IncidentBook()
         self.on_incident: Callable[[str, str], None] | None = None  # (kind, "opened"/"recovered"): the metrics
         self.pump: StatusSource | None = None
+        self.key_filter: Callable[[int], bool] | None = None  # a worker (fxbot.scaleout) watches the keys it holds
+        self.quiet_restart_s = 0.0  # no restart notice when the last heartbeat is more recent (another worker's)
         self._scopes: dict[int, Scope] = {}
         self._started_at = clock()
         self._previous_alive: datetime | None = None
@@ -88,6 +90,9 @@ class WatchdogService:
         value = await self._storage.db.fetch_value("SELECT alive_at FROM watchdog_heartbeat WHERE id = 1")
         self._previous_alive = None if value is None else from_db(str(value))
         self._restart_rounds = RESTART_WAIT_ROUNDS if self._previous_alive is not None else None
+        if self._previous_alive is not None and (self._started_at - self._previous_alive).total_seconds() \
+                < self.quiet_restart_s:
+            self._restart_rounds = None
         self._started = True
 
     async def run(self) -> None:
@@ -266,8 +271,9 @@ class WatchdogService:
 
     async def _bindings(self) -> list[Binding]:
         rows = await self._storage.db.fetch_all("SELECT chat_id, key_id, account_id FROM chat_bindings")
+        held = self.key_filter
         return [Binding(str(r["chat_id"]), int(r["key_id"]), None if r["account_id"] is None else str(r["account_id"]))
-                for r in rows]
+                for r in rows if held is None or held(int(r["key_id"]))]
 
     async def _ping_loop(self) -> None:
         url = self.settings.heartbeat_url

@@ -13,6 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from fxbot.app import App, build
+from fxbot.chat.types import ChatKind, ChatRef, Reply, ReplyKind
 from fxbot.config import ConfigError, parse_settings
 from fxbot.scaleout.leases import LeaseStore
 from fxbot.scaleout.roles import Role
@@ -57,6 +58,13 @@ async def test_each_role_runs_its_own_part(tmp_path: Path, postgres_url: str, ro
         assert (app.scaleout.keeper is not None) == (role is Role.WORKER)
         assert (app.scaleout.leader is not None) == (role is Role.SCHEDULER)
         assert app.services.alerts.holds_rules == (role is Role.WORKER)
+        assert (app.webhooks is None) or role is Role.FRONT
+        if role is Role.WORKER:  # an alert order's result goes through the outbox: the worker sends nothing
+            await app.post_to_chat(ChatRef("telegram:-100123", ChatKind.GROUP, "telegram", thread_id="9"),
+                                   Reply(title="Alert #3 order", text=("bought 0.10 EURUSD",), kind=ReplyKind.OK))
+            [item] = await app.services.alerts.outbox.pending()
+            assert (item.notification.chat_id, item.notification.title, item.notification.lines,
+                    item.notification.thread_id) == ("telegram:-100123", "Alert #3 order", ("bought 0.10 EURUSD",), "9")
     finally:
         await app.close()
 
@@ -94,3 +102,13 @@ async def test_a_lone_worker_holds_every_partition_and_a_scheduler_leads_until_t
         scheduler.request_shutdown()
         worker.request_shutdown()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def test_the_api_budget_is_split_by_role() -> None:
+    settings = parse_settings({"scaleout": {"api_budget": 60}}, {}).scaleout
+    assert {role.value: settings.api_budget_for(role.value) for role in Role} == {
+        "all": 60, "front": 18, "delivery": 60, "worker": 30, "scheduler": 12}
+    with pytest.raises(ConfigError, match="must leave a part of the budget for the scheduler"):
+        parse_settings({"scaleout": {"worker_api_share": 0.7, "front_api_share": 0.3}}, {})
+    with pytest.raises(ConfigError, match="renew_s"):
+        parse_settings({"scaleout": {"lease_s": 2, "renew_s": 1.5}}, {})
