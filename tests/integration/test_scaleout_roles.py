@@ -5,7 +5,7 @@ their leases up when stopped."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from fxbot.app import App, build
 from fxbot.chat.types import ChatKind, ChatRef, Reply, ReplyKind
 from fxbot.config import ConfigError, parse_settings
+from fxbot.domain.access import Scope
 from fxbot.scaleout.leases import LeaseStore
 from fxbot.scaleout.roles import Role
 from fxbot.storage.database import Database
@@ -112,3 +113,34 @@ def test_the_api_budget_is_split_by_role() -> None:
         parse_settings({"scaleout": {"worker_api_share": 0.7, "front_api_share": 0.3}}, {})
     with pytest.raises(ConfigError, match="renew_s"):
         parse_settings({"scaleout": {"lease_s": 2, "renew_s": 1.5}}, {})
+
+
+async def test_a_fronts_bindings_and_digest_changes_reach_the_worker_and_the_scheduler_leader(
+        tmp_path: Path, postgres_url: str) -> None:
+    front = await build(_settings(tmp_path, postgres_url, worker_id="front"), env=ENV, role=Role.FRONT)
+    worker = await build(_settings(tmp_path, postgres_url, worker_id="w1"), env=ENV, role=Role.WORKER)
+    scheduler = await build(_settings(tmp_path, postgres_url, worker_id="sched"), env=ENV, role=Role.SCHEDULER)
+    apps = (front, worker, scheduler)
+    assert front.scaleout is not None and worker.scaleout is not None and scheduler.scaleout is not None
+    keeper, rules, jobs = worker.scaleout.keeper, worker.scaleout.rules, scheduler.scaleout.jobs
+    assert keeper is not None and rules is not None and jobs is not None
+    tasks = [await _running(app) for app in apps]
+    chat = ChatRef("telegram:-100123", ChatKind.GROUP, "telegram")
+    try:
+        await eventually(lambda: len(keeper.held) == keeper.partitions and jobs.scheduler is not None,
+                         "the worker holding every partition and the scheduler leading")
+        key = await front.storage.keys.add("telegram:42", "desk", "sk_live_" + "a" * 32, Scope.TRADE)
+        await front.storage.bindings.bind(chat.id, key.id, "telegram:42", account_id="acc_1")
+        front.scaleout.bindings_may_have_changed()  # what a successful /link or /use does on the front
+        await eventually(lambda: chat.id in rules.chats, "the worker serving the newly bound chat")
+
+        await front.services.digests.enable(chat, "telegram:42", "daily", time(17, 0), "UTC")
+        digests = jobs.scheduler
+        assert digests is not None
+        await eventually(lambda: digests.job_ids() == [f"digest:daily:{chat.id}"], "the digest job on the leader")
+        await front.services.digests.disable(chat.id)
+        await eventually(lambda: digests.job_ids() == [], "the digest job gone on the leader")
+    finally:
+        for app in apps:
+            app.request_shutdown()
+        await asyncio.gather(*tasks, return_exceptions=True)
