@@ -9,6 +9,7 @@ as a restart would for that one rule, or leaves the engine when it was deleted, 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 CHATS_PER_QUERY = 500
 _SELECT_ACTIVE = (f"SELECT {', '.join(ALL_COLUMNS)} FROM alert_rules"
                   " WHERE done = 0 AND expired_reported = 0 AND chat_id IN ({marks}) ORDER BY id")
+_SELECT_IDS = "SELECT id FROM alert_rules WHERE chat_id IN ({marks})"
 _SELECT_THREADS = ("SELECT t.rule_id, t.thread_id FROM alert_threads t JOIN alert_rules r ON r.id = t.rule_id"
                    " WHERE r.chat_id IN ({marks})")
 
@@ -39,13 +41,21 @@ class WorkerRules:
         self._on_rules_changed = on_rules_changed  # the pump re-subscribes its streams
         self.chats: frozenset[str] = frozenset()
         self.reloads = 0
+        self._lock = asyncio.Lock()  # taking on/dropping chats and reloading one rule never interleave
 
     def __repr__(self) -> str:
         return f"WorkerRules(chats={len(self.chats)}, rules={len(self._alerts.engine)})"
 
     async def hold_chats(self, chats: Iterable[str]) -> tuple[int, int]:
         """Serve exactly these chats from now on; (rules loaded, rules dropped)."""
-        wanted = frozenset(chats)
+        async with self._lock:
+            changed = await self._hold(frozenset(chats))
+        if changed != (0, 0) and self._on_rules_changed is not None:
+            await self._on_rules_changed()
+        return changed
+
+    async def _hold(self, chats: frozenset[str]) -> tuple[int, int]:
+        wanted = chats
         gone, new = self.chats - wanted, wanted - self.chats
         if not gone and not new:
             return 0, 0
@@ -53,16 +63,13 @@ class WorkerRules:
         engine = self._alerts.engine
         if gone:
             await self._alerts.save_state_changes()  # quiet changes (re-arms, dormancy) are not lost with them
-            for chat_id in gone:
-                for rule in engine.rules_for_chat(chat_id):
-                    dropped += engine.remove(rule.id)
+            for rule_id in await self._rule_ids(sorted(gone)):
+                dropped += engine.remove(rule_id)
         self.chats = wanted
         loaded = engine.add_many(await self._load(sorted(new))) if new else 0
         if loaded or dropped:
             log.info("alerts: %d rules of %d chats taken on, %d rules of %d chats given up",
                      loaded, len(new), dropped, len(gone))
-        if self._on_rules_changed is not None:
-            await self._on_rules_changed()
         return loaded, dropped
 
     async def reload(self, payload: str) -> None:
@@ -76,23 +83,36 @@ class WorkerRules:
             log.warning("alerts: ignoring an alert_rules notification that names no rule id: %r", payload[:40])
             return
         self.reloads += 1
-        stored = await self._alerts.repository.get(rule_id)
-        engine = self._alerts.engine
-        engine.remove(rule_id)
-        if stored is not None and stored.chat_id in self.chats and _active(stored):
+        async with self._lock:
+            stored = await self._alerts.repository.get(rule_id)
             thread = await self._db.fetch_value("SELECT thread_id FROM alert_threads WHERE rule_id = ?", (rule_id,))
-            self._alerts.remember_threads({rule_id: None if thread is None else str(thread)})
-            fired = engine.add(stored, self._clock())
-            if fired:
-                await self._alerts.deliver(fired)
+            engine = self._alerts.engine
+            engine.remove(rule_id)
+            fired = []
+            if stored is not None and stored.chat_id in self.chats and _active(stored):
+                self._alerts.remember_threads({rule_id: None if thread is None else str(thread)})
+                fired = engine.add(stored, self._clock())
+        if fired:
+            await self._alerts.deliver(fired)
         if self._on_rules_changed is not None:
             await self._on_rules_changed()
 
     async def reload_all(self) -> None:
         """Drop and load again every rule of our chats (notifications may have been lost)."""
-        chats = self.chats
-        await self.hold_chats(())
-        await self.hold_chats(chats)
+        async with self._lock:
+            chats = self.chats
+            await self._hold(frozenset())
+            await self._hold(chats)
+        if self._on_rules_changed is not None:
+            await self._on_rules_changed()
+
+    async def _rule_ids(self, chats: list[str]) -> list[int]:
+        ids: list[int] = []
+        for start in range(0, len(chats), CHATS_PER_QUERY):
+            part = chats[start:start + CHATS_PER_QUERY]
+            rows = await self._db.fetch_all(_SELECT_IDS.format(marks=", ".join("?" for _ in part)), part)
+            ids.extend(int(row[0]) for row in rows)
+        return ids
 
     async def _load(self, chats: list[str]) -> list[Rule]:
         db = self._db
