@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
+from typing import NoReturn
 
 import asyncpg
 import pytest
@@ -148,7 +149,8 @@ def _run_in_own_loop(server: PostgresServer) -> None:
         pool.submit(asyncio.run, server.make_template()).result()
 
 
-def _unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
+    """Skip with the reason, or fail when FXBOT_TEST_POSTGRES=required (CI)."""
     if os.environ.get(REQUIRED_ENV) == "required":
         pytest.fail(f"PostgreSQL is required ({REQUIRED_ENV}=required) but unavailable: {reason}", pytrace=False)
     pytest.skip(f"PostgreSQL unavailable: {reason}")
@@ -160,15 +162,13 @@ def postgres_server() -> Iterator[PostgresServer]:
     try:
         server = PostgresServer()
     except PostgresUnavailable as exc:
-        _unavailable(str(exc))
-        raise  # not reached: skip or fail raised
+        unavailable(str(exc))
     try:
         server.start()
         _run_in_own_loop(server)
     except (PostgresUnavailable, OSError, asyncpg.PostgresError) as exc:
         server.stop()
-        _unavailable(str(exc))
-        raise
+        unavailable(str(exc))
     try:
         yield server
     finally:
