@@ -16,6 +16,8 @@ from fxbot.app import App, build
 from fxbot.chat.types import ChatKind, ChatRef, Reply, ReplyKind
 from fxbot.config import ConfigError, parse_settings
 from fxbot.domain.access import Scope
+from fxbot.domain.broker import Side
+from fxbot.management.rules import ManagedRule, RuleKind
 from fxbot.scaleout.leases import LeaseStore
 from fxbot.scaleout.roles import Role
 from fxbot.storage.database import Database
@@ -143,4 +145,28 @@ async def test_a_fronts_bindings_and_digest_changes_reach_the_worker_and_the_sch
     finally:
         for app in apps:
             app.request_shutdown()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_managed_stops_set_on_the_front_are_run_by_the_worker(tmp_path: Path, postgres_url: str) -> None:
+    front = await build(_settings(tmp_path, postgres_url, worker_id="front"), env=ENV, role=Role.FRONT)
+    worker = await build(_settings(tmp_path, postgres_url, worker_id="w1"), env=ENV, role=Role.WORKER)
+    front_stops, worker_stops = front.services.stops, worker.services.stops
+    assert front_stops is not None and worker_stops is not None
+    tasks = [await _running(front), await _running(worker)]
+    try:
+        await eventually(lambda: worker.scaleout is not None and "changes" in worker.scaleout.tasks,
+                         "the worker listening")
+        key = await front.storage.keys.add("telegram:42", "desk", "sk_live_" + "a" * 32, Scope.TRADE)
+        rule = ManagedRule(id=0, chat_id="telegram:-100123", owner_id="telegram:42", private_chat=False,
+                           key_id=key.id, account_id="acc_1", position_id="pos_1", symbol="EURUSD", side=Side.BUY,
+                           volume=0.1, entry_points=110_000, kind=RuleKind.TRAIL, created_at=datetime.now(UTC),
+                           distance_points=200, step_points=10)
+        await front_stops.set_rule(rule)  # /trail on the front
+        await eventually(lambda: len(worker_stops.rules_of("acc_1", "pos_1")) == 1, "the worker running the stop")
+        await front_stops.remove("acc_1", "pos_1")  # /trail off
+        await eventually(lambda: worker_stops.rules_of("acc_1", "pos_1") == [], "the worker dropping the stop")
+    finally:
+        front.request_shutdown()
+        worker.request_shutdown()
         await asyncio.gather(*tasks, return_exceptions=True)
