@@ -205,10 +205,11 @@ class Notifier:
 
     async def _loop(self, *, until_idle: bool) -> None:
         self._looping = True
-        unlisten = await listen_for_enqueues(self._outbox, self.wake)
+        unlisten = None
         keeper = asyncio.create_task(keep_lease(self._lease, self._tick_s, self._held_ids, self._lost, self.wake,
                                                sleep=self._lease_sleep))
         try:
+            unlisten = await listen_for_enqueues(self._outbox, self.wake)
             while True:
                 self._wake_event.clear()
                 try:
