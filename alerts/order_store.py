@@ -68,8 +68,11 @@ class AlertOrderStore:
             if row is None:
                 return None
             order = _order(row)
-            await self._db.execute("UPDATE alert_actions SET state = 'claimed', finished_at = ? WHERE rule_id = ?",
-                                   (now, rule_id))
+            taken = await self._db.execute(  # conditional: of two processes claiming at once, one gets it
+                "UPDATE alert_actions SET state = 'claimed', finished_at = ? WHERE rule_id = ? AND state = 'pending'",
+                (now, rule_id))
+            if taken.rowcount != 1:
+                return None
             others: list[AlertOrder] = []
             if order.group_id is not None:
                 rows = await self._db.fetch_all(
