@@ -44,6 +44,7 @@ def ops_server(app: App, settings: OpsSettings, clock: Callable[[], datetime]) -
     from fxbot.ops.server import OpsServer, create_ops_app  # FastAPI and uvicorn: only when enabled
 
     assert app.metrics is not None
-    readiness = Readiness(db=app.storage.db, adapters=app.adapters, starter=lambda: app.starter, streams=app.pump,
+    readiness = Readiness(db=app.storage.db, adapters=app.adapters_to_start(),  # those of this process's role
+                          starter=lambda: app.starter, streams=app.pump,
                           clock=clock, stream_budget_s=settings.stream_budget_s)
     return OpsServer(create_ops_app(app.metrics, readiness, app.storage.db), host=settings.host, port=settings.port)
