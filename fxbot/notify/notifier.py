@@ -22,7 +22,7 @@ from fxbot.notify.lease import DEFAULT_LEASE, OutboxLease
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.pacing import MonotonicClock, Pacer, PacingLimits
 from fxbot.notify.targets import DeliveryTarget
-from fxbot.notify.wakeups import keep_lease, listen_for_enqueues, stop_listening
+from fxbot.notify.wakeups import LoopWakeups
 
 logger = logging.getLogger(__name__)
 
@@ -205,11 +205,10 @@ class Notifier:
 
     async def _loop(self, *, until_idle: bool) -> None:
         self._looping = True
-        unlisten = None
-        keeper = asyncio.create_task(keep_lease(self._lease, self._tick_s, self._held_ids, self._lost, self.wake,
-                                               sleep=self._lease_sleep))
+        wakeups = LoopWakeups(self._outbox, self._lease, lambda: self._destinations, self.wake,
+                              every_s=self._tick_s, sleep=self._lease_sleep)
         try:
-            unlisten = await listen_for_enqueues(self._outbox, self.wake)
+            await wakeups.start()
             while True:
                 self._wake_event.clear()
                 try:
@@ -227,11 +226,9 @@ class Notifier:
                 await self._wait(delay)
         finally:
             self._looping = False
-            keeper.cancel()
-            await asyncio.gather(keeper, return_exceptions=True)
+            await wakeups.stop()
             await self._in_flight.cancel(self._destinations.values())
             await self._release()
-            await stop_listening(unlisten)
 
     async def _load_new(self) -> None:
         self._outbox_changed = False
@@ -248,15 +245,6 @@ class Notifier:
         refused = self._destinations.load(items, now, self._blocked)
         if refused:
             await self._lease.mark_undeliverable(refused, "the chat refuses messages from the bot")
-
-    def _held_ids(self) -> set[int]:
-        return self._destinations.held_ids()
-
-    def _lost(self, ids: set[int]) -> None:
-        """The lease on these items lapsed and another delivery process claimed them: stop holding them here."""
-        if dropped := self._destinations.drop(ids):
-            logger.warning("notifier: the lease on %d notifications lapsed and another delivery process took"
-                           " them; a send of them under way here may deliver them twice", dropped)
 
     async def _release(self) -> None:
         """Stopping: forget what waits in memory and hand the claimed rows back for the next claimer."""

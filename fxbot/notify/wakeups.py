@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from fxbot.notify.destination import Destinations
 from fxbot.notify.lease import OutboxLease
 from fxbot.notify.outbox import OUTBOX_CHANNEL, Outbox
 from fxbot.storage.database import Unlisten
@@ -61,3 +62,48 @@ async def keep_lease(
             if before - renewed:
                 lost(before - renewed)
         wake()
+
+
+class LoopWakeups:
+    """What runs beside the notifier's loop: the listener for other processes' enqueues and the lease keeper.
+
+    `start` when the loop starts, `stop` before it releases its rows (so no renewal follows the release)."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        lease: OutboxLease,
+        destinations: Callable[[], Destinations],
+        wake: Callable[[], None],
+        *,
+        every_s: float,
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        self._outbox = outbox
+        self._lease = lease
+        self._destinations = destinations
+        self._wake = wake
+        self._every_s = every_s
+        self._sleep = sleep
+        self._keeper: asyncio.Task[None] | None = None
+        self._unlisten: Unlisten | None = None
+
+    async def start(self) -> None:
+        self._keeper = asyncio.create_task(keep_lease(
+            self._lease, self._every_s, lambda: self._destinations().held_ids(), self._lost, self._wake,
+            sleep=self._sleep))
+        self._unlisten = await listen_for_enqueues(self._outbox, self._wake)
+
+    async def stop(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            await asyncio.gather(self._keeper, return_exceptions=True)
+            self._keeper = None
+        await stop_listening(self._unlisten)
+        self._unlisten = None
+
+    def _lost(self, ids: set[int]) -> None:
+        """The lease on these items lapsed and another delivery process claimed them: stop holding them here."""
+        if dropped := self._destinations().drop(ids):
+            logger.warning("notifier: the lease on %d notifications lapsed and another delivery process took"
+                           " them; a send of them under way here may deliver them twice", dropped)
