@@ -144,8 +144,7 @@ class AlertEngine:
                 return False
             book = p.book_of(slot)
             p.index_remove(slot)
-            if slot in book.unsynced:
-                book.unsynced.remove(slot)
+            p.forget_unsynced(book, slot)
             p.table.flags[slot] = flags | F_PAUSED
             book.live -= 1
             p.dirty.add(rule_id)
@@ -315,6 +314,7 @@ class AlertEngine:
                 rule = replace(account_rule, state=replace(account_rule.state, expired_reported=True, done=True))
                 self.remove(rule_id)
             fired.append(expired_firing(rule, now))
+        self._prices.expiry_floor = self._expiry[0][0] if self._expiry else math.inf
         return fired
 
     def take_state_changes(self) -> dict[int, FireState]:

@@ -11,8 +11,12 @@ import heapq
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from fxbot.alerts.rules import PriceSide
+
+if TYPE_CHECKING:
+    from fxbot.alerts.price_sync import ColdSync
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _SHIFT = 2**32
@@ -273,16 +277,18 @@ class SideBook:
     must reach (price <= points), so a move prev -> cur only looks at `up` in (prev, cur] or at
     `down` in [cur, prev): almost every entry found fires or re-arms.
 
-    `unsynced` holds slots added while no price was known (or after a restart): they are judged
-    against their own remembered price on the next quote. `holding` keeps the slots of `repeat`
-    rules whose condition currently holds with the epoch second each is next due (`next_due`: the
-    earliest). `last_at` is when the last price was judged (epoch seconds, -inf: never) and
-    `bar_hi`/`bar_lo` the range of the prices judged in the minute ending at `bar_end`: what a replay
-    of a gap's candles has already seen.
+    `unsynced` holds slots added while no price was known: they are judged against their own
+    remembered price on the next quote; `cold` does the same for the rules of a cold start (keyed
+    by where a first price can change them, so that quote does not judge them all). `holding`
+    keeps the slots of `repeat` rules whose condition currently holds with the epoch second each is
+    next due (`next_due`: a lower bound of the earliest, exact after each look at the due ones).
+    `last_at` is when the last price was judged (epoch seconds, -inf: never) and `bar_hi`/`bar_lo`
+    the range of the prices judged in the minute ending at `bar_end`: what a replay of a gap's
+    candles has already seen.
     """
 
-    __slots__ = ("account_id", "bar_end", "bar_hi", "bar_lo", "digits", "down", "holding", "last", "last_at", "live",
-                 "next_due", "scale", "side", "symbol", "unsynced", "up")
+    __slots__ = ("account_id", "bar_end", "bar_hi", "bar_lo", "cold", "digits", "down", "holding", "last", "last_at",
+                 "live", "next_due", "scale", "side", "symbol", "unsynced", "up")
 
     def __init__(self, account_id: str, symbol: str, side: PriceSide, digits: int) -> None:
         self.account_id = account_id
@@ -294,6 +300,7 @@ class SideBook:
         self.down = ThresholdIndex()
         self.last: int | None = None
         self.unsynced: array[int] = array("i")
+        self.cold: ColdSync | None = None
         self.holding = DueHeap()
         self.next_due = float("inf")
         self.live = 0

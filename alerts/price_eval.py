@@ -7,6 +7,7 @@ The rules' index entries are kept by `PriceRuleStore` (alerts.price_store); firi
 from __future__ import annotations
 
 from array import array
+from collections.abc import Sequence
 from datetime import datetime
 
 from fxbot.alerts.firing import Firing
@@ -80,13 +81,12 @@ class PriceEvaluator(PriceFiring):
             else:
                 cur = round((bid + ask) * book.scale / 2)
             prev = book.last
-            if book.unsynced or prev is None or now >= book.next_due:
+            if prev is None or book.unsynced or now >= book.next_due:
                 self._evaluate(book, cur, at, now, after_gap, fired)
                 continue
             # the hot path: only the entries between the previous and this price
             if prev != cur:
-                for slot in book.candidates(prev, cur):
-                    self.step(book, slot, prev, cur, at, now, after_gap, fired)
+                self.move(book, book.candidates(prev, cur), prev, cur, at, now, after_gap, fired)
             if now < book.bar_end:  # book.saw(cur, now) inlined
                 book.last = cur
                 book.last_at = now
@@ -101,23 +101,28 @@ class PriceEvaluator(PriceFiring):
     def _evaluate(self, book: SideBook, cur: int, at: datetime, now: float, gap: bool, fired: list[Firing]) -> None:
         prev = book.last
         done: set[int] | None = None
+        if book.cold is not None:  # a cold start's rules (the book has no price yet: prev is None)
+            cold, book.cold = book.cold, None
+            self._sync(book, cold.changed_by(cur), cur, at, now, gap, fired)
         if book.unsynced:
-            done = self._sync(book, cur, at, now, gap, fired)
+            pending, book.unsynced = book.unsynced, array("i")
+            done = self._sync(book, pending, cur, at, now, gap, fired)
         if prev is not None and prev != cur:
-            for slot in book.candidates(prev, cur):
-                if done is None or slot not in done:
-                    self.step(book, slot, prev, cur, at, now, gap, fired)
+            slots = book.candidates(prev, cur)
+            if done is not None:
+                slots = array("i", [slot for slot in slots if slot not in done])
+            self.move(book, slots, prev, cur, at, now, gap, fired)
         book.saw(cur, now)
         if now >= book.next_due:
             self._repeat_due(book, cur, at, now, gap, fired)
 
-    def _sync(self, book: SideBook, cur: int, at: datetime, now: float, gap: bool, fired: list[Firing]) -> set[int]:
-        """Judge the rules added without a price (or loaded at start) against their own remembered price.
+    def _sync(self, book: SideBook, pending: Sequence[int], cur: int, at: datetime, now: float, gap: bool,
+              fired: list[Firing]) -> set[int]:
+        """Judge rules added without a price (or loaded at start) against their own remembered price.
 
         A plain armed once/every rule that cannot fire is skipped without a call (the inline test is
-        step()'s own); everything else goes through step().
+        step()'s own); everything else goes through step(). Returns the slots judged.
         """
-        pending, book.unsynced = book.unsynced, array("i")
         t = self.table
         flags_of, mode_of, cond_of, level_of, last_of = t.flags, t.mode, t.condition, t.level, t.last
         step = self.step
@@ -143,6 +148,55 @@ class PriceEvaluator(PriceFiring):
             step(book, slot, prev, cur, at, now, gap, fired)
         return set(pending)
 
+    def move(
+        self, book: SideBook, slots: array[int], prev: int, cur: int, at: datetime, now: float, gap: bool,
+        fired: list[Firing],
+    ) -> None:
+        """step() for every slot of one move prev -> cur, the columns read once: the engine's hot loop.
+
+        A plain armed once/every rule (most candidates) is judged here; anything else goes through step().
+        """
+        t = self.table
+        flags_of, mode_of, cond_of, level_of = t.flags, t.mode, t.condition, t.level
+        expires = t.expires if now >= self.expiry_floor else None
+        step, fire_once, fire_every = self.step, self._fire_once, self._fire_every
+        holding = book.holding.due
+        for slot in slots:
+            mode = mode_of[slot]
+            if flags_of[slot] != _PLAIN:
+                step(book, slot, prev, cur, at, now, gap, fired)
+                continue
+            if mode == REPEAT:
+                if slot in holding:  # a move can only take a holding repeat rule out of its state
+                    level = level_of[slot]
+                    if cur < level if cond_of[slot] == ABOVE else cur > level:
+                        del holding[slot]  # book.next_due stays a lower bound (see step)
+                else:
+                    step(book, slot, prev, cur, at, now, gap, fired)
+                continue
+            if expires:
+                when = expires.get(slot)
+                if when is not None and when <= now:
+                    continue  # expired: reported by the expiry sweep, never fired again
+            level = level_of[slot]
+            cond = cond_of[slot]
+            # condition_hit() inlined
+            if cond == ABOVE:
+                hit = cur >= level
+            elif cond == BELOW:
+                hit = cur <= level
+            elif cond == CROSS_UP:
+                hit = prev < level <= cur
+            elif cond == CROSS_DOWN:
+                hit = cur <= level < prev
+            else:
+                hit = prev < level <= cur or cur <= level < prev
+            if hit:
+                if mode == ONCE:
+                    fire_once(book, slot, cond, level, cur, prev, at, now, gap, fired)
+                else:
+                    fire_every(book, slot, cond, level, cur, prev, at, now, gap, fired)
+
     def step(
         self, book: SideBook, slot: int, prev: int, cur: int, at: datetime, now: float, gap: bool,
         fired: list[Firing],
@@ -153,7 +207,7 @@ class PriceEvaluator(PriceFiring):
         if not flags & F_LIVE or flags & BLOCKED:
             return
         expires = t.expires
-        if expires:
+        if expires and now >= self.expiry_floor:
             when = expires.get(slot)
             if when is not None and when <= now:
                 return  # expired: reported by the expiry sweep, never fired again
@@ -163,15 +217,16 @@ class PriceEvaluator(PriceFiring):
         if mode == REPEAT:
             holds = cur >= level if cond == ABOVE else cur <= level
             if not holds:
-                if book.holding.pop(slot) is not None:
-                    book.recompute_next_due()
+                book.holding.pop(slot)  # book.next_due stays a lower bound: a stale one costs one look
             elif slot not in book.holding:
                 last_fired = t.last_fired.get(slot)
                 due = now if last_fired is None else max(now, last_fired + 60.0 * t.repeat.get(slot, 1))
-                book.holding.set(slot, due)
                 if due <= now:
-                    self._fire(book, slot, cur, prev, at, now, gap, fired)
-                book.recompute_next_due()
+                    self._fire(book, slot, cur, prev, at, now, gap, fired)  # holds it, due again later
+                else:
+                    book.holding.set(slot, due)
+                    if due < book.next_due:
+                        book.next_due = due
             return
         if not flags & F_ARMED:
             band = max(t.band[slot], 1)
@@ -203,7 +258,7 @@ class PriceEvaluator(PriceFiring):
             if mode == ONCE:
                 self._fire_once(book, slot, cond, level, cur, prev, at, now, gap, fired)
             else:
-                self._fire(book, slot, cur, prev, at, now, gap, fired)
+                self._fire_every(book, slot, cond, level, cur, prev, at, now, gap, fired)
 
     def _repeat_due(self, book: SideBook, cur: int, at: datetime, now: float, gap: bool, fired: list[Firing]) -> None:
         """Fire the holding repeat rules that are due (earliest first); an expired one stops holding instead."""

@@ -23,6 +23,7 @@ from fxbot.alerts.price_table import (
     PriceRuleTable,
     RuleSnapshot,
 )
+from fxbot.alerts.rules import Rule
 from fxbot.notify.notification import Severity
 
 RUNAWAY_FIRES = 15
@@ -60,13 +61,57 @@ class PriceFiring(PriceRuleStore):
             (t.flags[slot] | F_DONE) & ~F_ARMED, cur, seq + 1, t.band[slot], t.book[slot], None,
             t.user_band.get(slot), t.expires.get(slot), now, t.notes.get(slot), recent,
         )
-        fired.append(Firing.deferred(
-            partial(_price_firing, t, snap, book, cur, prev if gap else None, seq, at, gap, ()),
-            chat_id=t.strings[snap[1]], rule_id=rule_id, kind=KIND_PRICE, severity=Severity.INFO,
-            dedupe_key=f"alert:{rule_id}:{seq}", at=at, after_gap=gap,
-        ))
+        fired.append(_decided((t, snap, book, cur, prev if gap else None, seq, at, gap, ())))
         book.live -= 1
         t.release(slot)
+        self.dirty.discard(rule_id)
+
+    def _fire_every(
+        self, book: SideBook, slot: int, cond: int, level: int, cur: int, prev: int, at: datetime, now: float,
+        gap: bool, fired: list[Firing],
+    ) -> None:
+        """_fire() for an armed `every` rule: its level entries go, the re-arm entries of its new state come
+        (computed once, also for its message)."""
+        t = self.table
+        rule_id = t.ids[slot]
+        seq = t.fire_seq[slot]
+        if cond in (ABOVE, CROSS_UP):
+            book.up.remove(level, slot)
+        elif cond in (BELOW, CROSS_DOWN):
+            book.down.remove(level, slot)
+        else:
+            book.up.remove(level, slot)
+            book.down.remove(level, slot)
+        recent = [*t.recent.get(slot, ()), now]
+        while recent[0] <= now - RUNAWAY_WINDOW_S:
+            recent.pop(0)
+        t.fire_seq[slot] = seq + 1
+        t.last_fired[slot] = now
+        t.last[slot] = cur
+        t.recent[slot] = tuple(recent)
+        band = self.hysteresis(book, slot)
+        t.band[slot] = band
+        if not (cond == CROSS and abs(cur - level) >= band):
+            t.flags[slot] &= ~F_ARMED
+        up, down = self.entries(slot)
+        rearm = () if t.flags[slot] & F_ARMED else (*down, *up)
+        runaway = len(recent) > RUNAWAY_FIRES
+        if runaway:
+            t.flags[slot] |= F_PAUSED
+            book.live -= 1
+        else:
+            for points in up:
+                book.up.add(points, slot)
+            for points in down:
+                book.down.add(points, slot)
+        snap = t.snapshot(slot)
+        fired.append(_decided((t, snap, book, cur, prev if gap else None, seq, at, gap, rearm)))
+        if runaway:
+            fired.append(Firing.deferred(
+                partial(_runaway_firing, t, snap, book, at, len(recent)), chat_id=t.strings[snap[1]],
+                rule_id=rule_id, kind=KIND_RUNAWAY, severity=Severity.WARNING,
+                dedupe_key=f"runaway:{rule_id}:{seq + 1}", at=at,
+            ))
         self.dirty.discard(rule_id)
 
     def _fire(
@@ -98,8 +143,10 @@ class PriceFiring(PriceRuleStore):
             rearm = self.rearm_points(slot) if not t.flags[slot] & F_ARMED else ()
             self.index_add(slot)
         else:
-            book.holding.set(slot, now + 60.0 * t.repeat.get(slot, 1))
-            book.recompute_next_due()
+            due = now + 60.0 * t.repeat.get(slot, 1)
+            book.holding.set(slot, due)
+            if due < book.next_due:
+                book.next_due = due  # a lower bound (see step)
         runaway = mode != ONCE and len(recent) > RUNAWAY_FIRES
         if runaway:
             self.index_remove(slot)
@@ -107,11 +154,7 @@ class PriceFiring(PriceRuleStore):
             book.live -= 1
         snap = t.snapshot(slot)
         chat_id = t.strings[snap[1]]
-        fired.append(Firing.deferred(
-            partial(_price_firing, t, snap, book, cur, prev if gap else None, seq, at, gap, rearm),
-            chat_id=chat_id, rule_id=rule_id, kind=KIND_PRICE, severity=Severity.INFO,
-            dedupe_key=f"alert:{rule_id}:{seq}", at=at, after_gap=gap,
-        ))
+        fired.append(_decided((t, snap, book, cur, prev if gap else None, seq, at, gap, rearm)))
         if runaway:
             fired.append(Firing.deferred(
                 partial(_runaway_firing, t, snap, book, at, len(recent)), chat_id=chat_id, rule_id=rule_id,
@@ -121,6 +164,43 @@ class PriceFiring(PriceRuleStore):
             book.live -= 1
             t.release(slot)
         self.dirty.discard(rule_id)
+
+
+_FiringArgs = tuple[PriceRuleTable, RuleSnapshot, SideBook, int, "int | None", int, datetime, bool, tuple[int, ...]]
+
+
+class DecidedPriceFiring(Firing):
+    """A price firing as the quote loop decides it: chat, rule id, dedupe key and time set at once, the
+    rule, title and lines built from the snapshot taken at firing time when first read (the writer's burst)."""
+
+    __slots__ = ("_args",)
+    _args: _FiringArgs | None
+    kind = KIND_PRICE
+    severity = Severity.INFO
+
+    def _built(self) -> Rule:
+        args: _FiringArgs | None = self._args
+        if args is not None:
+            full = _price_firing(*args)
+            self._rule, self._title, self._lines, self._args = full.rule, full.title, full.lines, None
+        assert self._rule is not None
+        return self._rule
+
+
+_new_firing = object.__new__
+
+
+def _decided(args: _FiringArgs) -> Firing:
+    """A DecidedPriceFiring for _price_firing(*args): its plain fields set without a call per field."""
+    made: DecidedPriceFiring = _new_firing(DecidedPriceFiring)
+    made._args = args
+    snap, seq, at = args[1], args[5], args[6]
+    made.rule_id = rule_id = snap[0]
+    made.chat_id = args[0].strings[snap[1]]
+    made.dedupe_key = f"alert:{rule_id}:{seq}"
+    made.at = at
+    made.after_gap = args[7]
+    return made
 
 
 def _price_firing(

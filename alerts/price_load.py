@@ -6,6 +6,7 @@ slots, same index order, same rules waiting for their first price), without a ru
 
 from __future__ import annotations
 
+import operator
 from array import array
 from bisect import bisect_left, bisect_right
 from itertools import compress
@@ -14,10 +15,12 @@ from typing import Any
 from fxbot.alerts.price_columns import PriceColumns
 from fxbot.alerts.price_eval import PriceEvaluator
 from fxbot.alerts.price_store import PendingEntries
+from fxbot.alerts.price_sync import ColdSync, first_price_keys
 from fxbot.alerts.price_table import (
     ABOVE,
     BELOW,
     CONDITIONS,
+    CROSS,
     CROSS_DOWN,
     CROSS_UP,
     F_ARMED,
@@ -46,7 +49,10 @@ def _entry_kind(cond: int, mode: int) -> int:
 
 _KIND_BY_CONDITION = bytes(_entry_kind(c, ONCE) for c in range(len(CONDITIONS))).ljust(256, b"\0")
 _REPEAT_KIND = {c: _entry_kind(c, REPEAT) for c in range(len(CONDITIONS))}
-_SELECT = tuple(bytes(int(i == kind) for i in range(256)) for kind in range(len(_ENTRY_OFFSETS)))
+_COLD_REPEAT_ABOVE, _COLD_REPEAT_BELOW = len(CONDITIONS), len(CONDITIONS) + 1
+_COLD_KINDS = len(CONDITIONS) + 2
+"""First-price key kinds of armed rules: the condition's code, or one of the two repeat kinds."""
+_SELECT = tuple(bytes(int(i == kind) for i in range(256)) for kind in range(max(len(_ENTRY_OFFSETS), _COLD_KINDS)))
 
 
 def load_columns(evaluator: PriceEvaluator, cols: PriceColumns) -> tuple[int, list[tuple[float, int]]]:
@@ -58,6 +64,8 @@ def load_columns(evaluator: PriceEvaluator, cols: PriceColumns) -> tuple[int, li
     if not n:
         return 0, []
     expiries = [(when, rule_id) for rule_id, when in cols.expires.items()]
+    if expiries:
+        evaluator.expiry_floor = min(evaluator.expiry_floor, min(expiries)[0])
     t = evaluator.table
     index = evaluator.index
     keys = list(zip(cols.account, cols.symbol, cols.side, strict=True))
@@ -97,27 +105,32 @@ def load_columns(evaluator: PriceEvaluator, cols: PriceColumns) -> tuple[int, li
         book = index.books[number]
         if plain:
             book.live += len(book_slots)
-            book.unsynced.extend(book_slots)
-            _add_plain(pending, book_slots, t.condition, t.mode, level)
+            pending.slots.extend(book_slots)
+            _add_plain(pending, book_slots, t.condition, t.mode, level, t.last)
             continue
         for slot in book_slots:  # paused or disarmed rules in this chunk: slot by slot, in id order
             if t.flags[slot] & F_PAUSED:
                 continue
             book.live += 1
-            book.unsynced.append(slot)
-            pending.add(slot, *evaluator.entries(slot))
+            up, down = evaluator.entries(slot)
+            pending.add(slot, up, down, *first_price_keys(t, slot, up, down))
     return n, expiries
 
 
 def _add_plain(pending: PendingEntries, slots: array[int], conditions: array[int], modes: array[int],
-               levels: array[int]) -> None:
-    """The entries of armed, unpaused rules, grouped by their kind with C-level passes (no loop per rule)."""
-    kinds = bytearray(bytes(map(conditions.__getitem__, slots)).translate(_KIND_BY_CONDITION))
+               levels: array[int], lasts: array[int]) -> None:
+    """The entries and first-price keys of armed, unpaused rules, grouped by their kind with C-level passes
+    (no loop per rule)."""
+    rule_conditions = bytes(map(conditions.__getitem__, slots))
+    kinds = bytearray(rule_conditions.translate(_KIND_BY_CONDITION))
+    cold_kinds = bytearray(rule_conditions)
     rule_modes = bytes(map(modes.__getitem__, slots))
     at = rule_modes.find(REPEAT)
     while at >= 0:  # repeat rules (a few percent) have entries of their own
         kinds[at] = _REPEAT_KIND[conditions[slots[at]]]
+        cold_kinds[at] = _COLD_REPEAT_ABOVE if conditions[slots[at]] == ABOVE else _COLD_REPEAT_BELOW
         at = rule_modes.find(REPEAT, at + 1)
+    _add_cold_plain(pending, slots, cold_kinds, levels, lasts)
     for kind, (up, down) in enumerate(_ENTRY_OFFSETS):
         group = array("i", compress(slots, kinds.translate(_SELECT[kind])))
         if not group:
@@ -130,10 +143,45 @@ def _add_plain(pending: PendingEntries, slots: array[int], conditions: array[int
                 target_slots.extend(group)
 
 
+def _add_cold_plain(pending: PendingEntries, slots: array[int], cold_kinds: bytearray, levels: array[int],
+                    lasts: array[int]) -> None:
+    """The first-price keys (alerts.price_sync.first_price_keys) of armed, unpaused rules, by kind, in C-level
+    passes: a crossing is kept only on the side its remembered price must cross."""
+    for kind in range(_COLD_KINDS):
+        group = array("i", compress(slots, cold_kinds.translate(_SELECT[kind])))
+        if not group:
+            continue
+        points = array("q", map(levels.__getitem__, group))
+        goes_up = kind in (ABOVE, CROSS_UP, CROSS, _COLD_REPEAT_ABOVE)
+        goes_down = kind in (BELOW, CROSS_DOWN, CROSS, _COLD_REPEAT_BELOW)
+        for wanted, filtered, target_points, target_slots in (
+                (goes_up, kind in (CROSS_UP, CROSS), pending.cold_up_points, pending.cold_up_slots),
+                (goes_down, kind in (CROSS_DOWN, CROSS), pending.cold_down_points, pending.cold_down_slots)):
+            if not wanted:
+                continue
+            if not filtered:
+                target_points.extend(points)
+                target_slots.extend(group)
+                continue
+            owns = map(lasts.__getitem__, group)
+            keep = bytes(map(operator.lt if target_points is pending.cold_up_points else operator.gt, owns, points))
+            target_points.extend(compress(points, keep))
+            target_slots.extend(compress(group, keep))
+
+
 def finish_loading(evaluator: PriceEvaluator) -> None:
-    """Sort the index entries gathered by load_columns into their books (once, after the last chunk)."""
+    """Sort the index entries gathered by load_columns into their books (once, after the last chunk); the
+    rules wait for their book's first price in its cold sync (or, when the book has a price already, in
+    its `unsynced` list)."""
     for number, pending in evaluator.pending.items():
         book = evaluator.index.books[number]
         book.up.merge(pending.up_points, pending.up_slots)
         book.down.merge(pending.down_points, pending.down_slots)
+        if book.last is not None:
+            book.unsynced.extend(pending.slots)
+            continue
+        if book.cold is None:
+            book.cold = ColdSync()
+        book.cold.add(pending.cold_up_points, pending.cold_up_slots, pending.cold_down_points,
+                      pending.cold_down_slots)
     evaluator.pending.clear()

@@ -50,8 +50,7 @@ def judge_alone(prices: PriceEvaluator, slot: int, reading: PriceReading | None,
         current, from_reading = book.last, False
     else:
         return []  # nothing known yet: the first quote judges it against its own remembered price
-    if slot in book.unsynced:
-        book.unsynced.remove(slot)
+    prices.forget_unsynced(book, slot)
     if table.last[slot] != current:
         table.last[slot] = current
         prices.dirty.add(table.ids[slot])

@@ -23,23 +23,34 @@ BLOCKED = F_DONE | F_PAUSED
 
 
 class PendingEntries:
-    """Index entries of one book gathered during a cold start, sorted into its indexes once at the end."""
+    """One book's rules gathered during a cold start: their index entries, sorted into its indexes once at the
+    end, and the keys of its first-price sync (alerts.price_sync) for the rules waiting for a price (`slots`)."""
 
-    __slots__ = ("down_points", "down_slots", "up_points", "up_slots")
+    __slots__ = ("cold_down_points", "cold_down_slots", "cold_up_points", "cold_up_slots", "down_points",
+                 "down_slots", "slots", "up_points", "up_slots")
 
     def __init__(self) -> None:
         self.up_points: array[int] = array("q")
         self.up_slots: array[int] = array("i")
         self.down_points: array[int] = array("q")
         self.down_slots: array[int] = array("i")
+        self.cold_up_points: array[int] = array("q")
+        self.cold_up_slots: array[int] = array("i")
+        self.cold_down_points: array[int] = array("q")
+        self.cold_down_slots: array[int] = array("i")
+        self.slots: array[int] = array("i")
 
-    def add(self, slot: int, up: tuple[int, ...], down: tuple[int, ...]) -> None:
-        for points in up:
-            self.up_points.append(points)
-            self.up_slots.append(slot)
-        for points in down:
-            self.down_points.append(points)
-            self.down_slots.append(slot)
+    def add(self, slot: int, up: tuple[int, ...], down: tuple[int, ...], cold_up: tuple[int, ...],
+            cold_down: tuple[int, ...]) -> None:
+        """One waiting rule: its index entries and its first-price keys."""
+        self.slots.append(slot)
+        for points, target_points, target_slots in ((up, self.up_points, self.up_slots),
+                                                    (down, self.down_points, self.down_slots),
+                                                    (cold_up, self.cold_up_points, self.cold_up_slots),
+                                                    (cold_down, self.cold_down_points, self.cold_down_slots)):
+            for value in points:
+                target_points.append(value)
+                target_slots.append(slot)
 
 
 class PriceRuleStore:
@@ -53,6 +64,9 @@ class PriceRuleStore:
         self._pip: dict[int, int] = {}
         self.pending: dict[int, PendingEntries] = {}  # cold start: index entries gathered per book
         self.unwatched_quotes: dict[tuple[str, str], tuple[float, float, float]] = {}  # bid, ask, epoch seconds
+        self.expiry_floor = float("inf")
+        """No rule expires before this (epoch seconds): until then no quote looks up expiries. The engine
+        raises it to its expiry heap's earliest time after each sweep."""
 
     # -- index entries ------------------------------------------------------------------------
 
@@ -126,8 +140,11 @@ class PriceRuleStore:
             return None
         number = self.index.book_number(rule.account_id, rule.symbol, rule.side, rule.digits)
         slot = self.table.insert(rule, number)
+        when = self.table.expires.get(slot)
+        if when is not None and when < self.expiry_floor:
+            self.expiry_floor = when
         book = self.index.books[number]
-        if book.last is None:
+        if book.last is None and book.cold is None:  # (a cold start's rules are judged by a quote that follows)
             seen = self.unwatched_quotes.pop((rule.account_id, rule.symbol), None)
             if seen is not None:
                 book.saw(side_points(seen[0], seen[1], book.side, book.digits), seen[2])
@@ -150,9 +167,16 @@ class PriceRuleStore:
         if flags & F_LIVE and not flags & BLOCKED:
             book.live -= 1
         self.index_remove(slot)
+        self.forget_unsynced(book, slot)
+        self.table.release(slot)
+
+    @staticmethod
+    def forget_unsynced(book: SideBook, slot: int) -> None:
+        """The rule in `slot` no longer waits for its book's next price (removed, paused, or judged now)."""
+        if book.cold is not None:
+            book.cold.left.add(slot)
         if slot in book.unsynced:
             book.unsynced.remove(slot)
-        self.table.release(slot)
 
 
 def side_points(bid: float, ask: float, side: PriceSide, digits: int) -> int:
