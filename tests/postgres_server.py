@@ -6,7 +6,8 @@ Fixtures (registered in tests/conftest.py):
   Run as the `postgres` user through `runuser` when the tests run as root (initdb refuses root).
   Skipped with the reason when no PostgreSQL server binaries are found, or when root and `runuser` or
   the `postgres` user is missing; with FXBOT_TEST_POSTGRES=required that is a failure instead.
-  Stopped (and its directory removed) at session end, on Ctrl-C and at interpreter exit.
+  Stopped (and its directory removed) at session end, on Ctrl-C, on SIGTERM and at interpreter exit; a
+  cluster left by a session killed outright (SIGKILL) is stopped by the next session that starts.
 - `postgres_url` -> str: the URL of a fresh database cloned from a template migrated to the latest schema.
 - `database` (params "sqlite", "postgresql") -> Database: an opened, migrated gateway of each kind
   (SQLite in tmp_path), closed after the test. Tests using it run once per backend.
@@ -21,8 +22,10 @@ import itertools
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -40,6 +43,7 @@ REQUIRED_ENV = "FXBOT_TEST_POSTGRES"
 SERVER_USER = "postgres"
 PORT = 5432  # only names the socket file inside our own directory: never a TCP port
 TEMPLATE = "fxbot_template"
+OWNER_FILE = "owner.pid"  # the test process that started the cluster (reap_abandoned)
 BACKENDS = ("sqlite", "postgresql")
 
 
@@ -86,6 +90,8 @@ class PostgresServer:
         return f"postgresql://{SERVER_USER}@/{dbname}?host={self.socket_dir}&port={PORT}"
 
     def start(self) -> None:
+        self.reap_abandoned()
+        (self.base / OWNER_FILE).write_text(str(os.getpid()))
         self.socket_dir.mkdir()
         if self._owner is not None:
             for path in (self.base, self.socket_dir):
@@ -97,6 +103,29 @@ class PostgresServer:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options, "start")
         self._running = True
         atexit.register(self.stop)
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) in (
+                signal.SIG_DFL, None):
+            signal.signal(signal.SIGTERM, self._stop_then_die)
+
+    def _stop_then_die(self, signum: int, _frame: object) -> None:
+        """On SIGTERM (atexit does not run then): stop the cluster, then die of the signal as before."""
+        self.stop()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    def reap_abandoned(self) -> None:
+        """Stop and remove clusters of earlier sessions whose process is gone (killed with SIGKILL, say)."""
+        for base in Path(tempfile.gettempdir()).glob("fxbot-pg-*"):
+            try:
+                owner = int((base / OWNER_FILE).read_text())
+            except (OSError, ValueError):
+                continue
+            if owner == os.getpid() or _alive(owner):
+                continue
+            if (base / "data" / "postmaster.pid").exists():
+                with suppress(PostgresUnavailable, OSError, subprocess.TimeoutExpired):
+                    self._run("pg_ctl", "-D", str(base / "data"), "-m", "immediate", "-w", "stop")
+            shutil.rmtree(base, ignore_errors=True)
 
     def stop(self) -> None:
         """Stop the server (immediately: it is throw-away) and remove its directory; safe to call twice."""
@@ -141,6 +170,16 @@ class PostgresServer:
         if done.returncode != 0:
             log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
             raise PostgresUnavailable(f"{program} failed ({done.returncode}): {done.stderr.strip()[-2000:]}\n{log}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _run_in_own_loop(server: PostgresServer) -> None:

@@ -3,6 +3,11 @@ and each test's database is its own."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from fxbot.storage import open_database
@@ -37,3 +42,38 @@ async def test_each_database_is_fresh_and_migrated(postgres_server: PostgresServ
         await other.close()
     for url in (first, second):
         await postgres_server.drop_database(url)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+_SESSION = """
+import sys, time
+from tests.postgres_server import PostgresServer
+server = PostgresServer()
+server.start()
+print(server.base, flush=True)
+time.sleep(600)
+"""
+
+
+def _start_session() -> tuple[subprocess.Popen[str], Path]:
+    process = subprocess.Popen([sys.executable, "-c", _SESSION], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    return process, Path(process.stdout.readline().strip())
+
+
+@pytest.mark.usefixtures("postgres_server")  # skips (or fails) like the others where no server can start
+def test_a_terminated_session_stops_its_cluster_and_a_killed_one_is_reaped_later() -> None:
+    terminated, base = _start_session()
+    assert (base / "data" / "postmaster.pid").exists()
+    terminated.terminate()
+    assert terminated.wait(timeout=60) == -signal.SIGTERM
+    assert not base.exists()
+
+    killed, base = _start_session()
+    killed.kill()
+    killed.wait(timeout=60)
+    assert (base / "data" / "postmaster.pid").exists()  # SIGKILL: nothing could clean up
+    reaper = PostgresServer()
+    reaper.reap_abandoned()
+    reaper.stop()  # never started: removes its empty directory
+    assert not base.exists()
