@@ -31,6 +31,7 @@ from fxbot.scaleout.change_feed import (
     RECONNECT,
     ChangeFeed,
 )
+from fxbot.scaleout.cluster_status import ClusterStreamStatus
 from fxbot.scaleout.leader import LeaderLease
 from fxbot.scaleout.leases import LeaseStore
 from fxbot.scaleout.partitions import PartitionKeeper
@@ -87,6 +88,7 @@ class ScaleOut:
     leader: LeaderLease | None = None
     rules: WorkerRules | None = None
     jobs: LeaderJobs | None = None
+    status: ClusterStreamStatus | None = None
     subscriptions: list[tuple[str, Callable[[str], Awaitable[None]]]] = field(default_factory=list)
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _pending: set[asyncio.Task[None]] = field(default_factory=set)
@@ -106,6 +108,8 @@ class ScaleOut:
             self.tasks["leases"] = asyncio.create_task(self.keeper.run(), name="fxbot-partition-leases")
         if self.leader is not None:
             self.tasks["leader"] = asyncio.create_task(self.leader.run(), name="fxbot-leader-lease")
+        if self.status is not None:
+            self.tasks["status"] = asyncio.create_task(self.status.run(), name="fxbot-cluster-status")
 
     async def stop(self) -> None:
         """Release the leases (others take over at once) and stop listening."""
@@ -136,6 +140,8 @@ def configure_role(role: Role, settings: ScaleOutSettings, *, db: Database, serv
         alerts.holds_rules = False  # commands and snooze ends judge a rule once; its worker evaluates it
         alerts.rule_feed = publish_rules
     if role is Role.FRONT:
+        out.status = ClusterStreamStatus(db, clock, partitions=settings.partitions, interval_s=settings.renew_s)
+        services.health.set_stream_status_provider(out.status)  # /status: which worker streams each key
         if services.stops is not None:
             services.stops.store = PublishingStopStore(db, feed)
         services.digests.attach(SchedulePublisher(feed))

@@ -135,6 +135,14 @@ async def test_a_fronts_bindings_and_digest_changes_reach_the_worker_and_the_sch
         await front.storage.bindings.bind(chat.id, key.id, "telegram:42", account_id="acc_1")
         front.scaleout.bindings_may_have_changed()  # what a successful /link or /use does on the front
         await eventually(lambda: chat.id in rules.chats, "the worker serving the newly bound chat")
+        status = front.scaleout.status
+        assert status is not None  # /status on the front: which worker streams the key
+
+        async def told_on_front() -> bool:
+            health = await status.refresh()
+            return health.connected and "key 'desk': streamed by worker w1" in (health.detail or "")
+
+        await eventually(told_on_front, "the front's /status naming the worker")
 
         await front.services.digests.enable(chat, "telegram:42", "daily", time(17, 0), "UTC")
         digests = jobs.scheduler
