@@ -52,6 +52,7 @@ from fxbot.storage.timestamps import Clock, utc_now
 logger = logging.getLogger(__name__)
 
 MIGRATION_LOCK_ID = 0x6678626F74  # "fxbot": the advisory lock held while migrating
+APPLICATION_NAME = "fxbot"  # shown in pg_stat_activity
 STATEMENT_CACHE_SIZE = 1024
 RECONNECT_MAX_DELAY_S = 5.0
 
@@ -109,7 +110,8 @@ class PostgresDatabase(Database):
         check_migration_list(migrations)
         try:
             pool = await asyncpg.create_pool(dsn=url, min_size=1, max_size=max(2, pool_size),
-                                             statement_cache_size=STATEMENT_CACHE_SIZE)
+                                             statement_cache_size=STATEMENT_CACHE_SIZE,
+                                             server_settings={"application_name": APPLICATION_NAME})
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
             raise NotADatabaseError(f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}") from None
         db = cls(pool, url)
@@ -251,7 +253,9 @@ class PostgresDatabase(Database):
     async def _listening_connection(self) -> asyncpg.Connection:
         self._require_open()
         if self._listen_conn is None or self._listen_conn.is_closed():
-            conn = await asyncpg.connect(dsn=self._url)
+            with _errors():
+                conn = await asyncpg.connect(dsn=self._url,
+                                             server_settings={"application_name": f"{APPLICATION_NAME} listen"})
             conn.add_termination_listener(self._on_listener_lost)
             self._listen_conn = conn
         return self._listen_conn
@@ -275,7 +279,7 @@ class PostgresDatabase(Database):
                     conn = await self._listening_connection()
                     for channel in self._listeners.channels():
                         await conn.add_listener(channel, self._on_notification)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, DatabaseUnavailableError) as exc:
                 logger.warning("listening connection not back yet (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_MAX_DELAY_S)

@@ -234,7 +234,7 @@ async def test_listener_reconnects_and_says_so(postgres_url: str) -> None:
         await inbox.wait_for(1)
         killed = await db.fetch_value(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'LISTEN%'")
+            " WHERE datname = current_database() AND application_name = 'fxbot listen'")
         assert killed == 1
         assert (await inbox.wait_for(2))[1] == RECONNECT_PAYLOAD
         await db.notify("outbox", "after")
