@@ -73,7 +73,7 @@ class MemberRepository:
             " VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (chat_id, user_id) DO UPDATE SET display_name = excluded.display_name,"
             " name_key = excluded.name_key, updated_at = excluded.updated_at"
-            " WHERE chat_members.display_name IS DISTINCT FROM excluded.display_name",
+            " WHERE chat_members.display_name IS NOT excluded.display_name",
             (chat_id, user_id, display_name, name_key(display_name), Role(default_role).value, now),
         )
         return await self._must_get(chat_id, user_id)

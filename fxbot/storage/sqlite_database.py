@@ -41,6 +41,9 @@ from fxbot.storage.timestamps import Clock, utc_now
 
 logger = logging.getLogger(__name__)
 
+MIN_SQLITE_VERSION = (3, 35, 0)
+"""INSERT … RETURNING (new ids on both dialects); the alert cold load's fast path wants 3.38 (else lean rows)."""
+
 
 class SqliteDatabase(Database):
     """One aiosqlite connection shared by every repository.
@@ -91,6 +94,9 @@ class SqliteDatabase(Database):
         The database's lock file is held shared while open (fxbot.storage.lock); `exclusive` (restore,
         rotate-secret) holds it alone and fails with DatabaseInUseError while anything else has it open."""
         check_migration_list(migrations)
+        if sqlite3.sqlite_version_info < MIN_SQLITE_VERSION:
+            raise StorageError(f"fxbot needs SQLite {'.'.join(map(str, MIN_SQLITE_VERSION))} or newer"
+                               f" (INSERT … RETURNING); this Python has SQLite {sqlite3.sqlite_version}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
