@@ -326,7 +326,10 @@ async def _end(pool: asyncpg.Pool, conn: asyncpg.Connection, transaction: Any, *
                     await transaction.rollback()
                 raise
         else:
-            await transaction.rollback()
+            try:
+                await transaction.rollback()
+            except Exception as exc:  # the error that made us roll back is the one to raise
+                logger.warning("rollback failed (%s); the pool resets or replaces the connection", exc)
     finally:
         await pool.release(conn)
 
