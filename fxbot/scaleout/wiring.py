@@ -222,6 +222,10 @@ class LeaderJobs:
         if digests is not None:
             await digests.stop()
 
+    async def rules_changed(self, payload: str) -> None:
+        if self._snoozes is not None and self._services.snoozes is not None:
+            self._services.snoozes.wake()
+
     async def schedules_changed(self, payload: str) -> None:
         if self.scheduler is not None:
             await self.scheduler.resync()
@@ -235,3 +239,4 @@ def _configure_leader(out: ScaleOut, settings: ScaleOutSettings, *, db: Database
                              on_elected=jobs.start, on_deposed=jobs.stop, sleep=sleep)
     out.jobs = jobs
     out.subscriptions.append((DIGEST_SCHEDULES, jobs.schedules_changed))
+    out.subscriptions.append((ALERT_RULES, jobs.rules_changed))  # a snooze set on a front: its end is due sooner

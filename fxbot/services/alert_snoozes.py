@@ -55,6 +55,10 @@ class AlertSnoozes:
         self._changed.set()
         return rule, until
 
+    def wake(self) -> None:
+        """Look at the snoozes again now (one was set by another process, fxbot.scaleout)."""
+        self._changed.set()
+
     async def resume_due(self) -> int:
         """Resume every alert whose snooze ended; how many were resumed (a deleted or resumed-by-hand one is
         just forgotten)."""

@@ -5,13 +5,14 @@ their leases up when stopped."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
 
+from fxbot.alerts.rules import FireState, PriceCondition, PriceRule, PriceSide
 from fxbot.app import App, build
 from fxbot.chat.types import ChatKind, ChatRef, Reply, ReplyKind
 from fxbot.config import ConfigError, parse_settings
@@ -177,4 +178,32 @@ async def test_managed_stops_set_on_the_front_are_run_by_the_worker(tmp_path: Pa
     finally:
         front.request_shutdown()
         worker.request_shutdown()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_snooze_set_on_the_front_ends_on_time_on_the_scheduler_leader(
+        tmp_path: Path, postgres_url: str) -> None:
+    front = await build(_settings(tmp_path, postgres_url, worker_id="front"), env=ENV, role=Role.FRONT)
+    scheduler = await build(_settings(tmp_path, postgres_url, worker_id="sched"), env=ENV, role=Role.SCHEDULER)
+    assert front.services.snoozes is not None and scheduler.scaleout is not None
+    jobs = scheduler.scaleout.jobs
+    assert jobs is not None
+    rule = await front.services.alerts.repository.add(PriceRule(
+        id=0, chat_id="telegram:-100123", owner_id="telegram:42", account_id="acc_1", created_at=datetime.now(UTC),
+        symbol="EURUSD", digits=5, side=PriceSide.BID, condition=PriceCondition.CROSS_UP, level_points=110_000,
+        state=FireState(last_points=109_000)))
+    tasks = [await _running(front), await _running(scheduler)]
+    try:
+        await eventually(lambda: jobs.scheduler is not None, "the scheduler leading (and its snooze loop running)")
+        await asyncio.sleep(0)  # the leader's snooze loop is waiting now (nothing snoozed: up to 5 minutes)
+        await front.services.snoozes.snooze("telegram:-100123", rule.id, timedelta(seconds=1))
+
+        async def resumed() -> bool:
+            stored = await front.services.alerts.repository.get(rule.id)
+            return stored is not None and not stored.state.paused
+
+        await eventually(resumed, "the snooze ended by the leader, told of it by the front")
+    finally:
+        front.request_shutdown()
+        scheduler.request_shutdown()
         await asyncio.gather(*tasks, return_exceptions=True)
