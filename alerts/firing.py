@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 
-from fxbot.alerts.rules import AccountMetric, AccountRule, FireState, Mode, PriceCondition, PriceRule, Rule
+from fxbot.alerts.rules import (
+    AccountMetric,
+    AccountRule,
+    FireState,
+    Mode,
+    PriceCondition,
+    PriceRule,
+    PriceSide,
+    Rule,
+)
 from fxbot.domain.instruments import instrument
 from fxbot.domain.redaction import redact_secrets
 from fxbot.notify.actions import price_alert_actions
@@ -129,9 +139,21 @@ class Firing:
         rule = self.rule
         if self.kind != KIND_PRICE or not isinstance(rule, PriceRule):
             return ()
-        spec = instrument(rule.symbol)
-        actions = price_alert_actions(rule.id, rule.symbol, f"{spec.min_volume if spec else 0.01:g}")
-        return actions[2:] if rule.mode is Mode.ONCE else actions
+        if rule.mode is Mode.ONCE:
+            return _trade_actions(rule.symbol)
+        return price_alert_actions(rule.id, rule.symbol, _min_volume(rule.symbol))
+
+
+@lru_cache(maxsize=256)
+def _min_volume(symbol: str) -> str:
+    spec = instrument(symbol)
+    return f"{spec.min_volume if spec else 0.01:g}"
+
+
+@lru_cache(maxsize=256)
+def _trade_actions(symbol: str) -> tuple[NotificationAction, ...]:
+    """Buy and Sell at the symbol's minimum volume (the same for every alert on the symbol: made once)."""
+    return price_alert_actions(0, symbol, _min_volume(symbol))[2:]
 
 
 def describe_rule(rule: Rule) -> str:
@@ -155,40 +177,56 @@ def describe_account_rule(rule: AccountRule) -> str:
     return f"daily drawdown {amount} (day starts {rule.anchor_hour:02d}:{rule.anchor_minute:02d} {rule.anchor_tz})"
 
 
+_VERBS = {
+    PriceCondition.ABOVE: "is above",
+    PriceCondition.BELOW: "is below",
+    PriceCondition.CROSS: "crossed",
+    PriceCondition.CROSS_UP: "crossed up through",
+    PriceCondition.CROSS_DOWN: "crossed down through",
+}
+_SIDE_WORDS = {side: (side.value.capitalize(), side.value) for side in PriceSide}
+_CONDITION_WORDS = {condition: condition.words for condition in PriceCondition}
+_LEVEL_STATES = (PriceCondition.ABOVE, PriceCondition.BELOW)
+ONCE_LINE = "One-time alert: it is now done."
+NEXT_CROSSING_LINE = "Fires again on the next crossing."
+
+
 def price_firing(
     rule: PriceRule, *, price_points: int, prev_points: int | None, fire_seq_before: int, at: datetime,
     after_gap: bool, rearm_points: tuple[int, ...] = (),
 ) -> Firing:
-    """The firing of a price rule at `price_points` (the rule carries its new state)."""
-    fmt = rule.format_points
-    verb = {
-        PriceCondition.ABOVE: "is above",
-        PriceCondition.BELOW: "is below",
-        PriceCondition.CROSS: "crossed",
-        PriceCondition.CROSS_UP: "crossed up through",
-        PriceCondition.CROSS_DOWN: "crossed down through",
-    }[rule.condition]
-    if rule.condition in (PriceCondition.ABOVE, PriceCondition.BELOW) and price_points == rule.level_points:
+    """The firing of a price rule at `price_points` (the rule carries its new state).
+
+    Built once per firing in the writer's burst: the level is formatted once and the words come from tables."""
+    digits = rule.digits
+    scale = 10.0**digits
+    level = f"{rule.level_points / scale:.{digits}f}"
+    condition = rule.condition
+    verb = _VERBS[condition]
+    if price_points == rule.level_points and condition in _LEVEL_STATES:
         verb = "reached"
-    title = f"{rule.symbol} {verb} {fmt(rule.level_points)}"
-    lines = [f"{rule.side.value.capitalize()} {fmt(price_points)} (alert #{rule.id}: {describe_rule(rule)})"]
+    symbol = rule.symbol
+    side_title, side = _SIDE_WORDS[rule.side]
+    lines = [f"{side_title} {price_points / scale:.{digits}f} (alert #{rule.id}: "
+             f"{symbol} {side} {_CONDITION_WORDS[condition]} {level})"]
     if after_gap:
-        since = f" (last price before the outage {fmt(prev_points)})" if prev_points is not None else ""
+        since = f" (last price before the outage {prev_points / scale:.{digits}f})" if prev_points is not None else ""
         lines.append(GAP_LINE + since)
-    if rule.mode is Mode.ONCE:
-        lines.append("One-time alert: it is now done.")
-    elif rule.mode is Mode.EVERY:
+    mode = rule.mode
+    if mode is Mode.ONCE:
+        lines.append(ONCE_LINE)
+    elif mode is Mode.EVERY:
         if rearm_points:
-            where = " or ".join(fmt(p) for p in rearm_points)
+            where = " or ".join(f"{p / scale:.{digits}f}" for p in rearm_points)
             lines.append(f"Fires again after the price moves back to {where}.")
         else:
-            lines.append("Fires again on the next crossing.")
+            lines.append(NEXT_CROSSING_LINE)
     else:
         lines.append(f"Repeats every {rule.repeat_minutes} min while this holds.")
     if rule.note:
         lines.append(f"Note: {redact_secrets(rule.note)}")
     return Firing(
-        rule=rule, kind=KIND_PRICE, severity=Severity.INFO, title=title, lines=tuple(lines),
+        rule=rule, kind=KIND_PRICE, severity=Severity.INFO, title=f"{symbol} {verb} {level}", lines=tuple(lines),
         dedupe_key=f"alert:{rule.id}:{fire_seq_before}", at=at, after_gap=after_gap,
     )
 

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from enum import StrEnum
 
+import orjson
+
 from fxbot.chat.types import ChatKind
 from fxbot.notify.notification import Notification
 from fxbot.notify.outbox_rows import (
@@ -46,6 +48,14 @@ class OutboxState(StrEnum):
 
 OUTBOX_CHANNEL = "outbox"
 """The database notification channel an enqueue signals on (payload: the enqueuing Outbox's `origin`)."""
+_INSERT_ROW = (f"INSERT INTO notify_outbox ({ITEM_COLUMNS.removeprefix('id, ')})"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING")
+
+
+class _SomeKnown(Exception):
+    """Some rows of a bulk insert had known keys: undo it (a savepoint) and insert only the new ones."""
+
+
 
 class Outbox:
     """Notifications are enqueued here (once per dedupe key) and marked when delivered or given up.
@@ -127,30 +137,48 @@ class Outbox:
         for notification in notifications:
             if not isinstance(notification, Notification):
                 raise InvalidValue("only Notification values can be enqueued")
-        keys = [n.dedupe_key for n in notifications]
         enqueued_at = to_db(self._clock())
+        kinds: dict[str, ChatKind] = {}
+        rows: dict[str, tuple[object, ...]] = {}  # by key: the first of each key in the call
+        for n in notifications:
+            if n.dedupe_key not in rows:
+                kind = kinds.get(n.chat_id)
+                if kind is None:
+                    kind = kinds[n.chat_id] = self.chat_kind(n.chat_id)
+                rows[n.dedupe_key] = self._row(n, kind, enqueued_at)
         async with self._db.transaction():
-            known: set[str] = set()
-            for chunk in range(0, len(keys), _CHUNK):
-                part = keys[chunk:chunk + _CHUNK]
-                rows = await self._db.fetch_all(
-                    f"SELECT dedupe_key FROM notify_outbox WHERE dedupe_key IN ({', '.join('?' * len(part))})", part)
-                known.update(str(row[0]) for row in rows)
-            fresh: list[bool] = []
-            rows_to_add = []
-            for notification in notifications:
-                new = notification.dedupe_key not in known
-                fresh.append(new)
-                if new:
-                    known.add(notification.dedupe_key)
-                    rows_to_add.append(self._row(notification, self.chat_kind(notification.chat_id), enqueued_at))
-            if rows_to_add:
-                await self._db.execute_many(
-                    f"INSERT INTO notify_outbox ({ITEM_COLUMNS.removeprefix('id, ')})"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
-                    rows_to_add)
+            known = await self._insert_new(rows)
+            if len(known) < len(rows):
                 await self._signal()
+        fresh: list[bool] = []
+        for n in notifications:  # new: not known before, and the first of its key in this call
+            fresh.append(n.dedupe_key not in known)
+            known.add(n.dedupe_key)
         return fresh
+
+    async def _insert_new(self, rows: dict[str, tuple[object, ...]]) -> set[str]:
+        """Insert the rows whose key is not known yet (in the caller's transaction); returns the known keys.
+
+        Almost every key of a burst is new, so the rows are inserted first (in a savepoint); only when some
+        were known already is that undone and the known keys looked up and left out."""
+        if not rows:
+            return set()
+        try:
+            async with self._db.transaction():
+                if await self._db.execute_many(_INSERT_ROW, rows.values()) == len(rows):
+                    return set()
+                raise _SomeKnown
+        except _SomeKnown:
+            pass
+        keys = list(rows)
+        known: set[str] = set()
+        for chunk in range(0, len(keys), _CHUNK):
+            part = keys[chunk:chunk + _CHUNK]
+            found = await self._db.fetch_all(
+                f"SELECT dedupe_key FROM notify_outbox WHERE dedupe_key IN ({', '.join('?' * len(part))})", part)
+            known.update(str(row[0]) for row in found)
+        await self._db.execute_many(_INSERT_ROW, [row for key, row in rows.items() if key not in known])
+        return known
 
     async def _signal(self) -> None:
         """New rows: wake this process's listeners now and tell other processes once the rows are committed
@@ -169,7 +197,7 @@ class Outbox:
     def _row(notification: Notification, kind: ChatKind, enqueued_at: str) -> tuple[object, ...]:
         return (notification.dedupe_key, notification.chat_id, notification.platform, notification.thread_id,
                 kind.value, int(notification.severity), notification.kind, notification.title,
-                json.dumps(list(notification.lines), ensure_ascii=False), 1 if notification.silent else 0,
+                orjson.dumps(notification.lines).decode(), 1 if notification.silent else 0,
                 to_db(notification.created_at), enqueued_at, notification.image, notification.image_name,
                 actions_json(notification.actions))
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+import orjson
+
 from fxbot.chat.types import ChatKind, ChatRef
 from fxbot.notify.notification import Notification, NotificationAction, Severity
 from fxbot.storage.timestamps import from_db
@@ -92,8 +94,8 @@ def item_from_row(row: Any) -> OutboxItem:
 def actions_json(actions: tuple[NotificationAction, ...]) -> str | None:
     if not actions:
         return None
-    return json.dumps([{"label": a.label, "command": a.command, "once": a.once, "style": a.style} for a in actions],
-                      ensure_ascii=False)
+    return orjson.dumps([{"label": a.label, "command": a.command, "once": a.once, "style": a.style}
+                         for a in actions]).decode()
 
 
 def _actions(stored: object) -> tuple[NotificationAction, ...]:

@@ -112,6 +112,7 @@ class AlertService:
         self.on_rule_fired: Callable[[int], None] | None = None  # told each new firing's rule id (alert orders)
         self.holds_rules = True  # False in a front process: the worker owning the rule's account evaluates it
         self.rule_feed: RuleFeed | None = None  # told the ids of rules changed here (other processes reload them)
+        self._quiet_unsaved: dict[int, FireState] = {}  # quiet changes taken from the engine, not yet committed
 
     def __repr__(self) -> str:
         return f"AlertService(rules={len(self.engine)})"
@@ -153,7 +154,8 @@ class AlertService:
             await self.repository.save_fired_states(price, price=True)  # never over a newer state
             await self.repository.save_fired_states(other)
             await self.repository.pause_runaways(runaways)
-            await self.save_state_changes()
+            quiet = await self._write_quiet_states()
+        self._forget_saved(quiet)
         if self.on_fired is not None:
             for firing, new in zip(batch, fresh, strict=True):
                 if new:
@@ -168,27 +170,48 @@ class AlertService:
         """The states to store for a burst: price rules', other rules' (a rule that fired twice: its latest, with
         what changed quietly since, e.g. a re-arm), and the runaway pauses to store (rule id -> fire_seq; not
         for a rule resumed meanwhile)."""
-        price: dict[int, FireState] = {}
-        other: dict[int, FireState] = {}
-        runaways: dict[int, int] = {}
-        fire_state = self.engine.fire_state
+        latest: dict[int, Rule] = {}
+        runaway: list[int] = []
         for firing in batch:
             rule = firing.rule
-            state, rule_id = rule.state, rule.id
+            latest[rule.id] = rule
+            if firing.kind == KIND_RUNAWAY:
+                runaway.append(rule.id)
+        price: dict[int, FireState] = {}
+        other: dict[int, FireState] = {}
+        fire_state = self.engine.fire_state
+        for rule_id, rule in latest.items():
+            state = rule.state
+            now = fire_state(rule_id) if not state.done else None  # a done rule has left the engine
+            (price if isinstance(rule, PriceRule) else other)[rule_id] = (
+                now if now is not None and now.fire_seq == state.fire_seq else state)
+        runaways: dict[int, int] = {}
+        for rule_id in runaway:
             now = fire_state(rule_id)
-            if now is not None and now.fire_seq == state.fire_seq:
-                state = now
-            (price if isinstance(rule, PriceRule) else other)[rule_id] = state
-            if firing.kind == KIND_RUNAWAY and (now is None or now.paused):
-                runaways[rule_id] = state.fire_seq
+            if now is None or now.paused:
+                runaways[rule_id] = latest[rule_id].state.fire_seq
         return price, other, runaways
 
     async def save_state_changes(self) -> None:
         """Persist re-arms, pauses and dormancy that notified nobody (not ahead of a firing still being written:
         its write carries them)."""
-        changes = self.engine.take_state_changes()
+        async with self._storage.db.transaction():
+            written = await self._write_quiet_states()
+        self._forget_saved(written)
+
+    async def _write_quiet_states(self) -> dict[int, FireState]:
+        """Write the quiet changes taken from the engine, with those of an attempt that was not committed (a
+        failed burst must not lose a re-arm); returns what was written, to forget once committed."""
+        self._quiet_unsaved.update(self.engine.take_state_changes())
+        changes = dict(self._quiet_unsaved)
         if changes:
             await self.repository.save_quiet_states(changes)
+        return changes
+
+    def _forget_saved(self, written: Mapping[int, FireState]) -> None:
+        for rule_id, state in written.items():
+            if self._quiet_unsaved.get(rule_id) is state:  # not replaced by a newer change meanwhile
+                del self._quiet_unsaved[rule_id]
 
     async def changed(self, *rule_ids: int) -> None:
         """Rules changed: the listeners re-subscribe; a front forgets them, and the feed tells their owner."""
