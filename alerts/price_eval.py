@@ -85,8 +85,10 @@ class PriceEvaluator(PriceFiring):
                 self._evaluate(book, cur, at, now, after_gap, fired)
                 continue
             # the hot path: only the entries between the previous and this price
-            if prev != cur:
-                self.move(book, book.candidates(prev, cur), prev, cur, at, now, after_gap, fired)
+            if prev != cur:  # book.candidates() inlined
+                slots = book.up.between(prev + 1, cur) if prev < cur else book.down.between(cur, prev - 1)
+                if slots:
+                    self.move(book, slots, prev, cur, at, now, after_gap, fired)
             if now < book.bar_end:  # book.saw(cur, now) inlined
                 book.last = cur
                 book.last_at = now
@@ -157,14 +159,30 @@ class PriceEvaluator(PriceFiring):
         A plain armed once/every rule (most candidates) is judged here; anything else goes through step().
         """
         t = self.table
-        flags_of, mode_of, cond_of, level_of = t.flags, t.mode, t.condition, t.level
+        flags_of, mode_of, cond_of, level_of, band_of = t.flags, t.mode, t.condition, t.level, t.band
         expires = t.expires if now >= self.expiry_floor else None
         step, fire_once, fire_every = self.step, self._fire_once, self._fire_every
         holding = book.holding.due
         for slot in slots:
             mode = mode_of[slot]
-            if flags_of[slot] != _PLAIN:
-                step(book, slot, prev, cur, at, now, gap, fired)
+            flags = flags_of[slot]
+            if flags != _PLAIN:
+                if flags == F_LIVE and mode != REPEAT and not expires:  # a disarmed rule: re-armed beyond its band
+                    level = level_of[slot]
+                    cond = cond_of[slot]
+                    band = band_of[slot]
+                    if band < 1:
+                        band = 1
+                    if cond in (ABOVE, CROSS_UP):
+                        rearm = cur <= level - band
+                    elif cond in (BELOW, CROSS_DOWN):
+                        rearm = cur >= level + band
+                    else:
+                        rearm = cur >= level + band or cur <= level - band
+                    if rearm:
+                        self._rearm(book, slot, cond, level, band, cur)
+                else:
+                    step(book, slot, prev, cur, at, now, gap, fired)
                 continue
             if mode == REPEAT:
                 if slot in holding:  # a move can only take a holding repeat rule out of its state
@@ -237,11 +255,7 @@ class PriceEvaluator(PriceFiring):
             else:
                 rearm = abs(cur - level) >= band
             if rearm:
-                self.index_remove(slot)
-                t.flags[slot] = flags | F_ARMED
-                t.last[slot] = cur
-                self.index_add(slot)
-                self.dirty.add(t.ids[slot])
+                self._rearm(book, slot, cond, level, band, cur)
             return
         # condition_hit() inlined: the hot path
         if cond == ABOVE:
@@ -259,6 +273,24 @@ class PriceEvaluator(PriceFiring):
                 self._fire_once(book, slot, cond, level, cur, prev, at, now, gap, fired)
             else:
                 self._fire_every(book, slot, cond, level, cur, prev, at, now, gap, fired)
+
+    def _rearm(self, book: SideBook, slot: int, cond: int, level: int, band: int, cur: int) -> None:
+        """A disarmed rule re-arms at `cur`: its re-arm entries (level -/+ band) go, its level entries come."""
+        t = self.table
+        if cond in (ABOVE, CROSS_UP):
+            book.down.remove(level - band, slot)
+            book.up.add(level, slot)
+        elif cond in (BELOW, CROSS_DOWN):
+            book.up.remove(level + band, slot)
+            book.down.add(level, slot)
+        else:
+            book.up.remove(level + band, slot)
+            book.down.remove(level - band, slot)
+            book.up.add(level, slot)
+            book.down.add(level, slot)
+        t.flags[slot] |= F_ARMED
+        t.last[slot] = cur
+        self.dirty.add(t.ids[slot])
 
     def _repeat_due(self, book: SideBook, cur: int, at: datetime, now: float, gap: bool, fired: list[Firing]) -> None:
         """Fire the holding repeat rules that are due (earliest first); an expired one stops holding instead."""
