@@ -235,16 +235,13 @@ class Notifier:
         await self._blocked.load()
         if self._load_batch_s > 0:
             await asyncio.sleep(self._load_batch_s)  # let a burst of enqueues land: one query for all
-        items = await self._lease.claim(self._targets, self._claim_batch)
-        if len(items) >= self._claim_batch:  # more may wait: claim again next round
-            self._outbox_changed = True
-            self._wake_event.set()
-        if not items:
-            return
-        now = self._clock()
-        refused = self._destinations.load(items, now, self._blocked)
-        if refused:
-            await self._lease.mark_undeliverable(refused, "the chat refuses messages from the bot")
+        while True:  # everything waiting, before the next dispatch: a backlog coalesces per chat
+            items = await self._lease.claim(self._targets, self._claim_batch)
+            refused = self._destinations.load(items, self._clock(), self._blocked)
+            if refused:
+                await self._lease.mark_undeliverable(refused, "the chat refuses messages from the bot")
+            if len(items) < self._claim_batch:
+                return
 
     async def _release(self) -> None:
         """Stopping: forget what waits in memory and hand the claimed rows back for the next claimer."""

@@ -39,35 +39,13 @@ async def stop_listening(unlisten: Unlisten | None) -> None:
         logger.warning("notifier: stopping to listen failed", exc_info=True)
 
 
-async def keep_lease(
-    lease: OutboxLease,
-    every_s: float,
-    held: Callable[[], set[int]],
-    lost: Callable[[set[int]], None],
-    wake: Callable[[], None],
-    *,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> None:
-    """Every `every_s` seconds (real time): renew the lease on the rows held, hand `lost` those held before the
-    renewal that it no longer covers (another process took them after a lapse), then `wake` (a poll: rows a
-    missed notification or a dead process's lapsed lease left). Runs until cancelled."""
-    while True:
-        await sleep(every_s)
-        before = held()
-        try:
-            renewed = await lease.renew()
-        except Exception:
-            logger.warning("notifier: renewing the outbox lease failed; retrying in %.0f s", every_s, exc_info=True)
-        else:
-            if before - renewed:
-                lost(before - renewed)
-        wake()
-
-
 class LoopWakeups:
     """What runs beside the notifier's loop: the listener for other processes' enqueues and the lease keeper.
 
-    `start` when the loop starts, `stop` before it releases its rows (so no renewal follows the release)."""
+    The keeper, every `every_s` seconds (real time), renews the lease (one row, however many are held; after
+    a lapse `_lapsed` drops what was taken over), then wakes the notifier: a poll for rows a missed
+    notification or a dead process's lapsed lease left. `start` when the loop starts, `stop` before it
+    releases its rows: a renewal under way is finished first, never cut off inside its transaction."""
 
     def __init__(
         self,
@@ -86,12 +64,12 @@ class LoopWakeups:
         self._every_s = every_s
         self._sleep = sleep
         self._keeper: asyncio.Task[None] | None = None
+        self._renewal: asyncio.Future[None] | None = None
         self._unlisten: Unlisten | None = None
 
     async def start(self) -> None:
-        self._keeper = asyncio.create_task(keep_lease(
-            self._lease, self._every_s, lambda: self._destinations().held_ids(), self._lost, self._wake,
-            sleep=self._sleep))
+        self._lease.on_lapse = self._lapsed
+        self._keeper = asyncio.create_task(self._keep())
         self._unlisten = await listen_for_enqueues(self._outbox, self._wake)
 
     async def stop(self) -> None:
@@ -99,11 +77,31 @@ class LoopWakeups:
             self._keeper.cancel()
             await asyncio.gather(self._keeper, return_exceptions=True)
             self._keeper = None
+        if self._renewal is not None:
+            await asyncio.gather(self._renewal, return_exceptions=True)
+            self._renewal = None
         await stop_listening(self._unlisten)
         self._unlisten = None
+        self._lease.on_lapse = None
 
-    def _lost(self, ids: set[int]) -> None:
-        """The lease on these items lapsed and another delivery process claimed them: stop holding them here."""
-        if dropped := self._destinations().drop(ids):
-            logger.warning("notifier: the lease on %d notifications lapsed and another delivery process took"
-                           " them; a send of them under way here may deliver them twice", dropped)
+    async def _keep(self) -> None:
+        while True:
+            await self._sleep(self._every_s)
+            self._renewal = asyncio.ensure_future(self._renew())
+            await asyncio.shield(self._renewal)
+            self._wake()
+
+    async def _renew(self) -> None:
+        try:
+            await self._lease.renew()
+        except Exception:
+            logger.warning("notifier: renewing the outbox lease failed; retrying in %.0f s", self._every_s,
+                           exc_info=True)
+
+    def _lapsed(self, still_held: set[int]) -> None:
+        """The lease lapsed (a stall): stop holding what another delivery process may have taken meanwhile."""
+        destinations = self._destinations()
+        if dropped := destinations.drop(destinations.held_ids() - still_held):
+            logger.warning("notifier: its outbox lease lapsed (a stall); %d notifications another delivery"
+                           " process may have taken are dropped here (a send of them under way may deliver them"
+                           " twice)", dropped)

@@ -328,8 +328,12 @@ CREATE TABLE alert_snoozes (
 
 _V13_OUTBOX_LEASES = """
 ALTER TABLE notify_outbox ADD COLUMN claimed_by TEXT;
-ALTER TABLE notify_outbox ADD COLUMN lease_until TEXT;
-CREATE INDEX notify_outbox_lease ON notify_outbox (lease_until, id) WHERE state = 'pending';
+CREATE INDEX notify_outbox_claims ON notify_outbox (claimed_by, id) WHERE state = 'pending';
+
+CREATE TABLE notify_delivery_leases (
+    owner       TEXT PRIMARY KEY,
+    lease_until TEXT NOT NULL
+);
 """
 
 _V14_LEASES = """
@@ -356,7 +360,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "alerts: the order an alert places when it fires (one-cancels-other groups)", _V11_ALERT_ACTIONS),
     Migration(12, "notify: action buttons on notifications (their tokens, per outbox item); alerts: snoozes",
               _V12_NOTIFICATION_ACTIONS),
-    Migration(13, "notify: outbox rows claimed by a delivery process under a lease (claimed_by, lease_until)",
+    Migration(13, "notify: outbox rows claimed by a delivery process (claimed_by), its lease renewed in one row",
               _V13_OUTBOX_LEASES),
     Migration(14, "scale-out: leases of worker partitions, worker heartbeats and the scheduler leader", _V14_LEASES),
 )

@@ -49,14 +49,16 @@ async def test_claims_are_exclusive_and_keep_a_chat_with_one_holder(two: tuple[D
     assert [i.notification.dedupe_key for i in await a.claim({"telegram"}, 10)] == ["one-1", "one-2"]
     assert await b.claim({"telegram"}, 10) == [] and await a.claim({"telegram"}, 10) == []
 
-    held_by_a = await a.renew()
+    assert await a.renew() is None  # still live: one row written, whatever a holds
+    held_by_a = await a.held()
     assert len(held_by_a) == 3 and first.id in held_by_a
     assert await b.mark_sent([first.id]) == 0  # not b's to finish
     await b.record_failure([first.id], "not mine")
     assert await a.mark_sent([first.id]) == 1
-    assert await a.renew() == held_by_a - {first.id}
+    assert await a.held() == held_by_a - {first.id}
 
     assert await a.release() == 2  # an orderly stop: b takes chat 1 over at once
+    assert await two[0].fetch_value("SELECT COUNT(*) FROM notify_delivery_leases WHERE owner = 'a'") == 0
     assert [i.notification.dedupe_key for i in await b.claim({"telegram"}, 10)] == ["one-1", "one-2"]
     rows = await two[0].fetch_all("SELECT dedupe_key, attempts, claimed_by FROM notify_outbox ORDER BY id")
     assert [(r["dedupe_key"], r["attempts"], r["claimed_by"]) for r in rows] == [
@@ -69,23 +71,28 @@ async def test_a_lapsed_lease_is_taken_over_and_the_old_holder_can_finish_nothin
     wall = WallClock()
     out_a, out_b = Outbox(two[0], wall), Outbox(two[1], wall)
     a, b = OutboxLease(out_a, "a", LEASE), OutboxLease(out_b, "b", LEASE)
-    for i in range(4):
-        await out_a.enqueue(note(f"telegram:{i % 2}", f"k{i}"))
+    told: list[set[int]] = []
+    a.on_lapse = told.append
+    for i in range(6):
+        await out_a.enqueue(note(f"telegram:{i % 3}", f"k{i}"))
     claimed = await a.claim({"telegram"}, 10)
-    assert len(claimed) == 4
+    assert len(claimed) == 6
 
     wall.now += LEASE  # not yet lapsed: lease_until is not before now
     assert await b.claim({"telegram"}, 10) == []
     wall.now += timedelta(microseconds=1)
-    taken = await b.claim({"telegram"}, 10)
-    assert [i.id for i in taken] == [i.id for i in claimed]  # oldest first, every chat
+    taken = await b.claim({"telegram"}, 4)
+    assert [i.id for i in taken] == [i.id for i in claimed[:4]]  # oldest first, across chats
+    kept = {i.id for i in claimed[4:]}
 
-    assert await a.renew() == set()  # a learns it lost them
-    assert await a.mark_sent([i.id for i in claimed]) == 0
+    assert await a.renew() == kept == told[0]  # a learns what it still holds: nobody took those meanwhile
+    assert await a.renew() is None
+    assert await a.mark_sent([i.id for i in taken]) == 0
     assert await a.mark_failed([claimed[0].id], "gave up") == 0
     assert await a.mark_undeliverable([claimed[1].id], "kicked") == 0
     assert await b.mark_sent([i.id for i in taken]) == 4
-    assert (await out_b.counts())[OutboxState.SENT] == 4
+    assert await a.mark_sent(kept) == 2
+    assert (await out_b.counts())[OutboxState.SENT] == 6
 
 
 async def test_claims_come_in_batches_oldest_first(database: Database) -> None:

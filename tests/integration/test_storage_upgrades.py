@@ -121,9 +121,10 @@ async def _v12(storage: Storage) -> None:
 async def _v13(storage: Storage) -> None:
     await storage.db.execute(
         "INSERT INTO notify_outbox (dedupe_key, chat_id, platform, chat_kind, severity, kind, title, lines_json,"
-        " silent, created_at, enqueued_at, attempts, claimed_by, lease_until) VALUES ('alert:13:0', 'telegram:-100',"
-        " 'telegram', 'group', 0, 'price_alert', 'EURUSD above 1.09', '[]', 0, ?, ?, 0, 'host:1:ab12', ?)",
-        (AT, AT, AT))
+        " silent, created_at, enqueued_at, attempts, claimed_by) VALUES ('alert:13:0', 'telegram:-100',"
+        " 'telegram', 'group', 0, 'price_alert', 'EURUSD above 1.09', '[]', 0, ?, ?, 0, 'host:1:ab12')", (AT, AT))
+    await storage.db.execute(
+        "INSERT INTO notify_delivery_leases (owner, lease_until) VALUES ('host:1:ab12', ?)", (AT,))
 
 
 ROWS: dict[int, Insert] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9, 10: _v10, 11: _v11,
