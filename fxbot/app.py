@@ -394,7 +394,7 @@ async def build(
         alerts = services.alerts
         alerts.on_fired = metrics.alert_fired
         count_incidents(metrics, services)
-        check_database(role, storage.db.dialect, sqlite_for_tests=settings.scaleout.sqlite_for_tests)
+        check_database(role, storage.db.dialect)
         if role is Role.ALL:
             loaded = await alerts.load()
             log.info("alerts: %d active rules loaded", loaded)

@@ -72,7 +72,8 @@ class RolePlan:
         return self.role in (Role.ALL, Role.SCHEDULER)
 
 
-def check_database(role: Role, dialect: str, *, sqlite_for_tests: bool = False) -> None:
-    """Refuse a role other than `all` on SQLite (ConfigError with one clear line), unless tests asked for it."""
-    if role is not Role.ALL and dialect == "sqlite" and not sqlite_for_tests:
+def check_database(role: Role, dialect: str) -> None:
+    """Refuse a role other than `all` on SQLite (ConfigError with one clear line): its notifications stay inside
+    one process, so a front's changes would never reach a worker (the tests of the roles run on PostgreSQL)."""
+    if role is not Role.ALL and dialect == "sqlite":
         raise ConfigError([SQLITE_REFUSED.format(role=role.value)])

@@ -19,7 +19,6 @@ class ScaleOutSettings(BaseModel):
     worker_id: str | None = None  # this process's lease owner id (default: host-pid-random)
     api_budget: int = Field(default=60, ge=2)  # FxSocket requests per second and account, for all processes
     worker_api_share: float = Field(default=0.5, gt=0, lt=1)  # the worker holding the account (stream, reconcile)
-    sqlite_for_tests: bool = False  # let roles run on one SQLite file (tests only: no notifications cross processes)
     front_api_share: float = Field(default=0.3, gt=0, lt=1)  # each front process (chat commands); the rest of
     # the budget goes to the scheduler (digests). The delivery process never calls FxSocket.
 
