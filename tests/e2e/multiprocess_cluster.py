@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from fxbot.alerts.rules import FireState, Mode, PriceCondition, PriceRule, Price
 from fxbot.domain.access import Role, Scope
 from fxbot.simulator.runner import RunningSimulator
 from fxbot.storage import Storage
+from fxbot.storage.timestamps import to_db
 from tests.fakes.telegram_api import Call, FakeBotApi
 from tests.fakes.telegram_transports import serve_bot_api
 from tests.waiting import eventually
@@ -33,6 +35,7 @@ ACCOUNTS = ("acc_8xKm2", "acc_4pQr7")
 SYMBOL = "EURUSD"
 START_BID = 1.10000
 OWNER = "telegram:4242"
+ORDER_REF = re.compile(r"\bOrder (ord_\w+)")
 STOP_S = 30.0
 """Generous real-time bound for a process to stop after SIGTERM (only bounds a hang)."""
 
@@ -53,10 +56,13 @@ class Seed:
 
     keys: dict[str, str] = field(default_factory=dict)  # key name -> the simulator key (secret)
     key_ids: dict[str, int] = field(default_factory=dict)
+    accounts: dict[str, str] = field(default_factory=dict)  # key name -> the one account it reaches
     alerts: list[SeededAlert] = field(default_factory=list)
 
-    def chats(self) -> list[int]:
-        return sorted({alert.chat for alert in self.alerts})
+    def chats(self, account: str | None = None) -> list[int]:
+        """The seeded chats (bound to a key of `account`, when given)."""
+        return sorted({alert.chat for alert in self.alerts
+                       if account is None or self.accounts[alert.key_name] == account})
 
 
 @dataclass
@@ -74,7 +80,8 @@ class BotProcess:
         return self.process.returncode is None
 
     def output(self) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
@@ -99,12 +106,29 @@ class Cluster:
             + ("" if lease_s is None else f"scaleout:\n  lease_s: {lease_s}\n  renew_s: {renew_s or lease_s / 4}\n"),
             encoding="utf-8")
 
-    def database_location(self) -> Path:
-        return Path(self.database)
+    def open_storage(self) -> Awaitable[Storage]:
+        """fxbot's Storage on the cluster's database, with its master key."""
+        env = {"FXBOT_SECRET_KEY": self.master_key}
+        if self.database.startswith("postgresql://"):
+            return Storage.open(self.tmp_path / "fxbot.db", env, url=self.database)
+        return Storage.open(Path(self.database), env)
+
+    async def lease_owners(self) -> dict[str, str]:
+        """The live leases (partition:N, worker:ID, scheduler) and who holds them."""
+        async with await self.open_storage() as storage:
+            rows = await storage.db.fetch_all("SELECT name, owner, lease_until FROM leases WHERE owner IS NOT NULL")
+            now = to_db(datetime.now(UTC))
+            return {str(row["name"]): str(row["owner"]) for row in rows if str(row["lease_until"]) > now}
+
+    async def outbox_counts(self) -> dict[str, int]:
+        async with await self.open_storage() as storage:
+            rows = await storage.db.fetch_all("SELECT state, COUNT(*) FROM notify_outbox GROUP BY state")
+            return {str(row[0]): int(row[1]) for row in rows}
 
     def env(self, name: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FXBOT_")}
-        env.update(HOME=str(self.tmp_path), FXBOT_SECRET_KEY=self.master_key, FXBOT_TELEGRAM__TOKEN=FakeBotApi.TOKEN)
+        env.update(HOME=str(self.tmp_path), FXBOT_SECRET_KEY=self.master_key, FXBOT_TELEGRAM__TOKEN=FakeBotApi.TOKEN,
+                   PYTHONFAULTHANDLER="1")
         if self.scaled_out:
             env["FXBOT_SCALEOUT__WORKER_ID"] = name  # the lease owner: the leases table names the process
         return env
@@ -135,9 +159,13 @@ class Cluster:
         for name, bot in self.processes.items():
             try:
                 codes[name] = await asyncio.wait_for(bot.process.wait(), STOP_S)
-            except TimeoutError:
-                bot.process.kill()
-                codes[name] = await bot.process.wait()
+            except TimeoutError:  # a hang: faulthandler writes every thread's stack to the log, then it ends
+                bot.process.send_signal(signal.SIGABRT)
+                try:
+                    codes[name] = await asyncio.wait_for(bot.process.wait(), STOP_S)
+                except TimeoutError:
+                    bot.process.kill()
+                    codes[name] = await bot.process.wait()
             bot.log.close()
         return codes
 
@@ -159,6 +187,29 @@ class Cluster:
         async with httpx.AsyncClient(base_url=self.sim.base_url) as client:
             answer = await client.post(f"/_sim/quotes/{SYMBOL}", json={"bid": bid, "ask": round(bid + 0.0002, 5)})
             answer.raise_for_status()
+
+    def fills_told(self, chat: int) -> Counter[str]:
+        """How many times each order's fill was told to a chat (alone or grouped with other notifications)."""
+        return Counter(order for call in self.api.sent(chat) for order in ORDER_REF.findall(call.text))
+
+    async def wait_fills(self, chats: Sequence[int], orders: Sequence[str], what: str, *,
+                         within_s: float = 60.0) -> None:
+        """Wait until each chat was told each order's fill; on a hang, say which chats lack which."""
+        def missing() -> dict[int, list[str]]:
+            return {chat: [o for o in orders if o not in self.fills_told(chat)] for chat in chats
+                    if any(o not in self.fills_told(chat) for o in orders)}
+
+        try:
+            await eventually(lambda: not missing(), what, within_s=within_s, poll_s=0.1)
+        except AssertionError:
+            raise AssertionError(f"{what}: fills not told: {missing()}\n{self.logs()}") from None
+
+    async def place_order(self, key: str) -> str:
+        """A market BUY on the key's account, placed straight at the simulator (as from the terminal); its id."""
+        async with httpx.AsyncClient(base_url=self.sim.base_url, headers={"Authorization": f"Bearer {key}"}) as client:
+            answer = await client.post("/v1/orders", json={"symbol": SYMBOL, "type": "BUY", "volume": 0.1})
+            answer.raise_for_status()
+            return str(answer.json()["id"])
 
     def alert_messages(self) -> list[Call]:
         return [call for call in self.api.sent() if call.method == "sendMessage" and "rule#" in call.text]
@@ -190,17 +241,19 @@ async def add_sim_key(sim: RunningSimulator, key: str, account: str) -> None:
         answer.raise_for_status()
 
 
-async def seed(cluster: Cluster, *, chats_per_key: int, levels: Sequence[int]) -> Seed:
-    """Keys (one per simulator account), private chats bound to them, and per chat one once-rule per level:
-    EURUSD bid crossing up through the level; each rule's note carries its marker (told() finds it)."""
+async def seed(cluster: Cluster, *, chats_per_key: int, levels: Sequence[int], keys_per_account: int = 1) -> Seed:
+    """Keys (`keys_per_account` on each simulator account), private chats bound to them, and per chat one
+    once-rule per level: EURUSD bid crossing up through the level; each rule's note carries its marker."""
     found = Seed()
-    for index, account in enumerate(ACCOUNTS):
+    accounts: dict[str, str] = {}
+    for index in range(keys_per_account * len(ACCOUNTS)):
         name = f"k{index}"
         secret = f"sk_test_cluster_{index}_0123456789abcdef"
-        await add_sim_key(cluster.sim, secret, account)
+        accounts[name] = ACCOUNTS[index % len(ACCOUNTS)]
+        await add_sim_key(cluster.sim, secret, accounts[name])
         found.keys[name] = secret
-    env = {"FXBOT_SECRET_KEY": cluster.master_key}
-    async with await Storage.open(cluster.database_location(), env) as storage:
+    found.accounts = accounts
+    async with await cluster.open_storage() as storage:
         repo = AlertRepository(storage.db)
         for index, (name, secret) in enumerate(found.keys.items()):
             key = await storage.keys.add(OWNER, name, secret, Scope.TRADE)
@@ -208,15 +261,16 @@ async def seed(cluster: Cluster, *, chats_per_key: int, levels: Sequence[int]) -
             for n in range(chats_per_key):
                 chat = 1000 + index * chats_per_key + n
                 chat_id = f"telegram:{chat}"
-                await storage.bindings.bind(chat_id, key.id, OWNER, account_id=ACCOUNTS[index])
+                await storage.bindings.bind(chat_id, key.id, OWNER, account_id=accounts[name])
                 await storage.members.set_role(chat_id, OWNER, Role.ADMIN, "Owner")
-                for level in levels:
-                    rule = await repo.add(PriceRule(
-                        id=0, chat_id=chat_id, owner_id=OWNER, account_id=ACCOUNTS[index], created_at=T0,
-                        symbol=SYMBOL, digits=5, side=PriceSide.BID, condition=PriceCondition.CROSS_UP,
-                        level_points=level, mode=Mode.ONCE, note=f"rule#{chat}-{level}",
-                        state=FireState(last_points=round(START_BID * 1e5))))
-                    found.alerts.append(SeededAlert(rule.id, chat, name, level))
+                rules = [PriceRule(
+                    id=0, chat_id=chat_id, owner_id=OWNER, account_id=accounts[name], created_at=T0,
+                    symbol=SYMBOL, digits=5, side=PriceSide.BID, condition=PriceCondition.CROSS_UP,
+                    level_points=level, mode=Mode.ONCE, note=f"rule#{chat}-{level}",
+                    state=FireState(last_points=round(START_BID * 1e5))) for level in levels]
+                for rule in rules:
+                    stored = await repo.add(rule)
+                    found.alerts.append(SeededAlert(stored.id, chat, name, stored.level_points))
     return found
 
 

@@ -195,6 +195,10 @@ class FakeBotApi:
         """The next `times` calls of `method` (to `chat_id`, if given) answer `error`."""
         self._failures.append(_Failure(method, error, chat_id, times))
 
+    def clear_failures(self) -> None:
+        """Forget every failure armed with fail() and not used up yet."""
+        self._failures.clear()
+
     # -- inspecting ------------------------------------------------------------------------------
 
     def calls_of(self, method: str) -> list[Call]:
