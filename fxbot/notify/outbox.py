@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from enum import StrEnum
@@ -47,7 +46,7 @@ class OutboxState(StrEnum):
 
 
 OUTBOX_CHANNEL = "outbox"
-"""The database notification channel an enqueue signals on (payload: the enqueuing Outbox's `origin`)."""
+"""The database notification channel an enqueue signals on (empty payload), once its rows are committed."""
 _INSERT_ROW = (f"INSERT INTO notify_outbox ({ITEM_COLUMNS.removeprefix('id, ')})"
                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING")
 
@@ -73,8 +72,6 @@ class Outbox:
         self._clock = clock
         self._chat_kinds = dict(chat_kinds or {})
         self._listeners: list[Callable[[], None]] = []
-        self.origin = secrets.token_hex(8)
-        """This outbox's payload on OUTBOX_CHANNEL: a notifier already woken in-process ignores its own."""
 
     @property
     def database(self) -> Database:
@@ -189,7 +186,7 @@ class Outbox:
             except Exception:
                 logger.exception("outbox listener failed")
         try:
-            await self._db.notify(OUTBOX_CHANNEL, self.origin)
+            await self._db.notify(OUTBOX_CHANNEL, "")
         except Exception:  # other processes' notifiers still poll: a lost wake-up only delays
             logger.warning("outbox: could not signal other delivery processes", exc_info=True)
 

@@ -15,13 +15,14 @@ logger = logging.getLogger(__name__)
 
 
 async def listen_for_enqueues(outbox: Outbox, wake: Callable[[], None]) -> Unlisten | None:
-    """Wake on every enqueue committed by another Outbox (another process, or another instance in this one);
-    this outbox's own enqueues already woke the notifier in-process. None when the database cannot listen
-    (the periodic tick still finds the rows, later)."""
+    """Wake on every enqueue committed through this database, from any process: this outbox's own enqueues
+    woke the notifier in-process already, but inside a caller's transaction before their rows were visible
+    to another connection (PostgreSQL), so those are heard again here, once committed. `*reconnect*` wakes
+    too (notifications may have been missed meanwhile). None when the database cannot listen (the periodic
+    tick still finds the rows, later)."""
 
-    def heard(payload: str) -> None:
-        if payload != outbox.origin:  # "*reconnect*" too: notifications may have been missed meanwhile
-            wake()
+    def heard(_payload: str) -> None:
+        wake()
 
     try:
         return await outbox.database.listen(OUTBOX_CHANNEL, heard)

@@ -220,3 +220,26 @@ async def test_an_enqueue_elsewhere_wakes_the_notifier_without_polling(
     finally:
         await stop(run)
     assert delivered(target) == {f"msg-{i:04d}": 1 for i in range(3)}
+
+
+async def test_an_enqueue_inside_a_transaction_wakes_the_notifier_once_committed(gateways: list[Database]) -> None:
+    """In-process, the outbox wakes its notifier at once, before a caller's transaction commits; on PostgreSQL
+    the notifier's claim (another connection) cannot see those rows yet: the notification after the commit
+    must wake it again (no polling here)."""
+    _, db_a, _ = gateways
+    outbox = Outbox(db_a)
+    target = RecordingTarget(FakeClock())
+    a = notifier(outbox, target, "a", lease_sleep=Ticks().sleep)
+    run = asyncio.create_task(a.run())
+    try:
+        assert await a.drain(HANG_S)
+        async with db_a.transaction():
+            await outbox.enqueue_many([note(f"telegram:{i}", f"msg-{i:04d}") for i in range(3)])
+            await outbox.enqueue(note("telegram:9", "msg-0009"))
+            if db_a.dialect == "postgresql":  # (SQLite: its claim waits for this transaction, one writer)
+                assert await a.drain(HANG_S)  # the in-process wake-up's claim found nothing yet
+                assert target.sent == []
+        await eventually(partial(_has_sent, target, 4), "the committed messages to be delivered")
+    finally:
+        await stop(run)
+    assert delivered(target) == {key: 1 for key in ("msg-0000", "msg-0001", "msg-0002", "msg-0009")}
