@@ -217,6 +217,7 @@ class Notifier:
                     delay = self._dispatch()
                 except Exception:
                     logger.exception("notifier: delivery round failed; retrying shortly")
+                    self._outbox_changed = True  # claim again then: a failed claim may have left rows waiting
                     delay = _LOOP_ERROR_DELAY_S
                 if not self._has_work() and not self._wake_event.is_set():
                     self._idle.set()

@@ -25,6 +25,7 @@ from fxbot.notify.targets import ChatAdapterTarget
 from fxbot.storage import Storage
 from tests.fakes.platforms import builtin_platforms
 from tests.unit.notify.factories import FakeClock, RecordingTarget, note
+from tests.waiting import eventually
 
 EPS = 1e-9
 DRAIN_S = 60.0  # real seconds; only a hang reaches it
@@ -289,6 +290,27 @@ async def test_platform_without_target_waits_in_the_outbox(storage: Storage, clo
     assert await notifier.drain(DRAIN_S)
     assert [s.chat.id for s in target.sent] == ["telegram:1"]
     assert [i.chat_id for i in await outbox.pending()] == ["discord:1"]
+
+
+async def test_a_platform_without_target_is_named_at_start_and_left_unclaimed(
+    storage: Storage, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    outbox = Outbox(storage.db)
+    await outbox.enqueue(note("discord:1", "a"))
+    await outbox.enqueue(note("discord:2", "b"))
+    notifier = make_notifier(outbox, clock, RecordingTarget(clock))
+    run = asyncio.create_task(notifier.run())
+    try:
+        await eventually(lambda: any("no delivery target" in r.getMessage() for r in caplog.records),
+                         "the warning about discord")
+        assert await notifier.drain(DRAIN_S)
+    finally:
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+    [warning] = [r.getMessage() for r in caplog.records if "no delivery target" in r.getMessage()]
+    assert warning == "notifier: no delivery target for platform 'discord' here; its 2 notifications wait in the outbox"
+    assert await outbox.pending_platforms() == {"discord": 2}
+    assert await storage.db.fetch_value("SELECT COUNT(*) FROM notify_outbox WHERE claimed_by IS NOT NULL") == 0
 
 
 async def test_drain_times_out_while_a_critical_keeps_failing(storage: Storage, clock: FakeClock) -> None:
