@@ -16,6 +16,7 @@ DEFAULT_LEASE = timedelta(seconds=20)
 
 CLAIM_LOCK_KEY = 0x66786F7574626F78  # PostgreSQL advisory lock that serialises claims ("fxoutbox")
 
+
 def delivery_owner() -> str:
     """A name for this delivery process, unique per start (host, pid and a random part)."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"

@@ -44,11 +44,13 @@ class Notifier:
     exceptions are retried with exponential backoff, up to `max_attempts` per item (critical
     items: forever).
 
-    Items are claimed under a lease (fxbot.notify.lease, `lease_s`, renewed every `poll_s` or a
-    quarter of the lease), so several notifiers on one database (several delivery processes) never
-    hold the same item, and one chat is served by one of them at a time. It wakes on this outbox's
-    enqueues in-process, on other processes' through the database (`listen`), and polls every
-    `poll_s` as a fallback (a missed wake-up only delays). A stop releases what it holds.
+    Items are claimed under a lease (fxbot.notify.lease: `lease_s`, renewed every `poll_s` or a
+    quarter of `lease_s`, whichever is shorter), so several notifiers on one database (several
+    delivery processes) never hold the same item, and one chat is served by one of them at a time;
+    everything claimable is claimed before the next dispatch, so a backlog coalesces per chat. It
+    wakes on this outbox's enqueues in-process, on every committed enqueue through the database
+    (`listen`, other processes' too), and polls at each renewal as a fallback (a missed wake-up only
+    delays). A stop releases what it holds; a stall past the lease drops what may have been taken.
 
     Delivery is at least once, and exactly once except in one window: an item is marked sent by
     one autocommitted write started as soon as the target's `send` returned, and a stop waits for
