@@ -2,7 +2,8 @@
 
 Channels and payloads: `alert_rules` (a rule id: the owning worker reloads that rule), `bindings` (a chat
 id, or empty: workers re-read the chat bindings at once instead of at their next poll), `managed_stops`
-(workers reload the bot-managed stops) and `digest_schedules` (the scheduler leader re-reads its schedules).
+(workers reload the bot-managed stops), `digest_schedules` (the scheduler leader re-reads its schedules) and
+`alert_snoozes` (the leader's snooze loop looks at the snooze ends again).
 A notification is delivered after its transaction commits. After a lost database connection the gateway
 delivers `*reconnect*`: what was notified meanwhile may be lost, so subscribers reload everything.
 Handlers run one at a time, in arrival order, in `run()`; a failing handler is logged and skipped.
@@ -22,6 +23,7 @@ ALERT_RULES = "alert_rules"
 BINDINGS = "bindings"
 MANAGED_STOPS = "managed_stops"
 DIGEST_SCHEDULES = "digest_schedules"
+SNOOZES = "alert_snoozes"
 RECONNECT = "*reconnect*"
 
 Handler = Callable[[str], Awaitable[None]]

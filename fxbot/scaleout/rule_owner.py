@@ -13,8 +13,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
+from typing import Any
 
-from fxbot.alerts.rows import ALL_COLUMNS, rule_from_row
+from fxbot.alerts.rows import ALL_COLUMNS, LEAN_PRICE_COLUMNS, rule_from_row
 from fxbot.alerts.rules import Rule
 from fxbot.scaleout.change_feed import RECONNECT
 from fxbot.services.alerts import AlertService
@@ -25,6 +26,10 @@ log = logging.getLogger(__name__)
 CHATS_PER_QUERY = 500
 _SELECT_ACTIVE = (f"SELECT {', '.join(ALL_COLUMNS)} FROM alert_rules"
                   " WHERE done = 0 AND expired_reported = 0 AND chat_id IN ({marks}) ORDER BY id")
+_SELECT_LEAN = (f"SELECT {', '.join(LEAN_PRICE_COLUMNS)} FROM alert_rules"
+                " WHERE kind = 'price' AND done = 0 AND expired_reported = 0 AND chat_id IN ({marks})")
+_SELECT_ACCOUNT = (f"SELECT {', '.join(ALL_COLUMNS)} FROM alert_rules"
+                   " WHERE kind = 'account' AND done = 0 AND expired_reported = 0 AND chat_id IN ({marks}) ORDER BY id")
 _SELECT_IDS = "SELECT id FROM alert_rules WHERE chat_id IN ({marks})"
 _SELECT_THREADS = ("SELECT t.rule_id, t.thread_id FROM alert_threads t JOIN alert_rules r ON r.id = t.rule_id"
                    " WHERE r.chat_id IN ({marks})")
@@ -41,6 +46,7 @@ class WorkerRules:
         self._on_rules_changed = on_rules_changed  # the pump re-subscribes its streams
         self.chats: frozenset[str] = frozenset()
         self.reloads = 0
+        self._started = False  # the first chats taken on (the worker's start) load like a cold start
         self._lock = asyncio.Lock()  # taking on/dropping chats and reloading one rule never interleave
 
     def __repr__(self) -> str:
@@ -65,8 +71,15 @@ class WorkerRules:
             await self._alerts.save_state_changes()  # quiet changes (re-arms, dormancy) are not lost with them
             for rule_id in await self._rule_ids(sorted(gone)):
                 dropped += engine.remove(rule_id)
+        first = not self._started and len(engine) == 0
+        self._started = True
         self.chats = wanted
-        loaded = engine.add_many(await self._load(sorted(new))) if new else 0
+        if not new:
+            loaded = 0
+        elif first:  # the worker's start: like a cold start, price rules column-wise without rule objects
+            loaded = await self._cold_load(sorted(new))
+        else:
+            loaded = engine.add_many(await self._load(sorted(new)))
         if loaded or dropped:
             log.info("alerts: %d rules of %d chats taken on, %d rules of %d chats given up",
                      loaded, len(new), dropped, len(gone))
@@ -114,6 +127,26 @@ class WorkerRules:
             ids.extend(int(row[0]) for row in rows)
         return ids
 
+    async def _cold_load(self, chats: list[str]) -> int:
+        """Load an empty engine: lean price rows (in id order, as the cold start needs) and the account rules."""
+        engine = self._alerts.engine
+        rows: list[tuple[Any, ...]] = []
+        accounts: list[Rule] = []
+        for part in _parts(chats):
+            marks = ", ".join("?" for _ in part)
+            rows.extend(tuple(row) for row in await self._db.fetch_all(_SELECT_LEAN.format(marks=marks), part))
+            accounts.extend(rule_from_row(tuple(row))
+                            for row in await self._db.fetch_all(_SELECT_ACCOUNT.format(marks=marks), part))
+            await self._remember_threads(part)
+        rows.sort(key=lambda row: int(row[0]))
+        count = engine.load_price_rows(rows)
+        engine.finish_loading()
+        return count + engine.add_many(accounts)
+
+    async def _remember_threads(self, chats: list[str]) -> None:
+        threads = await self._db.fetch_all(_SELECT_THREADS.format(marks=", ".join("?" for _ in chats)), chats)
+        self._alerts.remember_threads({int(row[0]): str(row[1]) for row in threads})
+
     async def _load(self, chats: list[str]) -> list[Rule]:
         db = self._db
         rules: list[Rule] = []
@@ -121,9 +154,12 @@ class WorkerRules:
             part = chats[start:start + CHATS_PER_QUERY]
             rows = await db.fetch_all(_SELECT_ACTIVE.format(marks=", ".join("?" for _ in part)), part)
             rules.extend(rule_from_row(tuple(row)) for row in rows)
-            threads = await db.fetch_all(_SELECT_THREADS.format(marks=", ".join("?" for _ in part)), part)
-            self._alerts.remember_threads({int(row[0]): str(row[1]) for row in threads})
+            await self._remember_threads(part)
         return rules
+
+
+def _parts(chats: list[str]) -> list[list[str]]:
+    return [chats[start:start + CHATS_PER_QUERY] for start in range(0, len(chats), CHATS_PER_QUERY)]
 
 
 def _active(rule: Rule) -> bool:

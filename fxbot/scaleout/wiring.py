@@ -29,6 +29,7 @@ from fxbot.scaleout.change_feed import (
     DIGEST_SCHEDULES,
     MANAGED_STOPS,
     RECONNECT,
+    SNOOZES,
     ChangeFeed,
 )
 from fxbot.scaleout.cluster_status import ClusterStreamStatus
@@ -145,6 +146,11 @@ def configure_role(role: Role, settings: ScaleOutSettings, *, db: Database, serv
         if services.stops is not None:
             services.stops.store = PublishingStopStore(db, feed)
         services.digests.attach(SchedulePublisher(feed))
+        if services.snoozes is not None:
+            async def snoozed() -> None:
+                await feed.publish(SNOOZES)
+
+            services.snoozes.on_snoozed = snoozed
     if role is Role.WORKER:
         assert pump is not None
         _configure_worker(out, settings, db=db, services=services, pump=pump, clock=clock, sleep=sleep)
@@ -222,7 +228,7 @@ class LeaderJobs:
         if digests is not None:
             await digests.stop()
 
-    async def rules_changed(self, payload: str) -> None:
+    async def snoozes_changed(self, payload: str) -> None:
         if self._snoozes is not None and self._services.snoozes is not None:
             self._services.snoozes.wake()
 
@@ -239,4 +245,4 @@ def _configure_leader(out: ScaleOut, settings: ScaleOutSettings, *, db: Database
                              on_elected=jobs.start, on_deposed=jobs.stop, sleep=sleep)
     out.jobs = jobs
     out.subscriptions.append((DIGEST_SCHEDULES, jobs.schedules_changed))
-    out.subscriptions.append((ALERT_RULES, jobs.rules_changed))  # a snooze set on a front: its end is due sooner
+    out.subscriptions.append((SNOOZES, jobs.snoozes_changed))  # a snooze set on a front: its end may be sooner

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from fxbot.alerts.rules import Rule
@@ -28,6 +28,7 @@ class AlertSnoozes:
         self._alerts = alerts
         self._clock = clock
         self._changed = asyncio.Event()
+        self.on_snoozed: Callable[[], Awaitable[None]] | None = None  # told after a snooze is stored (other processes)
 
     async def snooze(self, chat_id: str, rule_id: int, span: timedelta) -> tuple[Rule, datetime]:
         """Pause the chat's alert `rule_id` for `span`; the rule and when it resumes. A second snooze of a snoozed
@@ -53,6 +54,8 @@ class AlertSnoozes:
             " ON CONFLICT (rule_id) DO UPDATE SET until = excluded.until, chat_id = excluded.chat_id",
             (rule_id, chat_id, to_db(until)))
         self._changed.set()
+        if self.on_snoozed is not None:
+            await self.on_snoozed()
         return rule, until
 
     def wake(self) -> None:
