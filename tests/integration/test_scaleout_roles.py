@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from fxbot.alerts.rules import FireState, PriceCondition, PriceRule, PriceSide
 from fxbot.app import App, build
 from fxbot.chat.types import ChatKind, ChatRef, Reply, ReplyKind
+from fxbot.cli import main
 from fxbot.config import ConfigError, parse_settings
 from fxbot.domain.access import Scope
 from fxbot.domain.broker import Side
@@ -207,3 +208,17 @@ async def test_a_snooze_set_on_the_front_ends_on_time_on_the_scheduler_leader(
         front.request_shutdown()
         scheduler.request_shutdown()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def test_fxbot_run_documents_the_roles_and_refuses_a_role_on_sqlite(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert main(["run", "--help"]) == 0
+    shown = capsys.readouterr().out
+    assert "--role {all,front,delivery,worker,scheduler}" in shown
+    assert all(role.value in shown for role in Role) and "docs/scaling-out.md" in shown
+    config = tmp_path / "fxbot.yaml"
+    config.write_text(f"database:\n  path: {tmp_path / 'fxbot.db'}\n", encoding="utf-8")
+    monkeypatch.setenv("FXBOT_SECRET_KEY", ENV["FXBOT_SECRET_KEY"])
+    assert main(["run", "--config", str(config), "--role", "worker"]) == 1
+    assert "several processes on one SQLite file are not supported" in capsys.readouterr().err
+    assert main(["run", "--config", str(config), "--role", "boss"]) == 2
