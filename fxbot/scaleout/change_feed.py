@@ -17,6 +17,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fxbot.storage.database import RECONNECT_PAYLOAD
+
 log = logging.getLogger(__name__)
 
 ALERT_RULES = "alert_rules"
@@ -24,7 +26,7 @@ BINDINGS = "bindings"
 MANAGED_STOPS = "managed_stops"
 DIGEST_SCHEDULES = "digest_schedules"
 SNOOZES = "alert_snoozes"
-RECONNECT = "*reconnect*"
+RECONNECT = RECONNECT_PAYLOAD  # told on every channel after the listening connection came back
 
 Handler = Callable[[str], Awaitable[None]]
 

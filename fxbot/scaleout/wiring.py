@@ -28,7 +28,6 @@ from fxbot.scaleout.change_feed import (
     BINDINGS,
     DIGEST_SCHEDULES,
     MANAGED_STOPS,
-    RECONNECT,
     SNOOZES,
     ChangeFeed,
 )
@@ -178,10 +177,7 @@ def _configure_worker(out: ScaleOut, settings: ScaleOutSettings, *, db: Database
         await rules.hold_chats(chat.chat_id for chats in plan.values() for chat in chats)
 
     async def bindings_changed(payload: str) -> None:
-        pump.request_refresh()
-        if payload == RECONNECT:
-            await rules.reload_all()
-            await _reload_stops(services)
+        pump.request_refresh()  # after a reconnect too (the alert_rules channel reloads the rules then)
 
     async def stops_changed(payload: str) -> None:
         await _reload_stops(services)

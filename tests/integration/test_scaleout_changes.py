@@ -128,3 +128,36 @@ async def test_a_worker_keeps_the_thread_of_the_rules_it_takes_on(stores: tuple[
     await worker.deliver(firings)
     pending = await worker.outbox.pending()
     assert [n.thread_id for n in pending] == ["42"]
+
+
+async def test_after_the_listening_connection_drops_the_worker_reads_every_rule_again(
+        postgres_url: str, tmp_path: Path) -> None:
+    """A change made while the worker's LISTEN connection was down is not notified: the reconnect reloads all."""
+    worker_storage = await Storage.open(tmp_path / "fxbot.db", {}, url=postgres_url)
+    admin = await Storage.open(tmp_path / "fxbot.db", {}, url=postgres_url)
+    worker = _service(worker_storage)
+    feed = ChangeFeed(worker_storage.db)
+    rules = WorkerRules(worker, worker_storage.db, clock=lambda: T0)
+    handler: asyncio.Task[None] | None = None
+    try:
+        rule = await worker.repository.add(_rule(OURS, 109_000))
+        await rules.hold_chats([OURS])
+        await feed.subscribe(ALERT_RULES, rules.reload)
+        handler = asyncio.create_task(feed.run())
+        await worker.repository.set_paused(rule.id, True, OURS)  # changed without a notification
+        received = feed.received
+        await admin.db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                               " WHERE application_name = 'fxbot listen' AND pid <> pg_backend_pid()")
+        await eventually(lambda: feed.received > received, "the reconnect told to the worker")
+
+        def paused() -> bool:
+            live = worker.engine.get(rule.id)
+            return live is not None and live.state.paused
+
+        await eventually(paused, "the change made meanwhile read again")
+    finally:
+        if handler is not None:
+            handler.cancel()
+        await feed.close()
+        await admin.close()
+        await worker_storage.close()
