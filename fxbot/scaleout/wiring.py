@@ -123,9 +123,9 @@ class ScaleOut:
 
 
 def configure_role(role: Role, settings: ScaleOutSettings, *, db: Database, services: Services,
-              pump: StreamPump | None, clock: Callable[[], datetime],
-              scheduler: Callable[[], DigestScheduler] | None = None,
-              sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> ScaleOut:
+                   pump: StreamPump | None, clock: Callable[[], datetime],
+                   scheduler: Callable[[], DigestScheduler] | None = None,
+                   sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> ScaleOut:
     """Wire the role's leases and change notifications into the built services (see the module docstring)."""
     feed = ChangeFeed(db)
     owner = settings.worker_id or default_worker_id()
