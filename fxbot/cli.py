@@ -54,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run", help="run every chat adapter enabled in the config",
-        description="Run the bot. With --role, this process runs one part of it and cooperates with the other "
-        "processes through a shared PostgreSQL database (database.url); see docs/scaling-out.md.",
+        description="Run the bot. With --role, this process runs one part of it and cooperates with the\n"
+        "other processes through a shared PostgreSQL database (database.url); see docs/scaling-out.md.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="roles:\n" + "\n".join(f"  {role.value:<10} {text}" for role, text in ROLE_HELP.items()),
     )
