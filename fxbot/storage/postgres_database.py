@@ -4,9 +4,8 @@
 - `transaction()` takes a pooled connection and binds it to the calling task through a context variable:
   the task's statements run on it; nested `transaction()` is a SAVEPOINT. Tasks spawned inside do not join
   (they see the variable but are not its owner task, so they take their own connection). READ COMMITTED.
-- `listen` uses one dedicated connection (not from the pool) with asyncpg's add_listener. When that
-  connection drops it is re-established in the background (backoff up to 5 s) and every callback is told
-  RECONNECT_PAYLOAD ("*reconnect*"): notifications may have been missed meanwhile, re-read everything.
+- `listen` uses one dedicated connection (fxbot.storage.postgres_listener), re-established if it drops, when
+  every callback is told RECONNECT_PAYLOAD ("*reconnect*"): notifications may have been missed, re-read.
 - Migrations run under a session advisory lock, so processes starting together apply them once.
 SQL is translated by fxbot.storage.postgres_sql (placeholders, SQLite-only forms, DDL types).
 """
@@ -17,7 +16,7 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager, suppress
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar, cast
@@ -25,11 +24,9 @@ from typing import Any, ClassVar, cast
 import asyncpg
 
 from fxbot.storage.database import (
-    RECONNECT_PAYLOAD,
     Database,
     Dialect,
     Listener,
-    ListenerSet,
     Params,
     Row,
     Unlisten,
@@ -46,6 +43,7 @@ from fxbot.storage.errors import (
     UniqueViolation,
 )
 from fxbot.storage.migrations import MIGRATIONS, Migration
+from fxbot.storage.postgres_listener import PostgresListener
 from fxbot.storage.postgres_sql import migration_ddl, redact_url, row_count, to_postgres
 from fxbot.storage.timestamps import Clock, utc_now
 
@@ -54,7 +52,6 @@ logger = logging.getLogger(__name__)
 MIGRATION_LOCK_ID = 0x6678626F74  # "fxbot": the advisory lock held while migrating
 APPLICATION_NAME = "fxbot"  # shown in pg_stat_activity
 STATEMENT_CACHE_SIZE = 1024
-RECONNECT_MAX_DELAY_S = 5.0
 
 _UNIQUE_KEYS_SQL = (
     "SELECT (SELECT array_agg(a.attname::text ORDER BY k.ord)"
@@ -83,11 +80,7 @@ class PostgresDatabase(Database):
         self._url = url
         self._tx: contextvars.ContextVar[_BoundTransaction | None] = contextvars.ContextVar(
             f"fxbot_pg_tx_{id(self)}", default=None)
-        self._listeners = ListenerSet()
-        self._listen_conn: asyncpg.Connection | None = None
-        self._listen_lock = asyncio.Lock()
-        self._reconnect_task: asyncio.Task[None] | None = None
-        self._closing = False
+        self._listener = PostgresListener(url)
 
     def __repr__(self) -> str:
         state = "open" if self._pool is not None else "closed"
@@ -134,13 +127,7 @@ class PostgresDatabase(Database):
         bound = self._tx.get()
         if bound is not None and bound.owner is asyncio.current_task():
             raise StorageError("cannot close the database from inside one of its transactions")
-        self._closing = True
-        if self._reconnect_task is not None:
-            self._reconnect_task.cancel()
-        if self._listen_conn is not None:
-            conn, self._listen_conn = self._listen_conn, None
-            conn.remove_termination_listener(self._on_listener_lost)
-            await conn.close()
+        await self._listener.close()
         pool, self._pool = self._pool, None
         await pool.close()
 
@@ -231,64 +218,8 @@ class PostgresDatabase(Database):
 
     async def listen(self, channel: str, callback: Listener) -> Unlisten:
         check_channel(channel, "")
-        async with self._listen_lock:
-            first = self._listeners.add(channel, callback)
-            try:
-                conn = await self._listening_connection()
-                if first:
-                    await conn.add_listener(channel, self._on_notification)
-            except BaseException:
-                self._listeners.remove(channel, callback)
-                raise
-
-        async def unlisten() -> None:
-            async with self._listen_lock:
-                if self._listeners.remove(channel, callback) and self._listen_conn is not None:
-                    # a connection that is gone has nothing to remove; the reconnect skips this channel
-                    with suppress(asyncpg.InterfaceError, asyncpg.PostgresError, OSError):
-                        await self._listen_conn.remove_listener(channel, self._on_notification)
-
-        return unlisten
-
-    async def _listening_connection(self) -> asyncpg.Connection:
         self._require_open()
-        if self._listen_conn is None or self._listen_conn.is_closed():
-            with _errors():
-                conn = await asyncpg.connect(dsn=self._url,
-                                             server_settings={"application_name": f"{APPLICATION_NAME} listen"})
-            conn.add_termination_listener(self._on_listener_lost)
-            self._listen_conn = conn
-        return self._listen_conn
-
-    def _on_notification(self, _conn: object, _pid: int, channel: str, payload: str) -> None:
-        self._listeners.deliver(channel, payload)
-
-    def _on_listener_lost(self, conn: object) -> None:
-        if self._closing or conn is not self._listen_conn:
-            return
-        logger.warning("the PostgreSQL listening connection dropped; re-establishing it")
-        self._listen_conn = None
-        if self._reconnect_task is None or self._reconnect_task.done():
-            self._reconnect_task = asyncio.get_running_loop().create_task(self._relisten())
-
-    async def _relisten(self) -> None:
-        delay = 0.1
-        while not self._closing:
-            try:
-                async with self._listen_lock:
-                    conn = await self._listening_connection()
-                    for channel in self._listeners.channels():
-                        await conn.add_listener(channel, self._on_notification)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, DatabaseUnavailableError) as exc:
-                logger.warning("listening connection not back yet (%s); retrying in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RECONNECT_MAX_DELAY_S)
-                continue
-            except DatabaseClosedError:
-                return
-            logger.info("the PostgreSQL listening connection is back")
-            self._listeners.deliver_all(RECONNECT_PAYLOAD)
-            return
+        return await self._listener.listen(channel, callback)
 
     # -- internals --------------------------------------------------------------------------
 
