@@ -1,6 +1,18 @@
-"""Benchmark: 10k alert firings across 100 chats through the persisted outbox and the paced notifier.
+"""Benchmark: alert firings persisted (`AlertService.deliver`), and through the outbox and the paced notifier.
 
-Run: `.venv/bin/python benchmarks/alerts_outbox.py [--firings 10000] [--chats 100] [--spread 0]`.
+Run: `.venv/bin/python benchmarks/alerts_outbox.py [--scenario all|deliver|notifier] [--firings 10000]
+[--chats 100] [--spread 0] [--deliver-firings 50000] [--bursts 5000,500] [--url postgresql://…]`.
+
+"deliver": firings persisted per second by `AlertService.deliver` alone (outbox row + fire state, one
+transaction per burst, as the stream's `FiringWriter` writes them under a storm): 100k price rules of the
+pipeline benchmark's realistic mix (benchmarks/pipeline_workload.py) loaded from the database into the
+engine, the "spread" walk run until `--deliver-firings` firings are decided (not timed), then those firings
+delivered in bursts of each `--bursts` size on a fresh copy of the database; firings/s by the wall clock
+and per CPU-second (all threads: SQLite's work runs in its own), with the load average. `--url` runs it
+on PostgreSQL instead (an empty database, made anew for each run and each burst size: the storage's master
+key is new each time; the server's CPU is not counted, so there the wall clock is the figure).
+
+"notifier": 10k firings across 100 chats through the persisted outbox and the paced notifier.
 
 Real time, real SQLite file (tmp dir), real Notifier with the default Telegram pacing (1 msg/s per
 chat with bursts of 3, 20/min per group, 25/s overall, 4096 characters per message). The target
@@ -23,19 +35,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pipeline_workload import ACCOUNT, SPECS, FrameClock, Walk, make_rules
+
+from fxbot.alerts.engine import AlertEngine
+from fxbot.alerts.firing import Firing
+from fxbot.alerts.repository import AlertRepository
 from fxbot.chat.types import ChatRef, Reply
 from fxbot.notify.notification import Notification, Severity
 from fxbot.notify.notifier import Notifier
 from fxbot.notify.outbox import Outbox, OutboxState
 from fxbot.notify.pacing import Pacer
+from fxbot.notify.preferences import NotificationPreferences
+from fxbot.services.alerts import AlertService
 from fxbot.storage import Storage
 
 TOLERANCE_S = 0.005  # the recorder's timestamp is taken a few µs after the pacer's
@@ -92,10 +117,52 @@ def max_in_window(times: list[float], window: float) -> int:
     return best
 
 
-async def main(n_firings: int, n_chats: int, spread: float, seed: int) -> None:
-    for backlog in (True, False):
-        await scenario(n_firings, n_chats, spread, seed, backlog=backlog)
+async def main(args: argparse.Namespace) -> None:
+    if args.scenario in ("all", "deliver"):
+        await deliver_scenario(args.deliver_firings, [int(b) for b in args.bursts.split(",")], args.url)
         print()
+    if args.scenario in ("all", "notifier"):
+        for backlog in (True, False):
+            await scenario(args.firings, args.chats, args.spread, args.seed, backlog=backlog)
+            print()
+
+
+async def decided_firings(storage: Storage, n_firings: int) -> tuple[AlertEngine, list[Firing], FrameClock]:
+    """100k rules of the realistic mix loaded into an engine, and the firings of the spread walk (not stored)."""
+    repo = AlertRepository(storage.db)
+    await repo.add_many(make_rules(100_000, seed=1))
+    engine = AlertEngine()
+    await repo.load_into(engine)
+    clock = FrameClock()
+    for spec in SPECS:  # the first quote of each symbol syncs the rules loaded without a price
+        engine.on_quote(ACCOUNT, spec.symbol, spec.reference_price,
+                        spec.reference_price + spec.typical_spread_points / 10**spec.digits, clock())
+    walk = Walk("spread", seed=7)
+    firings: list[Firing] = []
+    while len(firings) < n_firings:
+        for symbol, bid, ask, _ in walk.quotes(1_000):
+            firings += engine.on_quote(ACCOUNT, symbol, bid, ask, clock())
+    return engine, firings, clock
+
+
+async def deliver_scenario(n_firings: int, bursts: list[int], url: str | None) -> None:
+    print(f"== deliver alone: firings persisted (outbox row + fire state), {'PostgreSQL' if url else 'SQLite'}")
+    for burst in bursts:
+        with tempfile.TemporaryDirectory() as tmp:
+            async with await Storage.open(Path(tmp) / "deliver.db", {}, url=url) as storage:
+                engine, firings, clock = await decided_firings(storage, n_firings)
+                service = AlertService(storage=storage, brokers=cast(Any, None), outbox=Outbox(storage.db),
+                                       preferences=NotificationPreferences(storage.db), clock=clock, engine=engine)
+                load = os.getloadavg()[0]
+                wall, cpu = time.perf_counter(), time.process_time()
+                stored = 0
+                for start in range(0, len(firings), burst):
+                    stored += await service.deliver(firings[start:start + burst])
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                rules = len({f.rule_id for f in firings})
+                print(f"bursts of {burst:,}: {len(firings):,} firings of {rules:,} rules, {stored:,} outbox rows:"
+                      f" {len(firings) / wall:,.0f} firings/s wall, {len(firings) / cpu:,.0f} per CPU-s"
+                      f" ({cpu * 1e6 / len(firings):.1f} µs CPU a firing; load average {load:.2f})", flush=True)
 
 
 async def scenario(n_firings: int, n_chats: int, spread: float, seed: int, *, backlog: bool) -> None:
@@ -178,9 +245,15 @@ def _pct(values: list[float], pct: int) -> float:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--scenario", choices=("all", "deliver", "notifier"), default="all")
     parser.add_argument("--firings", type=int, default=10_000)
     parser.add_argument("--chats", type=int, default=100)
     parser.add_argument("--spread", type=float, default=0.0, help="seconds over which firings arrive")
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
-    asyncio.run(main(args.firings, args.chats, args.spread, args.seed))
+    parser.add_argument("--deliver-firings", type=int, default=50_000)
+    parser.add_argument("--bursts", default="5000,500", help="firings per deliver() transaction, comma-separated")
+    parser.add_argument("--url", default=None, help="an empty PostgreSQL database for the deliver scenario")
+    parsed = parser.parse_args()
+    if parsed.url and "," in parsed.bursts:
+        parser.error("with --url give one burst size (--bursts 5000): each run needs an empty database")
+    asyncio.run(main(parsed))
