@@ -95,9 +95,9 @@ class Sim:
             self.proc = None
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, timeout_s: float = 1.0) -> bool:
     try:
-        httpx.get(url, timeout=1.0)
+        httpx.get(url, timeout=timeout_s)
     except httpx.HTTPError:
         return False
     return True
@@ -127,11 +127,30 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return 0.0
 
 
-def counters(ops_port: int) -> dict[str, float]:
+def health_gaps(ops_port: int, done: Callable[[], bool], timeout_s: float) -> float:
+    """Poll /healthz (1 s timeout) until `done()`: the longest stretch in seconds it did not answer (the
+    liveness a container health check sees while the rules load)."""
+    longest, since = 0.0, None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        if _answers(f"http://127.0.0.1:{ops_port}/healthz", timeout_s=1.0):
+            if since is not None:
+                longest = max(longest, now - since)
+            since = None
+            if done():
+                return longest
+        elif since is None:
+            since = now
+        time.sleep(0.25)
+    return longest
+
+
+def counters(ops_port: int, timeout_s: float = 30.0) -> dict[str, float]:
     """The bot's quotes evaluated and alerts fired so far (from its /metrics); -1 while it does not answer (the
     cold load of a million rules holds its event loop for a while)."""
     try:
-        text = httpx.get(f"http://127.0.0.1:{ops_port}/metrics", timeout=30.0).text
+        text = httpx.get(f"http://127.0.0.1:{ops_port}/metrics", timeout=timeout_s).text
     except httpx.HTTPError:
         return {"quotes": -1.0, "fired": -1.0}
     found = {"quotes": 0.0, "fired": 0.0}
@@ -210,6 +229,10 @@ def measure(n: int, ticks_ms: list[int], window_s: float, settle_s: float) -> No
             bot = start_bot(config, workdir)
             try:
                 wait_for(lambda: _answers(f"http://127.0.0.1:{ops_port}/healthz"), 600, "the bot's ops endpoint")
+                if n:
+                    silent = health_gaps(ops_port, lambda: counters(ops_port, timeout_s=1.0)["quotes"] > 0, 900)
+                    print(f"  during the start, /healthz went unanswered (1 s timeout) for at most {silent:.1f} s "
+                          "in a row")
                 if n == 0:  # no rule: nothing is subscribed; the idle process
                     time.sleep(settle_s)
                     print(f"  idle (key linked, stream connected, no rule): RSS {rss_mb(bot.pid):.1f} MB, "
