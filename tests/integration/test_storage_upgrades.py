@@ -127,8 +127,13 @@ async def _v13(storage: Storage) -> None:
         "INSERT INTO notify_delivery_leases (owner, lease_until) VALUES ('host:1:ab12', ?)", (AT,))
 
 
+async def _v14(storage: Storage) -> None:
+    await storage.db.execute(
+        "INSERT INTO leases (name, owner, lease_until) VALUES ('partition:7', 'host:1:ab12', ?)", (AT,))
+
+
 ROWS: dict[int, Insert] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9, 10: _v10, 11: _v11,
-                           12: _v12, 13: _v13}
+                           12: _v12, 13: _v13, 14: _v14}
 """Per migration, representative rows of what it added (written with the SQL of that version)."""
 
 
