@@ -71,15 +71,15 @@ class WorkerRules:
             await self._alerts.save_state_changes()  # quiet changes (re-arms, dormancy) are not lost with them
             for rule_id in await self._rule_ids(sorted(gone)):
                 dropped += engine.remove(rule_id)
+            self.chats -= gone
         first = not self._started and len(engine) == 0
         self._started = True
-        self.chats = wanted
-        if not new:
-            loaded = 0
-        elif first:  # the worker's start: like a cold start, price rules column-wise without rule objects
+        loaded = 0
+        if new and first:  # the worker's start: like a cold start, price rules column-wise without rule objects
             loaded = await self._cold_load(sorted(new))
-        else:
+        elif new:  # everything is read before the engine changes: a failed read is retried at the next refresh
             loaded = engine.add_many(await self._load(sorted(new)))
+        self.chats = wanted
         if loaded or dropped:
             log.info("alerts: %d rules of %d chats taken on, %d rules of %d chats given up",
                      loaded, len(new), dropped, len(gone))

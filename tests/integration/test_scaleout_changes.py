@@ -161,3 +161,33 @@ async def test_after_the_listening_connection_drops_the_worker_reads_every_rule_
         await feed.close()
         await admin.close()
         await worker_storage.close()
+
+
+class _FailsOnce:
+    """The worker's database connection failing its first read of rules (a dropped connection)."""
+
+    def __init__(self, db: Any) -> None:
+        self._db = db
+        self.failed = False
+
+    async def fetch_all(self, sql: str, params: Any = ()) -> Any:
+        if not self.failed and "FROM alert_rules" in sql:
+            self.failed = True
+            raise ConnectionResetError("the connection to the database was lost")
+        return await self._db.fetch_all(sql, params)
+
+    async def fetch_value(self, sql: str, params: Any = ()) -> Any:
+        return await self._db.fetch_value(sql, params)
+
+
+async def test_rules_whose_read_failed_are_read_at_the_next_refresh(stores: tuple[Storage, Storage]) -> None:
+    _, worker_storage = stores
+    worker = _service(worker_storage)
+    rule = await worker.repository.add(_rule(OURS, 109_000))
+    flaky = _FailsOnce(worker_storage.db)
+    rules = WorkerRules(worker, cast(Any, flaky), clock=lambda: T0)
+    with pytest.raises(ConnectionResetError):
+        await rules.hold_chats([OURS])
+    assert rules.chats == frozenset() and worker.engine.get(rule.id) is None
+    assert await rules.hold_chats([OURS]) == (1, 0)  # the pump's next refresh asks again
+    assert worker.engine.get(rule.id) is not None
