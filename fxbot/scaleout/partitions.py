@@ -92,8 +92,7 @@ class PartitionKeeper:
         """One renewal round: heartbeat, renew, release extras, claim up to the quota; the partitions held."""
         leases = self._leases
         now = leases.now()
-        if await leases.claim(WORKER_PREFIX + leases.owner, self.lease) is None:
-            raise RuntimeError(f"worker id {leases.owner!r} is in use by another live worker")
+        await leases.claim(WORKER_PREFIX + leases.owner, self.lease)  # the heartbeat: only we claim our name
         held = {_number(name) for name in await leases.renew_held(PARTITION_PREFIX, self.lease)}
         held.discard(-1)
         self._valid_until = now + self.lease
