@@ -293,6 +293,8 @@ class App:
             await self.pump.move_chat(old_chat_id, new_chat_id)
         if self.notifier is not None:
             await self.notifier.move_chat(old_chat_id, new_chat_id)
+        if self.scaleout is not None:  # the worker serving the chat re-reads its binding and rules
+            self.scaleout.bindings_may_have_changed()
         log.info("chat %s migrated to %s (%d rows, %d alert rules moved)", old_chat_id, new_chat_id, moved, rules)
 
     async def chat_reachable(self, chat_id: str) -> None:

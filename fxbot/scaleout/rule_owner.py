@@ -46,6 +46,8 @@ class WorkerRules:
         self._on_rules_changed = on_rules_changed  # the pump re-subscribes its streams
         self.chats: frozenset[str] = frozenset()
         self.reloads = 0
+        self._ids: dict[str, set[int]] = {}  # chat -> ids of the rules loaded for it (dropped with the chat)
+        self._chat_of: dict[int, str] = {}
         self._started = False  # the first chats taken on (the worker's start) load like a cold start
         self._lock = asyncio.Lock()  # taking on/dropping chats and reloading one rule never interleave
 
@@ -69,7 +71,11 @@ class WorkerRules:
         engine = self._alerts.engine
         if gone:
             await self._alerts.save_state_changes()  # quiet changes (re-arms, dormancy) are not lost with them
-            for rule_id in await self._rule_ids(sorted(gone)):
+            ids = set(await self._rule_ids(sorted(gone)))  # stored under these chats now
+            for chat_id in gone:  # and loaded under them (a chat that moved to a new id has none stored any more)
+                ids.update(self._ids.pop(chat_id, ()))
+            for rule_id in sorted(ids):
+                self._untrack(rule_id)
                 dropped += engine.remove(rule_id)
             self.chats -= gone
         first = not self._started and len(engine) == 0
@@ -101,10 +107,12 @@ class WorkerRules:
             thread = await self._db.fetch_value("SELECT thread_id FROM alert_threads WHERE rule_id = ?", (rule_id,))
             engine = self._alerts.engine
             engine.remove(rule_id)
+            self._untrack(rule_id)
             fired = []
             if stored is not None and stored.chat_id in self.chats and _active(stored):
                 self._alerts.remember_threads({rule_id: None if thread is None else str(thread)})
                 fired = engine.add(stored, self._clock())
+                self._track(rule_id, stored.chat_id)
         if fired:
             await self._alerts.deliver(fired)
         if self._on_rules_changed is not None:
@@ -139,6 +147,10 @@ class WorkerRules:
                             for row in await self._db.fetch_all(_SELECT_ACCOUNT.format(marks=marks), part))
             await self._remember_threads(part)
         rows.sort(key=lambda row: int(row[0]))
+        for row in rows:
+            self._track(int(row[0]), str(row[1]))  # LEAN_PRICE_COLUMNS: id, chat_id, …
+        for rule in accounts:
+            self._track(rule.id, rule.chat_id)
         count = engine.load_price_rows(rows)
         engine.finish_loading()
         return count + engine.add_many(accounts)
@@ -155,7 +167,18 @@ class WorkerRules:
             rows = await db.fetch_all(_SELECT_ACTIVE.format(marks=", ".join("?" for _ in part)), part)
             rules.extend(rule_from_row(tuple(row)) for row in rows)
             await self._remember_threads(part)
+        for rule in rules:
+            self._track(rule.id, rule.chat_id)
         return rules
+
+    def _track(self, rule_id: int, chat_id: str) -> None:
+        self._ids.setdefault(chat_id, set()).add(rule_id)
+        self._chat_of[rule_id] = chat_id
+
+    def _untrack(self, rule_id: int) -> None:
+        chat_id = self._chat_of.pop(rule_id, None)
+        if chat_id is not None:
+            self._ids.get(chat_id, set()).discard(rule_id)
 
 
 def _parts(chats: list[str]) -> list[list[str]]:

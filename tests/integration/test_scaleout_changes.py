@@ -191,3 +191,17 @@ async def test_rules_whose_read_failed_are_read_at_the_next_refresh(stores: tupl
     assert rules.chats == frozenset() and worker.engine.get(rule.id) is None
     assert await rules.hold_chats([OURS]) == (1, 0)  # the pump's next refresh asks again
     assert worker.engine.get(rule.id) is not None
+
+
+async def test_a_chat_that_moved_to_a_new_id_has_its_rules_served_under_the_new_one(
+        stores: tuple[Storage, Storage]) -> None:
+    _, worker_storage = stores
+    worker = _service(worker_storage)
+    rule = await worker.repository.add(_rule(OURS, 109_000))
+    rules = WorkerRules(worker, worker_storage.db, clock=lambda: T0)
+    await rules.hold_chats([OURS])
+    moved = "telegram:-100777"  # a Telegram group became a supergroup: its rows moved to the new chat id
+    await worker_storage.db.execute("UPDATE alert_rules SET chat_id = ? WHERE chat_id = ?", (moved, OURS))
+    assert await rules.hold_chats([moved]) == (1, 1)  # the copy under the old id goes, the moved rule comes
+    live = worker.engine.get(rule.id)
+    assert live is not None and live.chat_id == moved and len(worker.engine) == 1
