@@ -195,6 +195,9 @@ class AlertService:
     async def save_state_changes(self) -> None:
         """Persist re-arms, pauses and dormancy that notified nobody (not ahead of a firing still being written:
         its write carries them)."""
+        self._quiet_unsaved.update(self.engine.take_state_changes())
+        if not self._quiet_unsaved:
+            return
         async with self._storage.db.transaction():
             written = await self._write_quiet_states()
         self._forget_saved(written)
