@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
 from fxbot.alerts.rules import FireState, PriceCondition, PriceRule, PriceSide
+from fxbot.domain.access import Scope
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.scaleout.change_feed import ALERT_RULES, RECONNECT, ChangeFeed
+from fxbot.scaleout.cluster_status import ClusterStreamStatus
+from fxbot.scaleout.leases import LeaseStore
+from fxbot.scaleout.partitions import WORKER_PREFIX, partition_name, partition_of
 from fxbot.scaleout.rule_owner import WorkerRules
 from fxbot.services.alerts import AlertService
 from fxbot.storage import Storage
@@ -205,3 +209,20 @@ async def test_a_chat_that_moved_to_a_new_id_has_its_rules_served_under_the_new_
     assert await rules.hold_chats([moved]) == (1, 1)  # the copy under the old id goes, the moved rule comes
     live = worker.engine.get(rule.id)
     assert live is not None and live.chat_id == moved and len(worker.engine) == 1
+
+
+async def test_the_fronts_status_names_the_worker_streaming_each_key(stores: tuple[Storage, Storage]) -> None:
+    front_storage, _ = stores
+    key = await front_storage.keys.add("telegram:42", "desk", "sk_live_" + "b" * 32, Scope.TRADE)
+    await front_storage.bindings.bind(OURS, key.id, "telegram:42")
+    now = datetime.now(UTC)
+    status = ClusterStreamStatus(front_storage.db, lambda: now, partitions=32, interval_s=1.0)
+    orphan = await status.refresh()
+    assert not orphan.connected and "key 'desk': no live worker holds it" in (orphan.detail or "")
+    worker = LeaseStore(front_storage.db, "w1", lambda: now)
+    await worker.claim(WORKER_PREFIX + "w1", timedelta(seconds=30))
+    await worker.claim(partition_name(partition_of(key.id, 32)), timedelta(seconds=30))
+    served = await status.refresh()
+    assert served.connected and served.detail == (
+        "1 live worker(s) hold 1 of 32 partitions; key 'desk': streamed by worker w1")
+    assert status.stream_health() is served
