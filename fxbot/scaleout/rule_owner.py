@@ -24,6 +24,7 @@ from fxbot.storage.database import Database
 log = logging.getLogger(__name__)
 
 CHATS_PER_QUERY = 500
+RULES_PER_STEP = 5_000  # rules added or dropped between two yields to the loop (the streams keep flowing)
 _SELECT_ACTIVE = (f"SELECT {', '.join(ALL_COLUMNS)} FROM alert_rules"
                   " WHERE done = 0 AND expired_reported = 0 AND chat_id IN ({marks}) ORDER BY id")
 _SELECT_LEAN = (f"SELECT {', '.join(LEAN_PRICE_COLUMNS)} FROM alert_rules"
@@ -74,9 +75,11 @@ class WorkerRules:
             ids = set(await self._rule_ids(sorted(gone)))  # stored under these chats now
             for chat_id in gone:  # and loaded under them (a chat that moved to a new id has none stored any more)
                 ids.update(self._ids.pop(chat_id, ()))
-            for rule_id in sorted(ids):
+            for count, rule_id in enumerate(sorted(ids), 1):
                 self._untrack(rule_id)
                 dropped += engine.remove(rule_id)
+                if count % RULES_PER_STEP == 0:
+                    await asyncio.sleep(0)
             self.chats -= gone
         first = not self._started and len(engine) == 0
         self._started = True
@@ -84,7 +87,10 @@ class WorkerRules:
         if new and first:  # the worker's start: like a cold start, price rules column-wise without rule objects
             loaded = await self._cold_load(sorted(new))
         elif new:  # everything is read before the engine changes: a failed read is retried at the next refresh
-            loaded = engine.add_many(await self._load(sorted(new)))
+            rules = [rule for rule in await self._load(sorted(new)) if engine.get(rule.id) is None]  # not twice
+            for start in range(0, len(rules), RULES_PER_STEP):
+                loaded += engine.add_many(rules[start:start + RULES_PER_STEP])
+                await asyncio.sleep(0)
         self.chats = wanted
         if loaded or dropped:
             log.info("alerts: %d rules of %d chats taken on, %d rules of %d chats given up",

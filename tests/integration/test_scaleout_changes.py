@@ -226,3 +226,14 @@ async def test_the_fronts_status_names_the_worker_streaming_each_key(stores: tup
     assert served.connected and served.detail == (
         "1 live worker(s) hold 1 of 32 partitions; key 'desk': streamed by worker w1")
     assert status.stream_health() is served
+
+
+async def test_a_rule_already_watched_is_not_loaded_twice(stores: tuple[Storage, Storage]) -> None:
+    _, worker_storage = stores
+    worker = _service(worker_storage)
+    rules = WorkerRules(worker, worker_storage.db, clock=lambda: T0)
+    await rules.hold_chats([OTHERS])
+    made_here = await worker.repository.add(_rule(OURS, 109_000))  # an alert order's /alert run on this worker
+    worker.engine.add(made_here)
+    assert await rules.hold_chats([OTHERS, OURS]) == (0, 0)  # its chat's binding arrives afterwards
+    assert worker.engine.get(made_here.id) is not None and len(worker.engine) == 1
