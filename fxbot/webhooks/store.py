@@ -152,19 +152,18 @@ class WebhookStore:
         return result.rowcount > 0
 
     async def first_time(self, endpoint_id: int, request_key: str, *, window: timedelta | None = None) -> bool:
-        """Record a request; False when it was seen before (ever, or within `window` when one is given)."""
+        """Record a request; False when it was seen before (ever, or within `window` when one is given).
+
+        One statement, so two deliveries of the same request at once (other tasks, other processes, on
+        PostgreSQL's concurrent connections too) can never both be told True."""
         now = self._clock()
-        async with self._db.transaction():
-            seen = await self._db.fetch_value(
-                "SELECT received_at FROM webhook_requests WHERE endpoint_id = ? AND request_key = ?",
-                (endpoint_id, request_key))
-            if seen is not None and (window is None or now - from_db(str(seen)) < window):
-                return False
-            await self._db.execute(
-                "INSERT INTO webhook_requests (endpoint_id, request_key, received_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (endpoint_id, request_key) DO UPDATE SET received_at = excluded.received_at",
-                (endpoint_id, request_key, to_db(now)))
-        return True
+        cutoff = "" if window is None else to_db(now - window)  # a row seen at or before it counts as new
+        recorded = await self._db.fetch_value(
+            "INSERT INTO webhook_requests (endpoint_id, request_key, received_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (endpoint_id, request_key) DO UPDATE SET received_at = excluded.received_at"
+            " WHERE webhook_requests.received_at <= ? RETURNING 1",
+            (endpoint_id, request_key, to_db(now), cutoff))
+        return recorded is not None
 
     async def purge_seen(self, older_than: timedelta = timedelta(days=7)) -> int:
         """Forget old body fingerprints (ids are kept: a replayed id must never run again)."""
