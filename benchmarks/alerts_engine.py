@@ -186,7 +186,7 @@ async def run(n: int, path: Path) -> None:
     load_s = time.perf_counter() - start
     await storage.close()
     loaded_rss = rss_mb()
-    # first quote of each symbol syncs the rules loaded without a price (one pass each)
+    # first quote of each symbol syncs the rules loaded without a price (only those it can change: bisection)
     start = time.perf_counter()
     for sym, digits, ref in symbols():
         engine.on_quote(ACCOUNT, sym, ref / 10.0**digits, (ref + 2) / 10.0**digits, T0)
