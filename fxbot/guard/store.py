@@ -56,23 +56,26 @@ class GuardStore:
 
     async def save(self, state: GuardState) -> None:
         """Write a state that does not start acting (that one goes through `claim_acting`)."""
-        await self._db.execute(
-            "INSERT INTO guard_states (account_id, day_id, phase, day_start_equity, blocked_until, trigger, changed_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET day_id = excluded.day_id,"
-            " phase = excluded.phase, day_start_equity = excluded.day_start_equity,"
-            " blocked_until = excluded.blocked_until, trigger = excluded.trigger, changed_at = excluded.changed_at",
-            _params(state))
+        await self._db.execute(_UPSERT_STATE, _params(state))
 
     async def claim_acting(self, state: GuardState) -> bool:
-        """Move the account to acting unless it already is acting or blocked; True for the one caller that did."""
+        """Move the account to acting unless it already is acting or blocked; True for the one caller that did.
+
+        One conditional upsert: of two claims at once (other tasks, other processes, PostgreSQL's concurrent
+        connections) only one can win."""
         assert state.phase is Phase.ACTING
-        async with self._db.transaction():
-            current = await self._db.fetch_value("SELECT phase FROM guard_states WHERE account_id = ?",
-                                                 (state.account_id,))
-            if current in (Phase.ACTING.value, Phase.BLOCKED.value):
-                return False
-            await self.save(state)
-            return True
+        won = await self._db.fetch_value(
+            _UPSERT_STATE + " WHERE guard_states.phase NOT IN (?, ?) RETURNING 1",
+            (*_params(state), Phase.ACTING.value, Phase.BLOCKED.value))
+        return won is not None
+
+
+_UPSERT_STATE = (
+    "INSERT INTO guard_states (account_id, day_id, phase, day_start_equity, blocked_until, trigger, changed_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET day_id = excluded.day_id,"
+    " phase = excluded.phase, day_start_equity = excluded.day_start_equity,"
+    " blocked_until = excluded.blocked_until, trigger = excluded.trigger, changed_at = excluded.changed_at"
+)
 
 
 def _params(s: GuardState) -> tuple[object, ...]:
