@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+STOP_PUBLISH_S = 2.0  # at an orderly stop, how long change notifications still under way may take
+
 
 def default_worker_id() -> str:
     """host-pid-random: unique per process, readable in the leases table."""
@@ -60,20 +62,14 @@ def default_worker_id() -> str:
 class SchedulePublisher:
     """A front's DigestService listener: a saved or removed schedule is told to the scheduler leader."""
 
-    def __init__(self, feed: ChangeFeed) -> None:
-        self._feed = feed
-        self._tasks: set[asyncio.Task[None]] = set()
+    def __init__(self, out: ScaleOut) -> None:
+        self._out = out
 
     def schedule_saved(self, schedule: DigestSchedule) -> None:
-        self._publish(schedule.chat_id)
+        self._out.publish_soon(DIGEST_SCHEDULES, schedule.chat_id)
 
     def schedule_removed(self, chat_id: str, kind: DigestKind) -> None:
-        self._publish(chat_id)
-
-    def _publish(self, chat_id: str) -> None:
-        task = asyncio.create_task(self._feed.publish(DIGEST_SCHEDULES, chat_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._out.publish_soon(DIGEST_SCHEDULES, chat_id)
 
 
 @dataclass
@@ -95,7 +91,11 @@ class ScaleOut:
 
     def bindings_may_have_changed(self) -> None:
         """A state-changing command succeeded here: the workers re-read the chat bindings at once."""
-        task = asyncio.create_task(self.feed.publish(BINDINGS))
+        self.publish_soon(BINDINGS)
+
+    def publish_soon(self, channel: str, payload: str = "") -> None:
+        """Notify from synchronous code (a task, awaited at stop)."""
+        task = asyncio.create_task(self.feed.publish(channel, payload))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
@@ -112,13 +112,19 @@ class ScaleOut:
             self.tasks["status"] = asyncio.create_task(self.status.run(), name="fxbot-cluster-status")
 
     async def stop(self) -> None:
-        """Release the leases (others take over at once) and stop listening."""
+        """Release the leases (others take over at once), let the last notifications go out, stop listening."""
         for task in self.tasks.values():
             task.cancel()
         for task in self.tasks.values():
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.tasks.clear()
+        pending = list(self._pending)
+        if pending:  # NOTIFYs under way hold a database connection: done (or given up) before the pool closes
+            await asyncio.wait(pending, timeout=STOP_PUBLISH_S)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         await self.feed.close()
 
 
@@ -144,7 +150,7 @@ def configure_role(role: Role, settings: ScaleOutSettings, *, db: Database, serv
         services.health.set_stream_status_provider(out.status)  # /status: which worker streams each key
         if services.stops is not None:
             services.stops.store = PublishingStopStore(db, feed)
-        services.digests.attach(SchedulePublisher(feed))
+        services.digests.attach(SchedulePublisher(out))
         if services.snoozes is not None:
             async def snoozed() -> None:
                 await feed.publish(SNOOZES)
