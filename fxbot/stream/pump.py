@@ -171,8 +171,9 @@ class StreamPump:
         for key_id in [k for k in self._tasks if k not in plan]:
             task = self._tasks.pop(key_id)
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await asyncio.wait([task])  # never swallows the pump's own cancellation (the app stopping meanwhile)
+            if not task.cancelled():
+                task.exception()  # retrieved: how a stopped stream ended does not matter here
             self._sessions.pop(key_id, None)
             self._statuses.pop(key_id, None)
             log.info("stream pump: stopped the stream of key %s (%s)", key_id,
