@@ -11,6 +11,7 @@ import heapq
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
+from itertools import compress
 from typing import TYPE_CHECKING
 
 from fxbot.alerts.rules import PriceSide
@@ -152,6 +153,15 @@ class ThresholdIndex:
             self._slots.append(block_slots)
             self._maxes.append(block_points[-1] * _SHIFT + block_slots[-1])
         self._count += len(new_points)
+
+    def select(self, marked: bytearray) -> tuple[array[int], array[int]]:
+        """The (points, slots) of the entries whose slot is marked (`marked[slot]` non-zero), in index order."""
+        points, slots = array("q"), array("i")
+        for block_points, block_slots in zip(self._points, self._slots, strict=True):
+            keep = bytes(map(marked.__getitem__, block_slots))
+            points.extend(compress(block_points, keep))
+            slots.extend(compress(block_slots, keep))
+        return points, slots
 
     def bulk_load(self, pairs_points: array[int], pairs_slots: array[int]) -> None:
         """Replace the content with unsorted parallel arrays, sorting once (cold start)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import operator
 from array import array
 from bisect import bisect_left, bisect_right
+from functools import cache
 from itertools import compress
 from typing import Any
 
@@ -50,9 +51,14 @@ def _entry_kind(cond: int, mode: int) -> int:
 _KIND_BY_CONDITION = bytes(_entry_kind(c, ONCE) for c in range(len(CONDITIONS))).ljust(256, b"\0")
 _REPEAT_KIND = {c: _entry_kind(c, REPEAT) for c in range(len(CONDITIONS))}
 _COLD_REPEAT_ABOVE, _COLD_REPEAT_BELOW = len(CONDITIONS), len(CONDITIONS) + 1
-_COLD_KINDS = len(CONDITIONS) + 2
 """First-price key kinds of armed rules: the condition's code, or one of the two repeat kinds."""
-_SELECT = tuple(bytes(int(i == kind) for i in range(256)) for kind in range(max(len(_ENTRY_OFFSETS), _COLD_KINDS)))
+_SELECT = tuple(bytes(int(i == kind) for i in range(256)) for kind in range(len(_ENTRY_OFFSETS)))
+
+
+@cache
+def _selector(*kinds: int) -> bytes:
+    """A bytes.translate table: 1 for the kinds given, 0 for any other."""
+    return bytes(int(i in kinds) for i in range(256))
 
 
 def load_columns(evaluator: PriceEvaluator, cols: PriceColumns) -> tuple[int, list[tuple[float, int]]]:
@@ -147,26 +153,21 @@ def _add_cold_plain(pending: PendingEntries, slots: array[int], cold_kinds: byte
                     lasts: array[int]) -> None:
     """The first-price keys (alerts.price_sync.first_price_keys) of armed, unpaused rules, by kind, in C-level
     passes: a crossing is kept only on the side its remembered price must cross."""
-    for kind in range(_COLD_KINDS):
-        group = array("i", compress(slots, cold_kinds.translate(_SELECT[kind])))
-        if not group:
+    groups = (  # (kinds selected, filtered by the remembered price, below the level, keys)
+        (_selector(ABOVE, _COLD_REPEAT_ABOVE), False, True, pending.cold_up_slots),
+        (_selector(CROSS_UP, CROSS), True, True, pending.cold_up_slots),
+        (_selector(BELOW, _COLD_REPEAT_BELOW), False, False, pending.cold_down_slots),
+        (_selector(CROSS_DOWN, CROSS), True, False, pending.cold_down_slots),
+    )
+    for kinds, filtered, below, target in groups:
+        selected = cold_kinds.translate(kinds)
+        if not filtered:
+            target.extend(compress(slots, selected))
             continue
-        points = array("q", map(levels.__getitem__, group))
-        goes_up = kind in (ABOVE, CROSS_UP, CROSS, _COLD_REPEAT_ABOVE)
-        goes_down = kind in (BELOW, CROSS_DOWN, CROSS, _COLD_REPEAT_BELOW)
-        for wanted, filtered, target_points, target_slots in (
-                (goes_up, kind in (CROSS_UP, CROSS), pending.cold_up_points, pending.cold_up_slots),
-                (goes_down, kind in (CROSS_DOWN, CROSS), pending.cold_down_points, pending.cold_down_slots)):
-            if not wanted:
-                continue
-            if not filtered:
-                target_points.extend(points)
-                target_slots.extend(group)
-                continue
-            owns = map(lasts.__getitem__, group)
-            keep = bytes(map(operator.lt if target_points is pending.cold_up_points else operator.gt, owns, points))
-            target_points.extend(compress(points, keep))
-            target_slots.extend(compress(group, keep))
+        group = array("i", compress(slots, selected))
+        owns = map(lasts.__getitem__, group)
+        keep = bytes(map(operator.lt if below else operator.gt, owns, map(levels.__getitem__, group)))
+        target.extend(compress(group, keep))
 
 
 def finish_loading(evaluator: PriceEvaluator) -> None:
@@ -182,6 +183,5 @@ def finish_loading(evaluator: PriceEvaluator) -> None:
             continue
         if book.cold is None:
             book.cold = ColdSync()
-        book.cold.add(pending.cold_up_points, pending.cold_up_slots, pending.cold_down_points,
-                      pending.cold_down_slots)
+        book.cold.add(book.up, pending.cold_up_slots, book.down, pending.cold_down_slots, len(evaluator.table.ids))
     evaluator.pending.clear()

@@ -26,31 +26,30 @@ class PendingEntries:
     """One book's rules gathered during a cold start: their index entries, sorted into its indexes once at the
     end, and the keys of its first-price sync (alerts.price_sync) for the rules waiting for a price (`slots`)."""
 
-    __slots__ = ("cold_down_points", "cold_down_slots", "cold_up_points", "cold_up_slots", "down_points",
-                 "down_slots", "slots", "up_points", "up_slots")
+    __slots__ = ("cold_down_slots", "cold_up_slots", "down_points", "down_slots", "slots", "up_points", "up_slots")
 
     def __init__(self) -> None:
         self.up_points: array[int] = array("q")
         self.up_slots: array[int] = array("i")
         self.down_points: array[int] = array("q")
         self.down_slots: array[int] = array("i")
-        self.cold_up_points: array[int] = array("q")
-        self.cold_up_slots: array[int] = array("i")
-        self.cold_down_points: array[int] = array("q")
+        self.cold_up_slots: array[int] = array("i")  # the slots with a first-price key (their entry up / down)
         self.cold_down_slots: array[int] = array("i")
         self.slots: array[int] = array("i")
 
     def add(self, slot: int, up: tuple[int, ...], down: tuple[int, ...], cold_up: tuple[int, ...],
             cold_down: tuple[int, ...]) -> None:
-        """One waiting rule: its index entries and its first-price keys."""
+        """One waiting rule: its index entries and its first-price keys (each one of its entries)."""
         self.slots.append(slot)
         for points, target_points, target_slots in ((up, self.up_points, self.up_slots),
-                                                    (down, self.down_points, self.down_slots),
-                                                    (cold_up, self.cold_up_points, self.cold_up_slots),
-                                                    (cold_down, self.cold_down_points, self.cold_down_slots)):
+                                                    (down, self.down_points, self.down_slots)):
             for value in points:
                 target_points.append(value)
                 target_slots.append(slot)
+        if cold_up:
+            self.cold_up_slots.append(slot)
+        if cold_down:
+            self.cold_down_slots.append(slot)
 
 
 class PriceRuleStore:

@@ -9,6 +9,8 @@ Keys are gathered while loading; the first quote bisects them instead of judging
 from __future__ import annotations
 
 from array import array
+from collections import deque
+from itertools import repeat
 
 from fxbot.alerts.index import ThresholdIndex
 from fxbot.alerts.price_table import ABOVE, BELOW, F_ARMED, REPEAT, PriceRuleTable
@@ -31,11 +33,20 @@ class ColdSync:
         self.down = ThresholdIndex()
         self.left: set[int] = set()
 
-    def add(self, up_points: array[int], up_slots: array[int], down_points: array[int],
-            down_slots: array[int]) -> None:
-        """Add keys (unsorted; sorted once here)."""
-        self.up.merge(up_points, up_slots)
-        self.down.merge(down_points, down_slots)
+    def add(self, up: ThresholdIndex, up_slots: array[int], down: ThresholdIndex, down_slots: array[int],
+            size: int) -> None:
+        """Add the keys of the slots given: each is the slot's entry in the book's index of that direction, so
+        they are taken from those indexes in their order (no sort); `size` bounds the slot numbers."""
+        for index, slots, keys in ((up, up_slots, self.up), (down, down_slots, self.down)):
+            if not slots:
+                continue
+            marked = bytearray(size)
+            deque(map(marked.__setitem__, slots, repeat(1)), maxlen=0)  # C-level: no loop per slot
+            points, chosen = index.select(marked)
+            if len(keys):
+                keys.merge(points, chosen)
+            else:
+                keys.extend_sorted(points, chosen)
 
     def changed_by(self, cur: int) -> list[int]:
         """The waiting slots a first price `cur` may change, ascending (the load's id order): O(log n + found)."""
