@@ -4,7 +4,8 @@ How the copy works:
 - the source is read in ONE SQLite read transaction (a WAL snapshot: consistent even if something writes meanwhile),
   through its own connection with `query_only` set, so the copy never writes to the source;
 - the target is opened through the storage gateway, which creates the schema with the same numbered migrations
-  fxbot runs at start-up; a target that already holds fxbot data is refused (an empty schema is fine);
+  fxbot runs at start-up; a target that already holds fxbot data is refused (an empty schema is fine, and so is
+  one where fxbot was only started: STARTUP_TABLES);
 - every table is copied in foreign-key order (parents first), in batches, column values as stored: the API keys
   stay encrypted under the same master key (their bytes are copied as-is), so the PostgreSQL processes need that
   same key (FXBOT_SECRET_KEY, or the key file);
@@ -41,6 +42,11 @@ from fxbot.storage.store import CANARY_NAME, CANARY_TEXT
 BATCH_ROWS = 2000
 SKIPPED_TABLES = frozenset({"schema_migrations", "sqlite_sequence"})
 """Not copied: the target records its own migrations; SQLite's AUTOINCREMENT marks become sequence positions."""
+
+
+STARTUP_TABLES = frozenset({"storage_meta", "leases", "notify_delivery_leases", "watchdog_heartbeat"})
+"""Rows fxbot writes by merely starting (its master key check, leases, the heartbeat): a target with rows only
+there holds no data; the copy replaces them with the source's (a key check made with another key included)."""
 
 
 class MigrateDbError(StorageError):
@@ -229,13 +235,16 @@ async def copy_database(source: SqliteSnapshot, target: Database, *, batch_rows:
                              "start this fxbot once on the SQLite database (it upgrades it), then copy again")
     tables = await asyncio.to_thread(source.tables)
     names = [table.name for table in tables]
-    non_empty = {name: n for name, n in (await target_rows(target, names)).items() if n}
+    found = {name: n for name, n in (await target_rows(target, names)).items() if n}
+    non_empty = {name: n for name, n in found.items() if name not in STARTUP_TABLES}
     if non_empty:
         listed = ", ".join(f"{name} ({n} rows)" for name, n in non_empty.items())
         raise MigrateDbError(f"the target already holds fxbot data: {listed}. migrate-db only fills an empty "
                              "database; drop and re-create it (or choose another) to copy again")
     copies: list[TableCopy] = []
     async with target.transaction():
+        for started in sorted(found.keys() & STARTUP_TABLES):
+            await target.execute(f'DELETE FROM "{started}"')
         for table in tables:
             expected = await asyncio.to_thread(source.count, table.name)
             insert = (f'INSERT INTO "{table.name}" ({", ".join(_quoted(c) for c in table.columns)}) '

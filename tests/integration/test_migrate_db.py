@@ -173,6 +173,19 @@ async def test_a_target_holding_data_is_refused_and_left_as_it_was(tmp_path: Pat
         await db.close()
 
 
+async def test_a_target_fxbot_was_only_started_on_is_filled_and_takes_the_source_master_key(
+        tmp_path: Path, target: Target, master_key: str) -> None:
+    source = tmp_path / "source" / "fxbot.db"
+    await fill_source(source, {})
+    async with await target.open_storage({"FXBOT_SECRET_KEY": master_key}):
+        pass  # started once with another key: its key check row is there, no data
+    await migrate_db(source, target.url, {})
+    key = (source.parent / "fxbot.key").read_text().strip()
+    async with await target.open_storage({"FXBOT_SECRET_KEY": key}) as storage:
+        assert [await storage.keys.reveal(k.id) for k in await storage.keys.list_for_owner(ADMIN)] == \
+            [SECRETS["main"], SECRETS["second"]]
+
+
 async def test_a_copy_that_fails_half_way_leaves_the_target_without_data(tmp_path: Path, target: Target) -> None:
     source = tmp_path / "source" / "fxbot.db"
     await fill_source(source, {})
