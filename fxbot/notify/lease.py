@@ -107,6 +107,30 @@ class OutboxLease:
         self._holding = False
         return result.rowcount
 
+    async def end_dead_local_leases(self) -> list[str]:
+        """End at once the leases of delivery processes on this host that are gone (a kill -9 or a crash
+        before this start), so a restarted bot delivers what they held now, not after their lease lapses.
+
+        An owner is `host:pid:random` (`delivery_owner`); it is known dead when its host is this host and its
+        pid is no process here, or is this process's own pid under another owner name (a container restarted
+        as pid 1). Owners on other hosts, and live pids, are left to their lease. Returns the owners ended."""
+        host, me = socket.gethostname(), os.getpid()
+        dead: list[str] = []
+        for row in await self._db.fetch_all("SELECT owner FROM notify_delivery_leases WHERE owner <> ?",
+                                            (self.owner,)):
+            owner = str(row[0])
+            owner_host, _, rest = owner.rpartition(":")[0].rpartition(":")
+            if owner_host == host and rest.isdigit() and _gone(int(rest), me):
+                dead.append(owner)
+        if dead:  # lapsed now: the next claim takes their rows first, then forgets them
+            lapsed = to_db(self._clock() - timedelta(microseconds=1))
+            async with self._db.transaction():
+                for owner in dead:
+                    await self._db.execute(
+                        "UPDATE notify_delivery_leases SET lease_until = ? WHERE owner = ?", (lapsed, owner))
+                await self._db.notify(OUTBOX_CHANNEL, "")
+        return dead
+
     # -- marks that change a row only while this owner holds it -----------------------------
 
     async def mark_sent(self, ids: Iterable[int]) -> int:
@@ -164,6 +188,19 @@ class OutboxLease:
             f" ORDER BY id LIMIT ?{self._db.skip_locked}) RETURNING {ITEM_COLUMNS}"
         )
         return sql, (self.owner, *free_params, *platforms, *live, limit)
+
+
+def _gone(pid: int, me: int) -> bool:
+    """Whether no process `pid` runs here (this process's own pid counts as gone: it is not that owner)."""
+    if pid == me:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
 
 
 def _marks(count: int) -> str:

@@ -176,6 +176,11 @@ class Notifier:
         self._run_active = True
         try:
             await purge_at_start(self._outbox, self._buttons)
+            try:
+                for owner in await self._lease.end_dead_local_leases():
+                    logger.info("outbox: the delivery process %s is gone; delivering what it held now", owner)
+            except Exception:  # its rows then wait for its lease to lapse, as on another host
+                logger.warning("outbox: could not check for gone delivery processes", exc_info=True)
             await warn_untargeted(self._outbox, self._targets)
             async with self._loop_lock:
                 await self._loop(until_idle=False)

@@ -3,6 +3,10 @@ change only rows still held, and a stop hands its rows back. Two gateways on one
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -105,3 +109,26 @@ async def test_claims_come_in_batches_oldest_first(database: Database) -> None:
     assert await lease.claim(set(), 3) == [] and await lease.claim({"telegram"}, 0) == []
     with pytest.raises(ValueError):
         OutboxLease(outbox, "a", timedelta(0))
+
+
+async def test_a_gone_delivery_process_on_this_host_is_taken_over_at_once(two: tuple[Database, Database]) -> None:
+    """A restart after kill -9: the dead process's rows go out now, not once its lease lapses."""
+    wall = WallClock()
+    out_a, out_b = Outbox(two[0], wall), Outbox(two[1], wall)
+    done = subprocess.run(  # noqa: ASYNC221 (a process that has ended: its pid is free)
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    host = socket.gethostname()
+    dead, alive = f"{host}:{int(done.stdout)}:dead", f"{host}:{os.getppid()}:alive"
+    elsewhere = f"{host}-other:{int(done.stdout)}:far"
+    leases = {owner: OutboxLease(out_a, owner, LEASE) for owner in (dead, alive, elsewhere)}
+    for i, owner in enumerate(leases):
+        await out_a.enqueue(note(f"telegram:{i}", f"k{i}"))
+        assert len(await leases[owner].claim({"telegram"}, 10)) == 1
+
+    restarted = OutboxLease(out_b, f"{host}:{os.getpid()}:new", LEASE)
+    assert await restarted.claim({"telegram"}, 10) == []  # every lease still live
+    assert await restarted.end_dead_local_leases() == [dead]  # a live pid and another host keep theirs
+    assert [i.notification.dedupe_key for i in await restarted.claim({"telegram"}, 10)] == ["k0"]
+    # a container restarted as the same pid under a new owner name: the old owner is not this process
+    again = OutboxLease(out_a, f"{host}:{os.getpid()}:newer", LEASE)
+    assert await again.end_dead_local_leases() == [restarted.owner]
