@@ -186,7 +186,7 @@ class SqliteDatabase(Database):
                 if conn.in_transaction:
                     logger.warning("rolling back a transaction left open by an interrupted task")
                     await conn.execute("ROLLBACK")
-                await conn.execute("BEGIN IMMEDIATE")
+                await _begin(conn)
                 self._tx_depth = 1
                 try:
                     yield
@@ -335,3 +335,25 @@ def restrict_files(path: Path) -> None:
 
 async def _finish(conn: aiosqlite.Connection, statement: str) -> None:
     await conn.execute(statement)
+
+
+async def _begin(conn: aiosqlite.Connection) -> None:
+    """BEGIN IMMEDIATE, undone if the caller is cancelled while it waits (for another writer: busy_timeout).
+
+    The statement runs on the connection's thread whatever happens to the awaiting task; without this, a
+    cancellation there left the connection inside a transaction nobody owned, and the next statements of
+    other tasks ran in it, uncommitted."""
+    begin = asyncio.ensure_future(_finish(conn, "BEGIN IMMEDIATE"))
+    try:
+        await asyncio.shield(begin)
+    except asyncio.CancelledError:
+        await asyncio.shield(_undo_begin(conn, begin))
+        raise
+
+
+async def _undo_begin(conn: aiosqlite.Connection, begin: asyncio.Future[None]) -> None:
+    try:
+        await begin
+    except Exception:  # it failed (busy past the timeout): no transaction was opened
+        return
+    await conn.execute("ROLLBACK")

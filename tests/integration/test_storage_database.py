@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,13 @@ from fxbot.storage import (
     MIGRATIONS,
     Database,
     DatabaseClosedError,
-    IntegrityViolation,
     Migration,
     MigrationError,
     NotADatabaseError,
     SchemaTooNewError,
     Storage,
 )
+from tests.waiting import eventually
 
 ENV: dict[str, str] = {}
 V2 = Migration(2, "test: notes column", "ALTER TABLE chat_settings ADD COLUMN note TEXT; "
@@ -111,31 +112,6 @@ async def test_non_database_file_gives_clear_error(tmp_path: Path) -> None:
         await Database.open(path)
 
 
-async def test_transaction_commits_or_rolls_back_as_a_whole(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "fxbot.db")
-    try:
-        await db.execute("CREATE TABLE t (v INTEGER UNIQUE)")
-        async with db.transaction():
-            await db.execute("INSERT INTO t VALUES (1)")
-            await db.execute("INSERT INTO t VALUES (2)")
-        with pytest.raises(IntegrityViolation):
-            async with db.transaction():
-                await db.execute("INSERT INTO t VALUES (3)")
-                await db.execute("INSERT INTO t VALUES (1)")
-        assert [r[0] for r in await db.fetch_all("SELECT v FROM t ORDER BY v")] == [1, 2]
-
-        async with db.transaction():  # nested -> savepoint; inner failure keeps outer work
-            await db.execute("INSERT INTO t VALUES (10)")
-            with pytest.raises(RuntimeError):
-                async with db.transaction():
-                    await db.execute("INSERT INTO t VALUES (11)")
-                    raise RuntimeError("inner")
-        assert [r[0] for r in await db.fetch_all("SELECT v FROM t ORDER BY v")] == [1, 2, 10]
-        assert await db.execute_many("INSERT INTO t VALUES (?)", [(20,), (21,)]) == 2
-    finally:
-        await db.close()
-
-
 async def test_reader_never_sees_another_tasks_open_transaction(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "fxbot.db")
     try:
@@ -159,31 +135,6 @@ async def test_reader_never_sees_another_tasks_open_transaction(tmp_path: Path) 
         with pytest.raises(RuntimeError):
             await task
         assert await reader == 0
-    finally:
-        await db.close()
-
-
-async def test_cancelled_transaction_rolls_back_and_database_stays_usable(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "fxbot.db")
-    try:
-        await db.execute("CREATE TABLE t (v INTEGER)")
-        inside = asyncio.Event()
-
-        async def writer() -> None:
-            async with db.transaction():
-                await db.execute("INSERT INTO t VALUES (1)")
-                inside.set()
-                await asyncio.Event().wait()
-
-        task = asyncio.create_task(writer())
-        await inside.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert await db.fetch_value("SELECT COUNT(*) FROM t") == 0
-        async with db.transaction():
-            await db.execute("INSERT INTO t VALUES (2)")
-        assert await db.fetch_value("SELECT COUNT(*) FROM t") == 1
     finally:
         await db.close()
 
@@ -213,3 +164,33 @@ async def test_closed_database_raises_clear_error(tmp_path: Path) -> None:
     await db.close()  # idempotent
     with pytest.raises(DatabaseClosedError, match="is closed"):
         await db.fetch_all("SELECT 1")
+
+
+async def test_a_task_cancelled_while_waiting_to_begin_leaves_no_transaction_open(tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE waits on another writer; cancelling the waiting task must not leave the connection in
+    a transaction that swallows the next statements of other tasks."""
+    path = tmp_path / "fxbot.db"
+    db = await Database.open(path)
+    other = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    try:
+        await db.execute("CREATE TABLE t (v INTEGER)")
+        other.execute("BEGIN IMMEDIATE")  # another process writing: our BEGIN waits (busy_timeout)
+
+        async def writer() -> None:
+            async with db.transaction():
+                await db.execute("INSERT INTO t VALUES (1)")
+
+        task = asyncio.create_task(writer())
+        await eventually(lambda: getattr(db, "_owner", None) is task, "the writer waiting on BEGIN")
+        task.cancel()
+        other.execute("COMMIT")
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await db.execute("INSERT INTO t VALUES (2)")  # autocommit: durable for every other connection
+        assert other.execute("SELECT v FROM t").fetchall() == [(2,)]
+        async with db.transaction():
+            await db.execute("INSERT INTO t VALUES (3)")
+        assert other.execute("SELECT v FROM t ORDER BY v").fetchall() == [(2,), (3,)]
+    finally:
+        other.close()
+        await db.close()
