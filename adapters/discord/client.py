@@ -35,6 +35,21 @@ def minimal_intents() -> discord.Intents:
     return discord.Intents(guilds=True)
 
 
+def _gateway_client(settings: DiscordSettings) -> discord.Client:
+    """The client for this process's gateway shards: one connection (unsharded, or the one shard given), or an
+    AutoShardedClient for several shard ids of the bot's `shard_count` (several front processes, one token)."""
+    common: dict[str, object] = {"intents": minimal_intents(), "allowed_mentions": _NONE,
+                                 "max_ratelimit_timeout": MAX_RATELIMIT_WAIT_S}
+    if settings.shard_count is None:
+        return discord.Client(**common)  # type: ignore[arg-type]
+    if len(settings.shard_ids) == 1:
+        return discord.Client(shard_id=settings.shard_ids[0], shard_count=settings.shard_count,
+                              **common)  # type: ignore[arg-type]
+    shard_ids = settings.shard_ids or list(range(settings.shard_count))
+    return discord.AutoShardedClient(shard_ids=shard_ids, shard_count=settings.shard_count,
+                                     **common)  # type: ignore[arg-type]
+
+
 class _CommandTree(app_commands.CommandTree[discord.Client]):
     async def on_error(self, interaction: discord.Interaction[discord.Client],
                        error: app_commands.AppCommandError, /) -> None:
@@ -57,8 +72,7 @@ class DiscordAdapter:
     def __init__(self, settings: DiscordSettings, runtime: AdapterRuntime) -> None:
         self._settings = settings
         self.runtime = runtime
-        self.client = discord.Client(intents=minimal_intents(), allowed_mentions=_NONE,
-                                     max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S)
+        self.client = _gateway_client(settings)
         self.tree = _CommandTree(self.client)
         self.completer = Completer(runtime.symbols)
         self.runner = InteractionRunner(

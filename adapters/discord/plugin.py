@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from fxbot.chat.confirmations import DEFAULT_TTL_SECONDS
 from fxbot.chat.types import ChatKind
@@ -42,6 +42,21 @@ class DiscordSettings(BaseModel):
     allowed_users: list[int] = Field(default_factory=list)  # Discord user ids; empty: everyone
     admins_are_platform_admins: bool = True  # Manage Server / Administrator count as platform admins
     confirm_timeout_s: float = Field(default=DEFAULT_TTL_SECONDS, gt=0, le=900)
+    # Gateway shards this process connects (several front processes on one bot token each take some):
+    # shard_count = the bot's total, shard_ids = this process's share; both unset = one unsharded connection.
+    shard_count: int | None = Field(default=None, ge=1, le=10_000)
+    shard_ids: list[int] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> DiscordSettings:
+        if self.shard_ids and self.shard_count is None:
+            raise ValueError("shard_ids needs shard_count (the bot's total number of shards)")
+        count = self.shard_count or 1
+        wrong = [i for i in self.shard_ids if not 0 <= i < count]
+        if wrong or len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError(f"shard_ids must be distinct numbers from 0 to {count - 1} (shard_count {count}),"
+                             f" got {self.shard_ids}")
+        return self
 
     @field_validator("token")
     @classmethod

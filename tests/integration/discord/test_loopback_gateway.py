@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +71,36 @@ async def test_discord_sync_pushes_the_commands_once_and_then_only_on_change(
                                        env=env, out=io.StringIO())
         assert code == 0
         assert fake.wire.find("PUT", "/guilds/42/commands")  # a new scope is synced
+
+
+async def test_a_front_process_connects_only_its_own_gateway_shard(
+    sim_paused: RunningSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several fronts on one bot token: each identifies as its shard of the bot's total (discord: shard_ids)."""
+    async with LoopbackDiscord() as fake:
+        fake.point_discord_here(monkeypatch)
+        async with discord_app(sim_paused, tmp_path, gateway=True, offline=False,
+                               extra={"shard_count": 3, "shard_ids": [2]}) as bot:
+            await asyncio.wait_for(fake.identified.wait(), timeout=10)
+            assert fake.identify is not None and fake.identify["shard"] == [2, 3]
+            assert bot.adapter.client.shard_id == 2 and bot.adapter.client.shard_count == 3
+
+
+def test_shard_settings_are_checked_and_pick_the_client() -> None:
+    import discord
+    from pydantic import ValidationError
+
+    from fxbot.adapters.discord.client import _gateway_client
+    from fxbot.adapters.discord.plugin import DiscordSettings
+
+    several = _gateway_client(DiscordSettings(token="t", shard_count=4, shard_ids=[0, 2]))
+    assert isinstance(several, discord.AutoShardedClient) and several.shard_ids == [0, 2]
+    assert several.shard_count == 4
+    plain = _gateway_client(DiscordSettings(token="t"))
+    assert not isinstance(plain, discord.AutoShardedClient) and plain.shard_id is None
+    wrongs: list[tuple[dict[str, Any], str]] = [({"shard_ids": [1]}, "needs shard_count"),
+                                                ({"shard_count": 2, "shard_ids": [2]}, "from 0 to 1"),
+                                                ({"shard_count": 2, "shard_ids": [1, 1]}, "distinct")]
+    for wrong, says in wrongs:
+        with pytest.raises(ValidationError, match=says):
+            DiscordSettings.model_validate({"token": "t", **wrong})
