@@ -105,13 +105,16 @@ def test_the_wheel_claims_only_the_fxbot_name(installed: Installed) -> None:
     assert "License-Expression: MIT" in metadata.splitlines()
 
 
-def test_the_sdist_carries_the_top_level_alerts_and_adapters(installed: Installed) -> None:
+def test_the_sdist_carries_alerts_and_adapters_as_files_of_the_fxbot_package(installed: Installed) -> None:
+    """The repository's links fxbot/alerts -> ../alerts, fxbot/adapters -> ../adapters are followed: the sdist
+    holds their files (not links to folders it may not carry), so a wheel built from it is whole."""
     with tarfile.open(installed.sdist) as sdist:
-        names = set(sdist.getnames())
+        members = {member.name: member for member in sdist.getmembers()}
     base = f"{NAME}-{VERSION}"
-    for path in ("alerts/price_eval.py", "adapters/console.py", "adapters/telegram/plugin.py",
-                 "adapters/discord/plugin.py", "fxbot/cli.py", "LICENSE", "pyproject.toml"):
-        assert f"{base}/{path}" in names, path
+    for path in ("fxbot/alerts/price_eval.py", "fxbot/adapters/console.py", "fxbot/adapters/telegram/plugin.py",
+                 "fxbot/adapters/discord/plugin.py", "fxbot/cli.py", "LICENSE", "pyproject.toml"):
+        assert f"{base}/{path}" in members, path
+        assert members[f"{base}/{path}"].isfile(), path
 
 
 def test_the_installed_package_comes_from_the_venv_with_its_plugins(installed: Installed) -> None:
