@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from fxbot.alerts.account_eval import AccountState
 from fxbot.alerts.engine import AlertEngine
-from fxbot.alerts.firing import KIND_RUNAWAY, Firing
 from fxbot.alerts.price_reading import PriceReading
 from fxbot.alerts.repository import AlertRepository
-from fxbot.alerts.rules import AccountRule, FireState, PriceRule, PriceSide, Rule
+from fxbot.alerts.rules import AccountRule, FireState, PriceSide, Rule
 from fxbot.alerts.spec import (
     PRICE_USAGE,
     AlertSpecError,
@@ -24,6 +23,7 @@ from fxbot.alerts.spec import (
 from fxbot.errors import NotFound, UsageError, UserError
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences, NotifyMode
+from fxbot.services.alert_delivery import AlertDelivery
 from fxbot.services.brokers import BoundBroker, BrokerProvider
 from fxbot.services.upstream import account_summary, upstream_call
 from fxbot.storage.errors import InvalidValue
@@ -76,7 +76,7 @@ class AlertCreated:
     fired_now: int
 
 
-class AlertService:
+class AlertService(AlertDelivery):
     """The use cases behind /alert, /alerts and /notify; keeps the engine index and the stream in step.
 
     Every change to the rules awaits the change listeners (the stream pump re-subscribes), so a
@@ -133,88 +133,6 @@ class AlertService:
         rows = await self._storage.db.fetch_all("SELECT rule_id, thread_id FROM alert_threads")
         self._threads = {int(row["rule_id"]): str(row["thread_id"]) for row in rows}
         return await self.repository.load_into(self.engine)
-
-    # -- delivery (shared with the stream pump) -----------------------------------------------
-
-    async def deliver(self, firings: Iterable[Firing]) -> int:
-        """Persist a burst of firings in one transaction: every notification (deduplicated by its key) and
-        every fire state, then the quiet changes; all or nothing, so a crash neither loses nor repeats one
-        (what was not committed fires again after a restart, with the same keys). Returns how many were new.
-
-        A firing decided before its rule was paused, resumed or deleted is still told, once (the crossing
-        happened while the alert was set); its state write leaves that change alone (AlertRepository)."""
-        batch = list(firings)
-        if not batch:
-            await self.save_state_changes()
-            return 0
-        notifications = [f.to_notification(thread_id=self._threads.get(f.rule_id)) for f in batch]
-        async with self._storage.db.transaction():
-            fresh = await self.outbox.enqueue_many(notifications)
-            price, other, runaways = self._fired_states(batch)  # read in the transaction: the engine's latest
-            await self.repository.save_fired_states(price, price=True)  # never over a newer state
-            await self.repository.save_fired_states(other)
-            await self.repository.pause_runaways(runaways)
-            quiet = await self._write_quiet_states()
-        self._forget_saved(quiet)
-        if self.on_fired is not None:
-            for firing, new in zip(batch, fresh, strict=True):
-                if new:
-                    self.on_fired(firing.kind)
-        if self.on_rule_fired is not None:
-            for firing, new in zip(batch, fresh, strict=True):
-                if new:
-                    self.on_rule_fired(firing.rule_id)
-        return sum(fresh)
-
-    def _fired_states(self, batch: list[Firing]) -> tuple[dict[int, FireState], dict[int, FireState], dict[int, int]]:
-        """The states to store for a burst: price rules', other rules' (a rule that fired twice: its latest, with
-        what changed quietly since, e.g. a re-arm), and the runaway pauses to store (rule id -> fire_seq; not
-        for a rule resumed meanwhile)."""
-        latest: dict[int, Rule] = {}
-        runaway: list[int] = []
-        for firing in batch:
-            rule = firing.rule
-            latest[rule.id] = rule
-            if firing.kind == KIND_RUNAWAY:
-                runaway.append(rule.id)
-        price: dict[int, FireState] = {}
-        other: dict[int, FireState] = {}
-        fire_state = self.engine.fire_state
-        for rule_id, rule in latest.items():
-            state = rule.state
-            now = fire_state(rule_id) if not state.done else None  # a done rule has left the engine
-            (price if isinstance(rule, PriceRule) else other)[rule_id] = (
-                now if now is not None and now.fire_seq == state.fire_seq else state)
-        runaways: dict[int, int] = {}
-        for rule_id in runaway:
-            now = fire_state(rule_id)
-            if now is None or now.paused:
-                runaways[rule_id] = latest[rule_id].state.fire_seq
-        return price, other, runaways
-
-    async def save_state_changes(self) -> None:
-        """Persist re-arms, pauses and dormancy that notified nobody (not ahead of a firing still being written:
-        its write carries them)."""
-        self._quiet_unsaved.update(self.engine.take_state_changes())
-        if not self._quiet_unsaved:
-            return
-        async with self._storage.db.transaction():
-            written = await self._write_quiet_states()
-        self._forget_saved(written)
-
-    async def _write_quiet_states(self) -> dict[int, FireState]:
-        """Write the quiet changes taken from the engine, with those of an attempt that was not committed (a
-        failed burst must not lose a re-arm); returns what was written, to forget once committed."""
-        self._quiet_unsaved.update(self.engine.take_state_changes())
-        changes = dict(self._quiet_unsaved)
-        if changes:
-            await self.repository.save_quiet_states(changes)
-        return changes
-
-    def _forget_saved(self, written: Mapping[int, FireState]) -> None:
-        for rule_id, state in written.items():
-            if self._quiet_unsaved.get(rule_id) is state:  # not replaced by a newer change meanwhile
-                del self._quiet_unsaved[rule_id]
 
     async def changed(self, *rule_ids: int) -> None:
         """Rules changed: the listeners re-subscribe; a front forgets them, and the feed tells their owner."""
