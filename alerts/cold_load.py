@@ -17,7 +17,7 @@ import json
 import sqlite3
 import sys
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fxbot.alerts.engine import AlertEngine
@@ -46,25 +46,36 @@ def _sparse(value: str, where: str) -> str:
     return f"json_group_array(json_array(id, {value})) FILTER (WHERE {where})"
 
 
-_DENSE = (
-    "id", "account_id", "symbol", "side", "digits", "chat_id", "owner_id", "level_points",
-    "ifnull(last_points, -9223372036854775807 - 1)", _micros("created_at"), "fire_seq",
-    _codes("condition", CONDITION_CODE_BY_TEXT), _codes("mode", MODE_CODE_BY_TEXT),
-    f"{F_LIVE} + {F_ARMED} * armed + {F_PAUSED} * paused",
-)
-_SPARSE = (
-    _sparse("rearm_band", "rearm_band IS NOT NULL"),
-    _sparse("hysteresis_points", "hysteresis_points IS NOT NULL"),
-    _sparse("repeat_minutes", "repeat_minutes IS NOT NULL AND repeat_minutes <> 0"),
-    _sparse(_micros("expires_at"), "expires_at IS NOT NULL"),
-    _sparse(_micros("last_fired_at"), "last_fired_at IS NOT NULL"),
-    _sparse("note", "note IS NOT NULL AND note <> ''"),
-    _sparse("recent_fires", "recent_fires <> ''"),
-)
-RANGE_SQL = (
-    f"SELECT count(*), {', '.join(f'json_group_array({c})' for c in _DENSE)}, {', '.join(_SPARSE)}"
-    f" FROM alert_rules WHERE {ACTIVE_PRICE} AND id > ? AND id <= ?"
-)
+def _columns(micros: Callable[[str], str], ifnull: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The range query's columns: one value per rule (dense), and (value, when present) pairs (sparse)."""
+    dense = [
+        "id", "account_id", "symbol", "side", "digits", "chat_id", "owner_id", "level_points",
+        f"{ifnull}(last_points, -9223372036854775807 - 1)", micros("created_at"), "fire_seq",
+        _codes("condition", CONDITION_CODE_BY_TEXT), _codes("mode", MODE_CODE_BY_TEXT),
+        f"{F_LIVE} + {F_ARMED} * armed + {F_PAUSED} * paused",
+    ]
+    sparse = [
+        ("rearm_band", "rearm_band IS NOT NULL"),
+        ("hysteresis_points", "hysteresis_points IS NOT NULL"),
+        ("repeat_minutes", "repeat_minutes IS NOT NULL AND repeat_minutes <> 0"),
+        (micros("expires_at"), "expires_at IS NOT NULL"),
+        (micros("last_fired_at"), "last_fired_at IS NOT NULL"),
+        ("note", "note IS NOT NULL AND note <> ''"),
+        ("recent_fires", "recent_fires <> ''"),
+    ]
+    return dense, sparse
+
+
+def _range_sql(dense_of: Callable[[str], str], sparse_of: Callable[[str, str], str],
+               micros: Callable[[str], str], ifnull: str) -> str:
+    """One id range of active price rules as one row of JSON arrays, in a dialect's functions."""
+    dense, sparse = _columns(micros, ifnull)
+    return (f"SELECT count(*), {', '.join(dense_of(c) for c in dense)},"
+            f" {', '.join(sparse_of(value, where) for value, where in sparse)}"
+            f" FROM alert_rules WHERE {ACTIVE_PRICE} AND id > ? AND id <= ?")
+
+
+RANGE_SQL = _range_sql(lambda column: f"json_group_array({column})", _sparse, _micros, "ifnull")
 
 
 def _pg_micros(column: str) -> str:
@@ -83,25 +94,7 @@ def _pg_sparse(value: str, where: str) -> str:
     return f"coalesce(json_agg(json_build_array(id, {value}) ORDER BY id) FILTER (WHERE {where}), '[]')::text"
 
 
-_PG_DENSE = (
-    "id", "account_id", "symbol", "side", "digits", "chat_id", "owner_id", "level_points",
-    "coalesce(last_points, -9223372036854775807 - 1)", _pg_micros("created_at"), "fire_seq",
-    _codes("condition", CONDITION_CODE_BY_TEXT), _codes("mode", MODE_CODE_BY_TEXT),
-    f"{F_LIVE} + {F_ARMED} * armed + {F_PAUSED} * paused",
-)
-_PG_SPARSE = (
-    _pg_sparse("rearm_band", "rearm_band IS NOT NULL"),
-    _pg_sparse("hysteresis_points", "hysteresis_points IS NOT NULL"),
-    _pg_sparse("repeat_minutes", "repeat_minutes IS NOT NULL AND repeat_minutes <> 0"),
-    _pg_sparse(_pg_micros("expires_at"), "expires_at IS NOT NULL"),
-    _pg_sparse(_pg_micros("last_fired_at"), "last_fired_at IS NOT NULL"),
-    _pg_sparse("note", "note IS NOT NULL AND note <> ''"),
-    _pg_sparse("recent_fires", "recent_fires <> ''"),
-)
-POSTGRES_RANGE_SQL = (
-    f"SELECT count(*), {', '.join(_pg_dense(c) for c in _PG_DENSE)}, {', '.join(_PG_SPARSE)}"
-    f" FROM alert_rules WHERE {ACTIVE_PRICE} AND id > ? AND id <= ?"
-)
+POSTGRES_RANGE_SQL = _range_sql(_pg_dense, _pg_sparse, _pg_micros, "coalesce")
 ID_BOUNDS_SQL = "SELECT (SELECT min(id) FROM alert_rules), (SELECT max(id) FROM alert_rules)"
 
 
