@@ -71,10 +71,16 @@ class RecordingOutput:
 
     def __init__(self) -> None:
         self.chunks: list[str] = []
+        self.writers: list[int | None] = []  # the task that wrote each chunk: a line's reply vs a notification
         self.changed = asyncio.Event()
 
     def write(self, text: str) -> int:
         self.chunks.append(text)
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:  # no running loop
+            task = None
+        self.writers.append(id(task) if task is not None else None)
         self.changed.set()
         return len(text)
 
@@ -150,19 +156,21 @@ class ConsoleApp:
         return self.out.getvalue()
 
     async def say(self, line: str, within_s: float = DEFAULT_TIMEOUT_S) -> str:
-        """Type one line; returns what the console printed for it (the first write after its echo)."""
+        """Type one line; returns what the console printed for it: the writes after its echo by the task that
+        handled the line (a notification printed meanwhile by the notifier is not the reply)."""
         echo = f"» {line.strip()}"
         start = len(self.out.chunks)
         os.write(self._write_fd, (line + "\n").encode())
 
-        def answered() -> bool:
-            chunks = self.out.chunks[start:]
-            return any(c.startswith(echo) for c in chunks) and len(chunks) >= 2 and not chunks[-1].startswith(echo)
+        def reply() -> list[str]:
+            chunks, writers = self.out.chunks[start:], self.out.writers[start:]
+            index = next((i for i, c in enumerate(chunks) if c.startswith(echo)), None)
+            if index is None:
+                return []
+            return [c for c, w in zip(chunks[index + 1:], writers[index + 1:], strict=True) if w == writers[index]]
 
-        await self.until(answered, f"the reply to {line!r}", within_s)
-        chunks = self.out.chunks[start:]
-        index = next(i for i, c in enumerate(chunks) if c.startswith(echo))
-        return "".join(chunks[index + 1:])
+        await self.until(lambda: bool(reply()), f"the reply to {line!r}", within_s)
+        return "".join(reply())
 
     async def wait_for(self, text: str, *, count: int = 1, within_s: float = DEFAULT_TIMEOUT_S) -> str:
         """Wait until `text` was printed at least `count` times; returns the whole output."""
