@@ -33,31 +33,8 @@ from fxbot.simulator.config import SimConfig
 from fxbot.simulator.runner import start_simulator
 from fxbot.webhooks.store import WebhookStore
 
-
-class WrappedTiming(httpx.AsyncBaseTransport):
-    """Adds up the wall time during which at least one HTTP exchange is in flight (concurrent ones overlap)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self._inner = inner
-        self.spent = 0.0
-        self._in_flight = 0
-        self._since = 0.0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._in_flight == 0:
-            self._since = time.perf_counter()
-        self._in_flight += 1
-        try:
-            response = await self._inner.handle_async_request(request)
-            await response.aread()
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self.spent += time.perf_counter() - self._since
-        return response
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_commands import TimingTransport
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -96,7 +73,7 @@ async def run(iterations: int, concurrency: int, workdir: Path) -> None:
         )
         read_fd, write_fd = os.pipe()
         app = await build(settings, env={}, stdin=os.fdopen(read_fd, "r"), stdout=io.StringIO())
-        transport = WrappedTiming(app.http._transport)  # measurement only: every backend shares app.http
+        transport = TimingTransport(app.http._transport)  # measurement only: every backend shares app.http
         app.http._transport = transport
         for backend in getattr(app.services.brokers, "_backends")._backends.values():  # noqa: B009
             pacer = getattr(backend, "pacer", None)
