@@ -12,8 +12,8 @@ from array import array
 from collections import deque
 from itertools import repeat
 
-from fxbot.alerts.index import ThresholdIndex
 from fxbot.alerts.price_table import ABOVE, BELOW, F_ARMED, REPEAT, PriceRuleTable
+from fxbot.alerts.threshold_index import ThresholdIndex
 
 _LOWEST, _HIGHEST = -(2**62), 2**62
 

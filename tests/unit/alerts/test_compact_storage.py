@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fxbot.alerts.engine import AlertEngine
-from fxbot.alerts.index import ThresholdIndex
 from fxbot.alerts.price_table import PriceRuleTable
 from fxbot.alerts.rules import Mode, PriceCondition, PriceRule
+from fxbot.alerts.threshold_index import ThresholdIndex
 from tests.unit.alerts.factories import ACC, T0, Feed, price_rule
 
 UP, CROSS = PriceCondition.CROSS_UP, PriceCondition.CROSS

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fxbot.alerts.engine import AlertEngine
-from fxbot.alerts.index import ThresholdIndex
 from fxbot.alerts.rules import PriceCondition
+from fxbot.alerts.threshold_index import ThresholdIndex
 from tests.unit.alerts.factories import Feed, price_rule
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fxbot.alerts.due_heap import DueHeap
 from fxbot.alerts.engine import AlertEngine
-from fxbot.alerts.index import DueHeap
 from fxbot.alerts.rules import Mode, PriceCondition
 from tests.unit.alerts.factories import T0, Feed, price_rule
 
