@@ -46,6 +46,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FIRINGS_CHUNK = 1_000
+"""A quote's firings are handed to the writer this many at a time, the event loop free between two chunks: a
+start storm (one quote crossing a large share of a big book) never waits as one burst of rendered texts and
+outbox rows, and the ops endpoint and the chats are answered while it is written."""
+
 
 @dataclass(frozen=True, slots=True)
 class BoundChat:
@@ -89,6 +94,7 @@ class KeyStreamSession(AccountUpdates, OrderEvents):
         self._resync_since: datetime | None = None
         self._resync_wake = asyncio.Event()
         self._writer = FiringWriter(alerts.deliver, self._after_written)  # quotes' firings, persisted in bursts
+        self.firings_chunk = FIRINGS_CHUNK
         self._sync_lock = asyncio.Lock()
 
     @property
@@ -222,7 +228,25 @@ class KeyStreamSession(AccountUpdates, OrderEvents):
         if accounts and self.manager is not None:
             self.manager.on_quote(accounts, quote)
         if firings:
+            await self._hand_over(firings)
+
+    async def _hand_over(self, firings: list[Firing]) -> None:
+        """Hand a quote's firings to the writer in chunks (FIRINGS_CHUNK), in order, yielding the loop between two;
+        the list is emptied as it goes, so what is written is freed while the rest waits. Each written burst
+        is one transaction (outbox rows and fire states): a crash loses only what no transaction stored, and
+        those rules fire again from their stored state."""
+        chunk = max(1, self.firings_chunk)
+        if len(firings) <= chunk:
             await self._writer.submit(firings)
+            return
+        firings.reverse()  # taken from the end: each chunk leaves the list without moving the rest
+        while firings:
+            part = firings[-chunk:]
+            del firings[-chunk:]
+            part.reverse()
+            await self._writer.submit(part)
+            if firings:
+                await asyncio.sleep(0)  # the ops endpoint, the chats and the writer run between two chunks
 
     async def _after_written(self, firings: list[Firing]) -> None:
         if any(f.state.done or f.state.paused for f in firings):
