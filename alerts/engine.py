@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +30,7 @@ from fxbot.alerts.gap_replay import GapBar, gap_start, replay_book
 from fxbot.alerts.price_columns import PriceColumns
 from fxbot.alerts.price_eval import PriceEvaluator
 from fxbot.alerts.price_firing import RUNAWAY_FIRES, RUNAWAY_WINDOW_S
-from fxbot.alerts.price_load import finish_loading, load_columns
+from fxbot.alerts.price_load import finish_loading, finish_loading_books, load_columns
 from fxbot.alerts.price_reading import PriceReading, judge_alone
 from fxbot.alerts.price_table import F_ARMED, F_LIVE, F_PAUSED, NO_POINTS
 from fxbot.alerts.rules import AccountRule, FireState, PriceRule, PriceSide, Rule
@@ -113,6 +113,10 @@ class AlertEngine:
     def finish_loading(self) -> None:
         """Index what load_price_rows/load_price_columns gathered; the engine is ready for quotes afterwards."""
         finish_loading(self._prices)
+
+    def finish_loading_books(self) -> Iterator[int]:
+        """finish_loading() one book at a time (a cold start lets the event loop run between two books)."""
+        return finish_loading_books(self._prices)
 
     def remove(self, rule_id: int) -> bool:
         """Stop watching a rule (deleted by its chat); False when the engine does not have it."""

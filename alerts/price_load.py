@@ -9,6 +9,7 @@ from __future__ import annotations
 import operator
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from functools import cache
 from itertools import compress
 from typing import Any
@@ -174,14 +175,26 @@ def finish_loading(evaluator: PriceEvaluator) -> None:
     """Sort the index entries gathered by load_columns into their books (once, after the last chunk); the
     rules wait for their book's first price in its cold sync (or, when the book has a price already, in
     its `unsynced` list)."""
-    for number, pending in evaluator.pending.items():
+    for _ in finish_loading_books(evaluator):
+        pass
+
+
+def finish_loading_books(evaluator: PriceEvaluator) -> Iterator[int]:
+    """finish_loading() one book at a time: yields each book's number once it is ready, so a cold start can let
+    the event loop run between two books (each is a fraction of the whole load's work)."""
+    pending_books = evaluator.pending
+    while pending_books:
+        number = next(iter(pending_books))
+        pending = pending_books.pop(number)  # its buffers are freed with it once the book holds its entries
         book = evaluator.index.books[number]
         book.up.merge(pending.up_points, pending.up_slots)
         book.down.merge(pending.down_points, pending.down_slots)
         if book.last is not None:
             book.unsynced.extend(pending.slots)
-            continue
-        if book.cold is None:
-            book.cold = ColdSync()
-        book.cold.add(book.up, pending.cold_up_slots, book.down, pending.cold_down_slots, len(evaluator.table.ids))
-    evaluator.pending.clear()
+        else:
+            if book.cold is None:
+                book.cold = ColdSync()
+            book.cold.add(book.up, pending.cold_up_slots, book.down, pending.cold_down_slots,
+                          len(evaluator.table.ids))
+        del pending
+        yield number

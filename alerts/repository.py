@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -40,7 +41,7 @@ _UPDATE_QUIET = f"{_UPDATE_STATE} AND fire_seq = ?"
 _PAUSE_RUNAWAY = "UPDATE alert_rules SET paused = 1 WHERE id = ? AND fire_seq = ?"
 _ACTIVE = "done = 0 AND expired_reported = 0"
 RECENTLY_FIRED = timedelta(days=7)
-LOAD_CHUNK = 20_000
+LOAD_CHUNK = 10_000
 """Rule ids per cold-load query."""
 
 
@@ -165,13 +166,16 @@ class AlertRepository:
         """Cold start: stream every active rule into an engine (price rules column-wise, in id ranges).
 
         Memory stays flat (one range of rules at a time as transient objects) and no rule object is
-        built per price rule. `chunk` is the number of rule ids per query. Returns the number of
-        rules the engine now watches from this load.
+        built per price rule. `chunk` is the number of rule ids per query. The event loop runs between
+        two ranges and between two books indexed at the end (each some tens of ms of CPU at most): other
+        tasks run while a big book loads. Returns the number of rules the engine now watches from this
+        load.
         """
         count = await load_price_rules(self._db, engine, id_range=chunk)
         if count is None:  # an SQLite without JSON functions: lean rows instead
             count = await self._load_lean_rows(engine, chunk)
-        engine.finish_loading()
+        for _ in engine.finish_loading_books():
+            await asyncio.sleep(0)
         release_unused_heap()
         account_rows = await self._db.fetch_all(f"{_SELECT} WHERE kind = 'account' AND {_ACTIVE} ORDER BY id")
         count += engine.add_many(rule_from_row(tuple(row)) for row in account_rows)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -150,3 +151,44 @@ async def test_an_empty_table_loads_nothing(storage: Storage) -> None:
     engine = AlertEngine()
     assert await AlertRepository(storage.db).load_into(engine) == 0
     assert len(engine) == 0 and engine.watched_symbols() == {}
+
+
+class BookCountingEngine(AlertEngine):
+    """An engine that counts the books indexed so far at the end of a cold load."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.books_done = 0
+
+    def finish_loading_books(self) -> Iterator[int]:
+        for number in super().finish_loading_books():
+            self.books_done += 1
+            yield number
+
+
+async def test_a_cold_load_lets_other_tasks_run_between_its_ranges_and_between_its_books(storage: Storage) -> None:
+    repo = AlertRepository(storage.db)
+    stored = await _stored(repo, random_rules(300, 5))
+    engine = BookCountingEngine()
+    seen: set[tuple[int, int]] = set()  # (rules loaded, books indexed) each time the other task ran
+    stop = asyncio.Event()
+
+    async def other_task() -> None:  # the ops endpoint, a chat: any task on the same loop
+        while not stop.is_set():
+            seen.add((len(engine), engine.books_done))
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_task())
+    await asyncio.sleep(0)
+    assert await repo.load_into(engine, chunk=30) == len(stored)
+    stop.set()
+    await other
+    loaded_counts = {count for count, books in seen if books == 0}
+    ranges = -(-(stored[-1].id - stored[0].id + 1) // 30)
+    assert len(loaded_counts - {0}) >= ranges - 1  # it ran after every range but the last (and the fetches)
+    books = {books for _, books in seen}
+    assert engine.books_done == 9  # 3 symbols x 3 sides
+    assert set(range(1, engine.books_done)) <= books  # it ran between every two books
+    expected = AlertEngine()
+    expected.add_many(stored)
+    assert [engine.get(r.id) for r in stored] == [expected.get(r.id) for r in stored]
