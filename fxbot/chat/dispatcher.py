@@ -13,6 +13,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from fxbot.chat import persisted_buttons
 from fxbot.chat.access import check_access, private_only_denial
 from fxbot.chat.arguments import bind_arguments
+from fxbot.chat.command_scope import command_scope
 from fxbot.chat.confirmations import NO_LONGER_ACTIVE, ConfirmAction, ConfirmationBook
 from fxbot.chat.context import ChatContext, ChatContextResolver, CommandContext
 from fxbot.chat.error_replies import apology, reply_for_error
@@ -117,7 +118,8 @@ class Dispatcher(Generic[S]):
         sensitive = self._sensitive_spec(text)
         if sensitive is not None and not command.chat.is_private:
             return await self._refuse_in_group(command, sensitive)
-        return await self._run(command)
+        with command_scope():  # what the command reads of its chat is read once (see command_scope)
+            return await self._run(command)
 
     async def _refuse_in_group(self, command: IncomingCommand, spec: CommandSpec[S]) -> list[Reply]:
         """A sensitive command in a group: refused before its arguments are even parsed (an error message

@@ -173,7 +173,7 @@ async def trail_command(cmd: CommandContext[Services], args: BoundArgs) -> Reply
     if plain:
         distance = parse_pips(plain[0], "the distance", TRAIL_USAGE, example)
     else:
-        default = await cmd.services.storage.settings.get_value(cmd.chat.id, TRAIL_DEFAULT_SETTING)
+        default = (await cmd.services.chat_settings.get(cmd.chat.id)).extra.get(TRAIL_DEFAULT_SETTING)
         if default is None:
             raise UsageError("how far behind the price? give a distance in pips (or set a default with "
                              "/settings trail 20p)", usage=TRAIL_USAGE, example=example)

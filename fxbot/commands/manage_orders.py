@@ -6,12 +6,14 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
+from fxbot.chat.command_scope import forget_reads
 from fxbot.chat.context import CommandContext
 from fxbot.chat.types import Reply
 from fxbot.domain.broker import OrderResult, OrderType, Side
 from fxbot.domain.instruments import instrument
 from fxbot.errors import UsageError
 from fxbot.management.rules import ManagedRule, RuleKind
+from fxbot.services.chat_reads import chat_binding
 
 if TYPE_CHECKING:
     from fxbot.services.container import Services
@@ -58,7 +60,7 @@ async def order_management(context: CommandContext[Services], args: BoundArgs) -
             value = parse_pips(given, f"{name}=", OPTION_USAGE, "/buy EURUSD 0.1 sl=20p trail=20p")
             values[name] = value if value > 0 else None
             continue
-        stored = await context.services.storage.settings.get_value(context.chat.id, setting)
+        stored = (await context.services.chat_settings.get(context.chat.id)).extra.get(setting)
         values[name] = float(stored) if stored else None
         if stored:
             defaulted.append(name)
@@ -75,7 +77,7 @@ async def manage_fill(context: CommandContext[Services], result: OrderResult, pl
     if result.status != "filled" or not result.position_id or spec is None:
         return replace(reply, text=(*reply.text, "trail=/be= apply to open positions of known symbols: set them "
                                                  "with /trail or /be once it is one"))
-    binding = await context.services.storage.bindings.get(context.chat.id)
+    binding = await chat_binding(context.services.storage, context.chat.id)
     if binding is None:
         return reply
     account_id = binding.account_id or context.ctx.account_id
@@ -115,6 +117,7 @@ async def set_managed_default(context: CommandContext[Services], what: str, valu
     usage = f"/settings {what} PIPS|off"
     example = f"/settings {what} {'20p' if what == 'trail' else '15p'}"
     store = context.services.storage.settings
+    forget_reads()
     if value.strip().lower() == "off":
         await store.set_value(context.chat.id, setting, None)
         return Reply(text=(f"default {what}: off — orders get no {_what(what)} unless they say {what}=",))
@@ -134,9 +137,9 @@ def _what(what: str) -> str:
 
 async def with_managed_defaults(context: CommandContext[Services], reply: Reply) -> Reply:
     """The settings reply plus the chat's managed-stop defaults."""
-    store = context.services.storage.settings
+    values = (await context.services.chat_settings.get(context.chat.id)).extra
     lines = []
     for what, setting in (("trail", TRAIL_DEFAULT_SETTING), ("be", BE_DEFAULT_SETTING)):
-        stored = await store.get_value(context.chat.id, setting)
+        stored = values.get(setting)
         lines.append(f"default {what} on orders: {stored + ' pips' if stored else 'off'} (/settings {what} PIPS|off)")
     return replace(reply, text=(*reply.text[:-1], *lines, *reply.text[-1:]))

@@ -59,7 +59,7 @@ async def positions_command(context: CommandContext[Services], args: BoundArgs) 
 
 async def orders_command(context: CommandContext[Services], args: BoundArgs) -> Reply:
     view = await context.services.trading.pending_orders(context.chat.id)
-    settings = await context.services.storage.settings.get(context.chat.id)
+    settings = await context.services.chat_settings.get(context.chat.id)
     return orders_reply(view, settings.timezone)
 
 
@@ -179,7 +179,7 @@ async def close_command(context: CommandContext[Services], args: BoundArgs) -> R
 
     if not plan.needs_card:
         return await run()
-    settings = await context.services.storage.settings.get(context.chat.id)
+    settings = await context.services.chat_settings.get(context.chat.id)
     if settings.confirm_mode == "never":
         return await run()
 
@@ -211,7 +211,7 @@ async def cancel_command(context: CommandContext[Services], args: BoundArgs) -> 
         context.record_order_ref(",".join(o.id for o in plan.orders)[:200])
         return cancel_results_reply(plan, await trading.execute_cancel(plan))
 
-    settings = await context.services.storage.settings.get(context.chat.id)
+    settings = await context.services.chat_settings.get(context.chat.id)
     if settings.confirm_mode == "never":
         return await run()
 

@@ -162,7 +162,7 @@ async def place_order(context: CommandContext[Services], args: BoundArgs, order_
     managed = await order_management(context, args) if "trail" in args and not be_tp1 else None
     prepared = await services.trading.prepare_order(context.chat.id, _ticket(args, order_type))
     be_tp1_pips = _be_tp1_pips(prepared, args) if be_tp1 else None
-    settings = await services.storage.settings.get(context.chat.id)
+    settings = await services.chat_settings.get(context.chat.id)
     private = context.chat.is_private
     verdict = margin_verdict(prepared.card)
     if verdict.refusal is not None:  # with or without a card: nothing to confirm, nothing sent

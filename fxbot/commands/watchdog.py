@@ -13,6 +13,7 @@ from fxbot.chat.types import Reply, ReplyKind
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.formatting import format_time
 from fxbot.errors import UsageError, UserError
+from fxbot.services.chat_reads import chat_binding
 
 if TYPE_CHECKING:
     from fxbot.services.container import Services
@@ -63,7 +64,7 @@ async def watchdog_command(cmd: CommandContext[Services], args: BoundArgs) -> Re
     s = watchdog.settings
     timezone = await cmd.services.chat_settings.timezone(cmd.chat.id)
     mode = await cmd.services.alerts.preferences.mode(cmd.chat.id, "watchdog")
-    binding = await cmd.services.storage.bindings.get(cmd.chat.id)
+    binding = await chat_binding(cmd.services.storage, cmd.chat.id)
     lines = [f"notifications here: {mode} (/notify watchdog on|silent|off)" if s.enabled else
              "the watchdog is turned off in the bot's configuration (watchdog.enabled)",
              f"watches: the stream (down over {s.stream_down_after_s:g} s, or silent over "

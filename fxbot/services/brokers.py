@@ -6,12 +6,14 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from fxbot.chat.command_scope import forget_reads
 from fxbot.domain.access import Scope
 from fxbot.domain.broker import Broker, BrokerFactory, BrokerStream, StreamSettings, UnsupportedKeyError, close_broker
 from fxbot.errors import UserError
+from fxbot.services.chat_reads import chat_binding, stored_key
 
 if TYPE_CHECKING:
-    from fxbot.storage import Storage
+    from fxbot.storage import Storage, StoredKey
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +67,16 @@ class BrokerProvider:
         The cache is keyed by id and fingerprint, so a key replaced under a reused id never reuses
         the old client.
         """
-        key = await self._storage.keys.get(key_id)
+        key = await stored_key(self._storage, key_id)
         if key is None:
             raise UserError("the FxSocket key this chat used was removed", usage=NOT_BOUND_USAGE)
+        return await self._client_of(key)
+
+    async def _client_of(self, key: StoredKey) -> Broker:
         cache_key = (key.id, key.fingerprint)
         client = self._clients.get(cache_key)
         if client is None:
-            secret = await self._storage.keys.reveal(key_id)
+            secret = await self._storage.keys.reveal(key.id)
             try:
                 client = self._backends.client(secret)
             except UnsupportedKeyError as exc:  # stored by an fxbot that had a backend for it
@@ -82,13 +87,13 @@ class BrokerProvider:
 
     async def for_chat(self, chat_id: str) -> BoundBroker:
         """The chat's bound broker; UserError (with how to bind) when the chat has no binding."""
-        binding = await self._storage.bindings.get(chat_id)
+        binding = await chat_binding(self._storage, chat_id)
         if binding is None:
             raise UserError(NOT_BOUND_MESSAGE, usage=NOT_BOUND_USAGE)
-        key = await self._storage.keys.get(binding.key_id)
+        key = await stored_key(self._storage, binding.key_id)
         if key is None:
             raise UserError("the FxSocket key this chat was bound to was removed", usage=NOT_BOUND_USAGE)
-        broker = await self.for_key(key.id)
+        broker = await self._client_of(key)
         return BoundBroker(broker=broker, key_id=key.id, key_name=key.name, scope=key.scope,
                            account_id=binding.account_id)
 
@@ -99,6 +104,7 @@ class BrokerProvider:
 
     async def invalidate(self, key_id: int) -> None:
         """Drop (and close) the cached client of a key (it was unlinked, replaced or its scope changed)."""
+        forget_reads()
         for cached in [k for k in self._clients if k[0] == key_id]:
             await _close_quietly(self._clients.pop(cached))
 

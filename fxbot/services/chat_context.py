@@ -17,9 +17,11 @@ Roles:
 
 from __future__ import annotations
 
+from fxbot.chat.command_scope import forget_reads
 from fxbot.chat.context import ChatContext
 from fxbot.chat.types import ChatRef, ChatUser
 from fxbot.domain.access import Role
+from fxbot.services.chat_reads import chat_binding, stored_key
 from fxbot.services.team import platform_admin_marker
 from fxbot.storage import Storage
 
@@ -46,8 +48,8 @@ class StorageChatContextResolver:
 
     async def resolve(self, chat: ChatRef, user: ChatUser) -> ChatContext:
         role = Role.ADMIN if chat.is_private else await self.group_role(chat, user)
-        binding = await self._storage.bindings.get(chat.id)
-        key = None if binding is None else await self._storage.keys.get(binding.key_id)
+        binding = await chat_binding(self._storage, chat.id)
+        key = None if binding is None else await stored_key(self._storage, binding.key_id)
         if binding is None or key is None:
             return ChatContext(chat=chat, user=user, role=role)
         return ChatContext(
@@ -90,4 +92,5 @@ class StorageChatContextResolver:
         settings = self._storage.settings
         marker = platform_admin_marker(user_id)
         if (await settings.get_value(chat_id, marker) is not None) != is_admin:
+            forget_reads()
             await settings.set_value(chat_id, marker, "yes" if is_admin else None)

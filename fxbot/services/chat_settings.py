@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import math
 
+from fxbot.chat.command_scope import forget_reads
 from fxbot.errors import UsageError
+from fxbot.services.chat_reads import chat_settings
 from fxbot.storage import ChatSettings, InvalidValue, Storage
 from fxbot.storage.chat_settings import CONFIRM_MODES, validate_timezone
 
@@ -27,7 +29,8 @@ class SettingsService:
         return "SettingsService()"
 
     async def get(self, chat_id: str) -> ChatSettings:
-        return await self._storage.settings.get(chat_id)
+        """The chat's settings, read once per command (see fxbot.chat.command_scope)."""
+        return await chat_settings(self._storage, chat_id)
 
     async def timezone(self, chat_id: str) -> str:
         """The chat's IANA time zone, UTC when unset."""
@@ -57,6 +60,7 @@ class SettingsService:
                 )
         elif above is not None:
             raise UsageError(f"'{mode}' takes no volume", usage=CONFIRM_USAGE)
+        forget_reads()
         try:
             return await self._storage.settings.set_confirm(chat_id, mode, above)
         except InvalidValue as exc:
@@ -70,4 +74,5 @@ class SettingsService:
             raise UsageError(
                 str(exc), usage=TIMEZONE_USAGE, example="/settings timezone Europe/Berlin"
             ) from None
+        forget_reads()
         return await self._storage.settings.set_timezone(chat_id, zone)

@@ -21,6 +21,7 @@ from fxbot.domain.broker import AccountSummary, BrokerError, KeyRefusedError
 from fxbot.domain.broker.capabilities import SupportsTerminalStatus, TerminalStatus
 from fxbot.errors import FxbotError
 from fxbot.services.brokers import BoundBroker, BrokerProvider
+from fxbot.services.chat_reads import chat_binding
 from fxbot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ class HealthService:
             return False
 
     async def _check_fxsocket(self, chat_id: str) -> tuple[FxSocketHealth, tuple[TerminalHealth, ...]]:
-        if await self._storage.bindings.get(chat_id) is None:
+        if await chat_binding(self._storage, chat_id) is None:
             return await self._probe_without_key(), ()
         started = time.perf_counter()
         try:
