@@ -5,10 +5,16 @@ Run: .venv/bin/python benchmarks/bench_commands.py [--iterations N]
 
 Overhead is measured on the real stack (parser, registry, access check, services, reply building) plus the
 rendering of the replies to each platform's text (the console's plain text, Telegram's HTML messages,
-Discord's messages/embeds, with the renderers in adapters/), against the in-process simulator on loopback:
-every HTTP exchange is timed inside the httpx transport, and overhead = command latency + rendering - time
-spent in HTTP. The pacer and the simulator's rate limit are raised so they do not distort the figures.
-Reports p50/p95/p99 and CPU-seconds (the machine is shared); prints figures, asserts nothing.
+Discord's messages/embeds, with the renderers in adapters/), against the simulator on loopback, run in a
+child process of its own as the real API is (`--sim-in-process`: in this process, where its server work lands
+in the bot's measured time): every HTTP exchange is timed inside the httpx transport, and overhead = command
+latency + rendering - time spent in HTTP. The pacer and the simulator's rate limit are raised so they do not
+distort the figures. CPU/cmd is the bot process's CPU time per command (its database thread included).
+Every command of the catalog is measured (a read-only or repeatable form of each), with the number of SQL
+statements it sends through the database gateway (each one a round trip to the database's thread or server).
+Reports p50/p95/p99, the budget each command is held to (1 ms without an API call, 2 ms with one) and
+CPU-seconds (the machine is shared); prints figures, asserts nothing.
+Runs the fxbot of the tree it sits in (its own tree first on sys.path), so a copy of an older tree measures that.
 """
 
 from __future__ import annotations
@@ -16,15 +22,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this tree's fxbot, not an installed one
 
 import httpx
 
@@ -33,21 +44,47 @@ from fxbot.adapters.telegram.render import render_reply as telegram_render
 from fxbot.adapters.text_render import render_reply_text
 from fxbot.app import App, build
 from fxbot.backends.v1 import V1Backend
-from fxbot.chat.types import ChatKind, ChatRef, ChatUser, IncomingCommand, Reply
+from fxbot.chat.types import ChatKind, ChatRef, ChatUser, IncomingCommand, Reply, ReplyKind
 from fxbot.config import DatabaseSettings, FxSocketSettings, Settings
 from fxbot.domain.broker.factory import KeyKind
 from fxbot.simulator.config import SimConfig
 from fxbot.simulator.runner import start_simulator
 
 COMMANDS = [
+    "/help",
     "/help buy",
+    "/start",
     "/buy EURUSDD 0.1",  # a usage error: never reaches the API
     "/quote EURUSD",
     "/quote EURUSD GBPUSD USDJPY XAUUSD",
+    "/candles EURUSD",
+    "/history",
     "/account",
+    "/accounts",
     "/positions",
+    "/orders",
+    "/alerts",
+    "/alert EURUSD above 9.5",
+    "/notify",
+    "/keys",
+    "/members",
+    "/audit",
+    "/settings",
+    "/guard",
+    "/watchdog",
+    "/webhook list",
+    "/digest",
+    "/trail",
+    "/status",
+    "/modify 999999 sl=1.0",  # an unknown position: the API answers "not found"
     "/buy EURUSD 0.01",
+    "/export history week",
+    "/pnl",  # draws the equity curve as a PNG: outside the text budget, shown for scale
+    "/chart EURUSD",  # draws a PNG: outside the text budget, shown for scale
 ]
+IMAGE_COMMANDS = ("/pnl", "/chart")
+"""Commands that draw a picture (matplotlib, in a worker thread): measured with at most IMAGE_RUNS runs."""
+IMAGE_RUNS = 20
 
 
 class TimingTransport(httpx.AsyncBaseTransport):
@@ -88,6 +125,44 @@ def timed_and_unpaced(app: App) -> TimingTransport:
     return timing
 
 
+@dataclass(frozen=True)
+class SimAddress:
+    """Where a simulator listens and its trade key."""
+
+    base_url: str
+    stream_url: str
+    trade_key: str
+
+
+async def serve_simulator() -> None:
+    """Child-process mode: run a simulator (paused market, no rate limit), print its address as one JSON
+    line, and stop when stdin closes."""
+    config = SimConfig(port=0, seed=1, market_paused=True, rate_limit_per_s=10**9)
+    async with await start_simulator(config) as sim:
+        print(json.dumps({"base_url": sim.base_url, "stream_url": sim.stream_url, "trade_key": sim.keys["trade"]}),
+              flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+@asynccontextmanager
+async def simulator(in_process: bool) -> AsyncIterator[SimAddress]:
+    """A simulator on loopback: in this process (its server work then lands in the bot's measured time), or
+    by default in a child process of its own, as the real API is."""
+    if in_process:
+        config = SimConfig(port=0, seed=1, market_paused=True, rate_limit_per_s=10**9)
+        async with await start_simulator(config) as sim:
+            yield SimAddress(sim.base_url, sim.stream_url, sim.keys["trade"])
+        return
+    child = await asyncio.create_subprocess_exec(sys.executable, __file__, "--serve-simulator",
+                                                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    assert child.stdout is not None and child.stdin is not None
+    try:
+        yield SimAddress(**json.loads(await child.stdout.readline()))
+    finally:
+        child.stdin.close()
+        await child.wait()
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -100,33 +175,58 @@ RENDERERS: dict[str, Callable[[Reply], object]] = {
 }
 
 
-async def dispatcher_overhead(iterations: int, workdir: Path) -> None:
-    config = SimConfig(port=0, seed=1, market_paused=True, rate_limit_per_s=10**9)
-    async with await start_simulator(config) as sim:
+class StatementCounter:
+    """Counts the statements sent through a database gateway (its execute/execute_many/fetch_all, which
+    fetch_one and fetch_value go through), by wrapping them on the instance."""
+
+    def __init__(self, db: Any) -> None:
+        self.count = 0
+        for name in ("execute", "execute_many", "fetch_all"):
+            setattr(db, name, self._counted(getattr(db, name)))
+
+    def _counted(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return await method(*args, **kwargs)
+
+        return counted
+
+
+async def dispatcher_overhead(iterations: int, workdir: Path, only: list[str], sim_in_process: bool) -> None:
+    async with simulator(sim_in_process) as sim:
         settings = Settings(
             fxsocket=FxSocketSettings(base_url=sim.base_url, stream_url=sim.stream_url),
             database=DatabaseSettings(path=workdir / "bench.db"),
-            adapters={"console": {"api_key": sim.keys["trade"], "scope": "trade"}},
+            adapters={"console": {"api_key": sim.trade_key, "scope": "trade"}},
         )
         app = await build(settings, env={}, stdin=io.StringIO(""), stdout=io.StringIO())
         transport = timed_and_unpaced(app)
+        statements = StatementCounter(app.services.storage.db)
         await app.services.chat_settings.set_confirm("console:local", "never")
         chat = ChatRef(id="console:local", kind=ChatKind.PRIVATE, platform="console")
         user = ChatUser(id="console:local", display_name="bench", is_platform_admin=True)
-        print(f"bot-side overhead per command incl. rendering ({iterations} runs each; API time excluded; ms)")
-        print(f"{'command':36} {'API p50':>8} | {'console p50':>11} {'p95':>6} {'p99':>6} | "
-              f"{'telegram p50':>12} {'p99':>6} | {'discord p50':>11} {'p99':>6}")
+        where = "in this process" if sim_in_process else "in its own process"
+        print(f"bot-side overhead per command incl. rendering ({iterations} runs each; API time excluded; ms; "
+              f"simulator {where})")
+        print(f"{'command':38} {'SQL':>3} {'API p50':>8} {'CPU/cmd':>7} | {'console p50':>11} {'p95':>6} {'p99':>6} | "
+              f"{'telegram p99':>12} | {'discord p99':>11} | budget")
         cpu_start = time.process_time()
-        for text in COMMANDS:
+        commands = [c for c in COMMANDS if not only or any(c.startswith(o) for o in only)]
+        for text in commands:
             apis: list[float] = []
+            queries: list[int] = []
             overheads: dict[str, list[float]] = {name: [] for name in RENDERERS}
-            for _ in range(iterations):
+            runs = min(iterations, IMAGE_RUNS) if text.startswith(IMAGE_COMMANDS) else iterations
+            cpu_began = time.process_time()
+            for _ in range(runs):
                 transport.spent = 0.0
+                statements.count = 0
                 start = time.perf_counter()
                 replies = await app.dispatcher.handle(
                     IncomingCommand(user=user, chat=chat, text=text, received_at=datetime.now(UTC))
                 )
                 handled = time.perf_counter() - start - transport.spent
+                queries.append(statements.count)
                 assert replies, text
                 apis.append(transport.spent * 1000)
                 for name, render in RENDERERS.items():
@@ -134,12 +234,21 @@ async def dispatcher_overhead(iterations: int, workdir: Path) -> None:
                     for reply in replies:
                         render(reply)
                     overheads[name].append((handled + time.perf_counter() - began) * 1000)
+            cpu_ms = (time.process_time() - cpu_began) / runs * 1000
             c, t, d = overheads["console"], overheads["telegram"], overheads["discord"]
-            print(f"{text:36} {statistics.median(apis):8.2f} | {statistics.median(c):11.3f} {_pct(c, 0.95):6.3f} "
-                  f"{_pct(c, 0.99):6.3f} | {statistics.median(t):12.3f} {_pct(t, 0.99):6.3f} | "
-                  f"{statistics.median(d):11.3f} {_pct(d, 0.99):6.3f}")
+            budget = 2.0 if statistics.median(apis) > 0 else 1.0
+            worst = max(_pct(c, 0.99), _pct(t, 0.99), _pct(d, 0.99))
+            verdict = f"{budget:.0f} ms {'ok' if worst <= budget else 'OVER'}"
+            if runs != iterations:
+                verdict = f"picture, {runs} runs"
+            if any(r.kind is ReplyKind.ERROR for r in replies):
+                verdict += f" (answer: {replies[0].plain_text[:40]!r})"
+            print(f"{text:38} {statistics.median(queries):3.0f} {statistics.median(apis):8.2f} {cpu_ms:7.2f} | "
+                  f"{statistics.median(c):11.3f} {_pct(c, 0.95):6.3f} {_pct(c, 0.99):6.3f} | "
+                  f"{_pct(t, 0.99):12.3f} | {_pct(d, 0.99):11.3f} | {verdict}")
         cpu = time.process_time() - cpu_start
-        print(f"CPU-seconds for the {len(COMMANDS) * iterations} commands (bot and in-process simulator): {cpu:.2f}")
+        print(f"CPU-seconds for the commands ({'bot and simulator' if sim_in_process else 'bot process'}): {cpu:.2f}"
+              f", load average {os.getloadavg()[0]:.2f}")
         await app.close()
 
 
@@ -195,10 +304,20 @@ async def console_buy_latency(iterations: int, workdir: Path) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--only", nargs="*", default=[], help="measure only the commands starting with these")
+    parser.add_argument("--skip-console", action="store_true", help="skip the end-to-end console /buy run")
+    parser.add_argument("--sim-in-process", action="store_true",
+                        help="run the simulator in the bot's process (its work then counts as the bot's)")
+    parser.add_argument("--serve-simulator", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_simulator:
+        await serve_simulator()
+        return
+    print(f"load average at start {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
-        await dispatcher_overhead(args.iterations, Path(tmp))
-        await console_buy_latency(args.iterations, Path(tmp))
+        await dispatcher_overhead(args.iterations, Path(tmp), args.only, args.sim_in_process)
+        if not args.skip_console:
+            await console_buy_latency(args.iterations, Path(tmp))
     print(f"\npython {sys.version.split()[0]}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
 
 
