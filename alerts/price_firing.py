@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 
 from fxbot.alerts.firing import KIND_PRICE, KIND_RUNAWAY, Firing, price_firing, runaway_firing
 from fxbot.alerts.index import SideBook
+from fxbot.alerts.price_alert_payload import price_alert_payload
 from fxbot.alerts.price_store import PriceRuleStore
 from fxbot.alerts.price_table import (
     ABOVE,
     BELOW,
+    CONDITIONS,
     CROSS,
     CROSS_DOWN,
     CROSS_UP,
     EVERY,
     F_ARMED,
     F_DONE,
+    F_EXPIRED,
     F_PAUSED,
+    MODES,
+    NO_POINTS,
     ONCE,
     REPEAT,
     PriceRuleTable,
@@ -187,6 +192,34 @@ class DecidedPriceFiring(Firing):
         return self._rule
 
 
+    @property
+    def unbuilt(self) -> bool:
+        """True while the rule, title and lines are not built: `outbox_payload` and `fire_row` read the snapshot."""
+        return self._args is not None
+
+    def outbox_payload(self) -> str:
+        """The compact outbox form of this firing's message (fxbot.alerts.price_alert_payload); only `unbuilt`."""
+        args = self._args
+        assert args is not None
+        _table, snap, book, cur, prev, _seq, _at, gap, rearm = args
+        return price_alert_payload(
+            snap[0], book.symbol, book.digits, book.side.value, CONDITIONS[snap[4]].value, snap[5],
+            MODES[snap[6]].value, snap[12], snap[16], cur, prev, gap, rearm)
+
+    def fire_row(self) -> tuple[object, ...]:
+        """The row storing this firing's fire state (AlertRepository.save_price_fire_rows): the engine's state of
+        the rule now when it has not fired again since (it carries what changed quietly after, e.g. a re-arm),
+        else the state this firing left; only `unbuilt`."""
+        args = self._args
+        assert args is not None
+        table, snap = args[0], args[1]
+        if not snap[7] & F_DONE:  # a done rule has left the engine
+            slot = table.slot_of(snap[0])
+            if slot is not None and table.fire_seq[slot] == snap[9]:
+                snap = table.snapshot(slot)
+        return snapshot_fire_row(snap)
+
+
 _new_firing = object.__new__
 
 
@@ -215,3 +248,15 @@ def _price_firing(
 def _runaway_firing(table: PriceRuleTable, snap: RuleSnapshot, book: SideBook, at: datetime, fires: int) -> Firing:
     rule = table.rule_from(snap, book.account_id, book.symbol, book.digits, book.side)
     return runaway_firing(rule, at, fires, RUNAWAY_WINDOW_S)
+
+
+def snapshot_fire_row(snap: RuleSnapshot) -> tuple[object, ...]:
+    """`price_fire_values(snapshot_state(snap))` followed by (rule id, fire_seq, expired_reported), made from the
+    snapshot's plain values (no FireState, no datetime but the one formatted)."""
+    flags, last, seq, band, last_fired = snap[7], snap[8], snap[9], snap[10], snap[15]
+    expired = 1 if flags & F_EXPIRED else 0
+    return (
+        1 if flags & F_ARMED else 0, 1 if flags & F_DONE else 0, expired, None if last == NO_POINTS else last, seq,
+        None if last_fired is None else datetime.fromtimestamp(last_fired, UTC).isoformat(timespec="microseconds"),
+        ",".join(map(repr, snap[17])), None if band < 0 else float(band), snap[0], seq, expired,
+    )

@@ -141,6 +141,11 @@ class AlertRepository:
             (*fire_values(state), rule_id, state.fire_seq, int(state.expired_reported))
             for rule_id, state in states.items()])
 
+    async def save_price_fire_rows(self, rows: Sequence[tuple[object, ...]]) -> int:
+        """`save_fired_states(..., price=True)` for rows made already: each is `price_fire_values(state)` followed
+        by (rule id, fire_seq, expired_reported) (DecidedPriceFiring.fire_row makes them from the engine's columns)."""
+        return await self._db.execute_many(_UPDATE_PRICE_FIRED, rows) if rows else 0
+
     async def save_quiet_states(self, states: Mapping[int, FireState]) -> int:
         """Persist changes that notified nobody (a re-arm, dormancy, a new day) only over the same fire_seq: a
         state never runs ahead of a firing whose notification is not stored yet (that firing's write carries

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from enum import StrEnum
 
-import orjson
-
 from fxbot.chat.types import ChatKind
 from fxbot.notify.notification import Notification
 from fxbot.notify.outbox_rows import (
+    INSERT_COLUMNS,
     ITEM_COLUMNS,
     ChatKindRules,
     OutboxItem,
-    actions_json,
+    OutboxRow,
     infer_chat_kind,
     item_from_row,
+    notification_row,
+    price_alert_row,
 )
 from fxbot.storage.database import Database
 from fxbot.storage.errors import InvalidValue
@@ -26,8 +26,8 @@ from fxbot.storage.timestamps import Clock, to_db, utc_now
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ITEM_COLUMNS", "OUTBOX_CHANNEL", "ChatKindRules", "Outbox", "OutboxItem", "OutboxState",
-           "infer_chat_kind", "item_from_row"]
+__all__ = ["ITEM_COLUMNS", "OUTBOX_CHANNEL", "ChatKindRules", "Outbox", "OutboxItem", "OutboxRow", "OutboxState",
+           "infer_chat_kind", "item_from_row", "notification_row", "price_alert_row"]
 
 DEDUPE_RETENTION = timedelta(days=30)
 """Delivered rows (and so their dedupe keys) are kept at least this long."""
@@ -47,8 +47,8 @@ class OutboxState(StrEnum):
 
 OUTBOX_CHANNEL = "outbox"
 """The database notification channel an enqueue signals on (empty payload), once its rows are committed."""
-_INSERT_ROW = (f"INSERT INTO notify_outbox ({ITEM_COLUMNS.removeprefix('id, ')})"
-               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING")
+_INSERT_ROW = (f"INSERT INTO notify_outbox ({INSERT_COLUMNS})"
+               f" VALUES ({', '.join('?' * len(INSERT_COLUMNS.split(',')))}) ON CONFLICT (dedupe_key) DO NOTHING")
 
 
 class _SomeKnown(Exception):
@@ -100,28 +100,7 @@ class Outbox:
         if not isinstance(notification, Notification):
             raise InvalidValue("only Notification values can be enqueued")
         kind = chat_kind if chat_kind is not None else self.chat_kind(notification.chat_id)
-        result = await self._db.execute(
-            f"INSERT INTO notify_outbox ({ITEM_COLUMNS.removeprefix('id, ')})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)"
-            " ON CONFLICT (dedupe_key) DO NOTHING",
-            (
-                notification.dedupe_key,
-                notification.chat_id,
-                notification.platform,
-                notification.thread_id,
-                kind.value,
-                int(notification.severity),
-                notification.kind,
-                notification.title,
-                json.dumps(list(notification.lines), ensure_ascii=False),
-                1 if notification.silent else 0,
-                to_db(notification.created_at),
-                to_db(self._clock()),
-                notification.image,
-                notification.image_name,
-                actions_json(notification.actions),
-            ),
-        )
+        result = await self._db.execute(_INSERT_ROW, (*notification_row(notification, kind), to_db(self._clock())))
         if result.rowcount == 0:
             logger.debug("outbox: dropped duplicate notification %s", notification.dedupe_key)
             return False
@@ -134,23 +113,32 @@ class Outbox:
         for notification in notifications:
             if not isinstance(notification, Notification):
                 raise InvalidValue("only Notification values can be enqueued")
-        enqueued_at = to_db(self._clock())
         kinds: dict[str, ChatKind] = {}
-        rows: dict[str, tuple[object, ...]] = {}  # by key: the first of each key in the call
+        rows: list[OutboxRow] = []
         for n in notifications:
-            if n.dedupe_key not in rows:
-                kind = kinds.get(n.chat_id)
-                if kind is None:
-                    kind = kinds[n.chat_id] = self.chat_kind(n.chat_id)
-                rows[n.dedupe_key] = self._row(n, kind, enqueued_at)
+            kind = kinds.get(n.chat_id)
+            if kind is None:
+                kind = kinds[n.chat_id] = self.chat_kind(n.chat_id)
+            rows.append(notification_row(n, kind))
+        return await self.enqueue_rows(rows)
+
+    async def enqueue_rows(self, rows: Sequence[OutboxRow]) -> list[bool]:
+        """`enqueue_many` for rows made already (`notification_row`, `price_alert_row`; the first field is the
+        dedupe key): for each, whether it was new. One transaction, or the caller's; listeners called once."""
+        enqueued_at = to_db(self._clock())
+        unique: dict[str, tuple[object, ...]] = {}  # by key: the first of each key in the call
+        for row in rows:
+            if row[0] not in unique:
+                unique[row[0]] = (*row, enqueued_at)
         async with self._db.transaction():
-            known = await self._insert_new(rows)
-            if len(known) < len(rows):
+            known = await self._insert_new(unique)
+            if len(known) < len(unique):
                 await self._signal()
         fresh: list[bool] = []
-        for n in notifications:  # new: not known before, and the first of its key in this call
-            fresh.append(n.dedupe_key not in known)
-            known.add(n.dedupe_key)
+        for row in rows:  # new: not known before, and the first of its key in this call
+            key = row[0]
+            fresh.append(key not in known)
+            known.add(key)
         return fresh
 
     async def _insert_new(self, rows: dict[str, tuple[object, ...]]) -> set[str]:
@@ -189,14 +177,6 @@ class Outbox:
             await self._db.notify(OUTBOX_CHANNEL, "")
         except Exception:  # other processes' notifiers still poll: a lost wake-up only delays
             logger.warning("outbox: could not signal other delivery processes", exc_info=True)
-
-    @staticmethod
-    def _row(notification: Notification, kind: ChatKind, enqueued_at: str) -> tuple[object, ...]:
-        return (notification.dedupe_key, notification.chat_id, notification.platform, notification.thread_id,
-                kind.value, int(notification.severity), notification.kind, notification.title,
-                orjson.dumps(notification.lines).decode(), 1 if notification.silent else 0,
-                to_db(notification.created_at), enqueued_at, notification.image, notification.image_name,
-                actions_json(notification.actions))
 
     async def is_known(self, dedupe_key: str) -> bool:
         """True when a notification with this dedupe key was enqueued (and not yet purged)."""

@@ -13,7 +13,7 @@ import orjson
 
 from fxbot.chat.types import ChatKind, ChatRef
 from fxbot.notify.notification import Notification, NotificationAction, Severity
-from fxbot.storage.timestamps import from_db
+from fxbot.storage.timestamps import from_db, to_db
 
 logger = logging.getLogger(__name__)
 
@@ -61,24 +61,63 @@ class OutboxItem:
 
 ITEM_COLUMNS = (
     "id, dedupe_key, chat_id, platform, thread_id, chat_kind, severity, kind, title, lines_json,"
-    " silent, created_at, enqueued_at, attempts, image, image_name, actions_json"
+    " silent, created_at, enqueued_at, attempts, image, image_name, actions_json, price_alert_json"
 )
+
+INSERT_COLUMNS = (
+    "dedupe_key, chat_id, platform, thread_id, chat_kind, severity, kind, title, lines_json, silent, created_at,"
+    " image, image_name, actions_json, price_alert_json, enqueued_at"
+)
+"""The columns of an OutboxRow, then enqueued_at (the enqueue's own time, added to every row of a call)."""
+
+OutboxRow = tuple[str, str, str, str | None, str, int, str, str, str, int, str, bytes | None, str | None,
+                  str | None, str | None]
+"""A row to insert, the INSERT_COLUMNS but enqueued_at (made by `notification_row` or `price_alert_row`)."""
+
+PRICE_ALERT_KIND = "price_alert"
+COMPACT_TITLE = ""
+COMPACT_LINES = "[]"
+"""The title and lines stored with a price alert's compact form (rendered from it when read)."""
+
+
+def notification_row(n: Notification, chat_kind: ChatKind) -> OutboxRow:
+    """The row storing a notification as it is written (title, lines, buttons)."""
+    return (n.dedupe_key, n.chat_id, n.platform, n.thread_id, chat_kind.value, int(n.severity), n.kind, n.title,
+            orjson.dumps(n.lines).decode(), 1 if n.silent else 0, to_db(n.created_at), n.image, n.image_name,
+            actions_json(n.actions), None)
+
+
+def price_alert_row(dedupe_key: str, chat_id: str, platform: str, thread_id: str | None, chat_kind: str,
+                    created_at: str, payload: str) -> OutboxRow:
+    """The row storing a price alert's compact form (fxbot.alerts.price_alert_payload): its title, lines and
+    buttons are rendered when the row is read (`item_from_row`). `created_at` as stored (to_db)."""
+    return (dedupe_key, chat_id, platform, thread_id, chat_kind, 0, PRICE_ALERT_KIND, COMPACT_TITLE, COMPACT_LINES,
+            0, created_at, None, None, None, payload)
 
 
 def item_from_row(row: Any) -> OutboxItem:
+    chat_id = str(row["chat_id"])
+    created_at = from_db(str(row["created_at"]))
+    compact = row["price_alert_json"]
+    if compact is not None:
+        title, lines, actions = _rendered(str(compact), chat_id, created_at)
+    else:
+        title = str(row["title"])
+        lines = tuple(str(line) for line in json.loads(row["lines_json"]))
+        actions = _actions(row["actions_json"])
     notification = Notification(
-        chat_id=str(row["chat_id"]),
+        chat_id=chat_id,
         severity=Severity(int(row["severity"])),
-        title=str(row["title"]),
-        lines=tuple(str(line) for line in json.loads(row["lines_json"])),
+        title=title,
+        lines=lines,
         dedupe_key=str(row["dedupe_key"]),
         kind=str(row["kind"]),
         silent=bool(row["silent"]),
-        created_at=from_db(str(row["created_at"])),
+        created_at=created_at,
         thread_id=None if row["thread_id"] is None else str(row["thread_id"]),
         image=None if row["image"] is None else bytes(row["image"]),
         image_name=None if row["image_name"] is None else str(row["image_name"]),
-        actions=_actions(row["actions_json"]),
+        actions=actions,
     )
     stored_kind = row["chat_kind"]
     return OutboxItem(
@@ -89,6 +128,17 @@ def item_from_row(row: Any) -> OutboxItem:
         attempts=int(row["attempts"]),
         enqueued_at=from_db(str(row["enqueued_at"])),
     )
+
+
+def _rendered(payload: str, chat_id: str, at: datetime) -> tuple[str, tuple[str, ...], tuple[NotificationAction, ...]]:
+    """A compact price alert's title, lines and buttons; one that cannot be read still goes out, saying so."""
+    from fxbot.alerts.price_alert_payload import render_price_alert  # alerts imports notify: not at module load
+
+    try:
+        return render_price_alert(payload, chat_id, at)
+    except ValueError:
+        logger.warning("outbox: a price alert's stored form could not be read; it is sent as such")
+        return "Price alert", ("Its message could not be rendered from what was stored.",), ()
 
 
 def actions_json(actions: tuple[NotificationAction, ...]) -> str | None:

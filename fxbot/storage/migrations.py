@@ -125,6 +125,10 @@ CREATE TABLE leases (
 CREATE INDEX leases_owner ON leases (owner);
 """
 
+_V15_COMPACT_PRICE_ALERTS = """
+ALTER TABLE notify_outbox ADD COLUMN price_alert_json TEXT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core: keys, bindings, members, settings, audit", V1_CORE),
     Migration(2, "alerts: price and account rules with their fire state", V2_ALERTS),
@@ -143,5 +147,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(13, "notify: outbox rows claimed by a delivery process (claimed_by), its lease renewed in one row",
               _V13_OUTBOX_LEASES),
     Migration(14, "scale-out: leases of worker partitions, worker heartbeats and the scheduler leader", _V14_LEASES),
+    Migration(15, "notify: a price alert's compact form per outbox row, its text rendered when sent",
+              _V15_COMPACT_PRICE_ALERTS),
 )
 """Every migration this code knows, in order; versions are 1, 2, 3 … without gaps."""

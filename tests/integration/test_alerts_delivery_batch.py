@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -24,15 +24,15 @@ CHAT, ACC = "telegram:-100123", "acc_1"
 
 
 class FailingRepository(AlertRepository):
-    """Fails the first save of fire states, as a full disk would."""
+    """Fails the first save of price fire states, as a full disk would."""
 
     failed = False
 
-    async def save_fired_states(self, states: Mapping[int, FireState], *, price: bool = False) -> int:
+    async def save_price_fire_rows(self, rows: Sequence[tuple[object, ...]]) -> int:
         if not self.failed:
             self.failed = True
             raise OSError("database or disk is full")
-        return await super().save_fired_states(states, price=price)
+        return await super().save_price_fire_rows(rows)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from fxbot.domain.access import Role, Scope
+from fxbot.notify.outbox import Outbox
 from fxbot.storage import MIGRATIONS, Database, Migration, SchemaTooNewError, Storage
 
 ENV: dict[str, str] = {}
@@ -132,8 +133,19 @@ async def _v14(storage: Storage) -> None:
         "INSERT INTO leases (name, owner, lease_until) VALUES ('partition:7', 'host:1:ab12', ?)", (AT,))
 
 
+COMPACT_ALERT = '[1,15,"EURUSD",5,"bid","cross",109000,"every",null,"breakout",109012,108990,true,[108900,109100]]'
+"""A price alert's compact form as migration 15 stores it (fxbot.alerts.price_alert_payload, layout 1)."""
+
+
+async def _v15(storage: Storage) -> None:
+    await storage.db.execute(
+        "INSERT INTO notify_outbox (dedupe_key, chat_id, platform, chat_kind, severity, kind, title, lines_json,"
+        " silent, created_at, enqueued_at, attempts, price_alert_json) VALUES ('alert:15:2', 'telegram:-100',"
+        " 'telegram', 'group', 0, 'price_alert', '', '[]', 0, ?, ?, 0, ?)", (AT, AT, COMPACT_ALERT))
+
+
 ROWS: dict[int, Insert] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9, 10: _v10, 11: _v11,
-                           12: _v12, 13: _v13, 14: _v14}
+                           12: _v12, 13: _v13, 14: _v14, 15: _v15}
 """Per migration, representative rows of what it added (written with the SQL of that version)."""
 
 
@@ -192,3 +204,24 @@ async def test_a_database_from_a_newer_fxbot_is_refused_and_left_as_it_is(tmp_pa
     await db.close()
     async with await Storage.open(path, ENV, migrations=(*MIGRATIONS, future)):
         pass
+
+
+async def test_alerts_written_before_the_compact_form_are_still_sent_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "fxbot.db"
+    async with await Storage.open(path, ENV, migrations=MIGRATIONS[:14]) as old:
+        for step in range(1, 15):
+            await ROWS[step](old)
+    async with await Storage.open(path, ENV) as storage:
+        await ROWS[15](storage)
+        items = {item.notification.dedupe_key: item.notification for item in await Outbox(storage.db).pending()}
+    assert (items["alert:1:0"].title, items["alert:1:0"].lines) == ("EURUSD is above 1.09000", ("Alert #1",))
+    assert (items["alert:13:0"].title, items["alert:13:0"].lines) == ("EURUSD above 1.09", ())
+    assert [a.command for a in items["fill:acc-1:pos-9:position_opened"].actions] == ["/close pos-9"]
+    compact = items["alert:15:2"]
+    assert compact.title == "EURUSD crossed 1.09000"
+    assert compact.lines == (
+        "Bid 1.09012 (alert #15: EURUSD bid cross 1.09000)",
+        "This happened while the price stream was disconnected. (last price before the outage 1.08990)",
+        "Fires again after the price moves back to 1.08900 or 1.09100.",
+        "Note: breakout",
+    )
