@@ -14,8 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this tree's fxbot, not an installed one
 
 import httpx
 
@@ -109,7 +114,7 @@ async def isolated(m: int) -> None:
         print(f"  bare httpx {bare_rps:8.0f}/s ({bare_cpu * 1e6:.1f} µs CPU per call)   FxSocketClient "
               f"{client_rps:8.0f}/s ({client_cpu * 1e6:.1f} µs CPU per call)")
         print(f"  isolated ratio client/bare = {bare_rps / client_rps:.2f}x wall, {client_cpu / bare_cpu:.2f}x CPU "
-              f"(goal <= 1.2x); the client adds {extra_us:.0f} µs per call")
+              f"(goal <= 1.2x); the client adds {extra_us:.0f} µs per call; load average {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
