@@ -1,6 +1,6 @@
 """The ordered, numbered schema migrations (MIGRATIONS, below); append new ones here, never edit a released one.
 
-To add a migration: write its SQL text as a constant in this module (next to _V14_LEASES) and append a
+To add a migration: write its SQL text as a constant in this module (after the last _V<n>_ one) and append a
 Migration(<next version>, "<area>: <what it adds>", <constant>) to MIGRATIONS at the end of this file. The SQL
 of migrations 1-9 lives in migration_sql_v1_to_v9.py only to keep this module small; the list stays here.
 """
