@@ -4,7 +4,8 @@ Run: `.venv/bin/python benchmarks/alerts_outbox.py [--scenario all|deliver|notif
 [--chats 100] [--spread 0] [--deliver-firings 50000] [--bursts 5000,500] [--url postgresql://…]`.
 
 "deliver": firings persisted per second by `AlertService.deliver` alone (outbox row + fire state, one
-transaction per burst, as the stream's `FiringWriter` writes them under a storm): 100k price rules of the
+transaction per burst, as the stream's `FiringWriter` writes them under a storm; a price alert's row is its
+compact form, the text is rendered when the notifier reads it, so that read is timed too): 100k price rules of the
 pipeline benchmark's realistic mix (benchmarks/pipeline_workload.py) loaded from the database into the
 engine, the "spread" walk run until `--deliver-firings` firings are decided (not timed), then those firings
 delivered in bursts of each `--bursts` size on a fresh copy of the database; firings/s by the wall clock
@@ -163,6 +164,11 @@ async def deliver_scenario(n_firings: int, bursts: list[int], url: str | None) -
                 print(f"bursts of {burst:,}: {len(firings):,} firings of {rules:,} rules, {stored:,} outbox rows:"
                       f" {len(firings) / wall:,.0f} firings/s wall, {len(firings) / cpu:,.0f} per CPU-s"
                       f" ({cpu * 1e6 / len(firings):.1f} µs CPU a firing; load average {load:.2f})", flush=True)
+                read = time.process_time()
+                items = await service.outbox.pending()  # what the notifier reads: compact alerts rendered here
+                read = time.process_time() - read
+                print(f"  read back for sending: {len(items):,} items, {read * 1e6 / len(items):.1f} µs CPU an item"
+                      f" (rows, text rendered from a compact form, Notification)", flush=True)
 
 
 async def scenario(n_firings: int, n_chats: int, spread: float, seed: int, *, backlog: bool) -> None:
