@@ -25,6 +25,7 @@ from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences, NotifyMode
 from fxbot.services.alert_delivery import AlertDelivery
 from fxbot.services.brokers import BoundBroker, BrokerProvider
+from fxbot.services.chat_reads import chat_settings
 from fxbot.services.upstream import account_summary, upstream_call
 from fxbot.storage.errors import InvalidValue
 
@@ -166,7 +167,7 @@ class AlertService(AlertDelivery):
 
         `thread_id` is the forum topic / thread the alert was set in: its notifications go there."""
         now = self._clock()
-        settings = await self._storage.settings.get(chat_id)
+        settings = await chat_settings(self._storage, chat_id)  # read once per command
         try:
             spec = parse_alert_args(args, now=now, chat_tz=settings.timezone)
         except AlertSpecError as exc:

@@ -51,3 +51,13 @@ async def test_a_change_made_by_the_command_is_seen_by_the_same_command(bot: Bot
     assert "default trail on orders: off" in reply_text(await bot.say("/settings"))
     await bot.say("/settings trail 20p")
     assert "default trail on orders: 20 pips" in reply_text(await bot.say("/settings"))
+
+
+async def test_setting_an_alert_reads_the_chat_once(bot: BotHarness) -> None:
+    await bot.say("/quote EURUSD")  # the key's client is built (its secret read) once, on first use
+    counter = StatementCounter(bot.storage.db)
+    replies = await bot.say("/alert EURUSD above 1.5")
+    assert "Alert #" in reply_text(replies)
+    assert counter.reads_of("chat_bindings") == 1
+    assert counter.reads_of("api_keys") == 1
+    assert counter.reads_of("chat_settings") == 1
