@@ -28,6 +28,7 @@ from fxbot.services.health import StreamHealth
 from fxbot.storage.timestamps import from_db
 from fxbot.stream.config import PumpConfig
 from fxbot.stream.fills import FillNotifier
+from fxbot.stream.firing_chunks import deliver_in_chunks
 from fxbot.stream.observer import StreamObserver
 from fxbot.stream.session import BoundChat, KeyStreamSession
 from fxbot.stream.status import SessionStatus
@@ -252,8 +253,9 @@ class StreamPump:
             await asyncio.sleep(self.config.expiry_interval_s)
             try:
                 firings = self._alerts.engine.expire_due(self._clock())
-                await self._alerts.deliver(firings)
-                if firings:
+                expired = len(firings)
+                await deliver_in_chunks(self._alerts.deliver, firings)  # empties the list
+                if expired:
                     await self.rules_changed()
             except Exception:
                 log.exception("stream pump: reporting expired alerts failed")

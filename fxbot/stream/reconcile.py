@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from fxbot.alerts.account_eval import AccountState
@@ -21,10 +21,14 @@ RECONCILE_ATTEMPTS = 3  # tries at a REST reconciliation before the session give
 
 
 async def reconcile_quotes(
-    broker: Broker, alerts: AlertService, symbols_by_account: Mapping[str, set[str]], at: datetime
+    broker: Broker, alerts: AlertService, symbols_by_account: Mapping[str, set[str]], at: datetime, *,
+    deliver: Callable[[list[Firing]], Awaitable[object]] | None = None,
 ) -> tuple[list[Firing], set[tuple[str, str]]]:
     """Judge every watched symbol "after a gap": the M1 candles since its last judged price, then its current
-    REST quote, so a level crossed and left during the outage fires too (once); (firings, pairs judged)."""
+    REST quote, so a level crossed and left during the outage fires too (once); (firings, pairs judged).
+
+    With `deliver`, each symbol's firings are handed to it as soon as they are judged (a start storm never
+    holds every symbol's firings at once) and the firings returned are none."""
     firings: list[Firing] = []
     judged: set[tuple[str, str]] = set()
     quotes: dict[str, tuple[float, float]] = {}
@@ -39,7 +43,12 @@ async def reconcile_quotes(
                 quotes[symbol] = (quote.bid, quote.ask)
             bid, ask = quotes[symbol]
             bars = await gap_bars(broker, alerts, account_id, symbol)
-            firings += alerts.engine.replay_gap(account_id, symbol, bars, bid, ask, at)
+            fired = alerts.engine.replay_gap(account_id, symbol, bars, bid, ask, at)
+            if deliver is not None:
+                if fired:
+                    await deliver(fired)
+            else:
+                firings += fired
             judged.add((account_id, symbol))
     return firings, judged
 

@@ -32,6 +32,7 @@ from fxbot.services.alerts import AlertService
 from fxbot.stream.accounts import AccountUpdates, SessionAccounts
 from fxbot.stream.config import PumpConfig
 from fxbot.stream.fills import FillNotifier
+from fxbot.stream.firing_chunks import FIRINGS_CHUNK, deliver_in_chunks
 from fxbot.stream.firing_writer import FiringWriter
 from fxbot.stream.observer import StreamObserver
 from fxbot.stream.order_events import OrderEvents
@@ -45,11 +46,6 @@ if TYPE_CHECKING:
     from fxbot.storage import Storage
 
 log = logging.getLogger(__name__)
-
-FIRINGS_CHUNK = 1_000
-"""A quote's firings are handed to the writer this many at a time, the event loop free between two chunks: a
-start storm (one quote crossing a large share of a big book) never waits as one burst of rendered texts and
-outbox rows, and the ops endpoint and the chats are answered while it is written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +244,10 @@ class KeyStreamSession(AccountUpdates, OrderEvents):
             if firings:
                 await asyncio.sleep(0)  # the ops endpoint, the chats and the writer run between two chunks
 
+    async def _deliver_chunked(self, firings: list[Firing]) -> int:
+        """Persist firings judged outside the quote stream (a reconnect's catch-up) in chunks (FIRINGS_CHUNK)."""
+        return await deliver_in_chunks(self._alerts.deliver, firings, self.firings_chunk)
+
     async def _after_written(self, firings: list[Firing]) -> None:
         if any(f.state.done or f.state.paused for f in firings):
             await self.sync_subscriptions()  # a symbol may have no live rule left
@@ -284,11 +284,11 @@ class KeyStreamSession(AccountUpdates, OrderEvents):
         at = self._clock()
         watched = self._alerts.engine.watched_symbols()
         wanted = {a: set(watched.get(a, ())) for a in self._acc.chats}
-        firings, judged = await reconcile_quotes(broker, self._alerts, wanted, at)
+        firings, judged = await reconcile_quotes(broker, self._alerts, wanted, at, deliver=self._deliver_chunked)
         self._gap -= judged
         more, currencies = await reconcile_accounts(broker, self._alerts, list(self._acc.chats), at)
         self._acc.currency.update(currencies)
-        await self._alerts.deliver(firings + more)
+        await self._deliver_chunked(firings + more)
         await self._guard_reconcile()
         for account_id, chat_ids in self._acc.chats.items():
             start = max(since, self._acc.bound_at.get(account_id, since))
