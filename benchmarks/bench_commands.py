@@ -96,6 +96,7 @@ class TimingTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self._inner = inner
         self.spent = 0.0
+        self.requests = 0
         self._in_flight = 0
         self._since = 0.0
 
@@ -103,6 +104,7 @@ class TimingTransport(httpx.AsyncBaseTransport):
         if self._in_flight == 0:
             self._since = time.perf_counter()
         self._in_flight += 1
+        self.requests += 1
         try:
             response = await self._inner.handle_async_request(request)
             await response.aread()
@@ -205,6 +207,7 @@ class Samples:
 
     apis: list[float] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
+    requests: list[int] = field(default_factory=list)
     cpu_s: float = 0.0
     runs: int = 0
     rounds: list[dict[str, list[float]]] = field(default_factory=list)  # per round: renderer -> overheads
@@ -234,7 +237,7 @@ class GcPauses:
 
 
 async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only: list[str],
-                              sim_in_process: bool) -> None:
+                              sim_in_process: bool, *, skip_pictures: bool = False) -> None:
     async with simulator(sim_in_process) as sim:
         settings = Settings(
             fxsocket=FxSocketSettings(base_url=sim.base_url, stream_url=sim.stream_url),
@@ -252,7 +255,8 @@ async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only:
             return await app.dispatcher.handle(
                 IncomingCommand(user=user, chat=chat, text=text, received_at=datetime.now(UTC)))
 
-        commands = [c for c in COMMANDS if not only or any(c.startswith(o) for o in only)]
+        commands = [c for c in COMMANDS if (not only or any(c.startswith(o) for o in only))
+                    and not (skip_pictures and c.startswith(IMAGE_COMMANDS))]
         samples = {text: Samples() for text in commands}
         gc_pauses = GcPauses()
         loads = [os.getloadavg()[0]]
@@ -266,10 +270,12 @@ async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only:
                 for _ in range(runs):
                     transport.spent = 0.0
                     statements.count = 0
+                    transport.requests = 0
                     start = time.perf_counter()
                     replies = await say(text)
                     handled = time.perf_counter() - start - transport.spent
                     sample.queries.append(statements.count)
+                    sample.requests.append(transport.requests)
                     assert replies, text
                     sample.apis.append(transport.spent * 1000)
                     for name, render in RENDERERS.items():
@@ -292,7 +298,7 @@ async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only:
               f"excluded; ms; simulator {where}; load average {min(loads):.2f}-{max(loads):.2f})")
         print("p99 all: over every run; p99 best: the quietest round's; the verdict is on the worst platform's "
               "quietest-round p99")
-        print(f"{'command':38} {'SQL':>3} {'API p50':>8} {'CPU/cmd':>7} | {'console p50':>11} {'p95':>6} "
+        print(f"{'command':38} {'SQL':>3} {'HTTP':>4} {'API p50':>8} {'CPU/cmd':>7} | {'console p50':>11} {'p95':>6} "
               f"{'p99 all':>7} {'p99 best':>8} | {'telegram p99 best':>17} | {'discord p99 best':>16} | budget")
         for text in commands:
             sample = samples[text]
@@ -304,7 +310,8 @@ async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only:
                 verdict = f"picture, {sample.runs} runs"
             if any(r.kind is ReplyKind.ERROR for r in sample.last):
                 verdict += f" (answer: {sample.last[0].plain_text[:40]!r})"
-            print(f"{text:38} {statistics.median(sample.queries):3.0f} {statistics.median(sample.apis):8.2f} "
+            print(f"{text:38} {statistics.median(sample.queries):3.0f} {statistics.median(sample.requests):4.0f} "
+                  f"{statistics.median(sample.apis):8.2f} "
                   f"{sample.cpu_s / sample.runs * 1000:7.2f} | {statistics.median(c):11.3f} {_pct(c, 0.95):6.3f} "
                   f"{_pct(c, 0.99):7.3f} {best['console']:8.3f} | {best['telegram']:17.3f} | "
                   f"{best['discord']:16.3f} | {verdict}")
@@ -371,6 +378,7 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds over every command")
     parser.add_argument("--only", nargs="*", default=[], help="measure only the commands starting with these")
     parser.add_argument("--skip-console", action="store_true", help="skip the end-to-end console /buy run")
+    parser.add_argument("--skip-pictures", action="store_true", help="skip the commands that draw a picture")
     parser.add_argument("--sim-in-process", action="store_true",
                         help="run the simulator in the bot's process (its work then counts as the bot's)")
     parser.add_argument("--serve-simulator", action="store_true", help=argparse.SUPPRESS)
@@ -380,7 +388,8 @@ async def main() -> None:
         return
     print(f"load average at start {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
-        await dispatcher_overhead(args.iterations, args.rounds, Path(tmp), args.only, args.sim_in_process)
+        await dispatcher_overhead(args.iterations, args.rounds, Path(tmp), args.only, args.sim_in_process,
+                                  skip_pictures=args.skip_pictures)
         if not args.skip_console:
             await console_buy_latency(args.iterations, Path(tmp))
     print(f"\npython {sys.version.split()[0]}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
