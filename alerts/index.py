@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from fxbot.alerts.due_heap import DueHeap
-from fxbot.alerts.rules import PriceSide
+from fxbot.alerts.rules import PriceSide, pip_points
 from fxbot.alerts.threshold_index import BLOCK, ThresholdIndex
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class SideBook:
     """
 
     __slots__ = ("account_id", "bar_end", "bar_hi", "bar_lo", "cold", "digits", "down", "holding", "last", "last_at",
-                 "live", "next_due", "scale", "side", "symbol", "unsynced", "up")
+                 "live", "next_due", "pip", "scale", "side", "symbol", "unsynced", "up")
 
     def __init__(self, account_id: str, symbol: str, side: PriceSide, digits: int) -> None:
         self.account_id = account_id
@@ -49,6 +49,7 @@ class SideBook:
         self.side = side
         self.digits = digits
         self.scale = 10.0**digits
+        self.pip = pip_points(symbol, digits)  # the smallest re-arm band, in points
         self.up = ThresholdIndex()
         self.down = ThresholdIndex()
         self.last: int | None = None

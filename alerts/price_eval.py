@@ -163,6 +163,8 @@ class PriceEvaluator(PriceFiring):
         expires = t.expires if now >= self.expiry_floor else None
         step, fire_once, fire_every = self.step, self._fire_once, self._fire_every
         holding = book.holding.due
+        hold = book.holding.set
+        last_fired_of, repeat_of = t.last_fired, t.repeat
         for slot in slots:
             mode = mode_of[slot]
             flags = flags_of[slot]
@@ -185,12 +187,26 @@ class PriceEvaluator(PriceFiring):
                     step(book, slot, prev, cur, at, now, gap, fired)
                 continue
             if mode == REPEAT:
+                level = level_of[slot]
                 if slot in holding:  # a move can only take a holding repeat rule out of its state
-                    level = level_of[slot]
                     if cur < level if cond_of[slot] == ABOVE else cur > level:
                         del holding[slot]  # book.next_due stays a lower bound (see step)
-                else:
-                    step(book, slot, prev, cur, at, now, gap, fired)
+                    continue
+                # step()'s repeat branch inlined: most crossings of a repeat rule enter its state before it is due
+                if expires:
+                    when = expires.get(slot)
+                    if when is not None and when <= now:
+                        continue  # expired: reported by the expiry sweep, never fired again
+                if cur >= level if cond_of[slot] == ABOVE else cur <= level:
+                    last_fired = last_fired_of.get(slot)
+                    if last_fired is not None:
+                        due = last_fired + 60.0 * repeat_of.get(slot, 1)
+                        if due > now:
+                            hold(slot, due)
+                            if due < book.next_due:
+                                book.next_due = due
+                            continue
+                    self._fire(book, slot, cur, prev, at, now, gap, fired)  # holds it, due again later
                 continue
             if expires:
                 when = expires.get(slot)

@@ -66,7 +66,14 @@ class PriceFiring(PriceRuleStore):
             (t.flags[slot] | F_DONE) & ~F_ARMED, cur, seq + 1, t.band[slot], t.book[slot], None,
             t.user_band.get(slot), t.expires.get(slot), now, t.notes.get(slot), recent,
         )
-        fired.append(_decided((t, snap, book, cur, prev if gap else None, seq, at, gap, ())))
+        made: DecidedPriceFiring = _new_firing(DecidedPriceFiring)  # _decided() inlined
+        made._args = (t, snap, book, cur, prev if gap else None, seq, at, gap, ())
+        made.rule_id = rule_id
+        made.chat_id = t.strings[snap[1]]
+        made.dedupe_key = f"alert:{rule_id}:{seq}"
+        made.at = at
+        made.after_gap = gap
+        fired.append(made)
         book.live -= 1
         t.release(slot)
         self.dirty.discard(rule_id)
@@ -80,37 +87,68 @@ class PriceFiring(PriceRuleStore):
         t = self.table
         rule_id = t.ids[slot]
         seq = t.fire_seq[slot]
-        if cond in (ABOVE, CROSS_UP):
-            book.up.remove(level, slot)
-        elif cond in (BELOW, CROSS_DOWN):
-            book.down.remove(level, slot)
+        old = t.recent.get(slot)
+        if not old:
+            recent: tuple[float, ...] = (now,)
+        elif old[0] > now - RUNAWAY_WINDOW_S:
+            recent = (*old, now)
         else:
-            book.up.remove(level, slot)
-            book.down.remove(level, slot)
-        recent = [*t.recent.get(slot, ()), now]
-        while recent[0] <= now - RUNAWAY_WINDOW_S:
-            recent.pop(0)
+            kept = [*old, now]
+            while kept[0] <= now - RUNAWAY_WINDOW_S:
+                kept.pop(0)
+            recent = tuple(kept)
         t.fire_seq[slot] = seq + 1
         t.last_fired[slot] = now
         t.last[slot] = cur
-        t.recent[slot] = tuple(recent)
-        band = self.hysteresis(book, slot)
-        t.band[slot] = band
-        if not (cond == CROSS and abs(cur - level) >= band):
-            t.flags[slot] &= ~F_ARMED
-        up, down = self.entries(slot)
-        rearm = () if t.flags[slot] & F_ARMED else (*down, *up)
+        t.recent[slot] = recent
+        user_band = t.user_band.get(slot)
+        band = max(-1 if user_band is None else user_band, round(2 * self.spread.get(book.symbol, 0.0)), book.pip)
+        t.band[slot] = band  # self.hysteresis() inlined
+        flags = t.flags[slot]
         runaway = len(recent) > RUNAWAY_FIRES
         if runaway:
-            t.flags[slot] |= F_PAUSED
+            flags |= F_PAUSED
             book.live -= 1
+        # its level entries go; its new state's entries (self.entries() inlined) come unless paused
+        up_index, down_index = book.up, book.down
+        if cond == CROSS and abs(cur - level) >= band:  # stays armed: the same entries
+            rearm: tuple[int, ...] = ()
+            if runaway:
+                up_index.remove(level, slot)
+                down_index.remove(level, slot)
         else:
-            for points in up:
-                book.up.add(points, slot)
-            for points in down:
-                book.down.add(points, slot)
-        snap = t.snapshot(slot)
-        fired.append(_decided((t, snap, book, cur, prev if gap else None, seq, at, gap, rearm)))
+            flags &= ~F_ARMED
+            rearm_band = band if band > 1 else 1
+            if cond in (ABOVE, CROSS_UP):
+                up_index.remove(level, slot)
+                rearm = (level - rearm_band,)
+                if not runaway:
+                    down_index.add(level - rearm_band, slot)
+            elif cond in (BELOW, CROSS_DOWN):
+                down_index.remove(level, slot)
+                rearm = (level + rearm_band,)
+                if not runaway:
+                    up_index.add(level + rearm_band, slot)
+            else:
+                up_index.remove(level, slot)
+                down_index.remove(level, slot)
+                rearm = (level - rearm_band, level + rearm_band)
+                if not runaway:
+                    up_index.add(level + rearm_band, slot)
+                    down_index.add(level - rearm_band, slot)
+        t.flags[slot] = flags
+        snap: RuleSnapshot = (
+            rule_id, t.chat[slot], t.owner[slot], t.created[slot], cond, level, EVERY, flags, cur, seq + 1, band,
+            t.book[slot], t.repeat.get(slot), user_band, t.expires.get(slot), now, t.notes.get(slot), recent,
+        )  # t.snapshot(slot) inlined
+        made: DecidedPriceFiring = _new_firing(DecidedPriceFiring)  # _decided() inlined
+        made._args = (t, snap, book, cur, prev if gap else None, seq, at, gap, rearm)
+        made.rule_id = rule_id
+        made.chat_id = t.strings[snap[1]]
+        made.dedupe_key = f"alert:{rule_id}:{seq}"
+        made.at = at
+        made.after_gap = gap
+        fired.append(made)
         if runaway:
             fired.append(Firing.deferred(
                 partial(_runaway_firing, t, snap, book, at, len(recent)), chat_id=t.strings[snap[1]],

@@ -17,7 +17,7 @@ from fxbot.alerts.price_table import (
     REPEAT,
     PriceRuleTable,
 )
-from fxbot.alerts.rules import PriceRule, PriceSide, pip_points
+from fxbot.alerts.rules import PriceRule, PriceSide
 
 BLOCKED = F_DONE | F_PAUSED
 
@@ -60,7 +60,6 @@ class PriceRuleStore:
         self.index = AlertIndex()
         self.spread: dict[str, float] = {}
         self.dirty: set[int] = set()
-        self._pip: dict[int, int] = {}
         self.pending: dict[int, PendingEntries] = {}  # cold start: index entries gathered per book
         self.unwatched_quotes: dict[tuple[str, str], tuple[float, float, float]] = {}  # bid, ask, epoch seconds
         self.expiry_floor = float("inf")
@@ -124,12 +123,8 @@ class PriceRuleStore:
 
     def hysteresis(self, book: SideBook, slot: int) -> int:
         """h = max(user value, 2 × typical spread, 1 pip), in points."""
-        pip = self._pip.get(self.table.book[slot])
-        if pip is None:
-            pip = pip_points(book.symbol, book.digits)
-            self._pip[self.table.book[slot]] = pip
         user = self.table.user_band.get(slot, -1)
-        return max(user, round(2 * self.spread.get(book.symbol, 0.0)), pip)
+        return max(user, round(2 * self.spread.get(book.symbol, 0.0)), book.pip)
 
     # -- rules in and out ---------------------------------------------------------------------
 

@@ -88,6 +88,11 @@ class ThresholdIndex:
         at = bisect_left(block_slots, slot, lo, hi)
         if at == hi or block_slots[at] != slot:
             return False
+        if len(block_points) > self.block // 4 + 1 and at + 1 < len(block_points):  # _delete() inlined: the common case
+            del block_points[at]
+            del block_slots[at]
+            self._count -= 1
+            return True
         self._delete(k, at)
         return True
 

@@ -45,6 +45,7 @@ def _symbols(value: Any) -> tuple[str, ...] | None:
 
 
 _set_attr = object.__setattr__
+_new_event = object.__new__
 
 
 def fast_quote(data: dict[str, Any]) -> Quote | None:
@@ -106,7 +107,7 @@ def decode_frame(frame: str | bytes, on_malformed: MalformedHook | None = None) 
     Skipped frames are logged at debug, except malformed order and account frames: their event is
     lost, so they are logged at warning and reported to `on_malformed(frame type)` (the caller
     reconciles over REST)."""
-    if isinstance(frame, bytes | bytearray | memoryview):
+    if type(frame) is not str and isinstance(frame, bytes | bytearray | memoryview):
         logger.debug("fxsocket stream: skipping binary frame of %d bytes", len(frame))
         return None
     try:
@@ -122,6 +123,12 @@ def decode_frame(frame: str | bytes, on_malformed: MalformedHook | None = None) 
         return None
     kind = message.get("type")
     data = message.get("data", {})
+    if kind == "quote" and type(data) is dict:  # the hot path: _decode() inlined for a quote with its wire types
+        quote = fast_quote(data)
+        if quote is not None:
+            event = _new_event(QuoteEvent)
+            _set_attr(event, "quote", quote)
+            return event
     if not isinstance(kind, str) or not isinstance(data, dict):
         logger.debug("fxsocket stream: skipping frame without type/data: %r", frame[:_PREVIEW])
         return None
