@@ -164,7 +164,8 @@ class PriceEvaluator(PriceFiring):
         step, fire_once, fire_every = self.step, self._fire_once, self._fire_every
         holding = book.holding.due
         hold = book.holding.set
-        last_fired_of, repeat_of = t.last_fired, t.repeat
+        last_fired_of, repeat_of, last_of, ids_of = t.last_fired, t.repeat, t.last, t.ids
+        up_index, down_index, dirty_add = book.up, book.down, self.dirty.add
         for slot in slots:
             mode = mode_of[slot]
             flags = flags_of[slot]
@@ -175,14 +176,27 @@ class PriceEvaluator(PriceFiring):
                     band = band_of[slot]
                     if band < 1:
                         band = 1
+                    # self._rearm() inlined: its re-arm entries (level -/+ band) go, its level entries come
                     if cond in (ABOVE, CROSS_UP):
-                        rearm = cur <= level - band
+                        if cur > level - band:
+                            continue
+                        down_index.remove(level - band, slot)
+                        up_index.add(level, slot)
                     elif cond in (BELOW, CROSS_DOWN):
-                        rearm = cur >= level + band
+                        if cur < level + band:
+                            continue
+                        up_index.remove(level + band, slot)
+                        down_index.add(level, slot)
                     else:
-                        rearm = cur >= level + band or cur <= level - band
-                    if rearm:
-                        self._rearm(book, slot, cond, level, band, cur)
+                        if level - band < cur < level + band:
+                            continue
+                        up_index.remove(level + band, slot)
+                        down_index.remove(level - band, slot)
+                        up_index.add(level, slot)
+                        down_index.add(level, slot)
+                    flags_of[slot] = _PLAIN
+                    last_of[slot] = cur
+                    dirty_add(ids_of[slot])
                 else:
                     step(book, slot, prev, cur, at, now, gap, fired)
                 continue
