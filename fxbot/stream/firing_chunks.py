@@ -11,6 +11,9 @@ FIRINGS_CHUNK = 1_000
 """Firings per transaction (or per hand-over to the stream's writer) when a list is longer: a quote crossing a
 large share of a big book never waits as one burst of rendered texts and outbox rows, and the ops endpoint and
 the chats are answered between two chunks."""
+TRIM_AFTER = 10_000
+"""After this many firings at once, the heap pages their objects held are handed back to the OS (a start storm's
+hundreds of MB would otherwise stay resident: glibc keeps freed pages; alerts.cold_load.release_unused_heap)."""
 
 
 async def deliver_in_chunks(deliver: Callable[[list[Firing]], Awaitable[int]], firings: list[Firing],

@@ -22,13 +22,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from fxbot.alerts.cold_load import release_unused_heap
 from fxbot.domain.broker import AccessRefusedError
 from fxbot.services.alerts import AlertService
 from fxbot.services.health import StreamHealth
 from fxbot.storage.timestamps import from_db
 from fxbot.stream.config import PumpConfig
 from fxbot.stream.fills import FillNotifier
-from fxbot.stream.firing_chunks import deliver_in_chunks
+from fxbot.stream.firing_chunks import TRIM_AFTER, deliver_in_chunks
 from fxbot.stream.observer import StreamObserver
 from fxbot.stream.session import BoundChat, KeyStreamSession
 from fxbot.stream.status import SessionStatus
@@ -257,5 +258,7 @@ class StreamPump:
                 await deliver_in_chunks(self._alerts.deliver, firings)  # empties the list
                 if expired:
                     await self.rules_changed()
+                if expired >= TRIM_AFTER:
+                    release_unused_heap()
             except Exception:
                 log.exception("stream pump: reporting expired alerts failed")

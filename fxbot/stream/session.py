@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from fxbot.alerts.account_eval import AccountState
+from fxbot.alerts.cold_load import release_unused_heap
 from fxbot.alerts.firing import Firing
 from fxbot.domain.broker import (
     AccountUpdateEvent,
@@ -299,6 +300,9 @@ class KeyStreamSession(AccountUpdates, OrderEvents):
             if self.manager is not None:
                 await self.manager.reconcile(broker, self.key_id, account_id, positions)
         await self.sync_subscriptions()
+        # the first prices after a (re)connect released a cold load's sync keys and whatever a storm fired: the
+        # heap pages they held go back to the OS (glibc keeps them otherwise)
+        release_unused_heap()
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:
