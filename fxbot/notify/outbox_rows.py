@@ -1,4 +1,4 @@
-"""How an outbox row reads back: the stored item with its routing, the column list, and the row conversion."""
+"""Outbox rows: how a notification or a compact price alert is written, and the stored item as it reads back."""
 
 from __future__ import annotations
 
