@@ -297,11 +297,12 @@ class AlertEngine:
         self._last_account[account_id] = account
         return self._evaluate_account(account_id, account, at)
 
-    def expire_due(self, now: datetime) -> list[Firing]:
-        """Report (once) every rule whose expiry has passed and stop watching it."""
+    def expire_due(self, now: datetime, *, most: int | None = None) -> list[Firing]:
+        """Report (once) every rule whose expiry has passed and stop watching it (at most `most` per call: the
+        rest stay due for the next call)."""
         fired: list[Firing] = []
         limit = now.timestamp()
-        while self._expiry and self._expiry[0][0] <= limit:
+        while self._expiry and self._expiry[0][0] <= limit and (most is None or len(fired) < most):
             _, rule_id = heapq.heappop(self._expiry)
             slot = self._prices.table.slot_of(rule_id)
             if slot is not None:

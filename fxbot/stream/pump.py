@@ -29,7 +29,7 @@ from fxbot.services.health import StreamHealth
 from fxbot.storage.timestamps import from_db
 from fxbot.stream.config import PumpConfig
 from fxbot.stream.fills import FillNotifier
-from fxbot.stream.firing_chunks import TRIM_AFTER, deliver_in_chunks
+from fxbot.stream.firing_chunks import FIRINGS_CHUNK, TRIM_AFTER
 from fxbot.stream.observer import StreamObserver
 from fxbot.stream.session import BoundChat, KeyStreamSession
 from fxbot.stream.status import SessionStatus
@@ -249,13 +249,24 @@ class StreamPump:
                 delay = min(delay * 2, self.config.restart_max_s)
             await asyncio.sleep(wait)
 
+    async def _report_expired(self) -> int:
+        """Report the rules whose expiry passed, FIRINGS_CHUNK at a time (one transaction each, the loop free
+        between two: a mass expiry, such as a start after a long stop, is never held or written at once)."""
+        now = self._clock()
+        expired = 0
+        while True:
+            firings = self._alerts.engine.expire_due(now, most=FIRINGS_CHUNK)
+            expired += len(firings)
+            await self._alerts.deliver(firings)
+            if len(firings) < FIRINGS_CHUNK:
+                return expired
+            await asyncio.sleep(0)
+
     async def _expiry_loop(self) -> None:
         while True:
             await asyncio.sleep(self.config.expiry_interval_s)
             try:
-                firings = self._alerts.engine.expire_due(self._clock())
-                expired = len(firings)
-                await deliver_in_chunks(self._alerts.deliver, firings)  # empties the list
+                expired = await self._report_expired()
                 if expired:
                     await self.rules_changed()
                 if expired >= TRIM_AFTER:

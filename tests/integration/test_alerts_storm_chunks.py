@@ -1,10 +1,11 @@
-"""A storm of firings persisted chunk by chunk: in order, the loop free between two, and exactly once across a crash
-between two chunks (what was committed is not fired again, the rest fires again after the restart)."""
+"""A storm of firings (or of expired rules) persisted chunk by chunk: in order, the loop free between two, and exactly
+once across a crash between two chunks (what was committed is not fired again, the rest fires again after a restart)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
@@ -17,7 +18,10 @@ from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.alerts import AlertService
 from fxbot.storage import Storage
+from fxbot.stream import pump as pump_module
+from fxbot.stream.fills import FillNotifier
 from fxbot.stream.firing_chunks import deliver_in_chunks
+from fxbot.stream.pump import StreamPump
 from tests.unit.services.fake_chat_broker import NOW, ScriptedBroker, open_storage
 
 ACCOUNT, CHAT = "acc_8xKm2", "console:main"
@@ -106,3 +110,31 @@ async def test_other_tasks_run_between_two_chunks() -> None:
     assert delivered == [list(range(1, 11)), list(range(11, 21)), list(range(21, 31)), list(range(31, 36))]
     assert {1, 2, 3} <= seen  # after every chunk but the last
     assert firings == []
+
+
+async def test_a_mass_expiry_is_reported_in_chunks_each_rule_once(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    storage = await open_storage(tmp_path)
+    try:
+        alerts = service(storage)
+        ids = []
+        for i in range(1, 26):
+            rule = await alerts.repository.add(PriceRule(
+                id=0, chat_id=CHAT, owner_id="a", account_id=ACCOUNT, created_at=NOW, symbol="EURUSD", digits=5,
+                side=PriceSide.BID, condition=PriceCondition.ABOVE, level_points=120_000 + i,
+                expires_at=NOW + timedelta(minutes=i), state=FireState(last_points=109_000)))
+            ids.append(rule.id)
+        await alerts.load()
+        monkeypatch.setattr(pump_module, "FIRINGS_CHUNK", CHUNK)
+        fills = FillNotifier(storage=storage, outbox=alerts.outbox, preferences=alerts.preferences,
+                             clock=lambda: NOW)
+        pump = StreamPump(storage=storage, brokers=ScriptedBroker(), alerts=alerts, fills=fills,  # type: ignore[arg-type]
+                          clock=lambda: NOW + timedelta(hours=1))
+        assert await pump._report_expired() == 25
+        assert alerts.calls == [ids[:10], ids[10:20], ids[20:]]  # in expiry order, one transaction per chunk
+        assert len(await alerts.outbox.pending()) == 25
+        assert await pump._report_expired() == 0  # each reported once
+        stored = [await alerts.repository.get(i) for i in ids]
+        assert all(rule is not None and rule.state.expired_reported for rule in stored)
+    finally:
+        await storage.close()
