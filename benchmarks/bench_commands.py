@@ -47,7 +47,7 @@ from fxbot.adapters.telegram.render import render_reply as telegram_render
 from fxbot.adapters.text_render import render_reply_text
 from fxbot.app import App, build
 from fxbot.backends.v1 import V1Backend
-from fxbot.chat.types import ChatKind, ChatRef, ChatUser, IncomingCommand, Reply, ReplyKind
+from fxbot.chat.types import ButtonPress, ChatKind, ChatRef, ChatUser, IncomingCommand, Reply, ReplyKind
 from fxbot.config import DatabaseSettings, FxSocketSettings, Settings
 from fxbot.domain.broker.factory import KeyKind
 from fxbot.simulator.config import SimConfig
@@ -199,6 +199,9 @@ class StatementCounter:
 
 UNTIMED_AFTER = {"/alert EURUSD above 9.5": "/alert del all"}
 """Run (not timed) after a command so that repeating it stays the same case (a chat holds at most 200 alerts)."""
+UNTIMED_AFTER_BATCH = {"/buy EURUSD 0.01": "/close all"}
+"""Run and confirmed (not timed) after a command's runs of a round, so the positions /positions and /account list
+stay a handful instead of growing by a hundred a round."""
 
 
 @dataclass
@@ -222,10 +225,10 @@ class Samples:
 
 
 class GcPauses:
-    """The collector's pauses while commands ran (gc.callbacks)."""
+    """The collector's pauses while commands ran (gc.callbacks), per generation."""
 
     def __init__(self) -> None:
-        self.pauses: list[float] = []
+        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
         self._began = 0.0
         gc.callbacks.append(self._callback)
 
@@ -233,11 +236,15 @@ class GcPauses:
         if phase == "start":
             self._began = time.perf_counter()
         else:
-            self.pauses.append((time.perf_counter() - self._began) * 1000)
+            self.pauses[info["generation"]].append((time.perf_counter() - self._began) * 1000)
+
+    def summary(self) -> str:
+        return "; ".join(f"generation {gen}: {len(p)}, p50 {statistics.median(p):.2f} ms, max {max(p):.2f} ms"
+                         for gen, p in self.pauses.items() if p)
 
 
 async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only: list[str],
-                              sim_in_process: bool, *, skip_pictures: bool = False) -> None:
+                              sim_in_process: bool, *, skip_pictures: bool = False, gc_freeze: bool = False) -> None:
     async with simulator(sim_in_process) as sim:
         settings = Settings(
             fxsocket=FxSocketSettings(base_url=sim.base_url, stream_url=sim.stream_url),
@@ -258,6 +265,10 @@ async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only:
         commands = [c for c in COMMANDS if (not only or any(c.startswith(o) for o in only))
                     and not (skip_pictures and c.startswith(IMAGE_COMMANDS))]
         samples = {text: Samples() for text in commands}
+        if gc_freeze:
+            gc.collect()
+            gc.freeze()  # what the bot has built so far is never scanned again by the collector
+        tracked_at_start = len(gc.get_objects())
         gc_pauses = GcPauses()
         loads = [os.getloadavg()[0]]
         cpu_start = time.process_time()
@@ -287,6 +298,10 @@ async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only:
                     if text in UNTIMED_AFTER:
                         await say(UNTIMED_AFTER[text])
                 sample.cpu_s += time.process_time() - cpu_began
+                if text in UNTIMED_AFTER_BATCH:
+                    for reply in await say(UNTIMED_AFTER_BATCH[text]):
+                        for button in reply.buttons[:1]:  # the confirmation card's Confirm
+                            await app.dispatcher.press(ButtonPress(user=user, chat=chat, action=button.action))
                 sample.runs += runs
                 sample.rounds.append(overheads)
             loads.append(os.getloadavg()[0])
@@ -315,10 +330,8 @@ async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only:
                   f"{sample.cpu_s / sample.runs * 1000:7.2f} | {statistics.median(c):11.3f} {_pct(c, 0.95):6.3f} "
                   f"{_pct(c, 0.99):7.3f} {best['console']:8.3f} | {best['telegram']:17.3f} | "
                   f"{best['discord']:16.3f} | {verdict}")
-        pauses = gc_pauses.pauses
-        if pauses:
-            print(f"garbage collections while measuring: {len(pauses)}, p50 {statistics.median(pauses):.2f} ms, "
-                  f"max {max(pauses):.2f} ms")
+        print(f"garbage collections while measuring: {gc_pauses.summary()}; objects tracked at start "
+              f"{tracked_at_start:,}" + (" (frozen by --gc-freeze)" if gc_freeze else ""))
         print(f"CPU-seconds for the commands ({'bot and simulator' if sim_in_process else 'bot process'}): {cpu:.2f}")
         await app.close()
 
@@ -379,6 +392,7 @@ async def main() -> None:
     parser.add_argument("--only", nargs="*", default=[], help="measure only the commands starting with these")
     parser.add_argument("--skip-console", action="store_true", help="skip the end-to-end console /buy run")
     parser.add_argument("--skip-pictures", action="store_true", help="skip the commands that draw a picture")
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() once the bot is built (experiment)")
     parser.add_argument("--sim-in-process", action="store_true",
                         help="run the simulator in the bot's process (its work then counts as the bot's)")
     parser.add_argument("--serve-simulator", action="store_true", help=argparse.SUPPRESS)
@@ -389,7 +403,7 @@ async def main() -> None:
     print(f"load average at start {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         await dispatcher_overhead(args.iterations, args.rounds, Path(tmp), args.only, args.sim_in_process,
-                                  skip_pictures=args.skip_pictures)
+                                  skip_pictures=args.skip_pictures, gc_freeze=args.gc_freeze)
         if not args.skip_console:
             await console_buy_latency(args.iterations, Path(tmp))
     print(f"\npython {sys.version.split()[0]}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
