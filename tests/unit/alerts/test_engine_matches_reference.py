@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import fxbot.alerts.index
+import fxbot.alerts.threshold_index
 from fxbot.alerts.engine import AlertEngine
 from fxbot.alerts.firing import Firing
 from fxbot.alerts.price_columns import PriceColumns
@@ -169,7 +169,7 @@ class Session:
 def test_engine_fires_what_the_reference_fires_step_by_step(initial: list[RuleArgs],
                                                             session: list[tuple[object, ...]]) -> None:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(fxbot.alerts.index, "BLOCK", 4)
+        patch.setattr(fxbot.alerts.threshold_index, "BLOCK", 4)
         play = Session()
         for args in initial:
             got, expected = play.add(args)
@@ -186,7 +186,7 @@ def test_after_a_cold_start_the_engine_fires_what_the_reference_fires(
     """Rules loaded at start (armed, waiting to re-arm, paused) wait for their book's first price, which judges
     them from their own remembered price (the engine finds the few it can change by bisection)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(fxbot.alerts.index, "BLOCK", 4)
+        patch.setattr(fxbot.alerts.threshold_index, "BLOCK", 4)
         play = Session()
         play.load(stored)
         for step, op in enumerate(session):
