@@ -147,12 +147,13 @@ def trade_figures(trades: Iterable[Trade]) -> TradeFigures:
     best_net = worst_net = zero
     per_symbol: dict[str, tuple[int, int, Decimal, Decimal, Decimal]] = {}
     for trade in trades:
-        net = exact_trade_net(trade)
+        trade_profit, trade_commission, trade_swap = money(trade.profit), money(trade.commission), money(trade.swap)
+        net = trade_profit + trade_commission + trade_swap  # exact_trade_net, each amount converted once
         outcome = cent_sign(net)
         count += 1
-        profit += money(trade.profit)
-        commission += money(trade.commission)
-        swap += money(trade.swap)
+        profit += trade_profit
+        commission += trade_commission
+        swap += trade_swap
         if outcome > 0:
             wins += 1
             gross_win += net
@@ -164,8 +165,8 @@ def trade_figures(trades: Iterable[Trade]) -> TradeFigures:
         if worst is None or net < worst_net:
             worst, worst_net = trade, net
         n, won, p, c, s = per_symbol.get(trade.symbol, (0, 0, zero, zero, zero))
-        per_symbol[trade.symbol] = (n + 1, won + (outcome > 0), p + money(trade.profit),
-                                    c + money(trade.commission), s + money(trade.swap))
+        per_symbol[trade.symbol] = (n + 1, won + (outcome > 0), p + trade_profit, c + trade_commission,
+                                    s + trade_swap)
     symbols = tuple(
         sorted(
             (SymbolFigures(symbol, n, won, float(p), float(c), float(s))
