@@ -25,8 +25,8 @@ Scenarios (where the rules sit against the prices the simulator quotes when it s
 - `reference`: the workload as written (levels around its reference prices, which the simulator is not at,
   and its dates, so that its 10 % with an expiry have expired: the first expiry sweep reports them all).
 In `near` and `storm` the rules are created at the start of the run and expire 30 s to 7 days later.
-Start-up figures: RSS once the ops endpoint answers (imports and the cold load done), at the first quote
-evaluated and once the start's firings are written (steady), the peak (VmHWM), the wall-clock and CPU
+Start-up figures: RSS once the ops endpoint answers (imports done; the rules load after it starts), at the
+first quote evaluated and once the start's firings are written (steady), the peak (VmHWM), the wall-clock and CPU
 time to the first quote, and the longest stretch /healthz went unanswered from the ops endpoint's start
 until the start's firings are written (polled every 50 ms, a gap is the time between two answers).
 Run from another checkout (side-by-side comparisons), the bot and the simulator run that checkout's code.
@@ -311,7 +311,7 @@ def measure(n: int, scenario: str, ticks_ms: list[int], window_s: float, settle_
                 watch.start()
                 up_s, up_rss, up_peak, up_cpu = (time.perf_counter() - started, rss_mb(bot.pid),
                                                  rss_mb(bot.pid, "VmHWM"), cpu_s(bot.pid))
-                print(f"  ops endpoint up (imports, cold load done) after {up_s:.1f} s, {up_cpu:.1f} CPU-s: "
+                print(f"  ops endpoint up (imports done, rules load next) after {up_s:.1f} s, {up_cpu:.1f} CPU-s: "
                       f"RSS {up_rss:.1f} MB, peak so far {up_peak:.1f} MB")
                 if n == 0:  # no rule: nothing is subscribed; the idle process
                     time.sleep(settle_s)

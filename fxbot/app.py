@@ -157,9 +157,7 @@ async def build(
         alerts.on_fired = metrics.alert_fired
         count_incidents(metrics, services)
         check_database(role, storage.db.dialect)
-        if role is Role.ALL:
-            loaded = await alerts.load()
-            log.info("alerts: %d active rules loaded", loaded)
+        # the alert rules load in App.run() once the ops endpoint answers (App.load_alert_rules)
         fills = FillNotifier(storage=storage, outbox=alerts.outbox, preferences=alerts.preferences, clock=clock)
         pump = StreamPump(storage=storage, brokers=services.brokers, alerts=alerts, fills=fills, clock=clock,
                           config=pump_config, observer=metrics)

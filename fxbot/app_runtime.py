@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -114,6 +115,7 @@ class App:
         try:
             if self.ops is not None:
                 await self.ops.start()  # first: liveness answers while adapters start; OpsServerError if it cannot
+            await self.load_alert_rules()  # /healthz answers meanwhile: the load yields the loop between chunks
             if self.webhooks is not None:
                 await self.webhooks.start()  # WebhookServerError (one line) if it cannot listen
                 if self.services.webhooks is not None:
@@ -145,6 +147,16 @@ class App:
             for sig in installed:
                 loop.remove_signal_handler(sig)
             await self.close()
+
+    async def load_alert_rules(self) -> None:
+        """The cold load of the alert rules (role `all`; once), then kept out of the collector's full passes like
+        the rest of what start-up made (`fxbot run` froze that before; a pass over them stalls the quote path)."""
+        if self.role is not Role.ALL:
+            return
+        loaded = await self.services.alerts.load()
+        log.info("alerts: %d active rules loaded", loaded)
+        if loaded:
+            gc.freeze()
 
     def adapters_to_start(self) -> list[ChatAdapter]:
         """The adapters this role starts: all of them for commands; for delivery those that need a start to send
