@@ -26,9 +26,13 @@ from fxbot.alerts.price_table import (
     REPEAT,
 )
 from fxbot.alerts.rules import PriceSide
+from fxbot.alerts.threshold_index import KEY_SHIFT
 from fxbot.domain.instruments import instrument
 
 SPREAD_EMA_ALPHA = 0.05
+BATCH_REMOVE_MIN = 8
+"""A move with at least this many candidates removes the entries its firings and re-arms leave in one pass
+over the range (ThresholdIndex.remove_sorted) instead of one removal each."""
 _PLAIN = F_LIVE | F_ARMED
 
 
@@ -166,6 +170,9 @@ class PriceEvaluator(PriceFiring):
         hold = book.holding.set
         last_fired_of, repeat_of, last_of, ids_of = t.last_fired, t.repeat, t.last, t.ids
         up_index, down_index, dirty_add = book.up, book.down, self.dirty.add
+        # the entries found in the moved range (up when rising, down when falling) that must go: removed together
+        gone: list[int] | None = [] if len(slots) >= BATCH_REMOVE_MIN else None
+        rising = prev < cur
         for slot in slots:
             mode = mode_of[slot]
             flags = flags_of[slot]
@@ -180,18 +187,31 @@ class PriceEvaluator(PriceFiring):
                     if cond in (ABOVE, CROSS_UP):
                         if cur > level - band:
                             continue
-                        down_index.remove(level - band, slot)
+                        if gone is not None and not rising:
+                            gone.append((level - band) * KEY_SHIFT + slot)
+                        else:
+                            down_index.remove(level - band, slot)
                         up_index.add(level, slot)
                     elif cond in (BELOW, CROSS_DOWN):
                         if cur < level + band:
                             continue
-                        up_index.remove(level + band, slot)
+                        if gone is not None and rising:
+                            gone.append((level + band) * KEY_SHIFT + slot)
+                        else:
+                            up_index.remove(level + band, slot)
                         down_index.add(level, slot)
                     else:
                         if level - band < cur < level + band:
                             continue
-                        up_index.remove(level + band, slot)
-                        down_index.remove(level - band, slot)
+                        if gone is None:
+                            up_index.remove(level + band, slot)
+                            down_index.remove(level - band, slot)
+                        elif rising:
+                            gone.append((level + band) * KEY_SHIFT + slot)
+                            down_index.remove(level - band, slot)
+                        else:
+                            up_index.remove(level + band, slot)
+                            gone.append((level - band) * KEY_SHIFT + slot)
                         up_index.add(level, slot)
                         down_index.add(level, slot)
                     flags_of[slot] = _PLAIN
@@ -241,9 +261,11 @@ class PriceEvaluator(PriceFiring):
                 hit = prev < level <= cur or cur <= level < prev
             if hit:
                 if mode == ONCE:
-                    fire_once(book, slot, cond, level, cur, prev, at, now, gap, fired)
+                    fire_once(book, slot, cond, level, cur, prev, at, now, gap, fired, gone)
                 else:
-                    fire_every(book, slot, cond, level, cur, prev, at, now, gap, fired)
+                    fire_every(book, slot, cond, level, cur, prev, at, now, gap, fired, gone)
+        if gone:
+            (up_index if rising else down_index).remove_sorted(gone)
 
     def step(
         self, book: SideBook, slot: int, prev: int, cur: int, at: datetime, now: float, gap: bool,

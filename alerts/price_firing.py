@@ -29,6 +29,7 @@ from fxbot.alerts.price_table import (
     RuleSnapshot,
 )
 from fxbot.alerts.rules import Rule
+from fxbot.alerts.threshold_index import KEY_SHIFT
 from fxbot.notify.notification import Severity
 
 RUNAWAY_FIRES = 15
@@ -40,14 +41,19 @@ class PriceFiring(PriceRuleStore):
 
     def _fire_once(
         self, book: SideBook, slot: int, cond: int, level: int, cur: int, prev: int, at: datetime, now: float,
-        gap: bool, fired: list[Firing],
+        gap: bool, fired: list[Firing], gone: list[int] | None = None,
     ) -> None:
         """_fire() for an armed `once` rule (most firings): its entries go, its slot is released, and the
-        snapshot of its final state is made directly."""
+        snapshot of its final state is made directly. With `gone`, the entry in the moved range (up when
+        rising, down when falling) is left for the move to remove with the others: its key is added there."""
         t = self.table
         rule_id = t.ids[slot]
         seq = t.fire_seq[slot]
-        if cond in (ABOVE, CROSS_UP):
+        if gone is not None:
+            gone.append(level * KEY_SHIFT + slot)
+            if cond == CROSS:
+                (book.down if prev < cur else book.up).remove(level, slot)
+        elif cond in (ABOVE, CROSS_UP):
             book.up.remove(level, slot)
         elif cond in (BELOW, CROSS_DOWN):
             book.down.remove(level, slot)
@@ -80,10 +86,10 @@ class PriceFiring(PriceRuleStore):
 
     def _fire_every(
         self, book: SideBook, slot: int, cond: int, level: int, cur: int, prev: int, at: datetime, now: float,
-        gap: bool, fired: list[Firing],
+        gap: bool, fired: list[Firing], gone: list[int] | None = None,
     ) -> None:
         """_fire() for an armed `every` rule: its level entries go, the re-arm entries of its new state come
-        (computed once, also for its message)."""
+        (computed once, also for its message). `gone`: as for _fire_once()."""
         t = self.table
         rule_id = t.ids[slot]
         seq = t.fire_seq[slot]
@@ -111,27 +117,33 @@ class PriceFiring(PriceRuleStore):
             book.live -= 1
         # its level entries go; its new state's entries (self.entries() inlined) come unless paused
         up_index, down_index = book.up, book.down
-        if cond == CROSS and abs(cur - level) >= band:  # stays armed: the same entries
-            rearm: tuple[int, ...] = ()
-            if runaway:
+        stays = cond == CROSS and abs(cur - level) >= band  # stays armed: the same entries
+        if runaway or not stays:  # its level entries go
+            if gone is not None:
+                gone.append(level * KEY_SHIFT + slot)
+                if cond == CROSS:
+                    (down_index if prev < cur else up_index).remove(level, slot)
+            elif cond in (ABOVE, CROSS_UP):
+                up_index.remove(level, slot)
+            elif cond in (BELOW, CROSS_DOWN):
+                down_index.remove(level, slot)
+            else:
                 up_index.remove(level, slot)
                 down_index.remove(level, slot)
+        if stays:
+            rearm: tuple[int, ...] = ()
         else:
             flags &= ~F_ARMED
             rearm_band = band if band > 1 else 1
             if cond in (ABOVE, CROSS_UP):
-                up_index.remove(level, slot)
                 rearm = (level - rearm_band,)
                 if not runaway:
                     down_index.add(level - rearm_band, slot)
             elif cond in (BELOW, CROSS_DOWN):
-                down_index.remove(level, slot)
                 rearm = (level + rearm_band,)
                 if not runaway:
                     up_index.add(level + rearm_band, slot)
             else:
-                up_index.remove(level, slot)
-                down_index.remove(level, slot)
                 rearm = (level - rearm_band, level + rearm_band)
                 if not runaway:
                     up_index.add(level + rearm_band, slot)

@@ -13,6 +13,8 @@ from itertools import compress
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _SHIFT = 2**32
+KEY_SHIFT = _SHIFT
+"""An entry's key is points × KEY_SHIFT + slot: keys sort as the index does."""
 _SLOT_MASK = _SHIFT - 1
 BLOCK = 512
 """Entries per block after a bulk load or a split; a block splits past 2 × BLOCK and merges below BLOCK / 4."""
@@ -95,6 +97,37 @@ class ThresholdIndex:
             return True
         self._delete(k, at)
         return True
+
+    def remove_sorted(self, keys: Sequence[int]) -> None:
+        """Remove many entries given as keys (points × 2³² + slot, ascending): one pass over the block that
+        holds them all (what a move's range leaves behind), else one remove() each. A key not there is skipped."""
+        maxes = self._maxes
+        k = bisect_left(maxes, keys[0]) if len(keys) > 1 else len(maxes)
+        if k == len(maxes) or keys[-1] > maxes[k]:
+            for key in keys:
+                self.remove(key >> 32, key & _SLOT_MASK)
+            return
+        block_points, block_slots = self._points[k], self._slots[k]
+        start = bisect_left(block_points, keys[0] >> 32)
+        end = bisect_right(block_points, keys[-1] >> 32, start)
+        gone = set(keys)
+        span_points, span_slots = block_points[start:end], block_slots[start:end]
+        span = [points * _SHIFT + slot for points, slot in zip(span_points, span_slots, strict=True)]
+        keep = [key not in gone for key in span]
+        removed = len(keep) - sum(keep)
+        if removed:
+            block_points[start:end] = array(self.typecode, compress(span_points, keep))
+            block_slots[start:end] = array("i", compress(span_slots, keep))
+            self._count -= removed
+            if not block_points:
+                del self._points[k], self._slots[k], self._maxes[k]
+            else:
+                maxes[k] = block_points[-1] * _SHIFT + block_slots[-1]
+                if len(block_points) < self.block // 4 and len(self._points) > 1:
+                    self._merge_blocks(k - 1 if k + 1 == len(self._points) else k)
+        if removed < len(gone):  # keys out of order or not there: each on its own
+            for key in gone.difference(span):
+                self.remove(key >> 32, key & _SLOT_MASK)
 
     def between(self, lo: int, hi: int) -> array[int]:
         """The slots of every entry with lo <= points <= hi, in index order (a copy: callers may change the index)."""

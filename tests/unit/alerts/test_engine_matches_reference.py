@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import fxbot.alerts.price_eval
 import fxbot.alerts.threshold_index
 from fxbot.alerts.engine import AlertEngine
 from fxbot.alerts.firing import Firing
@@ -42,6 +43,8 @@ rule_args = st.tuples(
     st.integers(1, 2),
     st.none() | st.integers(5, 900),
 )
+batch_sizes = st.sampled_from([1, 2, 8, 10**9])
+"""How many candidates make a move remove its fired entries in one pass (1: every move; 10**9: never)."""
 quote_op = st.tuples(st.just("quote"), st.integers(0, 1), st.integers(-15, 15), st.integers(1, 4),
                      st.sampled_from([0, 1, 1, 5, 30, 70]))
 ops = st.lists(st.one_of(
@@ -165,11 +168,12 @@ class Session:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(initial=st.lists(rule_args, min_size=1, max_size=60), session=ops)
+@given(initial=st.lists(rule_args, min_size=1, max_size=60), session=ops, batch=batch_sizes)
 def test_engine_fires_what_the_reference_fires_step_by_step(initial: list[RuleArgs],
-                                                            session: list[tuple[object, ...]]) -> None:
+                                                            session: list[tuple[object, ...]], batch: int) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(fxbot.alerts.threshold_index, "BLOCK", 4)
+        patch.setattr(fxbot.alerts.price_eval, "BATCH_REMOVE_MIN", batch)
         play = Session()
         for args in initial:
             got, expected = play.add(args)
@@ -180,13 +184,14 @@ def test_engine_fires_what_the_reference_fires_step_by_step(initial: list[RuleAr
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(stored=st.lists(cold_args, min_size=1, max_size=60), session=ops)
+@given(stored=st.lists(cold_args, min_size=1, max_size=60), session=ops, batch=batch_sizes)
 def test_after_a_cold_start_the_engine_fires_what_the_reference_fires(
-        stored: list[tuple[RuleArgs, bool, int | None, bool]], session: list[tuple[object, ...]]) -> None:
+        stored: list[tuple[RuleArgs, bool, int | None, bool]], session: list[tuple[object, ...]], batch: int) -> None:
     """Rules loaded at start (armed, waiting to re-arm, paused) wait for their book's first price, which judges
     them from their own remembered price (the engine finds the few it can change by bisection)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(fxbot.alerts.threshold_index, "BLOCK", 4)
+        patch.setattr(fxbot.alerts.price_eval, "BATCH_REMOVE_MIN", batch)
         play = Session()
         play.load(stored)
         for step, op in enumerate(session):

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from fxbot.alerts.engine import AlertEngine
 from fxbot.alerts.rules import PriceCondition
-from fxbot.alerts.threshold_index import ThresholdIndex
+from fxbot.alerts.threshold_index import KEY_SHIFT, ThresholdIndex
 from tests.unit.alerts.factories import Feed, price_rule
 
 
@@ -75,3 +75,33 @@ def test_engine_fires_exactly_the_rules_a_naive_evaluator_fires(levels: list[int
                 or (rule.condition is PriceCondition.BELOW and start <= rule.level_points))):
             expected[rule.id] = 1
     assert got == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    entries=st.lists(st.tuples(st.integers(-50, 50), st.integers(0, 40)), unique=True, max_size=120),
+    lo=st.integers(-60, 60), width=st.integers(0, 40), data=st.data(), block=st.integers(4, 16),
+    extra=st.lists(st.tuples(st.integers(-50, 50), st.integers(41, 60)), unique=True, max_size=3),
+)
+def test_remove_sorted_takes_exactly_the_given_entries_of_a_range(
+        entries: list[tuple[int, int]], lo: int, width: int, data: st.DataObject, block: int,
+        extra: list[tuple[int, int]]) -> None:
+    """A move's fired entries removed in one pass: survivors of the range (and entries added inside it after it
+    was read) stay, in order, whether the range sits in one block or spans several; a key not there is skipped."""
+    index = ThresholdIndex(block=block)
+    for points, slot in entries:
+        index.add(points, slot)
+    found = sorted((p, s) for p, s in entries if lo <= p <= lo + width)
+    gone = data.draw(st.lists(st.sampled_from(found), unique=True)) if found else []
+    for points, slot in extra:  # added after the range was read, e.g. a re-armed rule's new entry
+        index.add(points, slot)
+    missing = [(lo, 99)] if data.draw(st.booleans()) else []
+    keys = [p * KEY_SHIFT + s for p, s in sorted(gone + missing)]
+    if keys:
+        index.remove_sorted(keys)
+    left = sorted(set(entries + extra) - set(gone))
+    assert list(index.entries()) == left
+    assert len(index) == len(left)
+    for points, slot in left:  # the blocks' bookkeeping still finds every entry
+        assert index.remove(points, slot)
+    assert len(index) == 0 and index.blocks == 0
