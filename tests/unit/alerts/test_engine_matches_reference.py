@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import fxbot.alerts.price_eval
+import fxbot.alerts.price_move
 import fxbot.alerts.threshold_index
 from fxbot.alerts.engine import AlertEngine
 from fxbot.alerts.firing import Firing
@@ -173,7 +173,7 @@ def test_engine_fires_what_the_reference_fires_step_by_step(initial: list[RuleAr
                                                             session: list[tuple[object, ...]], batch: int) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(fxbot.alerts.threshold_index, "BLOCK", 4)
-        patch.setattr(fxbot.alerts.price_eval, "BATCH_REMOVE_MIN", batch)
+        patch.setattr(fxbot.alerts.price_move, "BATCH_REMOVE_MIN", batch)
         play = Session()
         for args in initial:
             got, expected = play.add(args)
@@ -191,7 +191,7 @@ def test_after_a_cold_start_the_engine_fires_what_the_reference_fires(
     them from their own remembered price (the engine finds the few it can change by bisection)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(fxbot.alerts.threshold_index, "BLOCK", 4)
-        patch.setattr(fxbot.alerts.price_eval, "BATCH_REMOVE_MIN", batch)
+        patch.setattr(fxbot.alerts.price_move, "BATCH_REMOVE_MIN", batch)
         play = Session()
         play.load(stored)
         for step, op in enumerate(session):
