@@ -30,6 +30,9 @@ Sleep = Callable[[float], Awaitable[None]]
 
 _LOOP_ERROR_DELAY_S = 1.0
 
+DEFAULT_MAX_HELD = 10_000
+"""How many outbox items a notifier holds in memory at most (claimed, rendered, waiting or being sent)."""
+
 __all__ = ["DeliveryObserver", "Notifier"]
 
 
@@ -51,6 +54,9 @@ class Notifier:
     wakes on this outbox's enqueues in-process, on every committed enqueue through the database
     (`listen`, other processes' too), and polls at each renewal as a fallback (a missed wake-up only
     delays). A stop releases what it holds; a stall past the lease drops what may have been taken.
+    At most `max_held` items are held at once: a larger backlog (a start's storm of expiry notices) is
+    claimed in id order as what is held goes out, so memory stays bounded by `max_held` rendered items
+    and one chat's backlog goes out in order, at most `max_held` items a round.
 
     Delivery is at least once, and exactly once except in one window: an item is marked sent by
     one autocommitted write started as soon as the target's `send` returned, and a stop waits for
@@ -82,6 +88,7 @@ class Notifier:
         lease_s: float = DEFAULT_LEASE.total_seconds(),
         poll_s: float = 5.0,
         claim_batch: int = 1000,
+        max_held: int = DEFAULT_MAX_HELD,
         lease_sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._observer = observer
@@ -94,6 +101,8 @@ class Notifier:
             raise ValueError("send_timeout_s and backoff_s must be positive, max_backoff_s >= backoff_s")
         if not (math.isfinite(lease_s) and lease_s > 0 and math.isfinite(poll_s) and poll_s > 0) or claim_batch < 1:
             raise ValueError("lease_s and poll_s must be positive, claim_batch at least 1")
+        if max_held < 1:
+            raise ValueError(f"max_held must be at least 1, got {max_held!r}")
         for platform, target in targets.items():
             if target.message_limit is not None and target.message_limit < MIN_MESSAGE_LIMIT:
                 raise ValueError(f"target {platform!r}: message_limit must be None or >= {MIN_MESSAGE_LIMIT}")
@@ -118,6 +127,8 @@ class Notifier:
         self._lease = OutboxLease(outbox, owner, timedelta(seconds=lease_s))
         self._tick_s = min(poll_s, lease_s / 4)
         self._claim_batch = claim_batch
+        self._max_held = max_held
+        self._claims_held_back = False  # claiming stopped at max_held: claim again once some went out
         self._lease_sleep = lease_sleep  # the real-time wait between renewals (tests drive it)
         self._looping = False
         self._run_active = False
@@ -163,6 +174,11 @@ class Notifier:
         self._in_flight.move_chat(old_chat_id, new_chat_id)
         self._destinations.move_chat(old_chat_id, new_chat_id)
         self.wake()
+
+    @property
+    def items_held(self) -> int:
+        """Outbox items held in memory (claimed, waiting or being sent): at most `max_held`."""
+        return self._destinations.pending()
 
     @property
     def sends_in_flight(self) -> int:
@@ -219,7 +235,8 @@ class Notifier:
             while True:
                 self._wake_event.clear()
                 try:
-                    if self._outbox_changed:
+                    if self._outbox_changed or (
+                            self._claims_held_back and self._destinations.pending() < self._max_held):
                         await self._load_new()
                     delay = self._dispatch()
                 except Exception:
@@ -240,21 +257,28 @@ class Notifier:
 
     async def _load_new(self) -> None:
         self._outbox_changed = False
+        self._claims_held_back = False
         await self._blocked.load()
         if self._load_batch_s > 0:
             await asyncio.sleep(self._load_batch_s)  # let a burst of enqueues land: one query for all
         while True:  # everything waiting, before the next dispatch: a backlog coalesces per chat
-            items = await self._lease.claim(self._targets, self._claim_batch)
+            room = self._max_held - self._destinations.pending()
+            if room <= 0:  # the rest once some of what is held went out (bounded memory)
+                self._claims_held_back = True
+                return
+            wanted = min(self._claim_batch, room)
+            items = await self._lease.claim(self._targets, wanted)
             refused = self._destinations.load(items, self._clock(), self._blocked)
             if refused:
                 await self._lease.mark_undeliverable(refused, "the chat refuses messages from the bot")
-            if len(items) < self._claim_batch:
+            if len(items) < wanted:
                 return
 
     async def _release(self) -> None:
         """Stopping: forget what waits in memory and hand the claimed rows back for the next claimer."""
         self._destinations = Destinations()
         self._outbox_changed = True
+        self._claims_held_back = False
         try:
             await self._lease.release()
         except Exception:  # they are claimable again once the lease lapses
