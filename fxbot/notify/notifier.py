@@ -50,13 +50,15 @@ class Notifier:
     Items are claimed under a lease (fxbot.notify.lease: `lease_s`, renewed every `poll_s` or a
     quarter of `lease_s`, whichever is shorter), so several notifiers on one database (several
     delivery processes) never hold the same item, and one chat is served by one of them at a time;
-    everything claimable is claimed before the next dispatch, so a backlog coalesces per chat. It
+    everything claimable (up to `max_held`) is claimed before the next dispatch, so a backlog coalesces
+    per chat. It
     wakes on this outbox's enqueues in-process, on every committed enqueue through the database
     (`listen`, other processes' too), and polls at each renewal as a fallback (a missed wake-up only
     delays). A stop releases what it holds; a stall past the lease drops what may have been taken.
     At most `max_held` items are held at once: a larger backlog (a start's storm of expiry notices) is
     claimed in id order as what is held goes out, so memory stays bounded by `max_held` rendered items
-    and one chat's backlog goes out in order, at most `max_held` items a round.
+    and one chat's backlog goes out in order, at most `max_held` items a round (a critical item claimed
+    in a later round waits for the rounds before it: the priority applies among the items held).
 
     Delivery is at least once, and exactly once except in one window: an item is marked sent by
     one autocommitted write started as soon as the target's `send` returned, and a stop waits for
