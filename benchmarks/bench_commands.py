@@ -15,7 +15,8 @@ statements it sends through the database gateway (each one a round trip to the d
 Reports p50/p95/p99, the budget each command is held to (1 ms without an API call, 2 ms with one) and
 CPU-seconds (the machine is shared). Every command is run in several rounds (each round runs every command),
 so the p99 of the quietest round can be told from one disturbed by other work on the machine; the garbage
-collector's pauses during the run are reported too. Prints figures, asserts nothing.
+collector's pauses during the run are reported too; like `fxbot run`/`console`, what start-up made is frozen out of
+the collector's full passes first (`--no-gc-freeze`: not). Prints figures, asserts nothing.
 Runs the fxbot of the tree it sits in (its own tree first on sys.path), so a copy of an older tree measures that.
 """
 
@@ -244,7 +245,7 @@ class GcPauses:
 
 
 async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only: list[str],
-                              sim_in_process: bool, *, skip_pictures: bool = False, gc_freeze: bool = False) -> None:
+                              sim_in_process: bool, *, skip_pictures: bool = False, gc_freeze: bool = True) -> None:
     async with simulator(sim_in_process) as sim:
         settings = Settings(
             fxsocket=FxSocketSettings(base_url=sim.base_url, stream_url=sim.stream_url),
@@ -265,9 +266,9 @@ async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only:
         commands = [c for c in COMMANDS if (not only or any(c.startswith(o) for o in only))
                     and not (skip_pictures and c.startswith(IMAGE_COMMANDS))]
         samples = {text: Samples() for text in commands}
-        if gc_freeze:
+        if gc_freeze:  # as `fxbot run` / `fxbot console` do once the app is built (fxbot/cli.py)
             gc.collect()
-            gc.freeze()  # what the bot has built so far is never scanned again by the collector
+            gc.freeze()  # what start-up made is never scanned again by the collector's full passes
         tracked_at_start = len(gc.get_objects())
         gc_pauses = GcPauses()
         loads = [os.getloadavg()[0]]
@@ -331,7 +332,7 @@ async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only:
                   f"{_pct(c, 0.99):7.3f} {best['console']:8.3f} | {best['telegram']:17.3f} | "
                   f"{best['discord']:16.3f} | {verdict}")
         print(f"garbage collections while measuring: {gc_pauses.summary()}; objects tracked at start "
-              f"{tracked_at_start:,}" + (" (frozen by --gc-freeze)" if gc_freeze else ""))
+              f"{tracked_at_start:,}" + (" (start-up's frozen, as the CLI does)" if gc_freeze else ""))
         print(f"CPU-seconds for the commands ({'bot and simulator' if sim_in_process else 'bot process'}): {cpu:.2f}")
         await app.close()
 
@@ -392,7 +393,8 @@ async def main() -> None:
     parser.add_argument("--only", nargs="*", default=[], help="measure only the commands starting with these")
     parser.add_argument("--skip-console", action="store_true", help="skip the end-to-end console /buy run")
     parser.add_argument("--skip-pictures", action="store_true", help="skip the commands that draw a picture")
-    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() once the bot is built (experiment)")
+    parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false",
+                        help="leave what start-up made to the collector (the CLI freezes it once the app is built)")
     parser.add_argument("--sim-in-process", action="store_true",
                         help="run the simulator in the bot's process (its work then counts as the bot's)")
     parser.add_argument("--serve-simulator", action="store_true", help=argparse.SUPPRESS)
