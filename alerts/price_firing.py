@@ -241,7 +241,6 @@ class DecidedPriceFiring(Firing):
         assert self._rule is not None
         return self._rule
 
-
     @property
     def unbuilt(self) -> bool:
         """True while the rule, title and lines are not built: `outbox_payload` and `fire_row` read the snapshot."""
