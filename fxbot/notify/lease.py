@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
 
+from fxbot.notify.notification import Severity
 from fxbot.notify.outbox import ITEM_COLUMNS, OUTBOX_CHANNEL, Outbox, OutboxItem, item_from_row
 from fxbot.storage.timestamps import to_db
 
@@ -52,8 +53,9 @@ class OutboxLease:
     def __repr__(self) -> str:
         return f"OutboxLease(owner={self.owner!r}, lease={self.lease.total_seconds():g}s)"
 
-    async def claim(self, platforms: Collection[str], limit: int) -> list[OutboxItem]:
-        """Claim up to `limit` free rows for these platforms, oldest first (see the class docstring).
+    async def claim(self, platforms: Collection[str], limit: int, *, critical_only: bool = False) -> list[OutboxItem]:
+        """Claim up to `limit` free rows for these platforms, oldest first (see the class docstring); with
+        `critical_only`, only critical rows (the partial index notify_outbox_critical finds them in a backlog).
 
         Rows of lapsed owners first, then unclaimed ones, each through the (claimed_by, id) index in id order;
         the other owners are read first (a handful of rows), so only their rows are ever looked at, never this
@@ -69,9 +71,14 @@ class OutboxLease:
                 "SELECT owner, lease_until FROM notify_delivery_leases WHERE owner <> ?", (self.owner,))
             lapsed = [str(row[0]) for row in others if str(row[1]) < at]
             live = [str(row[0]) for row in others if str(row[1]) >= at]
-            sources: list[tuple[str, list[str]]] = [("claimed_by IS NULL", [])]
+            # critical rows only: the owner test is written so that no index serves it, and the partial index on
+            # pending critical rows is the path (not a scan of a large backlog's unclaimed rows)
+            holder = "coalesce(claimed_by, '')" if critical_only else "claimed_by"
+            critical = f" AND severity = {int(Severity.CRITICAL)}" if critical_only else ""
+            sources: list[tuple[str, list[str]]] = [
+                (f"{holder} = ''{critical}" if critical_only else "claimed_by IS NULL", [])]
             if lapsed:
-                sources.insert(0, (f"claimed_by IN ({_marks(len(lapsed))})", lapsed))
+                sources.insert(0, (f"{holder} IN ({_marks(len(lapsed))}){critical}", lapsed))
             for free, free_params in sources:
                 if len(items) >= limit:
                     break

@@ -57,8 +57,8 @@ class Notifier:
     delays). A stop releases what it holds; a stall past the lease drops what may have been taken.
     At most `max_held` items are held at once: a larger backlog (a start's storm of expiry notices) is
     claimed in id order as what is held goes out, so memory stays bounded by `max_held` rendered items
-    and one chat's backlog goes out in order, at most `max_held` items a round (a critical item claimed
-    in a later round waits for the rounds before it: the priority applies among the items held).
+    and one chat's backlog goes out in order, at most `max_held` items a round; the critical items of a
+    backlog that waits unclaimed are claimed ahead of it (up to `claim_batch` beyond `max_held`).
 
     Delivery is at least once, and exactly once except in one window: an item is marked sent by
     one autocommitted write started as soon as the target's `send` returned, and a stop waits for
@@ -179,7 +179,8 @@ class Notifier:
 
     @property
     def items_held(self) -> int:
-        """Outbox items held in memory (claimed, waiting or being sent): at most `max_held`."""
+        """Outbox items held in memory (claimed, waiting or being sent): at most `max_held` (plus one claim batch of
+        critical items claimed ahead of a backlog)."""
         return self._destinations.pending()
 
     @property
@@ -267,6 +268,7 @@ class Notifier:
             room = self._max_held - self._destinations.pending()
             if room <= 0:  # the rest once some of what is held went out (bounded memory)
                 self._claims_held_back = True
+                await self._claim_critical_ahead()
                 return
             wanted = min(self._claim_batch, room)
             items = await self._lease.claim(self._targets, wanted)
@@ -275,6 +277,17 @@ class Notifier:
                 await self._lease.mark_undeliverable(refused, "the chat refuses messages from the bot")
             if len(items) < wanted:
                 return
+
+    async def _claim_critical_ahead(self) -> None:
+        """A backlog beyond `max_held` waits unclaimed: its critical items are claimed ahead of it (at most
+        `claim_batch` beyond `max_held`), so a margin call is not queued behind a storm of price alerts."""
+        room = self._max_held + self._claim_batch - self._destinations.pending()
+        if room <= 0:
+            return
+        items = await self._lease.claim(self._targets, room, critical_only=True)
+        refused = self._destinations.load(items, self._clock(), self._blocked)
+        if refused:
+            await self._lease.mark_undeliverable(refused, "the chat refuses messages from the bot")
 
     async def _release(self) -> None:
         """Stopping: forget what waits in memory and hand the claimed rows back for the next claimer."""

@@ -129,6 +129,10 @@ _V15_COMPACT_PRICE_ALERTS = """
 ALTER TABLE notify_outbox ADD COLUMN price_alert_json TEXT;
 """
 
+_V16_CRITICAL_OUTBOX_INDEX = """
+CREATE INDEX notify_outbox_critical ON notify_outbox (id) WHERE state = 'pending' AND severity = 2;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core: keys, bindings, members, settings, audit", V1_CORE),
     Migration(2, "alerts: price and account rules with their fire state", V2_ALERTS),
@@ -149,5 +153,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(14, "scale-out: leases of worker partitions, worker heartbeats and the scheduler leader", _V14_LEASES),
     Migration(15, "notify: a price alert's compact form per outbox row, its text rendered when sent",
               _V15_COMPACT_PRICE_ALERTS),
+    Migration(16, "notify: the pending critical rows indexed, claimed ahead of a backlog", _V16_CRITICAL_OUTBOX_INDEX),
 )
 """Every migration this code knows, in order; versions are 1, 2, 3 … without gaps."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from fxbot.chat.types import ChatRef, Reply
+from fxbot.notify.notification import Severity
 from fxbot.notify.notifier import Notifier
 from fxbot.notify.outbox import Outbox, OutboxState
 from fxbot.storage import Storage
@@ -66,6 +67,29 @@ async def test_a_backlog_larger_than_max_held_is_delivered_in_bounded_rounds(
             numbers = [int(n) for p, n in KEY.findall(target.text_to(chat)) if p == prefix]
             assert numbers == list(range(count))
     assert len(target.sent) > 80 // 7  # delivered in rounds of at most max_held items
+
+
+async def test_a_critical_item_behind_a_backlog_larger_than_max_held_is_claimed_ahead_of_it(storage: Storage) -> None:
+    clock = FakeClock()
+    outbox = Outbox(storage.db)
+    for i in range(60):
+        await outbox.enqueue(note("telegram:1", f"a{i}", seconds=i))
+    await outbox.enqueue(note("telegram:3", "margin", severity=Severity.CRITICAL, title="Margin call", seconds=61))
+    target = HeldRecordingTarget(clock)
+    target.held = []
+    notifier = Notifier(outbox, {"telegram": target}, clock=clock, sleep=clock.sleep, max_held=7, claim_batch=3)
+    clock.busy = lambda: notifier.sends_in_flight > 0
+    target.notifier = notifier
+
+    assert await notifier.drain(DRAIN_S)
+
+    first_critical = next(i for i, sent in enumerate(target.sent) if sent.chat.id == "telegram:3")
+    before = "\n".join(sent.reply.plain_text for sent in target.sent[:first_critical])
+    assert len(KEY.findall(before)) <= 7  # not after the 60 items it was enqueued behind
+    assert max(target.held) <= 7 + 3  # max_held, plus at most one claim batch of critical items
+    assert (await outbox.counts())[OutboxState.SENT] == 61
+    numbers = [int(n) for _, n in KEY.findall(target.text_to("telegram:1"))]
+    assert numbers == list(range(60))  # the backlog itself still in order, each once
 
 
 async def test_max_held_must_be_positive(storage: Storage) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from fxbot.notify.lease import OutboxLease
+from fxbot.notify.notification import Severity
 from fxbot.notify.outbox import Outbox, OutboxState
 from fxbot.storage.database import Database
 from fxbot.storage.open_database import open_database
@@ -35,6 +36,22 @@ async def two(database_url: str) -> AsyncIterator[tuple[Database, Database]]:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_critical_only_claim_takes_the_critical_rows_oldest_first(two: tuple[Database, Database]) -> None:
+    wall = WallClock()
+    out_a = Outbox(two[0], wall)
+    a, b = OutboxLease(out_a, "a", LEASE), OutboxLease(Outbox(two[1], wall), "b", LEASE)
+    for i in range(4):
+        await out_a.enqueue(note("telegram:1", f"info-{i}"))
+        await out_a.enqueue(note(f"telegram:{i + 2}", f"critical-{i}", severity=Severity.CRITICAL))
+    await b.claim({"telegram"}, 1)  # b holds chat 1's first row (info-0): a never takes chat 1's rows
+
+    taken = await a.claim({"telegram"}, 3, critical_only=True)
+    assert [i.notification.dedupe_key for i in taken] == ["critical-0", "critical-1", "critical-2"]
+    assert [i.notification.dedupe_key for i in await a.claim({"telegram"}, 10, critical_only=True)] == ["critical-3"]
+    assert await a.claim({"telegram"}, 10, critical_only=True) == []
+    assert [i.notification.dedupe_key for i in await b.claim({"telegram"}, 10)] == ["info-1", "info-2", "info-3"]
 
 
 async def test_claims_are_exclusive_and_keep_a_chat_with_one_holder(two: tuple[Database, Database]) -> None:

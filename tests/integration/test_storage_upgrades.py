@@ -144,8 +144,15 @@ async def _v15(storage: Storage) -> None:
         " 'telegram', 'group', 0, 'price_alert', '', '[]', 0, ?, ?, 0, ?)", (AT, AT, COMPACT_ALERT))
 
 
+async def _v16(storage: Storage) -> None:
+    await storage.db.execute(
+        "INSERT INTO notify_outbox (dedupe_key, chat_id, platform, chat_kind, severity, kind, title, lines_json,"
+        " silent, created_at, enqueued_at, attempts) VALUES ('margin:16', 'telegram:-100', 'telegram', 'group', 2,"
+        " 'margin', 'Margin call', '[]', 0, ?, ?, 0)", (AT, AT))
+
+
 ROWS: dict[int, Insert] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9, 10: _v10, 11: _v11,
-                           12: _v12, 13: _v13, 14: _v14, 15: _v15}
+                           12: _v12, 13: _v13, 14: _v14, 15: _v15, 16: _v16}
 """Per migration, representative rows of what it added (written with the SQL of that version)."""
 
 
