@@ -236,13 +236,18 @@ class FakeBotApi:
                 await self._changed.wait()
 
     async def settle(self, quiet_s: float = 0.3) -> None:
-        """Wait until no call arrived for `quiet_s` seconds (only for asserting that nothing more is sent:
-        never to wait for a call that must come; use `wait_for` for that)."""
+        """Wait until no call other than a bot's `getUpdates` polling arrived for `quiet_s` seconds (only for
+        asserting that nothing more is sent: never to wait for a call that must come; use `wait_for` for that).
+        A polling bot calls getUpdates about every MAX_POLL_WAIT_S, which would keep a window of that length from
+        ever being quiet."""
         while True:
-            seen = len(self.calls)
+            seen = self._calls_but_polling()
             await asyncio.sleep(quiet_s)
-            if len(self.calls) == seen:
+            if self._calls_but_polling() == seen:
                 return
+
+    def _calls_but_polling(self) -> int:
+        return sum(1 for call in self.calls if call.method != "getUpdates")
 
     # -- answering -------------------------------------------------------------------------------
 
