@@ -7,20 +7,20 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from datetime import timedelta
 
-from fxbot.notify.actions import TokenMinter, mint_buttons
+from fxbot.notify.actions import TokenMinter
 from fxbot.notify.blocked import BlockedChats
-from fxbot.notify.composer import DEFAULT_MAX_PARTS, MIN_MESSAGE_LIMIT, ComposedPart
-from fxbot.notify.destination import Destination, Destinations
-from fxbot.notify.errors import DeliveryForbidden, DeliveryRetryAfter
-from fxbot.notify.failures import DeliveryObserver, forbid_chat, observe, record_failed_send
+from fxbot.notify.claims import DEFAULT_MAX_HELD, HeldClaims
+from fxbot.notify.composer import DEFAULT_MAX_PARTS, MIN_MESSAGE_LIMIT
+from fxbot.notify.destination import Destinations
+from fxbot.notify.failures import DeliveryObserver
 from fxbot.notify.housekeeping import purge_at_start, wake_or_sleep, warn_untargeted
 from fxbot.notify.inflight import InFlight
 from fxbot.notify.lease import DEFAULT_LEASE, OutboxLease
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.pacing import MonotonicClock, Pacer, PacingLimits
+from fxbot.notify.sending import PartSender
 from fxbot.notify.targets import DeliveryTarget
 from fxbot.notify.wakeups import LoopWakeups
 
@@ -30,10 +30,7 @@ Sleep = Callable[[float], Awaitable[None]]
 
 _LOOP_ERROR_DELAY_S = 1.0
 
-DEFAULT_MAX_HELD = 10_000
-"""How many outbox items a notifier holds in memory at most (claimed, rendered, waiting or being sent)."""
-
-__all__ = ["DeliveryObserver", "Notifier"]
+__all__ = ["DEFAULT_MAX_HELD", "DeliveryObserver", "Notifier"]
 
 
 class Notifier:
@@ -65,6 +62,8 @@ class Notifier:
     that write. A crash between `send` returning and that write committing (or a send whose
     outcome is unknown: a timeout, a connection lost mid-request) delivers the item again, once,
     by whichever notifier claims it after the dead one's lease lapsed (within `lease_s`).
+
+    Claiming into memory: fxbot.notify.claims; sending one message and settling its outcome: fxbot.notify.sending.
     """
 
     def __init__(
@@ -93,8 +92,6 @@ class Notifier:
         max_held: int = DEFAULT_MAX_HELD,
         lease_sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self._observer = observer
-        self._buttons = buttons  # None: notifications go out without their action buttons
         if not math.isfinite(coalesce_s) or coalesce_s < 0:
             raise ValueError(f"coalesce_s must be >= 0, got {coalesce_s!r}")
         if max_attempts < 1 or max_parts < 1:
@@ -115,22 +112,22 @@ class Notifier:
         self._coalesce_s = coalesce_s
         self._pacer = pacer if pacer is not None else Pacer(clock, limits)
         self._max_parts = max_parts
-        self._max_attempts = max_attempts
-        self._send_timeout_s = send_timeout_s
-        self._backoff_s = backoff_s
-        self._max_backoff_s = max_backoff_s
+        self._buttons = buttons  # None: notifications go out without their action buttons
         self._destinations = Destinations()
         self._blocked = blocked if blocked is not None else BlockedChats(outbox.database)
         self._in_flight = InFlight()
         self._wake_event = asyncio.Event()
         self._outbox_changed = True
-        self._load_batch_s = load_batch_s
         self._idle = asyncio.Event()
         self._lease = OutboxLease(outbox, owner, timedelta(seconds=lease_s))
         self._tick_s = min(poll_s, lease_s / 4)
-        self._claim_batch = claim_batch
-        self._max_held = max_held
-        self._claims_held_back = False  # claiming stopped at max_held: claim again once some went out
+        self._claims = HeldClaims(self._lease, self._targets, self._blocked, lambda: self._destinations, clock=clock,
+                                  claim_batch=claim_batch, max_held=max_held, load_batch_s=load_batch_s)
+        self._sender = PartSender(
+            self._lease, self._pacer, self._in_flight, self._blocked, lambda: self._destinations, clock=clock,
+            observer=observer, buttons=buttons, send_timeout_s=send_timeout_s, backoff_s=backoff_s,
+            max_backoff_s=max_backoff_s, max_attempts=max_attempts, delivered=self._count_delivered,
+            finished=self._send_finished)
         self._lease_sleep = lease_sleep  # the real-time wait between renewals (tests drive it)
         self._looping = False
         self._run_active = False
@@ -238,9 +235,9 @@ class Notifier:
             while True:
                 self._wake_event.clear()
                 try:
-                    if self._outbox_changed or (
-                            self._claims_held_back and self._destinations.pending() < self._max_held):
-                        await self._load_new()
+                    if self._outbox_changed or self._claims.room_freed():
+                        self._outbox_changed = False
+                        await self._claims.claim_new()
                     delay = self._dispatch()
                 except Exception:
                     logger.exception("notifier: delivery round failed; retrying shortly")
@@ -258,42 +255,11 @@ class Notifier:
             await self._in_flight.cancel(self._destinations.values())
             await self._release()
 
-    async def _load_new(self) -> None:
-        self._outbox_changed = False
-        self._claims_held_back = False
-        await self._blocked.load()
-        if self._load_batch_s > 0:
-            await asyncio.sleep(self._load_batch_s)  # let a burst of enqueues land: one query for all
-        while True:  # everything waiting, before the next dispatch: a backlog coalesces per chat
-            room = self._max_held - self._destinations.pending()
-            if room <= 0:  # the rest once some of what is held went out (bounded memory)
-                self._claims_held_back = True
-                await self._claim_critical_ahead()
-                return
-            wanted = min(self._claim_batch, room)
-            items = await self._lease.claim(self._targets, wanted)
-            refused = self._destinations.load(items, self._clock(), self._blocked)
-            if refused:
-                await self._lease.mark_undeliverable(refused, "the chat refuses messages from the bot")
-            if len(items) < wanted:
-                return
-
-    async def _claim_critical_ahead(self) -> None:
-        """A backlog beyond `max_held` waits unclaimed: its critical items are claimed ahead of it (at most
-        `claim_batch` beyond `max_held`), so a margin call is not queued behind a storm of price alerts."""
-        room = self._max_held + self._claim_batch - self._destinations.pending()
-        if room <= 0:
-            return
-        items = await self._lease.claim(self._targets, room, critical_only=True)
-        refused = self._destinations.load(items, self._clock(), self._blocked)
-        if refused:
-            await self._lease.mark_undeliverable(refused, "the chat refuses messages from the bot")
-
     async def _release(self) -> None:
         """Stopping: forget what waits in memory and hand the claimed rows back for the next claimer."""
         self._destinations = Destinations()
         self._outbox_changed = True
-        self._claims_held_back = False
+        self._claims.held_back = False
         try:
             await self._lease.release()
         except Exception:  # they are claimable again once the lease lapses
@@ -321,60 +287,17 @@ class Notifier:
                     next_time = min(next_time, ready)
                 continue
             part = dest.next_part(target.message_limit, self._max_parts)
-            self._in_flight.admit(dest, self._deliver(dest, target, part))
+            self._in_flight.admit(dest, self._sender.deliver(dest, target, part))
         return None if next_time == math.inf else max(0.0, next_time - now)
 
-    async def _deliver(self, dest: Destination, target: DeliveryTarget, part: ComposedPart) -> None:
-        self._in_flight.started(dest.platform)
-        try:
-            # Counted now, when the message really goes out, not when it was admitted: the pacer's
-            # windows then match what the platform sees even if this task started late.
-            self._pacer.record_send(dest.platform, dest.chat_id, group=dest.is_group)
-            reply = part.reply
-            if part.actions and self._buttons is not None:  # minted per attempt: a token's life starts when sent
-                reply = replace(reply, buttons=await mint_buttons(self._buttons, dest.chat_id, part.actions))
-            async with asyncio.timeout(self._send_timeout_s):
-                await target.send(dest.chat, reply)
-        except DeliveryRetryAfter as exc:
-            self._pacer.retry_after(dest.platform, dest.chat_id if exc.chat_wide else None, exc.seconds)
-            dest.batch = []  # recompose after the wait, merging whatever arrived meanwhile
-            wait_s = exc.seconds
-            observe(self._observer, lambda o: o.retry_after(dest.platform, wait_s))
-            logger.info("notifier: %s asks to wait %.1f s (%s)", dest.chat_id, exc.seconds,
-                        "this chat" if exc.chat_wide else f"all of {dest.platform}")
-        except DeliveryForbidden as exc:
-            observe(self._observer, lambda o: o.delivery_failed(dest.platform, "forbidden"))
-            await self._in_flight.recording(
-                forbid_chat(self._destinations, self._blocked, self._lease, dest.chat_id, exc.reason))
-        except Exception as exc:  # an adapter bug or a network error: retry with backoff
-            observe(self._observer, lambda o: o.delivery_failed(dest.platform, "error"))
-            await self._in_flight.recording(record_failed_send(
-                self._lease, dest, part, exc, clock=self._clock, backoff_s=self._backoff_s,
-                max_backoff_s=self._max_backoff_s, max_attempts=self._max_attempts))
-        else:
-            # The at-least-once window: from here until this write commits. It starts at once, and a
-            # stop (InFlight.cancel) waits for it even when this task is cancelled.
-            written = self._in_flight.track(self._lease.mark_sent(part.item_ids))
-            now = self._clock()
-            waited = [now - dest.seen_at[i] for i in part.item_ids if i in dest.seen_at]
-            observe(self._observer, lambda o: o.delivered(dest.platform, waited))
-            dest.part_sent(part)
-            self.messages_sent += 1
-            self.items_delivered += len(part.item_ids)
-            try:
-                recorded = await asyncio.shield(written)
-            except Exception:
-                logger.exception("notifier: delivered %d items to %s but could not record it",
-                                 len(part.item_ids), dest.chat_id)
-            else:
-                if recorded < len(part.item_ids):
-                    logger.warning("notifier: delivered %d items to %s, %d of them no longer held here (lease"
-                                   " lapsed, or finished meanwhile)", len(part.item_ids), dest.chat_id,
-                                   len(part.item_ids) - recorded)
-        finally:
-            self._in_flight.finished(dest)
-            self._idle.clear()
-            self._wake_event.set()
+    def _count_delivered(self, items: int) -> None:
+        self.messages_sent += 1
+        self.items_delivered += items
+
+    def _send_finished(self) -> None:
+        """A send ended (whatever its outcome): its chat may send again, so look at the outbox in memory."""
+        self._idle.clear()
+        self._wake_event.set()
 
     def _has_work(self) -> bool:
         if self._in_flight.count:
