@@ -38,6 +38,7 @@ from fxbot.storage.errors import (
 from fxbot.storage.lock import DatabaseLock
 from fxbot.storage.migrations import MIGRATIONS, Migration
 from fxbot.storage.timestamps import Clock, utc_now
+from fxbot.storage.wal_checkpointer import BACKSTOP_AUTOCHECKPOINT_PAGES, WalCheckpointer
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class SqliteDatabase(Database):
         self._file_lock: DatabaseLock | None = None
         self._listeners = ListenerSet()
         self._pending: list[tuple[str, str]] = []
+        self._checkpointer: WalCheckpointer | None = None
 
     def __repr__(self) -> str:
         state = "open" if self._conn is not None else "closed"
@@ -117,6 +119,7 @@ class SqliteDatabase(Database):
             await db._configure(busy_timeout_ms)
             restrict_files(path)  # -wal/-shm exist now (SQLite gives them the database file's mode)
             await db._migrate(migrations, clock)
+            await db._checkpoint_in_background()
         except BaseException:
             await db.close()
             raise
@@ -128,6 +131,9 @@ class SqliteDatabase(Database):
             return
         if self._owner is not None and self._owner is asyncio.current_task():
             raise StorageError("cannot close the database from inside one of its transactions")
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            await checkpointer.close()
         async with self._lock:
             conn, self._conn = self._conn, None
             try:
@@ -278,6 +284,16 @@ class SqliteDatabase(Database):
             await conn.execute(f"RELEASE {name}")
         finally:
             self._tx_depth -= 1
+
+    async def _checkpoint_in_background(self) -> None:
+        """Move the WAL's checkpoints to a WalCheckpointer (a connection and thread of their own); the gateway's
+        connection keeps a far-off auto-checkpoint as a backstop. Without WAL there is nothing to checkpoint."""
+        conn = self._require_open()
+        if str(await self.fetch_value("PRAGMA journal_mode")).lower() != "wal":
+            return
+        self._checkpointer = WalCheckpointer.open(self._path)
+        await conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_AUTOCHECKPOINT_PAGES}")
+        self._checkpointer.start()
 
     async def _configure(self, busy_timeout_ms: int) -> None:
         conn = self._require_open()
