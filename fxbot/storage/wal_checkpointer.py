@@ -55,6 +55,8 @@ class WalCheckpointer:
                 await self.checkpoint()
             except sqlite3.Error as exc:
                 logger.warning("WAL checkpoint failed (retried in %.0f s): %s", self._interval, exc)
+            except Exception:  # never a silent end: the writes' backstop auto-checkpoint covers until the next try
+                logger.exception("WAL checkpoint failed unexpectedly (retried in %.0f s)", self._interval)
 
     async def close(self) -> None:
         """Stop the periodic checkpoints, let a running one finish, and close the connection."""
