@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from fxbot.alerts.decided_price_firing import DecidedPriceFiring
 from fxbot.alerts.engine import AlertEngine
 from fxbot.alerts.firing import KIND_RUNAWAY, Firing
-from fxbot.alerts.price_firing import DecidedPriceFiring
 from fxbot.alerts.repository import AlertRepository
 from fxbot.alerts.rules import FireState, PriceRule
 from fxbot.chat.types import ChatKind

@@ -12,9 +12,9 @@ from typing import Any, cast
 
 import pytest
 
+from fxbot.alerts.decided_price_firing import DecidedPriceFiring
 from fxbot.alerts.engine import AlertEngine
 from fxbot.alerts.firing import Firing
-from fxbot.alerts.price_firing import DecidedPriceFiring
 from fxbot.alerts.repository import AlertRepository
 from fxbot.alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide
 from fxbot.notify.outbox import Outbox
