@@ -5,8 +5,8 @@ command runs may keep what it read there (`remembered` / `remember`: the chat's 
 so a second read in the same command costs nothing. What is kept is never served:
 - after the command ends (the next command reads afresh, so a change made by any command or process is seen);
 - to another task (a task started during the command, or a confirmation run later, reads for itself);
-- after `forget_reads()`, which every write to what is kept calls (binding, key, chat settings), so a command
-  that changes them reads the new values.
+- after `forget_reads()`, which the storage repositories call on every write of what is kept (a binding, a key,
+  a chat setting, a chat moved), so a command that changes them reads the new values.
 Outside a scope `remembered` always misses and `remember` keeps nothing: the code reads from storage as before.
 """
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from fxbot.chat.argument_types import ArgKind, Argument, BoundArgs
-from fxbot.chat.command_scope import forget_reads
 from fxbot.chat.context import CommandContext
 from fxbot.chat.types import Reply
 from fxbot.domain.broker import OrderResult, OrderType, Side
@@ -117,7 +116,6 @@ async def set_managed_default(context: CommandContext[Services], what: str, valu
     usage = f"/settings {what} PIPS|off"
     example = f"/settings {what} {'20p' if what == 'trail' else '15p'}"
     store = context.services.storage.settings
-    forget_reads()
     if value.strip().lower() == "off":
         await store.set_value(context.chat.id, setting, None)
         return Reply(text=(f"default {what}: off — orders get no {_what(what)} unless they say {what}=",))

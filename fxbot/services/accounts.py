@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from fxbot.chat.command_scope import forget_reads
 from fxbot.domain.broker import Account, AccountSummary
 from fxbot.errors import NotFound, UsageError
 from fxbot.services.brokers import BrokerProvider
@@ -92,6 +91,5 @@ class AccountService:
     async def use(self, chat_id: str, ref: str) -> AccountSummary:
         """Make the chat trade the account named by `ref` (validated against the key's accounts list)."""
         chosen = match_account((await self.choices(chat_id)).accounts, ref)
-        forget_reads()
         await self._storage.bindings.set_account(chat_id, chosen.id)
         return chosen

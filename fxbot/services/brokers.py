@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from fxbot.chat.command_scope import forget_reads
 from fxbot.domain.access import Scope
 from fxbot.domain.broker import Broker, BrokerFactory, BrokerStream, StreamSettings, UnsupportedKeyError, close_broker
 from fxbot.errors import UserError
@@ -104,7 +103,6 @@ class BrokerProvider:
 
     async def invalidate(self, key_id: int) -> None:
         """Drop (and close) the cached client of a key (it was unlinked, replaced or its scope changed)."""
-        forget_reads()
         for cached in [k for k in self._clients if k[0] == key_id]:
             await _close_quietly(self._clients.pop(cached))
 

@@ -17,7 +17,6 @@ Roles:
 
 from __future__ import annotations
 
-from fxbot.chat.command_scope import forget_reads
 from fxbot.chat.context import ChatContext
 from fxbot.chat.types import ChatRef, ChatUser
 from fxbot.domain.access import Role
@@ -92,5 +91,4 @@ class StorageChatContextResolver:
         settings = self._storage.settings
         marker = platform_admin_marker(user_id)
         if (await settings.get_value(chat_id, marker) is not None) != is_admin:
-            forget_reads()
             await settings.set_value(chat_id, marker, "yes" if is_admin else None)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 
-from fxbot.chat.command_scope import forget_reads
 from fxbot.errors import UsageError
 from fxbot.services.chat_reads import chat_settings
 from fxbot.storage import ChatSettings, InvalidValue, Storage
@@ -60,7 +59,6 @@ class SettingsService:
                 )
         elif above is not None:
             raise UsageError(f"'{mode}' takes no volume", usage=CONFIRM_USAGE)
-        forget_reads()
         try:
             return await self._storage.settings.set_confirm(chat_id, mode, above)
         except InvalidValue as exc:
@@ -74,5 +72,4 @@ class SettingsService:
             raise UsageError(
                 str(exc), usage=TIMEZONE_USAGE, example="/settings timezone Europe/Berlin"
             ) from None
-        forget_reads()
         return await self._storage.settings.set_timezone(chat_id, zone)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fxbot.chat.command_scope import forget_reads
 from fxbot.chat.types import ChatRef, ChatUser
 from fxbot.domain.access import Role, Scope
 from fxbot.domain.broker import AccountSummary, BrokerError, InvalidArgumentError, KeyRefusedError, close_broker
@@ -132,7 +131,6 @@ class KeyService:
         if existing is not None:
             return await self._relink(existing, name, scope, accounts, scopes)
         chosen_name = name.strip() if name else await self._free_name(owner_id)
-        forget_reads()
         try:
             key = await self._storage.keys.add(owner_id, chosen_name, secret, scopes.chosen(scope))
         except DuplicateName:
@@ -158,7 +156,6 @@ class KeyService:
             raise UserError(
                 f"this key is already linked as '{existing.name}' ({existing.scope.value}) — nothing changed"
             )
-        forget_reads()
         await self._storage.keys.set_scope(existing.id, scope)
         await self._brokers.invalidate(existing.id)
         updated = await self._storage.keys.get(existing.id)
@@ -190,7 +187,6 @@ class KeyService:
         """Delete the owner's key; every chat bound to it loses its binding. Returns what was removed."""
         key = await self._own_key(owner_id, name)
         chats = tuple(await self._storage.bindings.chats_using_key(key.id))
-        forget_reads()
         await self._storage.keys.remove(owner_id, key.name)
         await self._brokers.invalidate(key.id)
         return KeyUsage(key=key, chats=chats)
@@ -214,7 +210,6 @@ class KeyService:
             else:
                 old = await self._storage.keys.get(previous_binding.key_id)
                 previous = old.name if old is not None else "a removed key"
-        forget_reads()
         await self._storage.bindings.bind(chat.id, key.id, bound_by=user.id, account_id=account_id)
         made_admin = False
         if not chat.is_private:

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from fxbot.chat.command_scope import forget_reads
 from fxbot.domain.access import Scope
 from fxbot.domain.broker import (
     AccountDisconnectedError,
@@ -148,7 +147,6 @@ async def _lower_scope(storage: Storage, key_id: int | None) -> str:
         lowered = LOWERED_SCOPE.get(key.scope)
         if lowered is None:
             return ""
-        forget_reads()
         await storage.keys.set_scope(key_id, lowered)
     except Exception:
         log.warning("could not lower the scope of key %s", key_id, exc_info=True)

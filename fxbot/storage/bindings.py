@@ -6,6 +6,7 @@ import builtins
 from dataclasses import dataclass
 from datetime import datetime
 
+from fxbot.chat.command_scope import forget_reads
 from fxbot.storage.database import Database, Row
 from fxbot.storage.errors import IntegrityViolation, KeyNotFound, NotBound
 from fxbot.storage.timestamps import Clock, from_db, to_db, utc_now
@@ -43,6 +44,7 @@ class BindingRepository:
 
     async def bind(self, chat_id: str, key_id: int, bound_by: str, account_id: str | None = None) -> Binding:
         """Bind the chat to the key (replacing any binding); KeyNotFound if the key does not exist."""
+        forget_reads()  # the running command reads what it keeps again (fxbot.chat.command_scope)
         binding = Binding(chat_id, key_id, account_id, bound_by, self._clock())
         try:
             async with self._db.transaction():  # a savepoint inside a caller's transaction: it survives a refusal
@@ -66,6 +68,7 @@ class BindingRepository:
 
     async def set_account(self, chat_id: str, account_id: str | None) -> None:
         """Choose the account used by the chat's key (None: the key's first account)."""
+        forget_reads()  # the running command reads what it keeps again (fxbot.chat.command_scope)
         result = await self._db.execute(
             "UPDATE chat_bindings SET account_id = ? WHERE chat_id = ?", (account_id, chat_id)
         )
@@ -73,6 +76,7 @@ class BindingRepository:
             raise NotBound(f"chat {chat_id} is not bound to a key")
 
     async def unbind(self, chat_id: str) -> bool:
+        forget_reads()  # the running command reads what it keeps again (fxbot.chat.command_scope)
         result = await self._db.execute("DELETE FROM chat_bindings WHERE chat_id = ?", (chat_id,))
         return result.rowcount > 0
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from fxbot.chat.command_scope import forget_reads
 from fxbot.storage.database import Database
 from fxbot.storage.errors import InvalidValue
 
@@ -63,6 +64,7 @@ class ChatSettingsRepository:
 
     async def set_confirm(self, chat_id: str, mode: str | None, above: float | None = None) -> ChatSettings:
         """Set when orders need confirmation; "above" needs a positive threshold, others none."""
+        forget_reads()  # the running command reads what it keeps again (fxbot.chat.command_scope)
         if mode is not None and mode not in CONFIRM_MODES:
             raise InvalidValue(f"confirm mode must be one of {', '.join(CONFIRM_MODES)} (or default)")
         if mode == "above":
@@ -80,6 +82,7 @@ class ChatSettingsRepository:
 
     async def set_timezone(self, chat_id: str, tz: str | None) -> ChatSettings:
         """Set the chat's IANA timezone (None: the bot's default)."""
+        forget_reads()  # the running command reads what it keeps again (fxbot.chat.command_scope)
         zone = None if tz is None else validate_timezone(tz)
         await self._db.execute(
             "INSERT INTO chat_settings (chat_id, timezone) VALUES (?, ?)"
@@ -90,6 +93,7 @@ class ChatSettingsRepository:
 
     async def set_value(self, chat_id: str, key: str, value: str | None) -> None:
         """Store a small named setting; None deletes it."""
+        forget_reads()  # the running command reads what it keeps again (fxbot.chat.command_scope)
         if not key or len(key) > MAX_VALUE_NAME:
             raise InvalidValue(f"a setting name must be 1-{MAX_VALUE_NAME} characters")
         if value is None:

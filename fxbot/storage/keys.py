@@ -6,6 +6,7 @@ import builtins
 from dataclasses import dataclass
 from datetime import datetime
 
+from fxbot.chat.command_scope import forget_reads
 from fxbot.domain.access import Scope
 from fxbot.storage.database import Database, Row
 from fxbot.storage.errors import DuplicateName, InvalidValue, KeyNotFound, UniqueViolation
@@ -86,6 +87,7 @@ class KeyRepository:
 
     async def add(self, owner_id: str, name: str, secret: str, scope: Scope) -> StoredKey:
         """Store a new key encrypted; raises DuplicateName if the owner already uses the name."""
+        forget_reads()  # the running command reads what it keeps again (fxbot.chat.command_scope)
         name = _validate_name(name)
         secret = _validate_secret(secret)
         scope = Scope(scope)
@@ -144,6 +146,7 @@ class KeyRepository:
         return self._box.decrypt(bytes(token))
 
     async def set_scope(self, key_id: int, scope: Scope) -> None:
+        forget_reads()  # the running command reads what it keeps again (fxbot.chat.command_scope)
         result = await self._db.execute(
             "UPDATE api_keys SET scope = ? WHERE id = ?", (Scope(scope).value, key_id)
         )
@@ -152,6 +155,7 @@ class KeyRepository:
 
     async def remove(self, owner_id: str, name: str) -> bool:
         """Delete the key; chats bound to it lose their binding (they become unbound)."""
+        forget_reads()  # the running command reads what it keeps again (fxbot.chat.command_scope)
         async with self._db.transaction():
             key_id = await self._db.fetch_value(
                 "SELECT id FROM api_keys WHERE owner_id = ? AND name = ?", (owner_id, name.strip())

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from fxbot.chat.command_scope import forget_reads
 from fxbot.storage.audit import AuditRepository
 from fxbot.storage.bindings import BindingRepository
 from fxbot.storage.chat_settings import ChatSettingsRepository
@@ -89,6 +90,7 @@ class Storage:
         automatically. Where the new id already has a row with the same key (say a member seen
         in the new chat first), the old chat's row wins. Returns the number of rows moved.
         """
+        forget_reads()  # the running command reads what it keeps again (fxbot.chat.command_scope)
         if not old_chat_id or not new_chat_id:
             raise InvalidValue("both chat ids are required")
         if old_chat_id == new_chat_id:
