@@ -17,38 +17,36 @@ first read (`firing.to_notification()`, `firing.state`), ~30 us each.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from fxbot.alerts.account_eval import AccountState, evaluate_account_rule
-from fxbot.alerts.firing import Firing, expired_firing, runaway_firing
+from fxbot.alerts.account_eval import AccountState
+from fxbot.alerts.account_rules import AccountRules
+from fxbot.alerts.firing import Firing
 from fxbot.alerts.gap_replay import GapBar, gap_start, replay_book
 from fxbot.alerts.price_columns import PriceColumns
 from fxbot.alerts.price_eval import PriceEvaluator
-from fxbot.alerts.price_firing import RUNAWAY_FIRES, RUNAWAY_WINDOW_S
 from fxbot.alerts.price_load import finish_loading, finish_loading_books, load_columns
 from fxbot.alerts.price_reading import PriceReading, judge_alone
-from fxbot.alerts.price_table import F_ARMED, F_LIVE, F_PAUSED, NO_POINTS
-from fxbot.alerts.rules import AccountRule, FireState, PriceRule, PriceSide, Rule
+from fxbot.alerts.price_states import pause_price_rule, resume_price_rule, take_price_state_changes
+from fxbot.alerts.price_table import F_LIVE, NO_POINTS
+from fxbot.alerts.rule_expiry import RuleExpiry
+from fxbot.alerts.rules import AccountRule, FireState, PriceSide, Rule
 
 
 class AlertEngine:
-    """Price rules in a compact bisection index; account rules per account; expiry by a heap."""
+    """Price rules in a compact bisection index (alerts.price_eval); account rules per account (alerts.account_rules);
+    expiry by a heap (alerts.rule_expiry)."""
 
     def __init__(self) -> None:
         self._prices = PriceEvaluator()
-        self._account_rules: dict[int, AccountRule] = {}
-        self._by_account: dict[str, set[int]] = {}
-        self._last_account: dict[str, AccountState] = {}
-        self._dirty_accounts: dict[int, AccountRule] = {}
-        self._expiry: list[tuple[float, int]] = []
+        self._accounts = AccountRules()
+        self._expiry = RuleExpiry()
 
     def __len__(self) -> int:
-        return self._prices.table.count + len(self._account_rules)
+        return self._prices.table.count + len(self._accounts)
 
     # -- rules --------------------------------------------------------------------------------
 
@@ -69,7 +67,7 @@ class AlertEngine:
         slot = self._prices.insert(rule)
         if slot is None:
             return []
-        self._push_expiry(rule)
+        self._expiry.push(rule)
         if rule.state.paused:
             return []
         if isinstance(reading, PriceReading):
@@ -91,7 +89,7 @@ class AlertEngine:
             if isinstance(rule, AccountRule):
                 count += self._add_account(rule)
             elif self._prices.insert(rule) is not None:
-                self._push_expiry(rule)
+                self._expiry.push(rule)
                 count += 1
         return count
 
@@ -106,8 +104,7 @@ class AlertEngine:
         """Cold start, fast path: active price rules column by column (ascending ids, e.g. from
         AlertRepository.load_into); call finish_loading() after the last chunk. Returns the count."""
         count, expiries = load_columns(self._prices, columns)
-        for item in expiries:
-            heapq.heappush(self._expiry, item)
+        self._expiry.push_loaded(expiries)
         return count
 
     def finish_loading(self) -> None:
@@ -125,62 +122,27 @@ class AlertEngine:
             self._prices.drop(slot)
             self._prices.dirty.discard(rule_id)
             return True
-        rule = self._account_rules.pop(rule_id, None)
-        if rule is None:
-            return False
-        self._by_account.get(rule.account_id, set()).discard(rule_id)
-        self._dirty_accounts.pop(rule_id, None)
-        return True
+        return self._accounts.remove(rule_id) is not None
 
     def get(self, rule_id: int) -> Rule | None:
         slot = self._prices.table.slot_of(rule_id)
         if slot is not None:
             return self._prices.rule_at(slot)
-        return self._account_rules.get(rule_id)
+        return self._accounts.get(rule_id)
 
     def pause(self, rule_id: int) -> bool:
         """Pause a rule (it keeps its place but never fires); False if unknown or already paused."""
-        p = self._prices
-        slot = p.table.slot_of(rule_id)
+        slot = self._prices.table.slot_of(rule_id)
         if slot is not None:
-            flags = p.table.flags[slot]
-            if flags & F_PAUSED:
-                return False
-            book = p.book_of(slot)
-            p.index_remove(slot)
-            p.forget_unsynced(book, slot)
-            p.table.flags[slot] = flags | F_PAUSED
-            book.live -= 1
-            p.dirty.add(rule_id)
-            return True
-        rule = self._account_rules.get(rule_id)
-        if rule is None or rule.state.paused:
-            return False
-        self._set_account(replace(rule, state=replace(rule.state, paused=True)))
-        return True
+            return pause_price_rule(self._prices, slot)
+        return self._accounts.pause(rule_id)
 
     def resume(self, rule_id: int) -> bool:
         """Resume a paused rule, freshly armed: edges are judged from the current price."""
-        p = self._prices
-        slot = p.table.slot_of(rule_id)
+        slot = self._prices.table.slot_of(rule_id)
         if slot is not None:
-            flags = p.table.flags[slot]
-            if not flags & F_PAUSED:
-                return False
-            book = p.book_of(slot)
-            p.table.flags[slot] = (flags & ~F_PAUSED) | F_ARMED
-            p.table.last[slot] = NO_POINTS if book.last is None else book.last
-            p.table.recent.pop(slot, None)
-            book.live += 1
-            p.index_add(slot)
-            book.unsynced.append(slot)
-            p.dirty.add(rule_id)
-            return True
-        rule = self._account_rules.get(rule_id)
-        if rule is None or not rule.state.paused:
-            return False
-        self._set_account(replace(rule, state=replace(rule.state, paused=False, armed=True, recent_fires=())))
-        return True
+            return resume_price_rule(self._prices, slot)
+        return self._accounts.resume(rule_id)
 
     def judge_now(self, rule_id: int, reading: PriceReading | AccountState | None, at: datetime) -> list[Firing]:
         """Judge one just added or resumed rule at once; no other rule sees `reading`, and no book moves.
@@ -192,20 +154,14 @@ class AlertEngine:
         slot = self._prices.table.slot_of(rule_id)
         if slot is not None:
             return judge_alone(self._prices, slot, reading if isinstance(reading, PriceReading) else None, at)
-        rule = self._account_rules.get(rule_id)
-        if rule is None or rule.state.paused:
-            return []
-        state = self._last_account.get(rule.account_id)
-        if state is None and isinstance(reading, AccountState):
-            state = reading
-        return [] if state is None else self._evaluate_account(rule.account_id, state, at, only={rule_id})
+        return self._accounts.judge_now(rule_id, reading if isinstance(reading, AccountState) else None, at)
 
     def fire_state(self, rule_id: int) -> FireState | None:
         """A watched rule's fire state now (cheaper than `get`); None when the engine does not watch it."""
         slot = self._prices.table.slot_of(rule_id)
         if slot is not None:
             return self._prices.table.state_of(slot)
-        rule = self._account_rules.get(rule_id)
+        rule = self._accounts.get(rule_id)
         return None if rule is None else rule.state
 
     def last_price(self, account_id: str, symbol: str, side: PriceSide = PriceSide.BID) -> float | None:
@@ -241,7 +197,7 @@ class AlertEngine:
             for slot in t.live_slots():
                 if t.chat[slot] == number and t.flags[slot] & F_LIVE:
                     found.append(self._prices.rule_at(slot))
-        found.extend(r for r in self._account_rules.values() if r.chat_id == chat_id)
+        found.extend(self._accounts.for_chat(chat_id))
         return sorted(found, key=lambda r: r.id)
 
     def move_chat(self, old_chat_id: str, new_chat_id: str) -> int:
@@ -258,13 +214,7 @@ class AlertEngine:
                 if number == old:
                     chats[slot] = new
                     moved += bool(flags[slot] & F_LIVE)
-        for rule_id, rule in list(self._account_rules.items()):
-            if rule.chat_id == old_chat_id:
-                self._account_rules[rule_id] = replace(rule, chat_id=new_chat_id)
-                if rule_id in self._dirty_accounts:
-                    self._dirty_accounts[rule_id] = self._account_rules[rule_id]
-                moved += 1
-        return moved
+        return moved + self._accounts.move_chat(old_chat_id, new_chat_id)
 
     def watched_symbols(self) -> dict[str, set[str]]:
         """account_id -> symbols with live price rules (what the stream must subscribe to)."""
@@ -272,7 +222,7 @@ class AlertEngine:
 
     def watched_accounts(self) -> set[str]:
         """Accounts with live account rules (their `account` channel must be subscribed)."""
-        return {r.account_id for r in self._account_rules.values() if not r.state.paused}
+        return self._accounts.watched_accounts()
 
     def typical_spread(self, symbol: str) -> float:
         """The tracked typical spread of a symbol, in points (an EMA of the quotes seen)."""
@@ -294,93 +244,29 @@ class AlertEngine:
 
     def on_account(self, account_id: str, account: AccountState, at: datetime) -> list[Firing]:
         """Judge the account's margin/equity/drawdown rules on its latest state."""
-        self._last_account[account_id] = account
-        return self._evaluate_account(account_id, account, at)
+        return self._accounts.on_account(account_id, account, at)
 
     def expire_due(self, now: datetime, *, most: int | None = None) -> list[Firing]:
         """Report (once) every rule whose expiry has passed and stop watching it (at most `most` per call: the
         rest stay due for the next call)."""
-        fired: list[Firing] = []
-        limit = now.timestamp()
-        while self._expiry and self._expiry[0][0] <= limit and (most is None or len(fired) < most):
-            _, rule_id = heapq.heappop(self._expiry)
-            slot = self._prices.table.slot_of(rule_id)
-            if slot is not None:
-                live_rule = self._prices.rule_at(slot)
-                rule: Rule = replace(
-                    live_rule, state=replace(live_rule.state, expired_reported=True, done=True, armed=False)
-                )
-                self._prices.drop(slot)
-                self._prices.dirty.discard(rule_id)
-            else:
-                account_rule = self._account_rules.get(rule_id)
-                if account_rule is None:
-                    continue
-                rule = replace(account_rule, state=replace(account_rule.state, expired_reported=True, done=True))
-                self.remove(rule_id)
-            fired.append(expired_firing(rule, now))
-        self._prices.expiry_floor = self._expiry[0][0] if self._expiry else math.inf
-        return fired
+        return self._expiry.expire_due(self._prices, self._accounts, now, most)
 
     def take_state_changes(self) -> dict[int, FireState]:
         """Fire-state changes that notified nobody (re-arm, pause, dormancy, new day) since the last call."""
         changes: dict[int, FireState] = {}
-        table = self._prices.table
-        for rule_id in self._prices.dirty:
-            slot = table.slot_of(rule_id)
-            if slot is not None:
-                changes[rule_id] = table.state_of(slot)
-        self._prices.dirty.clear()
-        for rule_id, rule in self._dirty_accounts.items():
-            changes[rule_id] = rule.state
-        self._dirty_accounts.clear()
+        take_price_state_changes(self._prices, changes)
+        self._accounts.take_state_changes(changes)
         return changes
 
     # -- internals ----------------------------------------------------------------------------
-
-    def _push_expiry(self, rule: PriceRule | AccountRule) -> None:
-        if rule.expires_at is not None:
-            heapq.heappush(self._expiry, (rule.expires_at.timestamp(), rule.id))
 
     def _add_account(self, rule: AccountRule) -> bool:
         if rule.id <= 0:
             raise ValueError("store the rule first: it has no id yet")
         if rule.state.done or rule.state.expired_reported:
             return False
-        if rule.id in self._account_rules or self._prices.table.slot_of(rule.id) is not None:
+        if rule.id in self._accounts or self._prices.table.slot_of(rule.id) is not None:
             raise ValueError(f"rule {rule.id} is already in the engine")
-        self._account_rules[rule.id] = rule
-        self._by_account.setdefault(rule.account_id, set()).add(rule.id)
-        self._push_expiry(rule)
+        self._accounts.add(rule)
+        self._expiry.push(rule)
         return True
-
-    def _set_account(self, rule: AccountRule) -> None:
-        self._account_rules[rule.id] = rule
-        self._dirty_accounts[rule.id] = rule
-
-    def _evaluate_account(
-        self, account_id: str, account: AccountState, at: datetime, only: set[int] | None = None
-    ) -> list[Firing]:
-        fired: list[Firing] = []
-        for rule_id in sorted(only if only is not None else self._by_account.get(account_id, ())):
-            rule = self._account_rules.get(rule_id)
-            if rule is None:
-                continue
-            outcome = evaluate_account_rule(rule, account, at)
-            if not outcome.changed:
-                continue
-            new_rule = outcome.rule
-            if outcome.firing is None:
-                self._set_account(new_rule)
-                continue
-            fired.append(outcome.firing)
-            self._dirty_accounts.pop(rule_id, None)
-            if new_rule.state.done:
-                self.remove(rule_id)
-                continue
-            recent = [t for t in new_rule.state.recent_fires if t > at.timestamp() - RUNAWAY_WINDOW_S]
-            if len(recent) > RUNAWAY_FIRES:
-                new_rule = replace(new_rule, state=replace(new_rule.state, paused=True))
-                fired.append(runaway_firing(new_rule, at, len(recent), RUNAWAY_WINDOW_S))
-            self._account_rules[rule_id] = new_rule
-        return fired
