@@ -1,7 +1,8 @@
 """One broker stream for one stored key: subscriptions, event dispatch to the engine and fills, reconciliation.
 
-Its account updates (account alerts, the guard) are in `accounts`, its order events and lost-event
-reconciliation in `order_events`, its counters for /status in `status`.
+Its quotes and their firings' hand-over to the writer are in `quote_firings`, its account updates (account
+alerts, the guard) in `accounts`, its order events and lost-event reconciliation in `order_events`, its counters
+for /status in `status`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from fxbot.alerts.account_eval import AccountState
 from fxbot.alerts.cold_load import release_unused_heap
-from fxbot.alerts.firing import Firing
 from fxbot.domain.broker import (
     AccountUpdateEvent,
     Broker,
@@ -33,10 +33,11 @@ from fxbot.services.alerts import AlertService
 from fxbot.stream.accounts import AccountUpdates, SessionAccounts
 from fxbot.stream.config import PumpConfig
 from fxbot.stream.fills import FillNotifier
-from fxbot.stream.firing_chunks import FIRINGS_CHUNK, deliver_in_chunks
+from fxbot.stream.firing_chunks import FIRINGS_CHUNK
 from fxbot.stream.firing_writer import FiringWriter
 from fxbot.stream.observer import StreamObserver
 from fxbot.stream.order_events import OrderEvents
+from fxbot.stream.quote_firings import QuoteFirings
 from fxbot.stream.reconcile import RECONCILE_ATTEMPTS, reconcile_accounts, reconcile_fills, reconcile_quotes
 from fxbot.stream.status import SessionStatus
 from fxbot.stream.stop_manager import StopManager
@@ -58,7 +59,7 @@ class BoundChat:
     bound_at: datetime
 
 
-class KeyStreamSession(AccountUpdates, OrderEvents):
+class KeyStreamSession(QuoteFirings, AccountUpdates, OrderEvents):
     """Runs one key's stream until cancelled; raises when it cannot go on (the pump restarts it)."""
 
     def __init__(self, key_id: int, key_name: str, chats: list[BoundChat], *, storage: Storage,
@@ -205,53 +206,6 @@ class KeyStreamSession(AccountUpdates, OrderEvents):
         elif isinstance(event, StreamErrorEvent):
             self.status.detail = f"the stream said: {event.message or event.error}"
             log.warning("stream of key %s: %s (%s)", self.key_id, event.error, event.message)
-
-    async def _on_quote(self, event: QuoteEvent) -> None:
-        quote = event.quote
-        at = self._clock()
-        firings = []
-        # A price for one account (terminal backends) judges that account's rules only; a price the key
-        # gives every account alike (`account_id` None: the /v1 API) judges them all.
-        accounts = list(self._acc.chats) if event.account_id is None else (
-            [event.account_id] if event.account_id in self._acc.chats else [])
-        for account_id in accounts:
-            gap = (account_id, quote.symbol) in self._gap
-            if gap:
-                self._gap.discard((account_id, quote.symbol))
-            firings += self._alerts.engine.on_quote(account_id, quote.symbol, quote.bid, quote.ask, at,
-                                                    after_gap=gap)
-        if accounts and self.observer is not None:
-            self.observer.quotes_evaluated()
-        if accounts and self.manager is not None:
-            self.manager.on_quote(accounts, quote)
-        if firings:
-            await self._hand_over(firings)
-
-    async def _hand_over(self, firings: list[Firing]) -> None:
-        """Hand a quote's firings to the writer in chunks (FIRINGS_CHUNK), in order, yielding the loop between two;
-        the list is emptied as it goes, so what is written is freed while the rest waits. Each written burst
-        is one transaction (outbox rows and fire states): a crash loses only what no transaction stored, and
-        those rules fire again from their stored state."""
-        chunk = max(1, self.firings_chunk)
-        if len(firings) <= chunk:
-            await self._writer.submit(firings)
-            return
-        firings.reverse()  # taken from the end: each chunk leaves the list without moving the rest
-        while firings:
-            part = firings[-chunk:]
-            del firings[-chunk:]
-            part.reverse()
-            await self._writer.submit(part)
-            if firings:
-                await asyncio.sleep(0)  # the ops endpoint, the chats and the writer run between two chunks
-
-    async def _deliver_chunked(self, firings: list[Firing]) -> int:
-        """Persist firings judged outside the quote stream (a reconnect's catch-up) in chunks (FIRINGS_CHUNK)."""
-        return await deliver_in_chunks(self._alerts.deliver, firings, self.firings_chunk)
-
-    async def _after_written(self, firings: list[Firing]) -> None:
-        if any(f.state.done or f.state.paused for f in firings):
-            await self.sync_subscriptions()  # a symbol may have no live rule left
 
     async def _on_connected(self, event: StreamConnected) -> None:
         self.status.connected = True
