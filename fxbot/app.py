@@ -14,8 +14,9 @@ from fxbot.adapter_startup import StartPolicy, StartupFailed
 from fxbot.alerts.order_store import AlertOrderStore
 from fxbot.app_runtime import DEFAULT_DRAIN_S, App
 from fxbot.chat.adapter import ChatAdapter
+from fxbot.chat.command_records import AuditSink
 from fxbot.chat.confirmations import ConfirmationBook
-from fxbot.chat.dispatcher import AuditSink, Dispatcher
+from fxbot.chat.dispatcher import Dispatcher
 from fxbot.chat.registry import CommandRegistry
 from fxbot.commands.catalog import register_all
 from fxbot.config import ConfigError, Settings, validate_adapter_section

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from fxbot.chat.command_records import AuditSink
 from fxbot.chat.confirmations import ConfirmationBook
-from fxbot.chat.dispatcher import AuditSink, Dispatcher
+from fxbot.chat.dispatcher import Dispatcher
 from fxbot.chat.help import register_help_commands
 from fxbot.chat.registry import CommandRegistry
 from fxbot.commands import (
