@@ -33,11 +33,11 @@ _INSERT = (
     f" VALUES ({', '.join('?' for _ in (*RULE_COLUMNS, *STATE_COLUMNS))})"
 )
 _UPDATE_STATE = f"UPDATE alert_rules SET {', '.join(f'{c} = ?' for c in FIRE_COLUMNS)} WHERE id = ?"
-_UPDATE_PRICE_STATE = f"UPDATE alert_rules SET {', '.join(f'{c} = ?' for c in PRICE_FIRE_COLUMNS)} WHERE id = ?"
-_NOT_NEWER = " AND fire_seq <= ? AND expired_reported <= ?"
-_UPDATE_FIRED = _UPDATE_STATE + _NOT_NEWER
-_UPDATE_PRICE_FIRED = _UPDATE_PRICE_STATE + _NOT_NEWER
-_UPDATE_QUIET = f"{_UPDATE_STATE} AND fire_seq = ?"
+_TABLE = "alert_rules"
+_NOT_NEWER = (("fire_seq", "<="), ("expired_reported", "<="))
+"""The guards of a firing's state write (Database.update_rows): not over a later firing or a reported expiry."""
+_SAME_FIRING = (("fire_seq", "="),)
+"""The guard of a quiet change's write: only over the state of the same firing."""
 _PAUSE_RUNAWAY = "UPDATE alert_rules SET paused = 1 WHERE id = ? AND fire_seq = ?"
 _ACTIVE = "done = 0 AND expired_reported = 0"
 RECENTLY_FIRED = timedelta(days=7)
@@ -122,9 +122,8 @@ class AlertRepository:
         """Persist many fire states in one transaction (engine.take_state_changes())."""
         if not states:
             return 0
-        return await self._db.execute_many(
-            _UPDATE_STATE, [(*fire_values(state), rule_id) for rule_id, state in states.items()]
-        )
+        return await self._db.update_rows(
+            _TABLE, FIRE_COLUMNS, [(*fire_values(state), rule_id) for rule_id, state in states.items()])
 
     async def save_fired_states(self, states: Mapping[int, FireState], *, price: bool = False) -> int:
         """Persist the states of firings (with their notifications, in the caller's transaction), never over a
@@ -134,17 +133,17 @@ class AlertRepository:
         if not states:
             return 0
         if price:
-            return await self._db.execute_many(_UPDATE_PRICE_FIRED, [
+            return await self._db.update_rows(_TABLE, PRICE_FIRE_COLUMNS, [
                 (*price_fire_values(state), rule_id, state.fire_seq, int(state.expired_reported))
-                for rule_id, state in states.items()])
-        return await self._db.execute_many(_UPDATE_FIRED, [
+                for rule_id, state in states.items()], guards=_NOT_NEWER)
+        return await self._db.update_rows(_TABLE, FIRE_COLUMNS, [
             (*fire_values(state), rule_id, state.fire_seq, int(state.expired_reported))
-            for rule_id, state in states.items()])
+            for rule_id, state in states.items()], guards=_NOT_NEWER)
 
     async def save_price_fire_rows(self, rows: Sequence[tuple[object, ...]]) -> int:
         """`save_fired_states(..., price=True)` for rows made already: each is `price_fire_values(state)` followed
         by (rule id, fire_seq, expired_reported) (DecidedPriceFiring.fire_row makes them from the engine's columns)."""
-        return await self._db.execute_many(_UPDATE_PRICE_FIRED, rows) if rows else 0
+        return await self._db.update_rows(_TABLE, PRICE_FIRE_COLUMNS, rows, guards=_NOT_NEWER) if rows else 0
 
     async def save_quiet_states(self, states: Mapping[int, FireState]) -> int:
         """Persist changes that notified nobody (a re-arm, dormancy, a new day) only over the same fire_seq: a
@@ -152,8 +151,8 @@ class AlertRepository:
         the change instead)."""
         if not states:
             return 0
-        return await self._db.execute_many(_UPDATE_QUIET, [
-            (*fire_values(state), rule_id, state.fire_seq) for rule_id, state in states.items()])
+        return await self._db.update_rows(_TABLE, FIRE_COLUMNS, [
+            (*fire_values(state), rule_id, state.fire_seq) for rule_id, state in states.items()], guards=_SAME_FIRING)
 
     async def pause_runaways(self, fire_seqs: Mapping[int, int]) -> int:
         """Store the engine's pause of rules that fired too often (rule id -> fire_seq of the firing that made

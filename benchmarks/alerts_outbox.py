@@ -155,20 +155,47 @@ async def deliver_scenario(n_firings: int, bursts: list[int], url: str | None) -
                 service = AlertService(storage=storage, brokers=cast(Any, None), outbox=Outbox(storage.db),
                                        preferences=NotificationPreferences(storage.db), clock=clock, engine=engine)
                 load = os.getloadavg()[0]
+                server = await server_cpu(storage) if url else None
                 wall, cpu = time.perf_counter(), time.process_time()
                 stored = 0
                 for start in range(0, len(firings), burst):
                     stored += await service.deliver(firings[start:start + burst])
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                server_after = await server_cpu(storage) if url else None
                 rules = len({f.rule_id for f in firings})
                 print(f"bursts of {burst:,}: {len(firings):,} firings of {rules:,} rules, {stored:,} outbox rows:"
                       f" {len(firings) / wall:,.0f} firings/s wall, {len(firings) / cpu:,.0f} per CPU-s"
                       f" ({cpu * 1e6 / len(firings):.1f} µs CPU a firing; load average {load:.2f})", flush=True)
+                if server is not None and server_after is not None:
+                    both = cpu + server_after - server
+                    server_us = (server_after - server) * 1e6 / len(firings)
+                    print(f"  server (its backends of this database): {server_us:.1f} µs CPU a firing;"
+                          f" bot + server {len(firings) / both:,.0f} firings per CPU-s", flush=True)
                 read = time.process_time()
                 items = await service.outbox.pending()  # what the notifier reads: compact alerts rendered here
                 read = time.process_time() - read
                 print(f"  read back for sending: {len(items):,} items, {read * 1e6 / len(items):.1f} µs CPU an item"
                       f" (rows, text rendered from a compact form, Notification)", flush=True)
+
+
+async def server_cpu(storage: Storage) -> float | None:
+    """CPU seconds used so far by the server processes of this database's connections (a local server whose
+    /proc we can read), else None. The pool keeps its connections, so the same processes are read after."""
+    pids = await storage.db.fetch_all("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    return process_cpu([int(pid) for (pid,) in pids])
+
+
+def process_cpu(pids: list[int]) -> float | None:
+    """CPU seconds (user + system) of these processes, from /proc; None when one cannot be read."""
+    ticks = 0
+    try:
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 async def scenario(n_firings: int, n_chats: int, spread: float, seed: int, *, backlog: bool) -> None:

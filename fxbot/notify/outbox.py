@@ -51,9 +51,8 @@ _INSERT_ROW = (f"INSERT INTO notify_outbox ({INSERT_COLUMNS})"
                f" VALUES ({', '.join('?' * len(INSERT_COLUMNS.split(',')))}) ON CONFLICT (dedupe_key) DO NOTHING")
 
 
-class _SomeKnown(Exception):
-    """Some rows of a bulk insert had known keys: undo it (a savepoint) and insert only the new ones."""
-
+_TABLE = "notify_outbox"
+_INSERT_COLUMN_NAMES = tuple(column.strip() for column in INSERT_COLUMNS.split(","))
 
 
 class Outbox:
@@ -131,7 +130,7 @@ class Outbox:
             if row[0] not in unique:
                 unique[row[0]] = (*row, enqueued_at)
         async with self._db.transaction():
-            known = await self._insert_new(unique)
+            known: set[str] = await self._db.insert_new(_TABLE, _INSERT_COLUMN_NAMES, list(unique.values()))
             if len(known) < len(unique):
                 await self._signal()
         fresh: list[bool] = []
@@ -140,30 +139,6 @@ class Outbox:
             fresh.append(key not in known)
             known.add(key)
         return fresh
-
-    async def _insert_new(self, rows: dict[str, tuple[object, ...]]) -> set[str]:
-        """Insert the rows whose key is not known yet (in the caller's transaction); returns the known keys.
-
-        Almost every key of a burst is new, so the rows are inserted first (in a savepoint); only when some
-        were known already is that undone and the known keys looked up and left out."""
-        if not rows:
-            return set()
-        try:
-            async with self._db.transaction():
-                if await self._db.execute_many(_INSERT_ROW, rows.values()) == len(rows):
-                    return set()
-                raise _SomeKnown
-        except _SomeKnown:
-            pass
-        keys = list(rows)
-        known: set[str] = set()
-        for chunk in range(0, len(keys), _CHUNK):
-            part = keys[chunk:chunk + _CHUNK]
-            found = await self._db.fetch_all(
-                f"SELECT dedupe_key FROM notify_outbox WHERE dedupe_key IN ({', '.join('?' * len(part))})", part)
-            known.update(str(row[0]) for row in found)
-        await self._db.execute_many(_INSERT_ROW, [row for key, row in rows.items() if key not in known])
-        return known
 
     async def _signal(self) -> None:
         """New rows: wake this process's listeners now and tell other processes once the rows are committed

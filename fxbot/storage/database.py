@@ -1,9 +1,10 @@
 """The database gateway every repository talks to: one interface, a SQLite and a PostgreSQL implementation.
 
 Repositories hold portable SQL with `?` placeholders and call `execute`, `execute_many`, `fetch_*` and
-`transaction()`; the two implementations (fxbot.storage.sqlite_database, fxbot.storage.postgres_database)
-keep the few dialect differences to themselves (placeholders, DDL types, `tables_with_column`,
-`update_or_replace`, `skip_locked`, change notifications). `Database.open(path_or_url)` (same as
+`transaction()` (and `insert_new` / `update_rows` for bursts of rows: set-based on PostgreSQL); the two
+implementations (fxbot.storage.sqlite_database, fxbot.storage.postgres_database) keep the few dialect
+differences to themselves (placeholders, DDL types, `tables_with_column`, `update_or_replace`, `skip_locked`,
+change notifications). `Database.open(path_or_url)` (same as
 fxbot.storage.open_database.open_database) picks one: a `postgresql://` URL opens PostgreSQL, anything else
 is a SQLite file.
 
@@ -129,6 +130,20 @@ class Database(ABC):
         """The first column of the first row, or None when there is no row."""
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
+
+    @abstractmethod
+    async def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> set[Any]:
+        """Insert, atomically and in their order, the rows whose first column's value (a UNIQUE key, distinct
+        among `rows`) is not stored yet; returns the keys that were (their rows left out). One set-based
+        statement on PostgreSQL, an executemany on SQLite (fxbot.storage.row_batches)."""
+
+    @abstractmethod
+    async def update_rows(self, table: str, columns: Sequence[str], rows: Sequence[Params], *, key: str = "id",
+                          guards: Sequence[tuple[str, str]] = ()) -> int:
+        """Many single-row UPDATEs at once, atomically; returns rows changed. Each row holds the values of
+        `columns`, then the `key` column's value, then one value per guard `(column, op)` ("=" or "<="): the row
+        with that key is changed only where `stored column op value` holds. Keys should be distinct among `rows`
+        (repeated ones are applied one after the other, in order)."""
 
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[None]:

@@ -105,3 +105,67 @@ def row_count(status: str) -> int:
 def redact_url(url: str) -> str:
     """A connection URL without its password (for messages and logs)."""
     return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+GUARD_OPERATORS = frozenset({"=", "<="})
+"""How a guard of `Database.update_rows` compares the stored value with the row's."""
+
+COLUMN_TYPES_SQL = (
+    "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
+    " WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped"
+)
+"""A table's columns and their types (the array casts of the set-based statements)."""
+
+
+def identifier(name: str) -> str:
+    """A table or column name as written in our code; anything else is refused (never quoted user text)."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise NotPortableSQL(f"not a plain table or column name: {name!r}")
+    return name
+
+
+def _set_values(types: tuple[str, ...], same: tuple[bool, ...]) -> tuple[list[str], str]:
+    """The value of each column as the statement reads it, and the FROM item giving the rows: a column whose
+    value is the same in every row is one parameter (`$k::type`), the others one array each, unnested together
+    (WITH ORDINALITY: n is the row's position)."""
+    values: list[str] = []
+    arrays: list[str] = []
+    names: list[str] = []
+    for i, (kind, single) in enumerate(zip(types, same, strict=True), 1):
+        if single:
+            values.append(f"${i}::{kind}")
+        else:
+            values.append(f"v.c{i}")
+            arrays.append(f"${i}::{kind}[]")
+            names.append(f"c{i}")
+    if not arrays:  # every column the same: still one row per position
+        raise NotPortableSQL("a set of rows needs at least one column that differs between them")
+    return values, f"unnest({', '.join(arrays)}) WITH ORDINALITY AS v({', '.join(names)}, n)"
+
+
+@lru_cache(maxsize=256)
+def insert_new_sql(table: str, columns: tuple[str, ...], types: tuple[str, ...], same: tuple[bool, ...]) -> str:
+    """Insert the rows given as one array per column (`types` their element types; a column marked `same` as
+    its one value), in their order, leaving out those whose first column's value is stored already; returns
+    that value of each row inserted."""
+    cols = [identifier(c) for c in columns]
+    values, rows = _set_values(types, same)
+    return (f"INSERT INTO {identifier(table)} ({', '.join(cols)}) SELECT {', '.join(values)}"
+            f" FROM {rows} ORDER BY v.n ON CONFLICT ({cols[0]}) DO NOTHING RETURNING {cols[0]}")
+
+
+@lru_cache(maxsize=256)
+def update_rows_sql(table: str, columns: tuple[str, ...], key: str, guards: tuple[tuple[str, str], ...],
+                    types: tuple[str, ...], same: tuple[bool, ...]) -> str:
+    """Set `columns` on the rows whose `key` matches, where each guard (stored column, operator) holds against
+    the row's value; the rows given as one array per value (columns, key, guards; `types` their element types;
+    one value for a value marked `same`)."""
+    values, rows = _set_values(types, same)
+    sets = [f"{identifier(c)} = {value}" for c, value in zip(columns, values, strict=False)]
+    where = [f"t.{identifier(key)} = {values[len(columns)]}"]
+    for (column, op), value in zip(guards, values[len(columns) + 1:], strict=True):
+        if op not in GUARD_OPERATORS:
+            raise NotPortableSQL(f"guard operator {op!r} is not one of {sorted(GUARD_OPERATORS)}")
+        where.append(f"t.{identifier(column)} {op} {value}")
+    return f"UPDATE {identifier(table)} AS t SET {', '.join(sets)} FROM {rows} WHERE {' AND '.join(where)}"

@@ -37,6 +37,7 @@ from fxbot.storage.errors import (
 )
 from fxbot.storage.lock import DatabaseLock
 from fxbot.storage.migrations import MIGRATIONS, Migration
+from fxbot.storage.row_batches import insert_new_rows, update_rows_one_by_one
 from fxbot.storage.timestamps import Clock, utc_now
 from fxbot.storage.wal_checkpointer import BACKSTOP_AUTOCHECKPOINT_PAGES, WalCheckpointer
 
@@ -164,6 +165,13 @@ class SqliteDatabase(Database):
                 return cursor.rowcount
             finally:
                 await cursor.close()
+
+    async def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> set[Any]:
+        return await insert_new_rows(self, table, columns, rows)
+
+    async def update_rows(self, table: str, columns: Sequence[str], rows: Sequence[Params], *, key: str = "id",
+                          guards: Sequence[tuple[str, str]] = ()) -> int:
+        return await update_rows_one_by_one(self, table, columns, rows, key=key, guards=guards)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """All rows of a query (columns by name or index)."""

@@ -9,7 +9,7 @@ once, and the stored fire states are the engine's.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -25,7 +25,6 @@ from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.alerts import AlertService
 from fxbot.storage import Storage
-from fxbot.storage.database import Params
 from tests.postgres_server import postgres_or_none
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -44,23 +43,38 @@ async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
     await opened.close()
 
 
+BULK_WRITES = ("execute_many", "insert_new", "update_rows")
+"""The gateway's bulk writes (insert_new and update_rows run as executemany on SQLite: counted once)."""
+
+
 def _failing_at(storage: Storage, statement: int) -> None:
     """Make the `statement`-th bulk write from now on fail (once)."""
     db = storage.db
-    real = type(db).execute_many
-    calls = [0]
+    calls, depth = [0], [0]
 
-    async def execute_many(sql: str, rows: Iterable[Params]) -> int:
-        calls[0] += 1
-        if calls[0] == statement:
-            raise Crash(f"bulk write {statement} failed")
-        return await real(db, sql, rows)
+    def failing(name: str) -> Callable[..., Awaitable[Any]]:
+        real = getattr(type(db), name)
 
-    db.execute_many = execute_many  # type: ignore[method-assign]
+        async def write(*args: Any, **kwargs: Any) -> Any:
+            if depth[0] == 0:
+                calls[0] += 1
+                if calls[0] == statement:
+                    raise Crash(f"bulk write {statement} failed")
+            depth[0] += 1
+            try:
+                return await real(db, *args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        return write
+
+    for name in BULK_WRITES:
+        setattr(db, name, failing(name))
 
 
 def _healed(storage: Storage) -> None:
-    storage.db.__dict__.pop("execute_many", None)
+    for name in BULK_WRITES:
+        storage.db.__dict__.pop(name, None)
 
 
 def _service(storage: Storage, engine: AlertEngine) -> AlertService:
