@@ -26,7 +26,8 @@ from fxbot.domain.access import Role, Scope
 from fxbot.simulator.runner import RunningSimulator
 from fxbot.storage import Storage
 from fxbot.storage.timestamps import to_db
-from tests.fakes.telegram_api import Call, FakeBotApi
+from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.telegram_calls import Call
 from tests.fakes.telegram_transports import serve_bot_api
 from tests.waiting import eventually
 

@@ -8,7 +8,7 @@ from fxbot.notify.notifier import Notifier
 from fxbot.notify.outbox import Outbox, OutboxState
 from fxbot.simulator.runner import RunningSimulator
 from tests.fakes.discord_harness import ALICE, DESK, discord_app
-from tests.fakes.telegram_api import forbidden
+from tests.fakes.telegram_calls import forbidden
 from tests.integration.telegram.harness import telegram_app
 from tests.unit.notify.factories import FakeClock, note
 from tests.waiting import HANG_S, eventually

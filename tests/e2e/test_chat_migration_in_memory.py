@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 
 from fxbot.simulator.runner import RunningSimulator
-from tests.fakes.telegram_api import migrated
+from tests.fakes.telegram_calls import migrated
 from tests.integration.telegram.harness import telegram_app
 from tests.waiting import eventually
 

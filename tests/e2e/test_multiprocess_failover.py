@@ -17,7 +17,7 @@ import pytest
 from fxbot.scaleout.partitions import partition_name, partition_of
 from fxbot.simulator.runner import RunningSimulator
 from tests.e2e.multiprocess_cluster import START_BID, Cluster, Seed, cluster_on, seed
-from tests.fakes.telegram_api import retry_after
+from tests.fakes.telegram_calls import retry_after
 from tests.waiting import eventually
 
 LEASE_S = 2.0

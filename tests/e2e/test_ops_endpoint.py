@@ -15,7 +15,8 @@ from fxbot.config import DatabaseSettings, FxSocketSettings, OpsSettings, Settin
 from fxbot.ops.server import OpsServerError
 from fxbot.simulator.runner import RunningSimulator
 from tests.e2e.ops_support import STREAM_BUDGET_S, OpsConsoleApp, value
-from tests.fakes.telegram_api import ApiError, FakeBotApi
+from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.telegram_calls import ApiError
 from tests.fakes.telegram_transports import serve_bot_api
 from tests.waiting import eventually
 

@@ -18,7 +18,8 @@ import pytest
 from fxbot.app import App, StartPolicy, StartupFailed, build
 from fxbot.config import DatabaseSettings, FxSocketSettings, Settings
 from fxbot.simulator.runner import RunningSimulator
-from tests.fakes.telegram_api import ApiError, FakeBotApi
+from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.telegram_calls import ApiError
 from tests.fakes.telegram_transports import serve_bot_api
 
 UNAUTHORIZED = ApiError(401, "Unauthorized")

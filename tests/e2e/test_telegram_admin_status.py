@@ -9,7 +9,7 @@ import pytest
 
 from fxbot.services.team import platform_admin_marker
 from fxbot.simulator.runner import RunningSimulator
-from tests.fakes.telegram_api import ApiError
+from tests.fakes.telegram_calls import ApiError
 from tests.integration.telegram.harness import TelegramRun, telegram_app
 
 GROUP_ID = -1004321

@@ -12,7 +12,8 @@ import pytest
 from fxbot.chat.types import ChatKind, ChatRef, Reply
 from fxbot.notify.errors import DeliveryForbidden
 from fxbot.simulator.runner import RunningSimulator
-from tests.fakes.telegram_api import FakeBotApi, forbidden, migrated
+from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.telegram_calls import forbidden, migrated
 from tests.integration.telegram.harness import TelegramRun, telegram_app
 
 GROUP_ID = -1001234

@@ -23,7 +23,8 @@ from fxbot.app import App, build
 from fxbot.config import DatabaseSettings, FxSocketSettings, Settings
 from fxbot.notify.pacing import PacingLimits
 from fxbot.simulator.runner import RunningSimulator
-from tests.fakes.telegram_api import JSON, Call, FakeBotApi
+from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.telegram_calls import JSON, Call
 from tests.fakes.telegram_transports import FakeBotRequest
 
 FAST_PACING = PacingLimits(per_chat_rate=50.0, per_chat_burst=10, group_per_minute=600, global_per_second=100)

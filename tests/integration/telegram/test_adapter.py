@@ -29,7 +29,8 @@ from fxbot.chat.types import (
 )
 from fxbot.notify.errors import DeliveryRetryAfter
 from fxbot.plugins import AdapterRuntime
-from tests.fakes.telegram_api import FakeBotApi, retry_after
+from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.telegram_calls import retry_after
 from tests.fakes.telegram_transports import FakeBotRequest, serve_bot_api
 from tests.integration.telegram.harness import FAST_PACING
 from tests.waiting import eventually
