@@ -91,19 +91,50 @@ IMAGE_COMMANDS = ("/pnl", "/chart")
 IMAGE_RUNS = 20
 
 
+@dataclass(frozen=True)
+class TraceEvent:
+    """One statement through the database gateway or one HTTP exchange: what, which task, when (perf_counter)."""
+
+    kind: str
+    what: str
+    task: str
+    began: float
+    ended: float
+
+
+class Trace:
+    """With `--trace`: every statement and HTTP exchange while commands run, to tell where a slow run's time
+    went (a statement, another task's statement holding the gateway, an exchange, or none of them)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.events: list[TraceEvent] = []
+
+    def add(self, kind: str, what: str, began: float) -> None:
+        if self.enabled:
+            task = asyncio.current_task()
+            self.events.append(TraceEvent(kind, " ".join(what.split())[:90], task.get_name() if task else "-",
+                                          began, time.perf_counter()))
+
+    def during(self, began: float, ended: float) -> list[TraceEvent]:
+        return [e for e in self.events if e.ended >= began and e.began <= ended]
+
+
 class TimingTransport(httpx.AsyncBaseTransport):
     """Adds up the wall time during which at least one HTTP exchange is in flight (concurrent ones overlap)."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, trace: Trace) -> None:
         self._inner = inner
+        self._trace = trace
         self.spent = 0.0
         self.requests = 0
         self._in_flight = 0
         self._since = 0.0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        began = time.perf_counter()
         if self._in_flight == 0:
-            self._since = time.perf_counter()
+            self._since = began
         self._in_flight += 1
         self.requests += 1
         try:
@@ -113,20 +144,21 @@ class TimingTransport(httpx.AsyncBaseTransport):
             self._in_flight -= 1
             if self._in_flight == 0:
                 self.spent += time.perf_counter() - self._since
+            self._trace.add("http", f"{request.method} {request.url.path}", began)
         return response
 
     async def aclose(self) -> None:
         await self._inner.aclose()
 
 
-def timed_and_unpaced(app: App) -> TimingTransport:
+def timed_and_unpaced(app: App, trace: Trace | None = None) -> TimingTransport:
     """Time the /v1 backend's HTTP exchanges (its shared client's transport wrapped in place) and lift its
     pacer (measurement only)."""
     backend = app.services.brokers._backends._backends[KeyKind.V1]  # type: ignore[attr-defined]
     assert isinstance(backend, V1Backend)
     backend.pacer.max_requests = 10**9
     http = backend._http
-    timing = TimingTransport(http._transport)
+    timing = TimingTransport(http._transport, trace or Trace(False))
     http._transport = timing
     return timing
 
@@ -185,15 +217,20 @@ class StatementCounter:
     """Counts the statements sent through a database gateway (its execute/execute_many/fetch_all, which
     fetch_one and fetch_value go through), by wrapping them on the instance."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Any, trace: Trace) -> None:
         self.count = 0
+        self._trace = trace
         for name in ("execute", "execute_many", "fetch_all"):
             setattr(db, name, self._counted(getattr(db, name)))
 
     def _counted(self, method: Callable[..., Any]) -> Callable[..., Any]:
         async def counted(*args: Any, **kwargs: Any) -> Any:
             self.count += 1
-            return await method(*args, **kwargs)
+            began = time.perf_counter()
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                self._trace.add("sql", str(args[0]) if args else "?", began)
 
         return counted
 
@@ -245,7 +282,8 @@ class GcPauses:
 
 
 async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only: list[str],
-                              sim_in_process: bool, *, skip_pictures: bool = False, gc_freeze: bool = True) -> None:
+                              sim_in_process: bool, *, skip_pictures: bool = False, gc_freeze: bool = True,
+                              trace_over: float = 0.0) -> None:
     async with simulator(sim_in_process) as sim:
         settings = Settings(
             fxsocket=FxSocketSettings(base_url=sim.base_url, stream_url=sim.stream_url),
@@ -253,8 +291,10 @@ async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only:
             adapters={"console": {"api_key": sim.trade_key, "scope": "trade"}},
         )
         app = await build(settings, env={}, stdin=io.StringIO(""), stdout=io.StringIO())
-        transport = timed_and_unpaced(app)
-        statements = StatementCounter(app.services.storage.db)
+        trace = Trace(bool(trace_over))
+        transport = timed_and_unpaced(app, trace)
+        statements = StatementCounter(app.services.storage.db, trace)
+        slow_runs: list[tuple[str, float, float, list[TraceEvent]]] = []
         await app.services.chat_settings.set_confirm("console:local", "never")
         chat = ChatRef(id="console:local", kind=ChatKind.PRIVATE, platform="console")
         user = ChatUser(id="console:local", display_name="bench", is_platform_admin=True)
@@ -283,9 +323,13 @@ async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only:
                     transport.spent = 0.0
                     statements.count = 0
                     transport.requests = 0
+                    trace.events.clear()
                     start = time.perf_counter()
                     replies = await say(text)
-                    handled = time.perf_counter() - start - transport.spent
+                    ended = time.perf_counter()
+                    handled = ended - start - transport.spent
+                    if trace_over and handled * 1000 > trace_over:
+                        slow_runs.append((text, start, handled * 1000, trace.during(start - 0.005, ended)))
                     sample.queries.append(statements.count)
                     sample.requests.append(transport.requests)
                     assert replies, text
@@ -334,7 +378,20 @@ async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only:
         print(f"garbage collections while measuring: {gc_pauses.summary()}; objects tracked at start "
               f"{tracked_at_start:,}" + (" (start-up's frozen, as the CLI does)" if gc_freeze else ""))
         print(f"CPU-seconds for the commands ({'bot and simulator' if sim_in_process else 'bot process'}): {cpu:.2f}")
+        if trace_over:
+            print_slow_runs(slow_runs, trace_over)
         await app.close()
+
+
+def print_slow_runs(slow_runs: list[tuple[str, float, float, list[TraceEvent]]], over: float) -> None:
+    """Each run whose overhead passed `over` ms: its statements and exchanges (and other tasks' ones from 5 ms
+    before it), offsets from the command's start in ms."""
+    print(f"\n{len(slow_runs)} runs over {over} ms of overhead; offset and duration in ms, from the command's start:")
+    for text, start, overhead, events in slow_runs:
+        print(f"  {text}: overhead {overhead:.2f} ms")
+        for e in events:
+            print(f"    {(e.began - start) * 1000:7.2f} {(e.ended - e.began) * 1000:6.2f} {e.kind:4} {e.task[:24]:24} "
+                  f"{e.what}")
 
 
 class StampedWriter(io.StringIO):
@@ -397,6 +454,8 @@ async def main() -> None:
                         help="leave what start-up made to the collector (the CLI freezes it once the app is built)")
     parser.add_argument("--sim-in-process", action="store_true",
                         help="run the simulator in the bot's process (its work then counts as the bot's)")
+    parser.add_argument("--trace", type=float, default=0.0, metavar="MS",
+                        help="list the statements and HTTP exchanges of every run whose overhead passes MS ms")
     parser.add_argument("--serve-simulator", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_simulator:
@@ -405,7 +464,8 @@ async def main() -> None:
     print(f"load average at start {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         await dispatcher_overhead(args.iterations, args.rounds, Path(tmp), args.only, args.sim_in_process,
-                                  skip_pictures=args.skip_pictures, gc_freeze=args.gc_freeze)
+                                  skip_pictures=args.skip_pictures, gc_freeze=args.gc_freeze,
+                                  trace_over=args.trace)
         if not args.skip_console:
             await console_buy_latency(args.iterations, Path(tmp))
     print(f"\npython {sys.version.split()[0]}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")

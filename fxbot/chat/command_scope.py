@@ -91,8 +91,20 @@ def remember(key: Hashable, value: object) -> None:
         scope._values[key] = value
 
 
+_writes = 0  # forget_reads() calls in this process, ever: see access_writes()
+
+
+def access_writes() -> int:
+    """How many writes of what decides who may do what (binding, key, chat setting, chat move, member role) this
+    process has made so far: a count unchanged since a re-check means nothing of it changed here meanwhile."""
+    return _writes
+
+
 def forget_reads() -> None:
-    """A write to what commands keep (binding, key, chat settings): drop everything this command read."""
+    """A write to what commands keep (binding, key, chat settings; a member's role): drop everything this command
+    read, and count the write (access_writes)."""
+    global _writes
+    _writes += 1
     scope = _scope.get()
     if scope is not None:
         scope._values.clear()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from fxbot.alerts.order_spec import ORDER_COMMANDS, OrderSpecError, parse_order_legs
 from fxbot.alerts.order_store import AlertOrder, AlertOrderStore
 from fxbot.chat.adapter import CommandHandlerPort
+from fxbot.chat.command_scope import access_writes
 from fxbot.chat.context import ChatContextResolver
 from fxbot.chat.symbols import SymbolResolver
 from fxbot.chat.types import ChatKind, ChatRef, ChatUser, IncomingCommand, Reply, ReplyKind
@@ -47,6 +48,7 @@ class AlertOrders:
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeping: asyncio.Task[int] | None = None
+        self._swept_writes = -1  # access_writes() when the last re-check began (-1: none yet)
 
     async def create(self, chat: ChatRef, user: ChatUser, words: list[str]) -> list[tuple[Rule, str]]:
         """Check every leg's order (now, for this person), then set each alert with its order; the rules and
@@ -100,9 +102,10 @@ class AlertOrders:
         await self.settle()
 
     async def settle(self) -> None:
-        """Wait for the orders being run (tests, orderly stop)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait for the orders being run and a running re-check (tests, orderly stop)."""
+        while self._tasks or (self._sweeping is not None and not self._sweeping.done()):
+            await asyncio.gather(*list(self._tasks), *[t for t in (self._sweeping,) if t is not None],
+                                 return_exceptions=True)
 
     async def fire(self, rule_id: int) -> None:
         """Run the rule's pending order once; a refusal now (role, key) cancels it and says so in the chat."""
@@ -125,9 +128,16 @@ class AlertOrders:
         return chat, ChatUser(id=order.user_id, display_name=order.user_name, is_platform_admin=False)
 
     def schedule_sweep(self) -> None:
-        """After a change of roles, keys or bindings: re-check the pending orders soon (one sweep at a time)."""
-        if self._sweeping is None or self._sweeping.done():
-            self._sweeping = asyncio.create_task(self.sweep(), name="alert-orders-sweep")
+        """After a state-changing command: re-check the pending orders soon (one sweep at a time) when something
+        that decides who may place them — a role, a key, a binding, a chat setting, a chat move — was written in
+        this process since the last re-check began (fxbot.chat.command_scope.access_writes; a running bot's
+        /buy, /alert or /close changes none of it, and no longer re-reads every pending order of every chat).
+        A write during a running re-check is re-checked at the next call."""
+        writes = access_writes()
+        if writes == self._swept_writes or not (self._sweeping is None or self._sweeping.done()):
+            return
+        self._swept_writes = writes
+        self._sweeping = asyncio.create_task(self.sweep(), name="alert-orders-sweep")
 
     async def sweep(self) -> int:
         """Cancel (with its alert, saying so in the chat) every pending order its owner may no longer place —

@@ -6,6 +6,7 @@ import builtins
 from dataclasses import dataclass
 from datetime import datetime
 
+from fxbot.chat.command_scope import forget_reads
 from fxbot.domain.access import Role
 from fxbot.storage.database import Database, Row
 from fxbot.storage.timestamps import Clock, from_db, to_db, utc_now
@@ -63,6 +64,7 @@ class MemberRepository:
             " updated_at = excluded.updated_at",
             (chat_id, user_id, display_name, name_key(display_name), Role(role).value, now),
         )
+        forget_reads()  # counted as a change of access (fxbot.chat.command_scope.access_writes)
         return await self._must_get(chat_id, user_id)
 
     async def ensure(self, chat_id: str, user_id: str, display_name: str, default_role: Role) -> Member:
