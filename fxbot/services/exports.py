@@ -37,7 +37,11 @@ class CsvExport:
 
 
 def _time(moment: datetime | None, zone: ZoneInfo) -> str:
-    return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    """`YYYY-MM-DD HH:MM:SS` in the zone (isoformat's first 19 characters: half strftime's cost, per trade)."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone)
+    return local.isoformat(" ", "seconds")[:19] if local.year >= 1000 else local.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _number(value: float | None) -> str:
