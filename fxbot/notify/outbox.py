@@ -129,10 +129,10 @@ class Outbox:
         for row in rows:
             if row[0] not in unique:
                 unique[row[0]] = (*row, enqueued_at)
-        async with self._db.transaction():
-            known: set[str] = await self._db.insert_new(_TABLE, _INSERT_COLUMN_NAMES, list(unique.values()))
-            if len(known) < len(unique):
-                await self._signal()
+        # insert_new is atomic on its own (in the caller's transaction if any): no savepoint of ours around it
+        known: set[str] = await self._db.insert_new(_TABLE, _INSERT_COLUMN_NAMES, list(unique.values()))
+        if len(known) < len(unique):
+            await self._signal()
         fresh: list[bool] = []
         for row in rows:  # new: not known before, and the first of its key in this call
             key = row[0]
