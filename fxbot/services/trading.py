@@ -28,6 +28,7 @@ from fxbot.domain.instruments import InstrumentSpec, instrument
 from fxbot.errors import NotFound, UpstreamRejected, UsageError, UserError
 from fxbot.services.broker_checks import check_broker_volume, with_broker_margin
 from fxbot.services.brokers import BoundBroker, BrokerProvider
+from fxbot.services.connected_reads import read_when_connected
 from fxbot.services.order_legs import send_legs, tp_legs
 from fxbot.services.pretrade import (
     PreTradeCard,
@@ -62,7 +63,7 @@ from fxbot.services.trading_models import (
     PreparedOrder,
     StopEdit,
 )
-from fxbot.services.upstream import ORDER_OUTCOME_UNKNOWN, ensure_connected, upstream_call
+from fxbot.services.upstream import ORDER_OUTCOME_UNKNOWN, upstream_call
 
 if TYPE_CHECKING:
     from fxbot.guard.hook import OrderGuard
@@ -118,12 +119,10 @@ class TradingService(CloseService):
         bound = await self._brokers.for_chat(chat_id)
         account_id = bound.account_id
         async with upstream_call(self._storage, bound.key_id, what="prepare the order"):
-            accounts = await bound.broker.list_accounts()
-            ensure_connected(accounts, account_id)
-            quote, account = await asyncio.gather(
+            quote, account = await read_when_connected(bound.broker, account_id, asyncio.gather(
                 bound.broker.get_quote(spec.symbol, account_id=account_id),
                 bound.broker.get_account(account_id=account_id),
-            )
+            ))
             mids = await self._conversion_mids(bound.broker, account_id, spec, account.currency, quote)
             wants_limits = (ticket.risk is not None or len(ticket.take_profits) > 1
                             or isinstance(bound.broker, SupportsSymbolSpecs))
@@ -290,9 +289,7 @@ class TradingService(CloseService):
                              example=f"/modify {display_id(ref)} sl=1.0800 tp=none")
         bound = await self._brokers.for_chat(chat_id)
         async with upstream_call(self._storage, bound.key_id, what="read the order to modify"):
-            accounts = await bound.broker.list_accounts()
-            ensure_connected(accounts, bound.account_id)
-            position, order = await self._find(bound, ref)
+            position, order = await read_when_connected(bound.broker, bound.account_id, self._find(bound, ref))
             symbol = position.symbol if position is not None else order.symbol if order is not None else ""
             quote = await bound.broker.get_quote(symbol, account_id=bound.account_id) if symbol else None
         changes, outcome_ref, label, kind = self._changes(ref, position, order, quote, sl, tp, price)
