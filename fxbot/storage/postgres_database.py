@@ -7,6 +7,7 @@
 - `listen` uses one dedicated connection (fxbot.storage.postgres_listener), re-established if it drops, when
   every callback is told RECONNECT_PAYLOAD ("*reconnect*"): notifications may have been missed, re-read.
 - Migrations run under a session advisory lock, so processes starting together apply them once.
+- `insert_new` / `update_rows` send a burst of rows as one statement over unnest(one array per column).
 SQL is translated by fxbot.storage.postgres_sql (placeholders, SQLite-only forms, DDL types).
 """
 
@@ -323,14 +324,14 @@ async def _end(pool: asyncpg.Pool, conn: asyncpg.Connection, transaction: Any, *
 def _columns(rows: Sequence[Params], types: Sequence[str]) -> tuple[tuple[bool, ...], list[Any]]:
     """The parameters giving the rows column by column: a column's one value where it is the same in every row
     (of a burst of price alerts most columns are: kind, severity, title, the enqueue time…), else its values as
-    a list; and which columns were the same. Every row must be as wide as `types`."""
+    a tuple (an array); and which columns were the same. Every row must be as wide as `types`."""
     if any(len(row) != len(types) for row in rows):
         raise InvalidValue(f"every row must have {len(types)} values")
     columns = list(zip(*rows, strict=True))
     same = tuple(len(rows) > 1 and column.count(column[0]) == len(column) for column in columns)
     if all(same):  # identical rows: the rows still need one array to be counted by
         same = (False, *same[1:])
-    return same, [column[0] if single else list(column) for column, single in zip(columns, same, strict=True)]
+    return same, [column[0] if single else column for column, single in zip(columns, same, strict=True)]
 
 
 @lru_cache(maxsize=512)

@@ -10,6 +10,8 @@ rewritten here is mechanical:
   `ON CONFLICT (…) DO UPDATE`, use Database.update_or_replace).
 Migration DDL (migration_ddl): `INTEGER PRIMARY KEY AUTOINCREMENT` → identity column, `INTEGER` → BIGINT
 (SQLite integers are 64-bit), `REAL` → DOUBLE PRECISION (PostgreSQL's REAL is 4 bytes), `BLOB` → BYTEA.
+The set-based statements of `Database.insert_new` / `update_rows` (insert_new_sql, update_rows_sql: one array per
+column, unnested) are PostgreSQL's own, written here.
 """
 
 from __future__ import annotations
