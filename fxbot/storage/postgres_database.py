@@ -7,7 +7,7 @@
 - `listen` uses one dedicated connection (fxbot.storage.postgres_listener), re-established if it drops, when
   every callback is told RECONNECT_PAYLOAD ("*reconnect*"): notifications may have been missed, re-read.
 - Migrations run under a session advisory lock, so processes starting together apply them once.
-- `insert_new` / `update_rows` send a burst of rows as one statement over unnest(one array per column).
+- `insert_new` / `update_rows` send a burst of rows as one statement (fxbot.storage.postgres_row_sets).
 SQL is translated by fxbot.storage.postgres_sql (placeholders, SQLite-only forms, DDL types).
 """
 
@@ -39,24 +39,14 @@ from fxbot.storage.errors import (
     DatabaseClosedError,
     DatabaseUnavailableError,
     IntegrityViolation,
-    InvalidValue,
     NotADatabaseError,
     StorageError,
     UniqueViolation,
 )
 from fxbot.storage.migrations import MIGRATIONS, Migration
 from fxbot.storage.postgres_listener import PostgresListener
-from fxbot.storage.postgres_sql import (
-    COLUMN_TYPES_SQL,
-    identifier,
-    insert_new_sql,
-    migration_ddl,
-    redact_url,
-    row_count,
-    to_postgres,
-    update_rows_sql,
-)
-from fxbot.storage.row_batches import insert_new_rows, update_rows_one_by_one
+from fxbot.storage.postgres_row_sets import PostgresRowSets
+from fxbot.storage.postgres_sql import migration_ddl, redact_url, row_count, to_postgres
 from fxbot.storage.timestamps import Clock, utc_now
 
 logger = logging.getLogger(__name__)
@@ -93,7 +83,7 @@ class PostgresDatabase(Database):
         self._tx: contextvars.ContextVar[_BoundTransaction | None] = contextvars.ContextVar(
             f"fxbot_pg_tx_{id(self)}", default=None)
         self._listener = PostgresListener(url)
-        self._types: dict[str, dict[str, str]] = {}
+        self._row_sets = PostgresRowSets(self)
 
     def __repr__(self) -> str:
         state = "open" if self._pool is not None else "closed"
@@ -162,47 +152,11 @@ class PostgresDatabase(Database):
         return len(returned)
 
     async def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> set[Any]:
-        """One INSERT … SELECT FROM unnest(one array per column) ON CONFLICT DO NOTHING RETURNING the key: one
-        round trip, and the server plans it once for the whole set (an executemany binds and runs it a row
-        at a time)."""
-        if not rows:
-            return set()
-        keys = [row[0] for row in rows]
-        if len(set(keys)) < len(keys):  # the contract says distinct; keep the one-by-one meaning if not
-            return await insert_new_rows(self, table, columns, rows)
-        types = await self._column_types(table, columns)
-        same, params = _columns(rows, types)
-        async with self._connection() as conn:
-            with _errors():
-                inserted = await conn.fetch(insert_new_sql(table, tuple(columns), types, same), *params)
-        return set(keys).difference(row[0] for row in inserted)
+        return await self._row_sets.insert_new(table, columns, rows)
 
     async def update_rows(self, table: str, columns: Sequence[str], rows: Sequence[Params], *, key: str = "id",
                           guards: Sequence[tuple[str, str]] = ()) -> int:
-        """One UPDATE … FROM unnest(one array per value) joined on the key, the guards in its WHERE."""
-        if not rows:
-            return 0
-        keys = [row[len(columns)] for row in rows]
-        if len(set(keys)) < len(keys):  # one row could match several: apply them in order, one by one
-            return await update_rows_one_by_one(self, table, columns, rows, key=key, guards=guards)
-        types = await self._column_types(table, (*columns, key, *(column for column, _ in guards)))
-        same, params = _columns(rows, types)
-        sql = update_rows_sql(table, tuple(columns), key, tuple(guards), types, same)
-        async with self._connection() as conn:
-            with _errors():
-                status = await conn.execute(sql, *params)
-        return row_count(status)
-
-    async def _column_types(self, table: str, columns: Sequence[str]) -> tuple[str, ...]:
-        """The types of these columns of a table (read from the catalog once per table)."""
-        known = self._types.get(table)
-        if known is None:
-            rows = await self.fetch_all(COLUMN_TYPES_SQL, (identifier(table),))
-            known = self._types[table] = {str(name): str(kind) for name, kind in rows}
-        missing = [column for column in columns if column not in known]
-        if missing:
-            raise InvalidValue(f"table {table} has no column {', '.join(missing)}")
-        return tuple(known[column] for column in columns)
+        return await self._row_sets.update_rows(table, columns, rows, key=key, guards=guards)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._connection() as conn:
@@ -319,19 +273,6 @@ async def _end(pool: asyncpg.Pool, conn: asyncpg.Connection, transaction: Any, *
                 logger.warning("rollback failed (%s); the pool resets or replaces the connection", exc)
     finally:
         await pool.release(conn)
-
-
-def _columns(rows: Sequence[Params], types: Sequence[str]) -> tuple[tuple[bool, ...], list[Any]]:
-    """The parameters giving the rows column by column: a column's one value where it is the same in every row
-    (of a burst of price alerts most columns are: kind, severity, title, the enqueue time…), else its values as
-    a tuple (an array); and which columns were the same. Every row must be as wide as `types`."""
-    if any(len(row) != len(types) for row in rows):
-        raise InvalidValue(f"every row must have {len(types)} values")
-    columns = list(zip(*rows, strict=True))
-    same = tuple(len(rows) > 1 and column.count(column[0]) == len(column) for column in columns)
-    if all(same):  # identical rows: the rows still need one array to be counted by
-        same = (False, *same[1:])
-    return same, [column[0] if single else column for column, single in zip(columns, same, strict=True)]
 
 
 @lru_cache(maxsize=512)
