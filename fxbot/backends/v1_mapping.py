@@ -29,6 +29,7 @@ from fxbot.domain.broker.models import (
     Position,
     Quote,
     Trade,
+    copied,
 )
 from fxbot.domain.broker.orders import CloseResult, ModifyResult, OrderChanges, OrderRequest, OrderResult
 from fxbot.domain.broker.ports import LostChannel
@@ -107,8 +108,13 @@ def close_result(w: wire.CloseResult) -> CloseResult:
 
 
 def quote(w: wire.Quote) -> Quote:
-    """`/v1` prices are the same for every account of a key: `account_id` stays None."""
-    return Quote(symbol=w.symbol, bid=w.bid, ask=w.ask, spread=w.spread, time=w.time)
+    """`/v1` prices are the same for every account of a key: `account_id` stays None.
+
+    Copied, not validated again: the wire Quote's fields have the port's types already (str, floats, an aware UTC
+    time), and this runs for every quote frame of the stream (`tests/unit/backends/test_v1_quote_mapping.py` checks
+    it equals the validated one)."""
+    values = w.__dict__
+    return copied(Quote, {**values, "account_id": None}, set(values))
 
 
 def candle(w: wire.Candle) -> Candle:
@@ -133,12 +139,7 @@ def trade(w: wire.Trade) -> Trade:
     its per-field loop; `tests/unit/backends/test_v1_trade_mapping.py` checks it equals the validated one."""
     fields = dict(w.__dict__)
     fields["type"] = _SIDES[w.type]
-    made = Trade.__new__(Trade)
-    object.__setattr__(made, "__dict__", fields)
-    object.__setattr__(made, "__pydantic_fields_set__", set(_TRADE_FIELDS))
-    object.__setattr__(made, "__pydantic_extra__", None)
-    object.__setattr__(made, "__pydantic_private__", None)
-    return made
+    return copied(Trade, fields, set(_TRADE_FIELDS))
 
 
 def history_page(w: wire.HistoryPage) -> HistoryPage:

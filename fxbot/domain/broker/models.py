@@ -9,7 +9,7 @@ is the same; backends translate everything else (see `fxbot/backends/*_mapping.p
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
@@ -31,6 +31,10 @@ class BrokerModel(BaseModel):
     """Base of every broker value type: immutable, unknown fields refused."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+M = TypeVar("M", bound=BrokerModel)
+_set_attr = object.__setattr__
 
 
 class Identified(BrokerModel):
@@ -177,3 +181,16 @@ class HistoryPage(BrokerModel):
 
     trades: list[Trade]
     total: int
+
+
+def copied(cls: type[M], values: dict[str, Any], fields_set: set[str]) -> M:
+    """A `cls` holding `values` as they are, without validating them: for a backend copying a wire value whose
+    fields were validated to exactly this model's types and constraints (what `cls.model_construct` builds, without
+    its per-field loop). `values` must name every field; `fields_set` the ones the wire value was given."""
+    made = cls.__new__(cls)
+    _set_attr(made, "__dict__", values)
+    _set_attr(made, "__pydantic_fields_set__", fields_set)
+    _set_attr(made, "__pydantic_extra__", None)
+    _set_attr(made, "__pydantic_private__", None)
+    return made
+
