@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sqlite3
-import stat
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
 import aiosqlite
 
 from fxbot.storage.database import (
-    FILE_MODE,
-    SIDE_FILE_SUFFIXES,
     Database,
     Dialect,
     Listener,
@@ -30,14 +26,14 @@ from fxbot.storage.database import (
 )
 from fxbot.storage.errors import (
     DatabaseClosedError,
-    IntegrityViolation,
     NotADatabaseError,
     StorageError,
-    UniqueViolation,
 )
 from fxbot.storage.lock import DatabaseLock
 from fxbot.storage.migrations import MIGRATIONS, Migration
 from fxbot.storage.row_batches import insert_new_rows, update_rows_one_by_one
+from fxbot.storage.sqlite_files import create_private, restrict_files
+from fxbot.storage.sqlite_statements import begin, finish, integrity_errors
 from fxbot.storage.timestamps import Clock, utc_now
 from fxbot.storage.wal_checkpointer import BACKSTOP_AUTOCHECKPOINT_PAGES, WalCheckpointer
 
@@ -106,7 +102,7 @@ class SqliteDatabase(Database):
             raise NotADatabaseError(f"cannot create directory {path.parent}: {exc.strerror}") from None
         file_lock = DatabaseLock.acquire(path, exclusive=exclusive)
         try:
-            _create_private(path)
+            create_private(path)
             conn = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
             file_lock.release()
@@ -149,7 +145,7 @@ class SqliteDatabase(Database):
     async def execute(self, sql: str, params: Params = ()) -> WriteResult:
         """Run one write statement (autocommitted unless inside transaction())."""
         async with self._locked() as conn:
-            with _integrity_errors():
+            with integrity_errors():
                 cursor = await conn.execute(sql, params)
             try:
                 return WriteResult(rowcount=cursor.rowcount, lastrowid=cursor.lastrowid)
@@ -159,7 +155,7 @@ class SqliteDatabase(Database):
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> int:
         """Run one statement for each parameter row, atomically; returns rows changed."""
         async with self.transaction(), self._locked() as conn:
-            with _integrity_errors():
+            with integrity_errors():
                 cursor = await conn.executemany(sql, rows)
             try:
                 return cursor.rowcount
@@ -176,7 +172,7 @@ class SqliteDatabase(Database):
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """All rows of a query (columns by name or index)."""
         async with self._locked() as conn:
-            with _integrity_errors():
+            with integrity_errors():
                 rows = await conn.execute_fetchall(sql, params)
             return cast(list[Row], list(rows))
 
@@ -200,18 +196,18 @@ class SqliteDatabase(Database):
                 if conn.in_transaction:
                     logger.warning("rolling back a transaction left open by an interrupted task")
                     await conn.execute("ROLLBACK")
-                await _begin(conn)
+                await begin(conn)
                 self._tx_depth = 1
                 try:
                     yield
                 except BaseException:
-                    await asyncio.shield(_finish(conn, "ROLLBACK"))
+                    await asyncio.shield(finish(conn, "ROLLBACK"))
                     raise
                 try:
-                    with _integrity_errors():
-                        await asyncio.shield(_finish(conn, "COMMIT"))
+                    with integrity_errors():
+                        await asyncio.shield(finish(conn, "COMMIT"))
                 except (sqlite3.Error, StorageError):
-                    await asyncio.shield(_finish(conn, "ROLLBACK"))
+                    await asyncio.shield(finish(conn, "ROLLBACK"))
                     raise
                 committed, self._pending = self._pending, []
                 for channel, payload in committed:
@@ -285,8 +281,8 @@ class SqliteDatabase(Database):
             yield
         except BaseException:
             del self._pending[pending:]  # notifications of the rolled-back part are dropped, as on PostgreSQL
-            await asyncio.shield(_finish(conn, f"ROLLBACK TO {name}"))
-            await asyncio.shield(_finish(conn, f"RELEASE {name}"))
+            await asyncio.shield(finish(conn, f"ROLLBACK TO {name}"))
+            await asyncio.shield(finish(conn, f"RELEASE {name}"))
             raise
         else:
             await conn.execute(f"RELEASE {name}")
@@ -318,66 +314,3 @@ class SqliteDatabase(Database):
             logger.warning("database %s is in journal mode %s, not WAL", self._path, mode)
         if fk != 1:
             raise StorageError("this SQLite build does not support foreign keys")
-
-
-@contextmanager
-def _integrity_errors() -> Iterator[None]:
-    """sqlite3.IntegrityError as the gateway's IntegrityViolation / UniqueViolation."""
-    try:
-        yield
-    except sqlite3.IntegrityError as exc:
-        text = str(exc)
-        kind = UniqueViolation if text.startswith(("UNIQUE constraint", "PRIMARY KEY")) else IntegrityViolation
-        raise kind(text) from exc
-
-
-def _create_private(path: Path) -> None:
-    """Create the database file owner-only before SQLite opens it; restrict an existing one (and its side files).
-
-    SQLite creates -wal and -shm with the mode of the database file, so they end up 0600 as well. No umask
-    change: it is process-wide and other threads may be creating files meanwhile."""
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-    except OSError as exc:
-        raise NotADatabaseError(f"cannot open database {path}: {exc.strerror}") from None
-    os.close(fd)
-    restrict_files(path)
-
-
-def restrict_files(path: Path) -> None:
-    """Make the database file and its -wal/-shm files owner-only (0600) where they are more open."""
-    for file in (path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILE_SUFFIXES)):
-        try:
-            mode = stat.S_IMODE(file.stat().st_mode)
-            if mode & ~FILE_MODE:
-                os.chmod(file, FILE_MODE)
-        except FileNotFoundError:
-            continue
-        except OSError as exc:  # not our file (another owner): SQLite still works, say so once
-            logger.warning("could not restrict %s to mode 0600 (%s); run: chmod 600 %s", file, exc.strerror, file)
-
-
-async def _finish(conn: aiosqlite.Connection, statement: str) -> None:
-    await conn.execute(statement)
-
-
-async def _begin(conn: aiosqlite.Connection) -> None:
-    """BEGIN IMMEDIATE, undone if the caller is cancelled while it waits (for another writer: busy_timeout).
-
-    The statement runs on the connection's thread whatever happens to the awaiting task; without this, a
-    cancellation there left the connection inside a transaction nobody owned, and the next statements of
-    other tasks ran in it, uncommitted."""
-    begin = asyncio.ensure_future(_finish(conn, "BEGIN IMMEDIATE"))
-    try:
-        await asyncio.shield(begin)
-    except asyncio.CancelledError:
-        await asyncio.shield(_undo_begin(conn, begin))
-        raise
-
-
-async def _undo_begin(conn: aiosqlite.Connection, begin: asyncio.Future[None]) -> None:
-    try:
-        await begin
-    except Exception:  # it failed (busy past the timeout): no transaction was opened
-        return
-    await conn.execute("ROLLBACK")
