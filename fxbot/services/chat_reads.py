@@ -21,8 +21,18 @@ async def _once(key: Hashable, kind: type[T], read: Callable[[], Awaitable[T | N
 
 
 async def chat_binding(storage: Storage, chat_id: str) -> Binding | None:
-    """The chat's binding (None: not bound), read once per command."""
-    return await _once(("binding", chat_id), Binding, lambda: storage.bindings.get(chat_id))
+    """The chat's binding (None: not bound), read once per command; its key's record is read in the same statement
+    and kept for `stored_key` (every bound command reads both)."""
+    binding = remembered(("binding", chat_id), Binding)
+    if binding is None:
+        both = await storage.bindings.get_with_key(chat_id)
+        if both is None:
+            return None
+        binding, key = both
+        remember(("binding", chat_id), binding)
+        if key is not None:
+            remember(("key", key.id), key)
+    return binding
 
 
 async def stored_key(storage: Storage, key_id: int) -> StoredKey | None:

@@ -9,9 +9,12 @@ from datetime import datetime
 from fxbot.chat.command_scope import forget_reads
 from fxbot.storage.database import Database, Row
 from fxbot.storage.errors import IntegrityViolation, KeyNotFound, NotBound
+from fxbot.storage.keys import _COLUMNS as _KEY_COLUMNS  # the package's own mapping of a key's row
+from fxbot.storage.keys import StoredKey, _row_to_key
 from fxbot.storage.timestamps import Clock, from_db, to_db, utc_now
 
 _COLUMNS = "chat_id, key_id, account_id, bound_by, bound_at"
+_WITH_KEY_COLUMNS = ", ".join([f"b.{c}" for c in _COLUMNS.split(", ")] + [f"k.{c}" for c in _KEY_COLUMNS.split(", ")])
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,15 @@ class BindingRepository:
     async def get(self, chat_id: str) -> Binding | None:
         row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM chat_bindings WHERE chat_id = ?", (chat_id,))
         return None if row is None else _row_to_binding(row)
+
+    async def get_with_key(self, chat_id: str) -> tuple[Binding, StoredKey | None] | None:
+        """The chat's binding and its key's record (never the secret; None: the key is gone) in one statement,
+        as `get` and `KeyRepository.get` give them; None when the chat is not bound."""
+        row = await self._db.fetch_one(f"SELECT {_WITH_KEY_COLUMNS} FROM chat_bindings b"
+                                       " LEFT JOIN api_keys k ON k.id = b.key_id WHERE b.chat_id = ?", (chat_id,))
+        if row is None:
+            return None
+        return _row_to_binding(row), None if row["id"] is None else _row_to_key(row)
 
     async def set_account(self, chat_id: str, account_id: str | None) -> None:
         """Choose the account used by the chat's key (None: the key's first account)."""

@@ -25,5 +25,6 @@ class StatementCounter:
         return counted
 
     def reads_of(self, table: str) -> int:
-        """How many SELECTs read `table` (by `FROM table `)."""
-        return sum(1 for sql in self.sql if sql.lstrip().upper().startswith("SELECT") and f"FROM {table} " in sql)
+        """How many SELECTs read `table` (by `FROM table ` or `JOIN table `)."""
+        return sum(1 for sql in self.sql if sql.lstrip().upper().startswith("SELECT")
+                   and (f"FROM {table} " in sql or f"JOIN {table} " in sql))
