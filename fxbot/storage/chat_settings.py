@@ -45,20 +45,22 @@ class ChatSettingsRepository:
         self._db = db
 
     async def get(self, chat_id: str) -> ChatSettings:
-        row = await self._db.fetch_one(
-            "SELECT confirm_mode, confirm_above, timezone FROM chat_settings WHERE chat_id = ?", (chat_id,)
+        """The chat's settings and named values, in one statement (part 0: the settings row, part 1: the values)."""
+        rows = await self._db.fetch_all(
+            "SELECT 0 AS part, confirm_mode AS name, confirm_above AS above, timezone AS value"
+            " FROM chat_settings WHERE chat_id = ?"
+            " UNION ALL SELECT 1, name, NULL, value FROM chat_setting_values WHERE chat_id = ?"
+            " ORDER BY part, name", (chat_id, chat_id)
         )
-        values = await self._db.fetch_all(
-            "SELECT name, value FROM chat_setting_values WHERE chat_id = ? ORDER BY name", (chat_id,)
-        )
-        extra = {str(name): str(value) for name, value in values}
+        row = rows[0] if rows and rows[0]["part"] == 0 else None
+        extra = {str(r["name"]): str(r["value"]) for r in rows if r["part"] == 1}
         if row is None:
             return ChatSettings(chat_id=chat_id, extra=extra)
         return ChatSettings(
             chat_id=chat_id,
-            confirm_mode=cast(ConfirmMode | None, row["confirm_mode"]),
-            confirm_above=None if row["confirm_above"] is None else float(row["confirm_above"]),
-            timezone=row["timezone"],
+            confirm_mode=cast(ConfirmMode | None, row["name"]),
+            confirm_above=None if row["above"] is None else float(row["above"]),
+            timezone=row["value"],
             extra=extra,
         )
 

@@ -7,9 +7,9 @@ from fxbot.chat.types import ReplyKind
 from tests.e2e.conftest import BotHarness, reply_text
 from tests.fakes.statement_counter import StatementCounter
 
-QUOTE_STATEMENTS = 3
-"""/quote: the chat's binding with its key (one statement, for the access check and the broker), its settings (two
-tables), nothing more."""
+QUOTE_STATEMENTS = 2
+"""/quote: the chat's binding with its key (one statement, for the access check and the broker), its settings (one
+statement over two tables), nothing more."""
 
 
 async def test_quote_reads_binding_key_and_settings_once(bot: BotHarness) -> None:
