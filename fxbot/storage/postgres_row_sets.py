@@ -4,6 +4,7 @@ column), so the server plans and runs it once for the set (an executemany binds 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from fxbot.storage.errors import InvalidValue
@@ -44,7 +45,9 @@ class PostgresRowSets:
         if len(set(keys)) < len(keys):  # one row could match several: apply them in order, one by one
             return await update_rows_one_by_one(self._db, table, columns, rows, key=key, guards=guards)
         types = await self._column_types(table, (*columns, key, *(column for column, _ in guards)))
-        same, params = row_columns(rows, types)
+        # by key: two writers updating some of the same rows then lock them in the same order (no deadlock
+        # where the plan walks the rows in the given order)
+        same, params = row_columns(sorted(rows, key=itemgetter(len(columns))), types)
         sql = update_rows_sql(table, tuple(columns), key, tuple(guards), types, same)
         return (await self._db.execute(sql, params)).rowcount
 

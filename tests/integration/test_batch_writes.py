@@ -4,6 +4,7 @@ same results (new and known keys, guards, order, atomicity, values of every type
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 
@@ -145,3 +146,21 @@ async def test_a_key_inserted_by_a_concurrent_transaction_is_known_once_it_commi
         assert await asyncio.wait_for(writer, 30) == set()
         assert await database.insert_new("scratch", COLUMNS, [row, ("other", 2, None, None, None)]) == {"same"}
     assert [r[0] for r in await _rows(database)] == ["other", "same"]
+
+
+async def test_update_rows_matches_a_row_by_row_reference_on_random_rows(database: Database) -> None:
+    await _scratch(database)
+    rng = random.Random(11)
+    stored = {f"r{i:03d}": rng.randrange(5) for i in range(300)}
+    await database.execute_many("INSERT INTO scratch (k, n, seq) VALUES (?, 0, ?)", list(stored.items()))
+    values = {k: 0 for k in stored}
+    for burst in range(5):
+        keys = rng.sample([*stored, "missing1", "missing2"], 120)
+        rows = [(burst + 1, k, rng.randrange(6)) for k in keys]
+        op = "<=" if burst % 2 == 0 else "="
+        expected = 0
+        for n, k, seq in rows:  # the reference: one row at a time
+            if k in stored and (stored[k] <= seq if op == "<=" else stored[k] == seq):
+                values[k], expected = n, expected + 1
+        assert await database.update_rows("scratch", ("n",), rows, key="k", guards=(("seq", op),)) == expected
+    assert {row[0]: row[1] for row in await _rows(database)} == values
