@@ -141,7 +141,7 @@ def _set_values(types: tuple[str, ...], same: tuple[bool, ...]) -> tuple[list[st
             values.append(f"v.c{i}")
             arrays.append(f"${i}::{kind}[]")
             names.append(f"c{i}")
-    if not arrays:  # every column the same: still one row per position
+    if not arrays:  # the rows' count comes from the arrays (row_columns always leaves one)
         raise NotPortableSQL("a set of rows needs at least one column that differs between them")
     return values, f"unnest({', '.join(arrays)}) WITH ORDINALITY AS v({', '.join(names)}, n)"
 
