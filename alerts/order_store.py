@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from fxbot.storage.database import Database, Row
 from fxbot.storage.timestamps import to_db
+
+_IDS_PER_READ = 500
+"""Rule ids asked for in one statement (SQLite takes at most 32,766 parameters, PostgreSQL 65,535)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,19 @@ class AlertOrderStore:
     async def pending(self) -> list[AlertOrder]:
         rows = await self._db.fetch_all("SELECT * FROM alert_actions WHERE state = 'pending' ORDER BY rule_id")
         return [_order(row) for row in rows]
+
+    async def pending_among(self, rule_ids: Sequence[int]) -> list[int]:
+        """The rules of `rule_ids` (in their order, each once) whose order is still pending: one plain read for a
+        burst of firings, most of whose alerts place no order (no write, no lock taken)."""
+        wanted = list(dict.fromkeys(rule_ids))
+        found: set[int] = set()
+        for start in range(0, len(wanted), _IDS_PER_READ):
+            chunk = wanted[start:start + _IDS_PER_READ]
+            rows = await self._db.fetch_all(
+                "SELECT rule_id FROM alert_actions WHERE state = 'pending' AND rule_id IN "
+                f"({', '.join('?' * len(chunk))})", chunk)
+            found.update(int(row["rule_id"]) for row in rows)
+        return [rule_id for rule_id in wanted if rule_id in found]
 
     async def pending_in_chat(self, chat_id: str) -> dict[int, str]:
         """Rule id -> the order command still waiting for its alert, in one chat."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Coroutine
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -47,6 +47,8 @@ class AlertOrders:
         self._specs = spec_table(handler)
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
+        self._fired: list[int] = []  # rules told fired, not looked up yet
+        self._looking: asyncio.Task[None] | None = None
         self._sweeping: asyncio.Task[int] | None = None
         self._swept_writes = -1  # access_writes() when the last re-check began (-1: none yet)
 
@@ -88,10 +90,33 @@ class AlertOrders:
         return await self._store.pending_in_chat(chat_id)
 
     def rule_fired(self, rule_id: int) -> None:
-        """AlertService's hook: run the rule's order (if it has one) in its own task, off the stream's path."""
-        task = asyncio.create_task(self.fire(rule_id), name=f"alert-order-{rule_id}")
+        """AlertService's hook, told each new firing's rule: its order (if it has one) runs in its own task, off the
+        stream's path. The rules told together (a written burst, and what comes while they are looked up) are looked
+        up in one read (`AlertOrderStore.pending_among`) rather than a claim transaction each: most alerts place no
+        order. Should that read fail, each rule is claimed on its own, as the claim says whether it has an order."""
+        self._fired.append(rule_id)
+        if self._looking is None:
+            self._looking = self._spawn(self._look_up_fired(), "alert-orders-fired")
+
+    async def _look_up_fired(self) -> None:
+        try:
+            while self._fired:
+                rule_ids, self._fired = self._fired, []
+                try:
+                    pending = await self._store.pending_among(rule_ids)
+                except Exception:
+                    log.exception("looking up the orders of %d fired alerts; claiming each instead", len(rule_ids))
+                    pending = rule_ids
+                for rule_id in pending:
+                    self._spawn(self.fire(rule_id), f"alert-order-{rule_id}")
+        finally:
+            self._looking = None
+
+    def _spawn(self, work: Coroutine[None, None, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def aclose(self) -> None:
         """Stop a running re-check and let orders being placed finish (an order is never cut off mid-send)."""

@@ -4,9 +4,10 @@ restart still places it; one-cancels-other pairs; access re-checked when it fire
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from fxbot.alerts.order_store import AlertOrderStore
+from fxbot.alerts.order_store import AlertOrder, AlertOrderStore
 from fxbot.chat.types import ChatRef, Reply
 from fxbot.domain.access import Role
 from fxbot.domain.instruments import INSTRUMENTS
@@ -153,3 +154,62 @@ async def test_a_trader_demoted_before_it_fires_has_the_alert_and_its_order_canc
     assert where.id == group.id and "Alert #1 cancelled" in reply_text(notice) and "viewer" in reply_text(notice)
     await orders.fire(1)
     assert await bot.sim_positions() == []
+
+
+class CountingStore(AlertOrderStore):
+    """The store, counting the look-ups of fired rules and the claims; `fail_lookup` makes the look-up fail."""
+
+    def __init__(self, store: AlertOrderStore, *, fail_lookup: bool = False) -> None:
+        super().__init__(store._db, store._clock)
+        self.lookups: list[list[int]] = []
+        self.claims: list[int] = []
+        self.fail_lookup = fail_lookup
+
+    async def pending_among(self, rule_ids: Sequence[int]) -> list[int]:
+        self.lookups.append(list(rule_ids))
+        if self.fail_lookup:
+            raise OSError("database is locked")
+        return await super().pending_among(rule_ids)
+
+    async def claim(self, rule_id: int) -> tuple[AlertOrder, list[AlertOrder]] | None:
+        self.claims.append(rule_id)
+        return await super().claim(rule_id)
+
+
+async def _burst_with_one_order(bot: BotHarness, orders: AlertOrders) -> tuple[list[int], int]:
+    """Six plain alerts and one with an order, all told fired at once (as a written burst tells them)."""
+    for level in ("5", "6", "7"):
+        assert "set" in reply_text(await bot.say(f"/alert EURUSD above {level}"))
+    made = reply_text(await bot.say("/alert EURUSD above 8 then buy 0.1"))
+    assert "Alert with order set" in made, made
+    for level in ("5.5", "6.5", "7.5"):
+        assert "set" in reply_text(await bot.say(f"/alert EURUSD above {level}"))
+    rule_ids = [rule.id for rule in bot.services.alerts.engine.rules_for_chat(bot.private_chat.id)]
+    with_order = [rule_id for rule_id in rule_ids if rule_id in await orders.pending_in_chat(bot.private_chat.id)]
+    assert len(rule_ids) == 7 and len(with_order) == 1
+    for rule_id in rule_ids:
+        orders.rule_fired(rule_id)
+    orders.rule_fired(with_order[0])  # told twice (a replayed firing): still one order
+    await orders.settle()
+    return rule_ids, with_order[0]
+
+
+async def test_a_burst_of_firings_is_looked_up_in_one_read_and_only_rules_with_an_order_are_claimed(
+        bot: BotHarness) -> None:
+    posted: list[tuple[ChatRef, Reply]] = []
+    orders = wire_orders(bot, posted)
+    store = orders._store = CountingStore(orders._store)
+    rule_ids, with_order = await _burst_with_one_order(bot, orders)
+    assert store.lookups == [[*rule_ids, with_order]]  # one read for the burst, no transaction per plain alert
+    assert store.claims == [with_order]
+    assert len(await bot.sim_positions()) == 1
+    assert await store.pending_among(rule_ids) == []  # claimed: a later firing looks it up and finds nothing
+
+
+async def test_when_the_look_up_fails_each_fired_rule_is_claimed_and_the_order_still_runs_once(bot: BotHarness) -> None:
+    posted: list[tuple[ChatRef, Reply]] = []
+    orders = wire_orders(bot, posted)
+    store = orders._store = CountingStore(orders._store, fail_lookup=True)
+    rule_ids, with_order = await _burst_with_one_order(bot, orders)
+    assert len(store.lookups) == 1 and sorted(store.claims) == sorted([*rule_ids, with_order])
+    assert len(await bot.sim_positions()) == 1

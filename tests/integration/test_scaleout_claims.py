@@ -31,3 +31,21 @@ async def test_each_alert_order_is_claimed_once_by_concurrent_processes(database
     finally:
         await second.close()
         await first.close()
+
+
+async def test_the_pending_orders_among_fired_rules_are_found_in_one_read_on_both_backends(database_url: str) -> None:
+    location = database_url if database_url.startswith("postgresql://") else Path(database_url)
+    db = await open_database(location)
+    try:
+        store = AlertOrderStore(db, lambda: T0)
+        for rule_id in (3, 700, 1_201):  # beyond one statement's 500 ids
+            await store.add(AlertOrder(rule_id=rule_id, group_id=None, chat_id="telegram:-1", thread_id=None,
+                                       user_id="telegram:42", user_name="Ann", command="/buy EURUSD 0.1",
+                                       state="pending"))
+        fired = [1_300, *range(1, 1_250), 3]  # every rule fired, one of them told twice, not in id order
+        assert await store.pending_among(fired) == [3, 700, 1_201]  # in the order told, each once
+        assert await store.claim(700) is not None
+        assert await store.pending_among(fired) == [3, 1_201]  # a claimed order is no longer pending
+        assert await store.pending_among([]) == [] and await store.pending_among([9, 10]) == []
+    finally:
+        await db.close()
