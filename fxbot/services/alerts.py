@@ -12,7 +12,7 @@ from fxbot.alerts.account_eval import AccountState
 from fxbot.alerts.engine import AlertEngine
 from fxbot.alerts.price_reading import PriceReading
 from fxbot.alerts.repository import AlertRepository
-from fxbot.alerts.rules import AccountRule, FireState, PriceSide, Rule
+from fxbot.alerts.rules import AccountRule, FireState, Rule
 from fxbot.alerts.spec import (
     PRICE_USAGE,
     AlertSpecError,
@@ -24,9 +24,9 @@ from fxbot.errors import NotFound, UsageError, UserError
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences, NotifyMode
 from fxbot.services.alert_delivery import AlertDelivery
-from fxbot.services.brokers import BoundBroker, BrokerProvider
+from fxbot.services.alert_reads import account_and_reading, read_now, rule_symbol, side_price
+from fxbot.services.brokers import BrokerProvider
 from fxbot.services.chat_reads import chat_settings
-from fxbot.services.upstream import account_summary, upstream_call
 from fxbot.storage.errors import InvalidValue
 
 if TYPE_CHECKING:
@@ -176,11 +176,11 @@ class AlertService(AlertDelivery):
             raise UserError(f"this chat already has {MAX_ACTIVE_ALERTS_PER_CHAT} active alerts — "
                             "delete some first (/alerts lists them, /alert del ID removes one)")
         bound = await self._brokers.for_chat(chat_id)
-        account_id = await self._account_of(bound)
+        symbol = spec.symbol if isinstance(spec, PriceRuleSpec) else None
+        account_id, reading = await account_and_reading(self._storage, bound, symbol, self._clock)
         rule: Rule = spec.build(chat_id=chat_id, owner_id=owner_id, account_id=account_id, now=now)
-        reading = await self._read_now(bound, rule)
         if isinstance(spec, PriceRuleSpec) and isinstance(reading, PriceReading) and reading.usable:
-            current = _side_price(reading, spec.side)
+            current = side_price(reading, spec.side)
             try:
                 check_level_near(spec, current)
             except AlertSpecError as exc:
@@ -248,7 +248,7 @@ class AlertService(AlertDelivery):
         reading: PriceReading | AccountState | None = None
         try:  # judged at once on the current price, like a new rule
             bound = await self._brokers.for_chat(chat_id)
-            reading = await self._read_now(bound, rule)
+            reading = await read_now(self._storage, bound, rule_symbol(rule), rule.account_id, self._clock)
         except Exception as exc:
             log.info("alert #%s resumed; judged on the next quote (%s)", rule_id, type(exc).__name__)
         fired = self.engine.judge_now(rule_id, reading, self._clock())  # this rule only: no book moves
@@ -280,32 +280,6 @@ class AlertService(AlertDelivery):
             what = "expired" if rule.state.expired_reported else "already fired and is done"
             raise UserError(f"alert #{rule_id} {what}; nothing to pause or resume")
         return rule
-
-    async def _read_now(self, bound: BoundBroker, rule: Rule) -> PriceReading | AccountState:
-        """The current quote (price rule, stamped with when it was asked for) or account state over REST."""
-        if isinstance(rule, AccountRule):
-            async with upstream_call(self._storage, bound.key_id, what="read the account"):
-                return AccountState.from_account(await bound.broker.get_account(account_id=rule.account_id))
-        asked_at = self._clock()  # the engine's clock, as the stream's quotes: comparable with the book's
-        async with upstream_call(self._storage, bound.key_id, what=f"read the quote of {rule.symbol}"):
-            quote = await bound.broker.get_quote(rule.symbol, account_id=rule.account_id)
-        return PriceReading(bid=quote.bid, ask=quote.ask, asked_at=asked_at)
-
-    async def _account_of(self, bound: BoundBroker) -> str:
-        if bound.account_id is not None:
-            return bound.account_id
-        async with upstream_call(self._storage, bound.key_id, what="list the key's accounts"):
-            accounts = await bound.broker.list_accounts()
-        summary = account_summary(accounts, None)
-        if summary is None:
-            raise UserError("the chat's key reaches no trading account")
-        return summary.id
-
-
-def _side_price(reading: PriceReading, side: PriceSide) -> float:
-    if side is PriceSide.BID:
-        return reading.bid
-    return reading.ask if side is PriceSide.ASK else (reading.bid + reading.ask) / 2
 
 
 def _example_near(spec: PriceRuleSpec, current: float) -> str:
