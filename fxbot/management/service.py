@@ -2,38 +2,24 @@
 
 The stream session calls `on_quote` for every price, `position_closed` when a position is gone and
 `reconcile` after (re)connecting or a gap with the positions read over REST; commands call `set_rule`,
-`remove`, `rules_for_chat`. Stops are sent through the StopExecutor; each one re-checks access first."""
+`remove`, `rules_for_chat`. Stops are sent through the StopExecutor by the StopSender (management/stop_sender.py);
+each one re-checks access first."""
 
 from __future__ import annotations
 
 import heapq
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from fxbot.domain.access import Role, Scope
-from fxbot.domain.broker import (
-    AccessRefusedError,
-    Broker,
-    BrokerError,
-    InvalidArgumentError,
-    NotFoundError,
-    OrderChanges,
-    OutcomeUnknownError,
-    Position,
-    Quote,
-    RejectedError,
-    SupportsSymbolSpecs,
-)
-from fxbot.domain.instruments import InstrumentSpec, instrument
+from fxbot.domain.broker import Broker, BrokerError, Position, Quote
+from fxbot.domain.instruments import instrument
 from fxbot.management.engine import evaluate, next_due
 from fxbot.management.executor import StopExecutor
-from fxbot.management.notices import NOTIFY_TYPE, rule_suspended, stop_moved, stop_refused
-from fxbot.management.rules import ManagedRule, RuleKind, RuleStatus
+from fxbot.management.rules import ManagedRule, RuleKind
+from fxbot.management.stop_sender import StopSender
 from fxbot.management.store import ManagedStopStore
-from fxbot.notify.notification import Notification
 from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences
 
@@ -48,25 +34,12 @@ RuleRef = tuple[str, str, RuleKind]  # (account id, position id, kind)
 DueEntry = tuple[int, int, RuleRef]  # (due price × direction, version, rule): a min-heap per symbol and side
 
 
-@dataclass(frozen=True, slots=True)
-class Denied:
-    """Why a rule may not act any more (told to its chat once, when it is suspended)."""
-
-    reason: str
-
-
 class ManagementService:
     """Evaluates every active rule on each quote of its symbol and sends the stops that are due."""
 
     def __init__(self, *, storage: Storage, brokers: BrokerProvider, outbox: Outbox,
                  preferences: NotificationPreferences, clock: Callable[[], datetime]) -> None:
-        self._storage = storage
-        self._brokers = brokers
-        self._outbox = outbox
-        self._preferences = preferences
-        self._clock = clock
         self.store = ManagedStopStore(storage.db)
-        self.executor = StopExecutor(self._apply)
         self._by_position: dict[PositionKey, dict[RuleKind, ManagedRule]] = {}
         self._by_symbol: dict[str, set[PositionKey]] = {}
         self._stops_level: dict[tuple[str, str], int] = {}  # (account, symbol) -> broker minimum distance
@@ -79,6 +52,12 @@ class ManagementService:
         # is sent, so a rule whose stop waits in the queue is not judged on every quote meanwhile.
         self._last: dict[tuple[str, str], tuple[int, int]] = {}
         self.evaluated = 0
+        # Sending a stop (access, modify, its outcome, the chat told) works on these rules through callbacks.
+        self._sender = StopSender(storage=storage, brokers=brokers, outbox=outbox, preferences=preferences,
+                                  clock=clock, store=self.store, stops_level=self._stops_level,
+                                  rules_at=self._rules_at, remove=self.remove, settle=self._settle,
+                                  latest=self._latest, schedule=self._schedule)
+        self.executor = StopExecutor(self._sender.apply)
 
     def __repr__(self) -> str:
         return f"ManagementService(positions={len(self._by_position)})"
@@ -129,6 +108,10 @@ class ManagementService:
 
     def rules_of(self, account_id: str, position_id: str) -> list[ManagedRule]:
         return list(self._by_position.get((account_id, position_id), {}).values())
+
+    def _rules_at(self, account_id: str, position_id: str) -> dict[RuleKind, ManagedRule]:
+        """The position's live rules by kind (empty when it has none): what the StopSender acts on."""
+        return self._by_position.get((account_id, position_id), {})
 
     def symbols(self, account_id: str) -> set[str]:
         """The symbols with rules on this account (their quotes must be subscribed)."""
@@ -279,49 +262,7 @@ class ManagementService:
             for rule in list(rules.values()):
                 self._judge(rule, spec.to_points(quote.bid), spec.to_points(quote.ask))
 
-    # -- sending a stop ---------------------------------------------------------------------------
-
-    async def _apply(self, rule: ManagedRule, stop_points: int) -> None:
-        """Send one stop: access first; every outcome handled (an unknown one by re-reading the position)."""
-        key = (rule.account_id, rule.position_id)
-        if self._by_position.get(key, {}).get(rule.kind) is not rule:
-            return  # removed or replaced meanwhile
-        spec = instrument(rule.symbol)
-        assert spec is not None
-        if rule.stop_points is not None and rule.direction * (stop_points - rule.stop_points) <= 0:
-            self._settle(rule, stop_points)  # another rule of the position moved it as far already: never back
-            return
-        denied = await self._denied(rule)
-        if denied is not None:
-            await self._suspend(rule, denied.reason)
-            return
-        broker = await self._brokers.for_key(rule.key_id)
-        await self._learn_stops_level(broker, rule)
-        latest = self._latest(rule, stop_points)
-        if latest is None:  # the price went back: nothing is due any more
-            self._settle(rule, stop_points)
-            return
-        stop_points = rule.pending_points = latest
-        price = spec.from_points(stop_points)
-        try:
-            await broker.modify_order(rule.position_id, OrderChanges(sl=price), account_id=rule.account_id)
-        except NotFoundError:
-            await self.remove(*key)
-            return
-        except OutcomeUnknownError:
-            await self._reread(broker, rule, spec, stop_points)
-            return
-        except AccessRefusedError as exc:
-            await self._suspend(rule, f"the API refused the key ({exc})")
-            return
-        except (RejectedError, InvalidArgumentError) as exc:
-            await self._refused(rule, spec, stop_points, str(exc))
-            return
-        except BrokerError as exc:  # surely not done (unreachable, rate limited, server error): next quote retries
-            log.info("managed stops: modify of %s not sent (%s)", rule.position_id, type(exc).__name__)
-            self._settle(rule, stop_points, judge=False)
-            return
-        await self._moved(rule, spec, stop_points)
+    # -- after a stop was sent (StopSender.apply) -----------------------------------------------------
 
     def _settle(self, rule: ManagedRule, sent: int, *, judge: bool = True) -> None:
         """A stop was dealt with: unless a newer one is queued, nothing is on its way; every rule of the position
@@ -337,83 +278,3 @@ class ManagementService:
                 self._judge(other, *last)
             else:
                 self._schedule(other)
-
-    async def _moved(self, rule: ManagedRule, spec: InstrumentSpec, stop_points: int) -> None:
-        rule.failed_points = None
-        if rule.kind is RuleKind.BREAKEVEN:
-            await self.remove(rule.account_id, rule.position_id, RuleKind.BREAKEVEN)  # done: one move
-        for other in self._by_position.get((rule.account_id, rule.position_id), {}).values():
-            other.stop_points = stop_points  # every rule of the position sees the same stop
-            await self.store.save_state(other)
-        self._settle(rule, stop_points)
-        await self._notify(stop_moved(rule, spec, stop_points, now=self._clock()), rule)
-
-    async def _reread(self, broker: Broker, rule: ManagedRule, spec: InstrumentSpec, sent: int) -> None:
-        """The modify may or may not have happened: never resend it, look at the position instead."""
-        try:
-            positions = await broker.get_positions(account_id=rule.account_id)
-        except BrokerError as exc:
-            log.warning("managed stops: outcome of a modify of %s unknown and positions unreadable (%s); "
-                        "only a stop beyond it will be sent", rule.position_id, type(exc).__name__)
-            return  # pending stays set: that stop is never sent again, only one a step beyond it
-        position = next((p for p in positions if p.id == rule.position_id), None)
-        if position is None:
-            await self.remove(rule.account_id, rule.position_id)
-            return
-        now = None if position.sl is None else spec.to_points(position.sl)
-        if now == sent:
-            await self._moved(rule, spec, sent)
-            return
-        for other in self._by_position.get((rule.account_id, rule.position_id), {}).values():
-            other.stop_points = now
-            await self.store.save_state(other)
-        self._settle(rule, sent, judge=False)
-
-    async def _refused(self, rule: ManagedRule, spec: InstrumentSpec, stop_points: int, reason: str) -> None:
-        first = rule.failed_points is None
-        rule.failed_points = stop_points  # tried again only beyond it
-        await self.store.save_state(rule)
-        self._settle(rule, stop_points, judge=False)
-        if first:
-            await self._notify(stop_refused(rule, spec, stop_points, reason, now=self._clock()), rule)
-
-    async def _suspend(self, rule: ManagedRule, reason: str) -> None:
-        for other in self._by_position.get((rule.account_id, rule.position_id), {}).values():
-            if other.active:
-                other.status = RuleStatus.SUSPENDED
-                self._schedule(other)  # out of the heaps
-                await self.store.save_state(other)
-                await self._notify(rule_suspended(other, reason, now=self._clock()), other, force=True)
-
-    async def _denied(self, rule: ManagedRule) -> Denied | None:
-        """Access at the moment of acting: the chat still bound to the rule's key, a trade+ key, a trader owner."""
-        binding = await self._storage.bindings.get(rule.chat_id)
-        if binding is None or binding.key_id != rule.key_id:
-            return Denied("the chat is no longer bound to the key the rule was set with")
-        key = await self._storage.keys.get(rule.key_id)
-        if key is None or not Scope(key.scope).allows(Scope.TRADE):
-            return Denied("the chat's key no longer allows trading")
-        if not rule.private_chat:
-            member = await self._storage.members.get(rule.chat_id, rule.owner_id)
-            if member is None or not member.role.allows(Role.TRADER):
-                return Denied("whoever set it is no longer a trader in this chat")
-        return None
-
-    async def _learn_stops_level(self, broker: Broker, rule: ManagedRule) -> None:
-        where = (rule.account_id, rule.symbol)
-        if where in self._stops_level:
-            return
-        level = 0
-        if isinstance(broker, SupportsSymbolSpecs):
-            try:
-                level = (await broker.symbol_spec(rule.symbol, account_id=rule.account_id)).stops_level_points or 0
-            except BrokerError:
-                level = 0
-        self._stops_level[where] = level
-
-    async def _notify(self, made: Notification, rule: ManagedRule, *, force: bool = False) -> None:
-        """Through the outbox, as the chat's `/notify trail` says (suspensions are always told)."""
-        mode = await self._preferences.mode(rule.chat_id, NOTIFY_TYPE)
-        if mode == "off" and not force:
-            return
-        await self._outbox.enqueue(replace(made, silent=mode == "silent" and not force, thread_id=rule.thread_id))
