@@ -4,7 +4,7 @@ Price: `EURUSD above 1.0900` (`below`, `cross`, `cross up`, `cross down`, `>`, `
 `bid|ask|mid`, `once|every|repeat 5m`, `hysteresis 2` (pips), `for 2h` / `until 2026-12-31 [18:00]`,
 `note …` (a quoted token, or the rest of the line). Account: `margin < 150%`, `freemargin < 500`,
 `equity < 9500`, `equity > 11000`, `drawdown 3%` / `drawdown 300`, options `once|every`,
-`tz Europe/London`, `anchor 17:00`, `for`/`until`, `note`.
+`tz Europe/London`, `anchor 17:00`, `for`/`until`, `note`. The options are read by alerts/spec_options.py.
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from fxbot.alerts.rules import (
     DEFAULT_ANCHOR_HOUR,
     DEFAULT_ANCHOR_TZ,
-    MAX_NOTE_LENGTH,
     AccountMetric,
     AccountRule,
     FireState,
@@ -30,17 +28,9 @@ from fxbot.alerts.rules import (
     pip_points,
     to_points,
 )
-from fxbot.alerts.spec_times import (
-    MAX_EXPIRY,
-    AlertSpecError,
-    is_clock,
-    parse_clock,
-    parse_duration,
-    parse_until,
-    parse_zone,
-)
+from fxbot.alerts.spec_options import AlertOptions
+from fxbot.alerts.spec_times import AlertSpecError
 from fxbot.domain.instruments import instrument
-from fxbot.domain.redaction import redact_secrets
 
 __all__ = ["AccountRuleSpec", "AlertSpecError", "PriceRuleSpec", "check_level_near", "default_digits",
            "parse_alert_args"]
@@ -49,8 +39,6 @@ LEVEL_BAND = 10.0
 """A price level must lie within this factor of the current price, either way (EURUSD at 1.08: 0.108 to 10.8)."""
 MAX_LEVEL_POINTS = 2**53
 """Beyond this many points a level is no price at all (and no longer exact as a float)."""
-MAX_REPEAT = timedelta(days=7)
-MAX_HYSTERESIS_PIPS = 10_000
 MAX_AMOUNT = 1e12
 """The largest money or percentage threshold of an account alert."""
 
@@ -173,7 +161,7 @@ def _parse_price(tokens: list[str], now: datetime, chat_tz: str | None, digits_o
     if rest_at >= len(tokens):
         raise AlertSpecError(f"which level? e.g. /alert {symbol} {condition.words} 1.0900")
     level_points = _parse_level(tokens[rest_at], symbol, digits)
-    options = _Options(tokens[rest_at + 1 :], now, chat_tz, price=True)
+    options = AlertOptions(tokens[rest_at + 1 :], now, chat_tz, price=True)
     hysteresis = None
     if options.hysteresis_pips is not None:
         hysteresis = round(options.hysteresis_pips * pip_points(symbol, digits))
@@ -232,7 +220,7 @@ def _parse_account(tokens: list[str], now: datetime, chat_tz: str | None) -> Acc
         if not rest:
             raise AlertSpecError("how much drawdown? e.g. /alert drawdown 3% or /alert drawdown 300")
         value, percent = _parse_amount(rest[0], "drawdown")
-        options = _Options(rest[1:], now, chat_tz, price=False)
+        options = AlertOptions(rest[1:], now, chat_tz, price=False)
         if percent and value >= 100:
             raise AlertSpecError("a drawdown percentage must be below 100%")
         return AccountRuleSpec(
@@ -245,7 +233,7 @@ def _parse_account(tokens: list[str], now: datetime, chat_tz: str | None) -> Acc
         example = {"margin": "margin < 150%", "freemargin": "freemargin < 500", "equity": "equity < 9500"}[kind]
         raise AlertSpecError(f"write it as /alert {example}")
     op, (value, percent) = rest[0], _parse_amount(rest[1], kind)
-    options = _Options(rest[2:], now, chat_tz, price=False)
+    options = AlertOptions(rest[2:], now, chat_tz, price=False)
     if kind == "margin":
         if op != "<":
             raise AlertSpecError("margin level alerts watch a fall: /alert margin < 150%")
@@ -280,106 +268,3 @@ def _parse_amount(text: str, what: str) -> tuple[float, bool]:
     if value > MAX_AMOUNT:
         raise AlertSpecError(f"{what}: {shown!r} is far beyond any account; at most {MAX_AMOUNT:,.0f}")
     return value, percent
-
-
-class _Options:
-    """The trailing options of an /alert command, validated one by one."""
-
-    def __init__(self, tokens: list[str], now: datetime, chat_tz: str | None, *, price: bool) -> None:
-        self.side = PriceSide.BID
-        self.mode: Mode | None = None
-        self.repeat_minutes: int | None = None
-        self.hysteresis_pips: float | None = None
-        self.expires_at: datetime | None = None
-        self.note: str | None = None
-        self.anchor_tz: str | None = None
-        self.anchor: tuple[int, int] = (DEFAULT_ANCHOR_HOUR, 0)
-        self.anchor_set = False
-        seen: set[str] = set()
-        i = 0
-        while i < len(tokens):
-            word = tokens[i].lower()
-            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-            group = {"bid": "side", "ask": "side", "mid": "side", "once": "mode", "every": "mode",
-                     "repeat": "mode", "for": "expiry", "until": "expiry"}.get(word, word)
-            if group in seen:
-                raise AlertSpecError(f"{tokens[i]!r}: the {group} is given twice")
-            seen.add(group)
-            if word in ("bid", "ask", "mid") and price:
-                self.side = PriceSide(word)
-            elif word in ("once", "every"):
-                self.mode = Mode(word)
-            elif word == "repeat" and price:
-                if nxt is None:
-                    raise AlertSpecError("repeat needs an interval, e.g. repeat 5m")
-                minutes = int(parse_duration(nxt, "repeat", maximum=MAX_REPEAT).total_seconds() // 60)
-                self.mode, self.repeat_minutes = Mode.REPEAT, minutes
-                i += 1
-            elif word == "hysteresis" and price:
-                self.hysteresis_pips = _positive(nxt, "hysteresis (in pips)")
-                if self.hysteresis_pips > MAX_HYSTERESIS_PIPS:
-                    raise AlertSpecError(f"hysteresis is in pips: at most {MAX_HYSTERESIS_PIPS:,}")
-                i += 1
-            elif word == "for":
-                if nxt is None:
-                    raise AlertSpecError("for needs a duration, e.g. for 2h")
-                self.expires_at = now + parse_duration(nxt, "for", maximum=MAX_EXPIRY)
-                i += 1
-            elif word == "until":
-                if nxt is None:
-                    raise AlertSpecError("until needs a date, e.g. until 2026-12-31")
-                clock = tokens[i + 2] if i + 2 < len(tokens) and is_clock(tokens[i + 2]) else None
-                zone = ZoneInfo(chat_tz) if chat_tz else ZoneInfo("UTC")
-                self.expires_at = parse_until(nxt, clock, zone, now.astimezone(UTC))
-                i += 2 if clock else 1
-            elif word == "tz" and not price:
-                if nxt is None:
-                    raise AlertSpecError("tz needs a zone, e.g. tz Europe/London")
-                self.anchor_tz = parse_zone(nxt).key
-                i += 1
-            elif word == "anchor" and not price:
-                if nxt is None:
-                    raise AlertSpecError("anchor needs a time of day, e.g. anchor 17:00")
-                self.anchor, self.anchor_set = parse_clock(nxt, "anchor"), True
-                i += 1
-            elif word == "note":
-                self.note = _note(tokens[i + 1 :])
-                break
-            else:
-                raise AlertSpecError(f"unknown option {tokens[i]!r}; {_known(price)}")
-            i += 1
-
-    def account_mode(self, default: Mode) -> Mode:
-        return self.mode or default
-
-    @property
-    def mode_or_once(self) -> Mode:
-        return self.mode or Mode.ONCE
-
-
-def _known(price: bool) -> str:
-    if price:
-        return "options are ask, mid, every, repeat 5m, hysteresis 2, for 2h, until 2026-12-31, note …"
-    return "options are once, every, for 2h, until 2026-12-31, tz Europe/London, anchor 17:00, note …"
-
-
-def _positive(text: str | None, what: str) -> float:
-    try:
-        value = float(text) if text is not None else float("nan")
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise AlertSpecError(f"{what} must be a positive number")
-    return value
-
-
-def _note(tokens: list[str]) -> str:
-    text = " ".join(tokens).strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'“”":
-        text = text[1:-1].strip()
-    text = text.strip("“”\"'").strip()
-    if not text:
-        raise AlertSpecError('note needs some text, e.g. note "breakout"')
-    if len(text) > MAX_NOTE_LENGTH:
-        raise AlertSpecError(f"a note must be at most {MAX_NOTE_LENGTH} characters")
-    return redact_secrets(text)  # a key pasted into a note is never stored nor shown

@@ -17,11 +17,11 @@ from fxbot.alerts.rules import PriceRule
 from fxbot.alerts.spec import (
     LEVEL_BAND,
     MAX_LEVEL_POINTS,
-    MAX_REPEAT,
     PriceRuleSpec,
     check_level_near,
     parse_alert_args,
 )
+from fxbot.alerts.spec_options import MAX_REPEAT
 from fxbot.alerts.spec_times import MAX_EXPIRY, AlertSpecError
 from tests.unit.alerts.arg_grammar import ALERT_LINES, KNOWN_CRASHERS
 
