@@ -14,7 +14,8 @@ from typing import Any
 
 from fxbot import maintenance_cli
 from fxbot.adapters.discord import sync_cli as discord_sync
-from fxbot.config import ConfigError, Settings, key_routes, load_settings, redacted, validate_adapter_section
+from fxbot.config import ConfigError, Settings, load_settings, validate_adapter_section
+from fxbot.config_report import key_routes, redacted
 from fxbot.domain.access import Scope
 from fxbot.logging_setup import TERMINAL_CHAT_LOG, configure_logging, keep_logs_off_a_terminal_chat
 from fxbot.plugins import load_plugin

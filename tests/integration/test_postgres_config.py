@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fxbot.config import ConfigError, parse_settings, redacted
+from fxbot.config import ConfigError, parse_settings
+from fxbot.config_report import redacted
 from fxbot.storage import Storage
 
 URL = "postgresql://fxbot:hunter2@db.example:5432/fxbot"

@@ -9,7 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from fxbot.adapters.console import ConsoleSettings
-from fxbot.config import ConfigError, load_settings, parse_settings, redacted, validate_adapter_section
+from fxbot.config import ConfigError, load_settings, parse_settings, validate_adapter_section
+from fxbot.config_report import redacted
 from fxbot.logging_setup import RedactingFilter
 
 
