@@ -1,4 +1,6 @@
-"""Console chat adapter: one message per stdin line, replies on stdout, buttons answered by number or label."""
+"""Console chat adapter: one message per stdin line, replies on stdout, buttons answered by number or label.
+
+Reading the terminal (the stdin thread, the prompt, readline) is in console_terminal.py."""
 
 from __future__ import annotations
 
@@ -6,9 +8,7 @@ import asyncio
 import contextlib
 import getpass
 import logging
-import os
 import sys
-import threading
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import TextIO
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from fxbot.adapters.console_terminal import PROMPT, LineReader, enable_line_editing, save_history, typed_so_far
 from fxbot.adapters.text_render import render_reply_text
 from fxbot.chat.adapter import CommandHandlerPort
 from fxbot.chat.types import Button, ButtonPress, ChatKind, ChatRef, ChatUser, IncomingCommand, Reply
@@ -28,7 +29,6 @@ from fxbot.services.console_key import CONSOLE_CHAT_ID, CONSOLE_USER_ID
 
 log = logging.getLogger(__name__)
 
-PROMPT = "fxbot> "
 MAX_BUTTON_DIGITS = 3  # a button number; longer digit strings are never parsed (int() of 4,301+ digits fails)
 
 
@@ -43,58 +43,6 @@ class ConsoleSettings(BaseModel):
     images_dir: Path = Path("charts")
     echo: bool | None = None  # echo each input line when stdin is not a terminal (default: yes)
     log_file: Path = TERMINAL_CHAT_LOG  # where logs go while the chat is in a terminal (they share it otherwise)
-
-
-class _LineReader:
-    """Reads stdin lines on a daemon thread (a blocked read never holds up shutdown)."""
-
-    def __init__(self, stream: TextIO, interactive: bool) -> None:
-        self._stream = stream
-        self._interactive = interactive
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
-        self._loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(target=self._run, name="console-stdin", daemon=True)
-        # In a terminal the next prompt waits until the previous line's replies are printed.
-        self._may_prompt = threading.Event()
-        self._may_prompt.set()
-        #: The prompt is on screen waiting for input (a message printed now must redraw it).
-        self.at_prompt = False
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _read(self) -> str | None:
-        if self._interactive:
-            self.at_prompt = True
-            try:
-                return input(PROMPT)
-            except EOFError:
-                return None
-            finally:
-                self.at_prompt = False
-        line = self._stream.readline()
-        return None if line == "" else line.rstrip("\r\n")
-
-    def line_done(self) -> None:
-        """The last line's replies are written: a terminal may show the prompt again."""
-        self._may_prompt.set()
-
-    def _run(self) -> None:
-        while True:
-            if self._interactive:
-                self._may_prompt.wait()
-                self._may_prompt.clear()
-            try:
-                line = self._read()
-            except (OSError, ValueError):
-                line = None
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is listening any more
-                self._loop.call_soon_threadsafe(self._queue.put_nowait, line)
-            if line is None:
-                return
-
-    async def next_line(self) -> str | None:
-        return await self._queue.get()
 
 
 class ConsoleAdapter:
@@ -128,16 +76,16 @@ class ConsoleAdapter:
         self._stderr = stderr
         self._buttons: tuple[Button, ...] = ()
         self._task: asyncio.Task[None] | None = None
-        self._reader: _LineReader | None = None
+        self._reader: LineReader | None = None
         self._write_lock = asyncio.Lock()
         self.chat = ChatRef(id=CONSOLE_CHAT_ID, kind=ChatKind.PRIVATE, platform="console", title="console")
         self.user = ChatUser(id=CONSOLE_USER_ID, display_name=user_name or _local_name(), is_platform_admin=True)
 
     async def start(self) -> None:
         if self._interactive:
-            _enable_line_editing()
+            enable_line_editing()
             self._keep_logs_off_the_terminal()
-        reader = _LineReader(self._stdin, self._interactive)
+        reader = LineReader(self._stdin, self._interactive)
         self._reader = reader
         reader.start()
         self._task = asyncio.create_task(self._serve(reader), name="console-adapter")
@@ -148,7 +96,7 @@ class ConsoleAdapter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._interactive:
-            _save_history()
+            save_history()
 
     async def send(self, chat: ChatRef, reply: Reply) -> str | None:
         """Print a reply or notification (the console has one chat, so `chat` is informational)."""
@@ -163,7 +111,7 @@ class ConsoleAdapter:
             self._stdout.write(f"(log messages go to {path})\n")
             self._stdout.flush()
 
-    async def _serve(self, reader: _LineReader) -> None:
+    async def _serve(self, reader: LineReader) -> None:
         try:
             while True:
                 line = await reader.next_line()
@@ -250,7 +198,7 @@ class ConsoleAdapter:
             if self._interactive and reader is not None and reader.at_prompt:
                 # A message while the prompt waits for input (a notification): clear the prompt line, print,
                 # then draw the prompt again with what the user had typed so far.
-                self._stdout.write("\r\x1b[2K" + text + "\n" + PROMPT + _typed_so_far())
+                self._stdout.write("\r\x1b[2K" + text + "\n" + PROMPT + typed_so_far())
             else:
                 self._stdout.write(text + "\n")
             self._stdout.flush()
@@ -282,41 +230,11 @@ def free_path(directory: Path, name: str) -> Path:
     return candidate
 
 
-def _typed_so_far() -> str:
-    try:
-        import readline
-    except ImportError:
-        return ""
-    return readline.get_line_buffer()
-
-
 def _local_name() -> str:
     try:
         return getpass.getuser()
     except Exception:  # no user database entry (containers): a neutral name
         return "you"
-
-
-_HISTORY = Path(os.path.expanduser("~/.fxbot_history"))
-
-
-def _enable_line_editing() -> None:
-    try:
-        import readline
-    except ImportError:  # Windows without pyreadline: plain input still works
-        return
-    with contextlib.suppress(OSError):
-        readline.read_history_file(_HISTORY)
-    readline.set_history_length(1000)
-
-
-def _save_history() -> None:
-    try:
-        import readline
-    except ImportError:
-        return
-    with contextlib.suppress(OSError):
-        readline.write_history_file(_HISTORY)
 
 
 def console_chat_kind(local_id: str) -> ChatKind:

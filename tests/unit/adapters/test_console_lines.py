@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fxbot.adapters.console import PROMPT, ConsoleAdapter, free_path, match_button
+from fxbot.adapters.console import ConsoleAdapter, free_path, match_button
+from fxbot.adapters.console_terminal import PROMPT
 from fxbot.chat.registry import CommandSpec
 from fxbot.chat.types import Button, ButtonPress, IncomingCommand, PressResult, Reply
 from fxbot.logging_setup import configure_logging, keep_logs_off_a_terminal_chat, log_to_file
