@@ -88,3 +88,79 @@ async def test_the_reader_waits_when_too_much_is_unwritten() -> None:
     await writer.drain()
     task.cancel()
     assert [f for batch in deliver.batches for f in batch] == fakes(11)
+
+
+class FakeMonotonic:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_firings_that_keep_coming_are_collected_for_one_transaction() -> None:
+    deliver = GatedDeliver()
+    deliver.gate.set()
+    clock = FakeMonotonic()
+    writer = FiringWriter(deliver, linger_s=3600.0, clock=clock)  # a linger no test run outlasts: ended by drain()
+    task = asyncio.create_task(writer.run())
+    await writer.submit(fakes(1))  # the first after a quiet spell: written at once, no linger
+    await eventually(lambda: deliver.batches == [fakes(1)], "the first firing written at once")
+    for i in range(1, 6):  # the next quotes' firings, while the last write is recent: collected
+        await writer.submit(fakes(1, i))
+        await asyncio.sleep(0)
+    assert writer.unwritten == 5 and deliver.batches == [fakes(1)]
+    await writer.drain()  # ends the linger
+    assert deliver.batches == [fakes(1), fakes(5, 1)]
+    clock.now += 3601.0  # a quiet spell: the next firing goes at once again
+    await writer.submit(fakes(1, 6))
+    await eventually(lambda: len(deliver.batches) == 3, "written without a linger after a quiet spell")
+    assert deliver.batches[-1] == fakes(1, 6)
+    task.cancel()
+
+
+async def test_a_linger_ends_when_its_time_is_up() -> None:
+    deliver = GatedDeliver()
+    deliver.gate.set()
+    writer = FiringWriter(deliver, linger_s=0.001, clock=FakeMonotonic())  # the clock stands still: always recent
+    task = asyncio.create_task(writer.run())
+    await writer.submit(fakes(1))
+    await eventually(lambda: len(deliver.batches) == 1, "the first firing written")
+    await writer.submit(fakes(2, 1))
+    await eventually(lambda: len(deliver.batches) == 2, "written once the linger is over, with no drain")
+    assert deliver.batches == [fakes(1), fakes(2, 1)]
+    task.cancel()
+
+
+async def test_too_much_unwritten_ends_a_linger() -> None:
+    deliver = GatedDeliver()
+    deliver.gate.set()
+    writer = FiringWriter(deliver, max_unwritten=10, linger_s=3600.0, clock=FakeMonotonic())
+    task = asyncio.create_task(writer.run())
+    await writer.submit(fakes(1))
+    await eventually(lambda: len(deliver.batches) == 1, "the first firing written")
+    await writer.submit(fakes(4, 1))
+    await asyncio.sleep(0)
+    assert len(deliver.batches) == 1  # lingering
+    await writer.submit(fakes(6, 5))  # 10 unwritten: the reader waits, and the linger ends
+    await eventually(lambda: sum(map(len, deliver.batches)) == 11, "written without waiting out the linger")
+    assert [f for batch in deliver.batches for f in batch] == fakes(11)
+    task.cancel()
+
+
+async def test_a_writer_stopped_while_lingering_writes_what_it_held() -> None:
+    deliver = GatedDeliver()
+    deliver.gate.set()
+    writer = FiringWriter(deliver, linger_s=3600.0, clock=FakeMonotonic())
+    task = asyncio.create_task(writer.run())
+    await writer.submit(fakes(1))
+    await eventually(lambda: len(deliver.batches) == 1, "the first firing written")
+    await writer.submit(fakes(3, 1))
+    await asyncio.sleep(0)
+    task.cancel()  # a stop during the linger: the last shielded write takes what waited
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await eventually(lambda: sum(map(len, deliver.batches)) == 4, "every firing written")
+    assert [f for batch in deliver.batches for f in batch] == fakes(4)
