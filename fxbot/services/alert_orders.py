@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Collection, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -69,21 +69,31 @@ class AlertOrders:
                 raise UsageError(refusal.reason, usage=USAGE, example=EXAMPLE) from None
         made: list[tuple[Rule, str]] = []
         fired_now: list[int] = []
-        group: int | None = None
+        group: list[int] = []  # the first leg's rule id, when there are several
         for leg in legs:
-            created = await self._alerts.create(chat.id, user.id, list(leg.alert_words), thread_id=chat.thread_id)
-            rule = created.rule
-            if len(legs) > 1 and group is None:
-                group = rule.id
-            await self._store.add(AlertOrder(rule_id=rule.id, group_id=group, chat_id=chat.id,
-                                             thread_id=chat.thread_id, user_id=user.id, user_name=user.display_name,
-                                             command=leg.command, state="pending"))
-            made.append((rule, leg.command))
+            # the order is stored with its rule, in the rule's transaction and before the engine judges it: a
+            # price crossing it at once, here or in another process, finds the order (never only at a restart)
+            created = await self._alerts.create(chat.id, user.id, list(leg.alert_words), thread_id=chat.thread_id,
+                                                with_rule=self._order_keeper(chat, user, leg.command, group,
+                                                                             several=len(legs) > 1))
+            made.append((created.rule, leg.command))
             if created.fired_now:
-                fired_now.append(rule.id)
-        for rule_id in fired_now:  # it held already: it fired before its order was stored
+                fired_now.append(created.rule.id)
+        for rule_id in fired_now:  # it held already (claimed once, whichever of this and the firing's look-up is first)
             await self.fire(rule_id)
         return made
+
+    def _order_keeper(self, chat: ChatRef, user: ChatUser, command: str, group: list[int], *,
+                      several: bool) -> Callable[[Rule], Awaitable[None]]:
+        """What stores one leg's order with its rule (AlertService.create's `with_rule`); the first leg of several
+        gives the group its id."""
+        async def keep(rule: Rule) -> None:
+            if several and not group:
+                group.append(rule.id)
+            await self._store.add(AlertOrder(rule_id=rule.id, group_id=group[0] if group else None, chat_id=chat.id,
+                                             thread_id=chat.thread_id, user_id=user.id, user_name=user.display_name,
+                                             command=command, state="pending"))
+        return keep
 
     async def pending_in_chat(self, chat_id: str) -> dict[int, str]:
         """Rule id -> the order each of the chat's alerts will place (for /alerts)."""

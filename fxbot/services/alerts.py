@@ -161,11 +161,13 @@ class AlertService(AlertDelivery):
 
     # -- commands -----------------------------------------------------------------------------
 
-    async def create(self, chat_id: str, owner_id: str, args: list[str], *,
-                     thread_id: str | None = None) -> AlertCreated:
+    async def create(self, chat_id: str, owner_id: str, args: list[str], *, thread_id: str | None = None,
+                     with_rule: Callable[[Rule], Awaitable[None]] | None = None) -> AlertCreated:
         """Parse `/alert <args>` and store the rule for the chat's account; UsageError on bad input.
 
-        `thread_id` is the forum topic / thread the alert was set in: its notifications go there."""
+        `thread_id` is the forum topic / thread the alert was set in: its notifications go there. `with_rule`
+        stores what belongs to the rule (an alert order) in the rule's own transaction, before anything can judge
+        it: no firing, in this process or another, can find the rule without it (nothing is stored if it fails)."""
         now = self._clock()
         settings = await chat_settings(self._storage, chat_id)  # read once per command
         try:
@@ -187,11 +189,15 @@ class AlertService(AlertDelivery):
                 raise UsageError(str(exc), usage=ALERT_USAGE, example=_example_near(spec, current)) from None
             rule = spec.build(chat_id=chat_id, owner_id=owner_id, account_id=account_id, now=now,
                               current_price=current)
-        rule = await self.repository.add(rule)
+        async with self._storage.db.transaction():
+            rule = await self.repository.add(rule)
+            if thread_id is not None:
+                await self._storage.db.execute(
+                    "INSERT INTO alert_threads (rule_id, thread_id) VALUES (?, ?)"
+                    " ON CONFLICT (rule_id) DO UPDATE SET thread_id = excluded.thread_id", (rule.id, thread_id))
+            if with_rule is not None:
+                await with_rule(rule)
         if thread_id is not None:
-            await self._storage.db.execute(
-                "INSERT INTO alert_threads (rule_id, thread_id) VALUES (?, ?)"
-                " ON CONFLICT (rule_id) DO UPDATE SET thread_id = excluded.thread_id", (rule.id, thread_id))
             self._threads[rule.id] = thread_id
         fired = self.engine.add(rule, now, reading=reading)  # the reading judges this rule only
         notified = await self.deliver(fired)

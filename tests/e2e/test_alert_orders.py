@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from fxbot.alerts.order_store import AlertOrder, AlertOrderStore
 from fxbot.chat.types import ChatRef, Reply
 from fxbot.domain.access import Role
@@ -16,6 +18,7 @@ from fxbot.services.chat_context import StorageChatContextResolver
 from fxbot.simulator.runner import RunningSimulator
 from tests.e2e.conftest import BotHarness, reply_text
 from tests.e2e.console_app_driver import ConsoleApp
+from tests.waiting import eventually
 
 
 async def _positions(app: ConsoleApp) -> list[dict[str, object]]:
@@ -213,3 +216,38 @@ async def test_when_the_look_up_fails_each_fired_rule_is_claimed_and_the_order_s
     rule_ids, with_order = await _burst_with_one_order(bot, orders)
     assert len(store.lookups) == 1 and sorted(store.claims) == sorted([*rule_ids, with_order])
     assert len(await bot.sim_positions()) == 1
+
+
+async def test_a_price_crossing_the_alert_as_soon_as_it_is_watched_still_places_its_order(
+        bot: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The order is stored with its rule, before the engine judges it: a quote firing the alert the moment it is
+    watched (the stream does not wait for the command to finish) finds the order and places it, instead of leaving
+    it pending until a restart."""
+    posted: list[tuple[ChatRef, Reply]] = []
+    orders = wire_orders(bot, posted)
+    alerts = bot.services.alerts
+    alerts.on_rule_fired = orders.rule_fired  # as the app wires it
+    assert "set" in reply_text(await bot.say("/alert EURUSD above 5"))  # a plain alert: the account quoted
+    (plain,) = alerts.engine.rules_for_chat(bot.private_chat.id)
+
+    async def cross() -> None:
+        """The stream's part: EURUSD quoted low, then above 5.1, each quote judged and its firings written."""
+        for bid in (1.0, 5.2):
+            await alerts.deliver(alerts.engine.on_quote(plain.account_id, "EURUSD", bid, bid + 0.0002,
+                                                        bot.clock.now()))
+
+    announced = alerts.changed
+
+    async def changed_then_crossed(rule_id: int) -> None:
+        await announced(rule_id)  # the new rule is watched: the next quote judges it
+        await cross()
+        # the firing's order is looked up before /alert goes on (it runs once the command is done with the chat)
+        await eventually(lambda: orders._looking is None, "the fired alert's order looked up")
+
+    monkeypatch.setattr(alerts, "changed", changed_then_crossed)
+    made = reply_text(await bot.say("/alert EURUSD above 5.1 then buy 0.1"))
+    assert "Alert with order set" in made, made
+    monkeypatch.undo()
+    await orders.settle()
+    assert len(await bot.sim_positions()) == 1
+    assert await orders.pending_in_chat(bot.private_chat.id) == {}
