@@ -15,6 +15,7 @@ from fxbot.alerts.order_store import AlertOrderStore
 from fxbot.app_runtime import DEFAULT_DRAIN_S, App
 from fxbot.chat.adapter import ChatAdapter
 from fxbot.chat.command_records import AuditSink
+from fxbot.chat.command_scope import access_writes
 from fxbot.chat.confirmations import ConfirmationBook
 from fxbot.chat.dispatcher import Dispatcher
 from fxbot.chat.registry import CommandRegistry
@@ -82,15 +83,30 @@ def delivery_targets(adapters: Sequence[ChatAdapter], platforms: PlatformDirecto
     return targets
 
 
-def _after_change(pump: StreamPump | None, services: Services, scaleout: ScaleOut | None) -> None:
-    """A state-changing command succeeded: the pump re-reads bindings (in a front: the workers' pumps, told
-    through the change feed), alert orders re-check their owners."""
-    if pump is not None:
-        pump.request_refresh()
-    if scaleout is not None:
-        scaleout.bindings_may_have_changed()
-    if services.alert_orders is not None:
-        services.alert_orders.schedule_sweep()
+class AfterCommandChange:
+    """A state-changing command succeeded: when this process wrote a binding, key, chat setting, role or chat move
+    since the last time (fxbot.chat.command_scope.access_writes), the pump re-reads the bindings (in a front: the
+    workers' pumps, told through the change feed); the alert orders re-check their owners (gated the same way).
+
+    A /buy, /alert or /close changes none of them: re-reading every binding after each (and, in a front, telling
+    every worker to) only competed with the next command for the database. The pump still re-reads on its timer."""
+
+    def __init__(self, pump: StreamPump | None, services: Services, scaleout: ScaleOut | None) -> None:
+        self._pump = pump
+        self._services = services
+        self._scaleout = scaleout
+        self._seen_writes = -1  # access_writes() at the last re-read asked for (-1: none yet)
+
+    def __call__(self) -> None:
+        writes = access_writes()
+        if writes != self._seen_writes:
+            self._seen_writes = writes
+            if self._pump is not None:
+                self._pump.request_refresh()
+            if self._scaleout is not None:
+                self._scaleout.bindings_may_have_changed()
+        if self._services.alert_orders is not None:
+            self._services.alert_orders.schedule_sweep()
 
 
 async def build(
@@ -185,7 +201,7 @@ async def build(
             confirmations=ConfirmationBook(clock=clock),
             clock=clock,
             audit=RefreshingAuditSink(StorageAuditSink(storage, clock),
-                                      lambda: _after_change(pump if plan.streams else None, services, scaleout)),
+                                      AfterCommandChange(pump if plan.streams else None, services, scaleout)),
             observer=metrics,
             action_tokens=action_tokens,
         )
