@@ -4,9 +4,7 @@ be the one the port's own validation gives, for quotes decoded by the stream's f
 from __future__ import annotations
 
 import json
-import math
-import pickle
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,6 +18,7 @@ from fxbot.domain.broker.models import Quote
 from fxbot.fxsocket import models as wire
 from fxbot.fxsocket.events import QuoteEvent as WireQuoteEvent
 from fxbot.fxsocket.frames import decode_frame
+from tests.unit.backends.copied_values import assert_copied_equals_validated, moments, numbers, times
 
 
 def validated(w: wire.Quote) -> Quote:
@@ -27,34 +26,9 @@ def validated(w: wire.Quote) -> Quote:
     return Quote(symbol=w.symbol, bid=w.bid, ask=w.ask, spread=w.spread, time=w.time)
 
 
-def same(a: object, b: object) -> bool:
-    """Equal and of one type, NaN equal to NaN."""
-    if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or a == b
-    return type(a) is type(b) and a == b
-
-
 def assert_same_quote(fast: Quote, slow: Quote) -> None:
-    assert type(fast) is Quote and fast.model_fields_set == slow.model_fields_set
-    assert set(fast.__dict__) == set(slow.__dict__) == set(Quote.model_fields)
-    for name in Quote.model_fields:
-        assert same(getattr(fast, name), getattr(slow, name)), name
+    assert_copied_equals_validated(fast, slow)
     assert fast.account_id is None and fast.time.tzinfo is UTC
-    assert fast.model_extra is None and fast.__pydantic_private__ is None
-    assert repr(fast) == repr(slow)
-    if not any(isinstance(v, float) and math.isnan(v) for v in slow.__dict__.values()):
-        assert fast == slow and hash(fast) == hash(slow)
-        assert fast.model_dump() == slow.model_dump() and fast.model_dump_json() == slow.model_dump_json()
-        assert pickle.loads(pickle.dumps(fast)) == slow
-        assert Quote.model_validate(fast.model_dump()) == slow
-
-
-numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**15, 10**15),
-                    st.sampled_from([0, -0.0, 1e-12, 1e300, "1.25", "-3", "1e3"]))
-zones = st.sampled_from([None, UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-11))])
-moments = st.builds(lambda d, z: d.replace(tzinfo=z), st.datetimes(min_value=datetime(1971, 1, 2),
-                                                                     max_value=datetime(2200, 1, 1)), zones)
-times = st.one_of(moments, moments.map(lambda d: d.isoformat()), st.integers(0, 4_000_000_000))
 
 
 @st.composite

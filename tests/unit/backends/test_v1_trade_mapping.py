@@ -3,9 +3,7 @@ the one the port's own validation gives (the old two-step path), on varied trade
 
 from __future__ import annotations
 
-import math
-import pickle
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,6 +15,7 @@ from fxbot.backends import v1_mapping as mapping
 from fxbot.domain.broker.enums import Side
 from fxbot.domain.broker.models import HistoryPage, Trade
 from fxbot.fxsocket import models as wire
+from tests.unit.backends.copied_values import assert_copied_equals_validated, numbers, texts, times
 
 
 def validated(w: wire.Trade) -> Trade:
@@ -25,22 +24,6 @@ def validated(w: wire.Trade) -> Trade:
                  closed_at=w.closed_at, commission=w.commission, swap=w.swap, open_price=w.open_price,
                  close_price=w.close_price, opened_at=w.opened_at, order_id=w.order_id,
                  position_id=w.position_id, reason=w.reason)
-
-
-def same(a: object, b: object) -> bool:
-    """Equal, NaN equal to NaN."""
-    if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or a == b
-    return type(a) is type(b) and a == b
-
-
-numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**15, 10**15),
-                    st.sampled_from([0, -0.0, 1e-12, 1e300, "1.25", "-3", "1e3"]))
-zones = st.sampled_from([None, UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-11))])
-moments = st.builds(lambda d, z: d.replace(tzinfo=z), st.datetimes(min_value=datetime(1971, 1, 2),
-                                                                     max_value=datetime(2200, 1, 1)), zones)
-times = st.one_of(moments, moments.map(lambda d: d.isoformat()), st.integers(0, 4_000_000_000))
-texts = st.text(max_size=12)
 
 
 @st.composite
@@ -67,17 +50,8 @@ def test_a_trade_copied_once_equals_the_validated_one(raw: dict[str, Any]) -> No
     except ValidationError:
         return  # refused by the wire model: never reaches the mapping
     fast, slow = mapping.trade(w), validated(w)
-    assert type(fast) is Trade and fast.model_fields_set == slow.model_fields_set
-    assert set(fast.__dict__) == set(slow.__dict__)
-    for name in Trade.model_fields:
-        assert same(getattr(fast, name), getattr(slow, name)), name
+    assert_copied_equals_validated(fast, slow)
     assert fast.type is slow.type and isinstance(fast.type, Side)
-    if not any(isinstance(v, float) and math.isnan(v) for v in slow.__dict__.values()):
-        assert fast == slow and hash(fast) == hash(slow)
-        assert fast.model_dump() == slow.model_dump() and fast.model_dump_json() == slow.model_dump_json()
-        assert pickle.loads(pickle.dumps(fast)) == slow
-        assert Trade.model_validate(fast.model_dump()) == slow
-    assert repr(fast) == repr(slow)
     assert fast.model_extra is None and fast.__pydantic_private__ is None
     assert fast.ticket == slow.ticket and fast.display_id == slow.display_id
 
