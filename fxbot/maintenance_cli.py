@@ -117,7 +117,7 @@ def _rotate(args: argparse.Namespace, load: LoadSettings) -> int:
     if settings is None:
         return 1
     try:
-        done = rotate_secret(settings.database.path, os.environ, args.new_key_file)
+        done = rotate_secret(settings.database.path, os.environ, args.new_key_file, url=settings.database.url_text())
     except (RotationError, StorageError, OSError) as error:
         return _fail("rotate-secret", error)
     print(f"re-encrypted {done.keys} stored key(s) under the new master key in {done.new_key_file}")

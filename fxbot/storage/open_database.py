@@ -25,15 +25,18 @@ async def open_database(
     clock: Clock = utc_now,
     exclusive: bool = False,
     pool_size: int = 10,
+    application_name: str | None = None,
 ) -> Database:
     """Open and migrate the database at a SQLite path or a PostgreSQL URL.
 
     SQLite only: `busy_timeout_ms`, `exclusive` (hold the file lock alone: restore, rotate-secret).
-    PostgreSQL only: `pool_size` (most pooled connections)."""
+    PostgreSQL only: `pool_size` (most pooled connections), `application_name` (what pg_stat_activity shows for
+    its connections; default "fxbot")."""
     if is_postgres_url(target):
-        from fxbot.storage.postgres_database import PostgresDatabase  # asyncpg loads only when used
+        from fxbot.storage.postgres_database import APPLICATION_NAME, PostgresDatabase  # asyncpg loads when used
 
-        return await PostgresDatabase.connect(str(target), migrations=migrations, clock=clock, pool_size=pool_size)
+        return await PostgresDatabase.connect(str(target), migrations=migrations, clock=clock, pool_size=pool_size,
+                                              application_name=application_name or APPLICATION_NAME)
     from fxbot.storage.sqlite_database import SqliteDatabase
 
     return await SqliteDatabase.open_file(Path(target), migrations=migrations, busy_timeout_ms=busy_timeout_ms,

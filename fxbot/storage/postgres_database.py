@@ -101,13 +101,15 @@ class PostgresDatabase(Database):
         migrations: Sequence[Migration] = MIGRATIONS,
         clock: Clock = utc_now,
         pool_size: int = 10,
+        application_name: str = APPLICATION_NAME,
     ) -> PostgresDatabase:
-        """Connect a pool to the database at url and apply every pending migration (under the advisory lock)."""
+        """Connect a pool to the database at url and apply every pending migration (under the advisory lock);
+        its connections show `application_name` in pg_stat_activity."""
         check_migration_list(migrations)
         try:
             pool = await asyncpg.create_pool(dsn=url, min_size=1, max_size=max(2, pool_size),
                                              statement_cache_size=STATEMENT_CACHE_SIZE,
-                                             server_settings={"application_name": APPLICATION_NAME})
+                                             server_settings={"application_name": application_name})
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
             raise NotADatabaseError(f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}") from None
         db = cls(pool, url)

@@ -53,15 +53,17 @@ class Storage:
         exclusive: bool = False,
         url: str | None = None,
         pool_size: int = 10,
+        application_name: str | None = None,
     ) -> Storage:
         """Load the master key, open and migrate the database, and check the key fits it (`exclusive`: see
         open_database).
 
         With `url` (`postgresql://…`, config `database.url`) the data lives in PostgreSQL and `path` only
-        places the `fxbot.key` file (unless FXBOT_SECRET_KEY is set); otherwise `path` is the SQLite file."""
+        places the `fxbot.key` file (unless FXBOT_SECRET_KEY is set; `application_name`: see open_database);
+        otherwise `path` is the SQLite file."""
         box = SecretBox(await asyncio.to_thread(load_master_key, path, env))
         db = await open_database(url or path, migrations=migrations, clock=clock, exclusive=exclusive,
-                                 pool_size=pool_size)
+                                 pool_size=pool_size, application_name=application_name)
         try:
             await _check_master_key(db, box)
         except BaseException:
