@@ -35,8 +35,8 @@ from fxbot.services.close_filters import (
     build_filter,
     parse_amount,
 )
-from fxbot.services.trading import MODIFY_USAGE
 from fxbot.services.trading_models import ClosePlan, CloseTargetKind, StopEdit
+from fxbot.services.trading_modify import MODIFY_USAGE
 
 if TYPE_CHECKING:
     from fxbot.services.container import Services

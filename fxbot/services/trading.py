@@ -6,13 +6,11 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from fxbot.domain.broker import (
-    Account,
     Broker,
     InvalidArgumentError,
-    OrderChanges,
     OrderRequest,
     OrderResult,
     OrderType,
@@ -23,36 +21,16 @@ from fxbot.domain.broker import (
     SupportsSymbolSpecs,
     display_id,
 )
-from fxbot.domain.formatting import format_volume
-from fxbot.domain.instruments import InstrumentSpec, instrument
-from fxbot.errors import NotFound, UpstreamRejected, UsageError, UserError
+from fxbot.domain.instruments import InstrumentSpec
+from fxbot.errors import UpstreamRejected, UsageError, UserError
 from fxbot.services.broker_checks import check_broker_volume, with_broker_margin
 from fxbot.services.brokers import BoundBroker, BrokerProvider
 from fxbot.services.connected_reads import read_when_connected
+from fxbot.services.order_card import check_volume, order_card, sized_card, spec_of
 from fxbot.services.order_legs import send_legs, tp_legs
-from fxbot.services.pretrade import (
-    PreTradeCard,
-    StopBounds,
-    conversion_symbols,
-    distance_pips,
-    margin_in_account_currency,
-    margin_level_after,
-    market_entry,
-    pending_price_problem,
-    resolve_stop,
-    stop_limit_problem,
-    stop_side_problem,
-)
+from fxbot.services.pretrade import conversion_symbols
 from fxbot.services.pretrade_margin import margin_verdict
-from fxbot.services.risk_sizing import (
-    RISK_EXAMPLE,
-    RISK_USAGE,
-    RiskInput,
-    VolumeLimits,
-    broker_volume_limits,
-    risk_per_lot,
-    size_order,
-)
+from fxbot.services.risk_sizing import RISK_EXAMPLE, RISK_USAGE, broker_volume_limits
 from fxbot.services.trading_close import CloseService
 from fxbot.services.trading_models import (
     AccountOrders,
@@ -63,15 +41,14 @@ from fxbot.services.trading_models import (
     PreparedOrder,
     StopEdit,
 )
+from fxbot.services.trading_modify import MODIFY_USAGE, modify_changes
 from fxbot.services.upstream import ORDER_OUTCOME_UNKNOWN, upstream_call
 
 if TYPE_CHECKING:
     from fxbot.guard.hook import OrderGuard
     from fxbot.storage import Storage
 
-ORDER_USAGE = "/buy SYMBOL VOLUME [sl=PRICE|PIPSp] [tp=PRICE|PIPSp]"
 UNSUPPORTED_ORDER_TYPE = "unsupported_order_type"  # the code a backend refuses an order type it lacks with
-MODIFY_USAGE = "/modify ID [sl=PRICE|PIPSp|none] [tp=PRICE|PIPSp|none] [price=PRICE]"
 
 
 def unsupported_order_message(order_type: OrderType) -> str:
@@ -80,14 +57,6 @@ def unsupported_order_message(order_type: OrderType) -> str:
     instead = ("/buystop or /buylimit" if order_type.side is Side.BUY else "/sellstop or /selllimit")
     return (f"this account's FxSocket API does not support {what} orders — nothing was sent; {instead} works "
             "here (stop-limit orders need a terminal-API key, fxs_live_…)")
-
-
-def spec_of(symbol: str) -> InstrumentSpec:
-    """The instrument spec of a canonical symbol; UserError when fxbot does not know it."""
-    spec = instrument(symbol)
-    if spec is None:
-        raise UserError(f"fxbot has no contract details for {symbol}, so it cannot trade it")
-    return spec
 
 
 class TradingService(CloseService):
@@ -112,7 +81,7 @@ class TradingService(CloseService):
         if ticket.order_type.is_stop_limit and ticket.stop_limit is None:
             raise UsageError(f"a {ticket.order_type.value} order needs a LIMIT price (placed once PRICE trades)")
         if ticket.risk is None:
-            self._check_volume(spec, ticket.volume)
+            check_volume(spec, ticket.volume)
         elif ticket.sl is None:
             raise UsageError("risk= sizes the order from the stop, so it needs one: add sl= (a price or pips)",
                              usage=RISK_USAGE, example=RISK_EXAMPLE)
@@ -131,15 +100,15 @@ class TradingService(CloseService):
             check_broker_volume(spec.symbol, ticket.volume, limits)
         if len(ticket.take_profits) > 1:
             ticket = replace(ticket, tp=ticket.take_profits[0].stop)
-        card = self._card(ticket, spec, quote, account, mids)
+        card = order_card(ticket, spec, quote, account, mids)
         if ticket.risk is not None:
             assert limits is not None
-            card = self._sized_card(ticket, ticket.risk, card, spec, quote, account, mids, limits)
+            card = sized_card(ticket, ticket.risk, card, spec, quote, account, mids, limits)
         legs: tuple[OrderRequest, ...] = ()
         if len(ticket.take_profits) > 1:
             assert limits is not None
             card, legs = tp_legs(replace(ticket, volume=card.volume), card, limits,
-                                 lambda leg: self._card(leg, spec, quote, account, mids))
+                                 lambda leg: order_card(leg, spec, quote, account, mids))
         request = OrderRequest(symbol=spec.symbol, type=ticket.order_type, volume=card.volume,
                                price=card.price if ticket.order_type.is_pending else None,
                                sl=card.sl, tp=card.tp, stop_limit_price=card.stop_limit_price)
@@ -179,27 +148,6 @@ class TradingService(CloseService):
                 "counts the order's commission and the price may have moved since the card: /account shows "
                 "the free margin")) from error
 
-    def _sized_card(self, ticket: OrderTicket, risk: RiskInput, card: PreTradeCard, spec: InstrumentSpec,
-                    quote: Quote, account: Account, mids: dict[str, float], limits: VolumeLimits) -> PreTradeCard:
-        """The card again, with the volume sized from the money at risk and the stop."""
-        assert card.sl is not None
-        per_lot = risk_per_lot(card.entry - card.sl, spec.contract_size, spec.quote, account.currency, mids.get)
-        if per_lot is None:
-            raise UserError(f"no quote converts {spec.quote} into {account.currency}, so the risk of a "
-                            f"{spec.symbol} lot cannot be worked out — give a VOLUME instead")
-        reward = (abs(card.tp - card.entry) / abs(card.entry - card.sl)
-                  if card.tp is not None and card.entry != card.sl else None)
-        sizing = size_order(risk, balance=account.balance, equity=account.equity, currency=account.currency,
-                            per_lot=per_lot, limits=limits, reward_risk=reward)
-        sized = self._card(replace(ticket, volume=sizing.volume), spec, quote, account, mids)
-        return replace(sized, sizing=sizing)
-
-    @staticmethod
-    def _check_volume(spec: InstrumentSpec, volume: float) -> None:
-        if volume < spec.min_volume - 1e-9 or volume > spec.max_volume + 1e-9:
-            raise UsageError(f"volume {volume:g} is outside {spec.min_volume:g}-{spec.max_volume:g} lots "
-                             f"for {spec.symbol}", usage=ORDER_USAGE, example=f"/buy {spec.symbol} 0.10")
-
     async def _conversion_mids(self, broker: Broker, account_id: str | None, spec: InstrumentSpec,
                                currency: str, quote: Quote) -> dict[str, float]:
         mids = {quote.symbol: (quote.bid + quote.ask) / 2}
@@ -207,52 +155,6 @@ class TradingService(CloseService):
         quotes = await asyncio.gather(*(broker.get_quote(s, account_id=account_id) for s in needed))
         mids.update({q.symbol: (q.bid + q.ask) / 2 for q in quotes})
         return mids
-
-    @staticmethod
-    def _card(ticket: OrderTicket, spec: InstrumentSpec, quote: Quote, account: Account,
-              mids: dict[str, float]) -> PreTradeCard:
-        side = ticket.order_type.side
-        symbol = spec.symbol
-        limit: float | None = None
-        if ticket.order_type.is_pending:
-            assert ticket.price is not None
-            price = spec.round_price(ticket.price)
-            problem = pending_price_problem(ticket.order_type, price, quote.bid, quote.ask, spec)
-            if problem:
-                raise UsageError(problem)
-            if ticket.order_type.is_stop_limit:  # it fills at its limit: stops and margin are judged there
-                assert ticket.stop_limit is not None
-                limit = spec.round_price(ticket.stop_limit)
-                problem = stop_limit_problem(ticket.order_type, price, limit, spec)
-                if problem:
-                    raise UsageError(problem)
-                bounds = StopBounds.at(symbol, limit, "the limit price")
-            else:
-                bounds = StopBounds.at(symbol, price, "the order price")
-        else:
-            price = market_entry(side, quote.bid, quote.ask)
-            bounds = StopBounds.market(symbol, quote.bid, quote.ask)
-        entry = limit if limit is not None else price
-        sl = resolve_stop(ticket.sl, kind="sl", side=side, entry=entry, spec=spec)
-        tp = resolve_stop(ticket.tp, kind="tp", side=side, entry=entry, spec=spec)
-        for value, name in ((sl, "stop loss"), (tp, "take profit")):
-            if value is not None and spec.to_points(value) <= 0:
-                raise UsageError(f"the {name} would be at or below zero — use a smaller distance")
-        problem = stop_side_problem(side, sl, tp, spec, bounds)
-        if problem:
-            raise UsageError(problem)
-        leverage = account.leverage or 100
-        required = margin_in_account_currency(ticket.volume, spec, entry, leverage, account.currency,
-                                              mids.get)
-        return PreTradeCard(
-            account_id=account.id, symbol=symbol, order_type=ticket.order_type, volume=ticket.volume,
-            price=price, is_market=not ticket.order_type.is_pending, sl=sl, tp=tp,
-            sl_pips=distance_pips(entry, sl, spec), tp_pips=distance_pips(entry, tp, spec),
-            required_margin=required, currency=account.currency, leverage=leverage,
-            equity=account.equity, free_margin=account.free_margin,
-            margin_level_after=margin_level_after(account.equity, account.margin, required),
-            bid=quote.bid, ask=quote.ask, stop_limit_price=limit,
-        )
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -292,7 +194,7 @@ class TradingService(CloseService):
             position, order = await read_when_connected(bound.broker, bound.account_id, self._find(bound, ref))
             symbol = position.symbol if position is not None else order.symbol if order is not None else ""
             quote = await bound.broker.get_quote(symbol, account_id=bound.account_id) if symbol else None
-        changes, outcome_ref, label, kind = self._changes(ref, position, order, quote, sl, tp, price)
+        changes, outcome_ref, label, kind = modify_changes(ref, position, order, quote, sl, tp, price)
         async with upstream_call(self._storage, bound.key_id, what="modify the order"):
             result = await bound.broker.modify_order(outcome_ref, changes, account_id=bound.account_id)
         return ModifyOutcome(ref=outcome_ref, symbol=symbol, kind=kind, label=label, result=result)
@@ -305,53 +207,3 @@ class TradingService(CloseService):
         position = next((p for p in positions if ref in (p.id, p.order_id)), None)
         order = next((o for o in orders if o.id == ref), None)
         return position, order
-
-    def _changes(self, ref: str, position: Position | None, order: PendingOrder | None, quote: Quote | None,
-                 sl: StopEdit | None, tp: StopEdit | None, price: float | None
-                 ) -> tuple[OrderChanges, str, str, Literal["position", "order"]]:
-        if quote is None or (position is None and order is None):
-            raise NotFound(f"no open position or pending order {display_id(ref)} — see /positions and /orders")
-        spec = spec_of(quote.symbol)
-        fields: dict[str, float | None] = {}
-        if position is not None:
-            if price is not None:
-                raise UsageError(f"price= only applies to pending orders; {display_id(ref)} is an open position",
-                                 usage=MODIFY_USAGE, example=f"/modify {display_id(ref)} sl=20p")
-            side, entry = position.type, position.open_price
-            bounds = StopBounds.position(spec.symbol, side, quote.bid, quote.ask)
-            label, target = f"{side.value} {format_volume(position.volume)} {position.symbol}", position.id
-            kind: Literal["position", "order"] = "position"
-            current_sl, current_tp = position.sl, position.tp
-        else:
-            assert order is not None
-            side = order.type.side
-            entry = spec.round_price(price) if price is not None else order.price
-            if price is not None:
-                problem = pending_price_problem(order.type, entry, quote.bid, quote.ask, spec)
-                if problem:
-                    raise UsageError(problem)
-                fields["price"] = entry
-            where = "the order price"
-            if order.type.is_stop_limit and order.stop_limit_price is not None:  # it fills at its limit
-                limit = spec.round_price(order.stop_limit_price)
-                problem = stop_limit_problem(order.type, entry, limit, spec) if price is not None else None
-                if problem:
-                    raise UsageError(problem)
-                entry, where = limit, "the limit price"
-            bounds = StopBounds.at(spec.symbol, entry, where)
-            label, target, kind = f"{order.type.value} {format_volume(order.volume)} {order.symbol}", order.id, "order"
-            current_sl, current_tp = order.sl, order.tp
-        new_sl = current_sl if sl is None else resolve_stop(sl.stop, kind="sl", side=side, entry=entry,
-                                                            spec=spec)
-        new_tp = current_tp if tp is None else resolve_stop(tp.stop, kind="tp", side=side, entry=entry,
-                                                            spec=spec)
-        if sl is not None:
-            fields["sl"] = new_sl
-        if tp is not None:
-            fields["tp"] = new_tp
-        # Check the stops that will be in force (kept ones too, when a pending price moves).
-        problem = stop_side_problem(side, new_sl if sl is not None or price is not None else None,
-                                    new_tp if tp is not None or price is not None else None, spec, bounds)
-        if problem:
-            raise UsageError(problem)
-        return OrderChanges(**fields), target, label, kind
