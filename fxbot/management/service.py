@@ -52,6 +52,10 @@ class ManagementService:
         # is sent, so a rule whose stop waits in the queue is not judged on every quote meanwhile.
         self._last: dict[tuple[str, str], tuple[int, int]] = {}
         self.evaluated = 0
+        # In a worker process (fxbot.scaleout): whether it holds a key's partition. A rule is judged only by the
+        # process that holds its key (the one streaming it: a rule acts only while its chat is bound to that key),
+        # so a position reachable through keys held by two workers has one process moving its stop.
+        self.key_filter: Callable[[int], bool] | None = None
         # Sending a stop (access, modify, its outcome, the chat told) works on these rules through callbacks.
         self._sender = StopSender(storage=storage, brokers=brokers, outbox=outbox, preferences=preferences,
                                   clock=clock, store=self.store, stops_level=self._stops_level,
@@ -130,6 +134,8 @@ class ManagementService:
         self._version[ref] = self._seq
         if not rule.active:
             return
+        if self.key_filter is not None and not self.key_filter(rule.key_id):
+            return  # another process holds its key (partitions moving: the stops are loaded again)
         due = next_due(rule, min_distance_points=self._stops_level.get((rule.account_id, rule.symbol), 0))
         if due is not None:
             heap = self._due.setdefault((rule.symbol, rule.direction), [])

@@ -172,12 +172,18 @@ def _configure_worker(out: ScaleOut, settings: ScaleOutSettings, *, db: Database
                       sleep: Callable[[float], Awaitable[None]]) -> None:
     async def partitions_changed(held: frozenset[int]) -> None:
         pump.request_refresh()
+        try:
+            await _reload_stops(services)  # the managed stops of the keys held now are the ones judged here
+        except Exception:
+            log.exception("managed stops: reloading after the partitions changed failed")
 
     keeper = PartitionKeeper(LeaseStore(db, out.owner, clock), partitions=settings.partitions,
                              lease_s=settings.lease_s, renew_s=settings.renew_s, on_change=partitions_changed,
                              sleep=sleep)
     rules = WorkerRules(services.alerts, db, clock=clock, on_rules_changed=pump.rules_changed)
     pump.key_filter = keeper.holds_key
+    if services.stops is not None:  # it moves the stops of the keys it holds, no other worker does
+        services.stops.key_filter = keeper.holds_key
 
     async def plan_read(plan: dict[int, list[BoundChat]]) -> None:
         await rules.hold_chats(chat.chat_id for chats in plan.values() for chat in chats)

@@ -289,3 +289,21 @@ async def test_rescheduling_many_times_keeps_the_heaps_small(storage: Storage) -
     for i in range(2_000):
         stops.stop_changed("acc", "pos_1", round(1.07000 + i * 0.00001, 5))
     assert sum(len(heap) for heap in stops._due.values()) <= 4 + 64 + 1
+
+
+async def test_a_worker_judges_only_the_stops_of_the_keys_it_holds(storage: Storage) -> None:
+    """With several workers each moves the stops of the keys whose partitions it holds: a position reachable through
+    keys held by two workers has one process moving its stop. When partitions move, the stops are loaded again."""
+    broker = ScriptedBroker()
+    stops = service(storage, broker)
+    held = {2}
+    stops.key_filter = held.__contains__
+    await trail(stops, key_id=1)
+    stops.on_quote(["acc"], quote(1.08300))  # reached, but key 1 is another worker's
+    await stops.executor.wait_idle()
+    assert broker.calls == [] and stops.evaluated == 0
+    held.add(1)  # this worker takes key 1's partition over
+    await stops.load()
+    stops.on_quote(["acc"], quote(1.08300))
+    await stops.executor.wait_idle()
+    assert broker.calls == [1.08100]
