@@ -11,7 +11,7 @@ from fxbot.chat.arguments import bind_arguments
 from fxbot.chat.parser import parse
 from fxbot.chat.registry import CommandRegistry
 from fxbot.commands.catalog import register_all
-from fxbot.commands.orders import parse_close_target
+from fxbot.commands.order_args import parse_close_target
 from fxbot.commands.trading_tables import positions_reply
 from fxbot.domain.broker import Account, Position, Side
 from fxbot.domain.instruments import INSTRUMENTS

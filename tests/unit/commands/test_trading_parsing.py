@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fxbot.chat.argument_types import PriceOrPips
-from fxbot.commands.orders import parse_close_target, parse_stop_edit
+from fxbot.commands.order_args import parse_close_target, parse_stop_edit
 from fxbot.errors import UsageError
 from fxbot.services.trading_models import StopEdit
 from fxbot.services.trading_policy import confirmation_needed, describe_policy

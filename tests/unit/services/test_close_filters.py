@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fxbot.commands.orders import CloseRequest, parse_close_words
+from fxbot.commands.order_args import CloseRequest, parse_close_words
 from fxbot.domain.broker import (
     BrokerError,
     CloseResult,
