@@ -25,32 +25,25 @@ switch itself is done with the bot stopped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from fxbot.migrate_db_snapshot import MigrateDbError as MigrateDbError
+from fxbot.migrate_db_snapshot import SqliteSnapshot, has_database, quoted_identifier
 from fxbot.storage.database import Database
-from fxbot.storage.errors import MasterKeyMismatchError, StorageError
+from fxbot.storage.errors import MasterKeyMismatchError
 from fxbot.storage.lock import DatabaseLock
 from fxbot.storage.secret_box import SecretBox, load_master_key
 from fxbot.storage.store import CANARY_NAME, CANARY_TEXT
 
 BATCH_ROWS = 2000
-SKIPPED_TABLES = frozenset({"schema_migrations", "sqlite_sequence"})
-"""Not copied: the target records its own migrations; SQLite's AUTOINCREMENT marks become sequence positions."""
 
 
 STARTUP_TABLES = frozenset({"storage_meta", "leases", "notify_delivery_leases", "watchdog_heartbeat"})
 """Rows fxbot writes by merely starting (its master key check, leases, the heartbeat): a target with rows only
 there holds no data; the copy replaces them with the source's (a key check made with another key included)."""
-
-
-class MigrateDbError(StorageError):
-    """A copy that cannot be done or did not verify; the message says why and what to do."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,123 +65,6 @@ class MigrationReport:
     @property
     def total_rows(self) -> int:
         return sum(table.target_rows for table in self.tables)
-
-
-@dataclass(frozen=True, slots=True)
-class SourceTable:
-    """A table of the source: its columns (in order), their declared types, and its parents by foreign key."""
-
-    name: str
-    columns: tuple[str, ...]
-    types: tuple[str, ...]
-    parents: frozenset[str]
-
-
-class SqliteSnapshot:
-    """A read-only view of an SQLite database inside one read transaction (a consistent snapshot)."""
-
-    def __init__(self, path: Path) -> None:
-        if not _has_database(path):
-            raise MigrateDbError(f"there is no database at {path} (check --from or database.path in the config)")
-        self.path = path
-        try:
-            self._conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA query_only = ON")
-            self._conn.execute("BEGIN")
-            self._conn.execute("SELECT COUNT(*) FROM sqlite_schema").fetchone()  # the snapshot starts here
-        except sqlite3.DatabaseError as exc:
-            raise MigrateDbError(f"{path} is not a readable SQLite database: {exc}") from None
-
-    def close(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
-            self._conn.execute("ROLLBACK")
-        self._conn.close()
-
-    def schema_version(self) -> int:
-        try:
-            row = self._conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
-        except sqlite3.DatabaseError:
-            raise MigrateDbError(f"{self.path} is not an fxbot database (it has no schema_migrations table)") from None
-        return int(row[0])
-
-    def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = self._conn.execute(sql, params).fetchone()
-        return None if row is None else row[0]
-
-    def tables(self) -> list[SourceTable]:
-        """Every user table in foreign-key order: a table comes after every table it references."""
-        names = [str(row[0]) for row in self._conn.execute(
-            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        found: dict[str, SourceTable] = {}
-        for name in names:
-            if name in SKIPPED_TABLES:
-                continue
-            info = self._conn.execute("SELECT name, type FROM pragma_table_info(?) ORDER BY cid", (name,)).fetchall()
-            parents = {str(row[0]) for row in self._conn.execute(
-                'SELECT "table" FROM pragma_foreign_key_list(?)', (name,))} - {name}
-            found[name] = SourceTable(name, tuple(str(r[0]) for r in info), tuple(str(r[1]).upper() for r in info),
-                                      frozenset(parents))
-        return _foreign_key_order(found)
-
-    def count(self, table: str) -> int:
-        return int(self.value(f'SELECT COUNT(*) FROM "{table}"'))
-
-    def autoincrement_marks(self) -> dict[str, int]:
-        """SQLite's AUTOINCREMENT high marks per table (ids handed out before, possibly deleted since)."""
-        try:
-            rows = self._conn.execute("SELECT name, seq FROM sqlite_sequence").fetchall()
-        except sqlite3.OperationalError:
-            return {}
-        return {str(name): int(seq) for name, seq in rows}
-
-    def batches(self, table: SourceTable, size: int) -> Callable[[], list[tuple[Any, ...]]]:
-        """A function returning the next batch of rows (converted for a typed target), empty at the end."""
-        cursor = self._conn.execute(
-            f'SELECT {", ".join(_quoted(c) for c in table.columns)} FROM "{table.name}" ORDER BY rowid')
-        converters = [_converter(declared) for declared in table.types]
-
-        def next_batch() -> list[tuple[Any, ...]]:
-            return [tuple(convert(value) for convert, value in zip(converters, row, strict=True))
-                    for row in cursor.fetchmany(size)]
-
-        return next_batch
-
-
-def _has_database(path: Path) -> bool:
-    return path.is_file() and path.stat().st_size > 0
-
-
-def _foreign_key_order(tables: Mapping[str, SourceTable]) -> list[SourceTable]:
-    ordered: list[SourceTable] = []
-    placed: set[str] = set()
-    pending = dict(sorted(tables.items()))
-    while pending:
-        ready = [t for t in pending.values() if t.parents & tables.keys() <= placed]
-        if not ready:
-            raise MigrateDbError(f"the foreign keys of these tables form a cycle: {', '.join(pending)}")
-        for table in ready:
-            ordered.append(table)
-            placed.add(table.name)
-            del pending[table.name]
-    return ordered
-
-
-def _converter(declared: str) -> Callable[[Any], Any]:
-    """SQLite keeps any value in any column; a typed target (PostgreSQL) wants the declared type."""
-    if "INT" in declared:
-        return lambda v: int(v) if isinstance(v, (bool, float)) and float(v).is_integer() else v
-    if "CHAR" in declared or "TEXT" in declared or "CLOB" in declared:
-        return lambda v: v if v is None or isinstance(v, str) else (
-            v.decode() if isinstance(v, bytes) else str(v))
-    if "BLOB" in declared:
-        return lambda v: v.encode() if isinstance(v, str) else v
-    if "REAL" in declared or "FLOA" in declared or "DOUB" in declared:
-        return lambda v: float(v) if isinstance(v, int) else v
-    return lambda v: v
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def check_master_key(source: SqliteSnapshot, env: Mapping[str, str]) -> None:
@@ -247,7 +123,7 @@ async def copy_database(source: SqliteSnapshot, target: Database, *, batch_rows:
             await target.execute(f'DELETE FROM "{started}"')
         for table in tables:
             expected = await asyncio.to_thread(source.count, table.name)
-            insert = (f'INSERT INTO "{table.name}" ({", ".join(_quoted(c) for c in table.columns)}) '
+            insert = (f'INSERT INTO "{table.name}" ({", ".join(quoted_identifier(c) for c in table.columns)}) '
                       f'VALUES ({", ".join("?" for _ in table.columns)})')
             next_batch = source.batches(table, batch_rows)
             while batch := await asyncio.to_thread(next_batch):
@@ -275,7 +151,8 @@ async def _advance_sequences(target: Database, marks: Mapping[str, int]) -> None
         "AND (is_identity = 'YES' OR column_default LIKE 'nextval(%')")
     for row in columns:
         table_name, column = str(row[0]), str(row[1])
-        highest = int(await target.fetch_value(f'SELECT COALESCE(MAX({_quoted(column)}), 0) FROM "{table_name}"'))
+        highest = int(await target.fetch_value(
+            f'SELECT COALESCE(MAX({quoted_identifier(column)}), 0) FROM "{table_name}"'))
         floor = max(highest, marks.get(table_name, 0))
         if floor > 0:
             await target.fetch_value("SELECT setval(pg_get_serial_sequence(?, ?), ?)", (table_name, column, floor))
@@ -298,7 +175,7 @@ async def migrate_db(source_path: Path, target_url: str, env: Mapping[str, str],
     Not live: the source is opened by the gateway exclusively (refused while a bot has it open; an older schema is
     upgraded first, as starting fxbot would). Live: the lock is held shared and the schema must be this fxbot's."""
     holder: Database | DatabaseLock
-    if not await asyncio.to_thread(_has_database, source_path):
+    if not await asyncio.to_thread(has_database, source_path):
         raise MigrateDbError(f"there is no database at {source_path} (check --from or database.path in the config)")
     if live:
         holder = DatabaseLock.acquire(source_path, exclusive=False)
