@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,6 @@ from fxbot.alerts.firing import Firing
 from fxbot.alerts.repository import AlertRepository
 from fxbot.alerts.rules import FireState, Mode, PriceCondition, PriceRule, PriceSide, Rule
 from fxbot.storage import Storage
-from tests.postgres_server import postgres_or_none
 
 T0 = datetime(2026, 3, 2, 12, 0, 0, 123456, tzinfo=UTC)
 ACC = "acc_1"
@@ -82,14 +80,6 @@ def drive(engine: AlertEngine, seed: int, steps: int = 400) -> list[tuple[object
             out.append(tuple(sorted(engine.take_state_changes().items())))
     out.append(tuple(sorted(engine.watched_symbols().items())))
     return out
-
-
-@pytest.fixture
-async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
-    """A Storage on each backend (SQLite file, PostgreSQL database)."""
-    opened = await Storage.open(tmp_path / "x.db", {}, url=postgres_or_none(database_url))
-    yield opened
-    await opened.close()
 
 
 async def _stored(repo: AlertRepository, rules: list[PriceRule]) -> list[Rule]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -17,7 +16,6 @@ from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.alerts import AlertService
 from fxbot.storage import Storage
-from tests.postgres_server import postgres_or_none
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CHAT, ACC = "telegram:-100123", "acc_1"
@@ -33,14 +31,6 @@ class FailingRepository(AlertRepository):
             self.failed = True
             raise OSError("database or disk is full")
         return await super().save_price_fire_rows(rows)
-
-
-@pytest.fixture
-async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
-    """A Storage on each backend (SQLite file, PostgreSQL database)."""
-    opened = await Storage.open(tmp_path / "x.db", {}, url=postgres_or_none(database_url))
-    yield opened
-    await opened.close()
 
 
 async def _service(storage: Storage, repository: AlertRepository) -> tuple[AlertService, list[str]]:

@@ -7,9 +7,7 @@ the chat did in between stands; the crossing decided before it is still told, on
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -22,18 +20,9 @@ from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.alerts import AlertService
 from fxbot.storage import Storage
-from tests.postgres_server import postgres_or_none
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CHAT, ACC = "telegram:-100123", "acc_1"
-
-
-@pytest.fixture
-async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
-    """A Storage on each backend (SQLite file, PostgreSQL database)."""
-    opened = await Storage.open(tmp_path / "x.db", {}, url=postgres_or_none(database_url))
-    yield opened
-    await opened.close()
 
 
 def _service(storage: Storage) -> AlertService:

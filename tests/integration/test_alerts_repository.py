@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from fxbot.alerts.engine import AlertEngine
 from fxbot.alerts.repository import AlertRepository
 from fxbot.alerts.rules import AccountMetric, AccountRule, FireState, Mode, PriceCondition, PriceRule, PriceSide
 from fxbot.storage import Storage
-from tests.postgres_server import postgres_or_none
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CHAT = "telegram:-100123"
@@ -28,14 +24,6 @@ def _price(level: float = 1.09, **kw: object) -> PriceRule:
     }
     values.update(kw)
     return PriceRule(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
-    """A Storage on each backend (SQLite file, PostgreSQL database)."""
-    opened = await Storage.open(tmp_path / "x.db", {}, url=postgres_or_none(database_url))
-    yield opened
-    await opened.close()
 
 
 async def test_round_trip_of_price_and_account_rules(storage: Storage) -> None:

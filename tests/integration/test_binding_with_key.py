@@ -3,24 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from fxbot.domain.access import Scope
 from fxbot.storage import Storage
-from tests.postgres_server import postgres_or_none
 
 CHAT = "telegram:-1001234"
 ADMIN = "telegram:42"
-
-
-@pytest.fixture
-async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "fxbot.db", {}, url=postgres_or_none(database_url))
-    yield opened
-    await opened.close()
 
 
 async def test_the_binding_and_its_key_read_together_equal_the_two_reads(storage: Storage) -> None:

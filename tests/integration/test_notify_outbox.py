@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,15 +13,7 @@ from fxbot.notify.outbox import Outbox, OutboxState, infer_chat_kind
 from fxbot.notify.preferences import EVENT_TYPES, NotificationPreferences
 from fxbot.storage import InvalidValue, Storage
 from tests.fakes.platforms import builtin_platforms
-from tests.postgres_server import postgres_or_none
 from tests.unit.notify.factories import T0, note
-
-
-@pytest.fixture
-async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
-    """A Storage on each backend (SQLite file, PostgreSQL database)."""
-    async with await Storage.open(tmp_path / "x.db", {}, url=postgres_or_none(database_url)) as opened:
-        yield opened
 
 
 async def test_migration_3_creates_the_tables(storage: Storage) -> None:

@@ -4,13 +4,10 @@ re-arm points; their fire states are those the eager path stores (SQLite and Pos
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from itertools import product
 from pathlib import Path
 from typing import Any, cast
-
-import pytest
 
 from fxbot.alerts.decided_price_firing import DecidedPriceFiring
 from fxbot.alerts.engine import AlertEngine
@@ -21,19 +18,10 @@ from fxbot.notify.outbox import Outbox
 from fxbot.notify.preferences import NotificationPreferences
 from fxbot.services.alerts import AlertService
 from fxbot.storage import Storage
-from tests.postgres_server import postgres_or_none
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CHAT, ACC = "telegram:-100123", "acc_1"
 NOTES = (None, "breakout", "key sk_live_abcdefghijklmnopqrstuvwx", "ünïcode ✓ \"quoted\"")
-
-
-@pytest.fixture
-async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
-    """A Storage on each backend (SQLite file, PostgreSQL database)."""
-    opened = await Storage.open(tmp_path / "x.db", {}, url=postgres_or_none(database_url))
-    yield opened
-    await opened.close()
 
 
 async def _service(storage: Storage) -> tuple[AlertService, list[int]]:

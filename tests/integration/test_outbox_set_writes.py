@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -23,17 +22,9 @@ from fxbot.services.alerts import AlertService
 from fxbot.storage import Storage
 from fxbot.storage.database import Params
 from fxbot.storage.errors import IntegrityViolation
-from tests.postgres_server import postgres_or_none
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CHAT, ACC = "telegram:-100123", "acc_1"
-
-
-@pytest.fixture
-async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "x.db", {}, url=postgres_or_none(database_url))
-    yield opened
-    await opened.close()
 
 
 def _note(key: str, *, title: str | None = None, lines: tuple[str, ...] = (), chat: str = CHAT,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ from fxbot.storage import (
     Storage,
     load_master_key,
 )
-from tests.postgres_server import postgres_or_none
 
 SECRET = "sk_live_9Qz7PlaintextMustNeverLeak3f9a"
 OTHER = "sk_test_AnotherSecretValue12345678"
@@ -31,14 +29,6 @@ OTHER = "sk_test_AnotherSecretValue12345678"
 def _read_database_files(directory: Path) -> bytes:
     """The raw bytes of the database file and its WAL/SHM companions."""
     return b"".join(p.read_bytes() for p in sorted(directory.glob("fxbot.db*")))
-
-
-@pytest.fixture
-async def storage(tmp_path: Path, database_url: str) -> AsyncIterator[Storage]:
-    """A Storage on each backend (SQLite file, PostgreSQL database)."""
-    opened = await Storage.open(tmp_path / "fxbot.db", {}, url=postgres_or_none(database_url))
-    yield opened
-    await opened.close()
 
 
 async def test_add_get_list_and_fingerprint(storage: Storage) -> None:
