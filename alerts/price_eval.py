@@ -27,19 +27,6 @@ from fxbot.domain.instruments import instrument
 SPREAD_EMA_ALPHA = 0.05
 
 
-def condition_hit(cond: int, prev: int, cur: int, level: int) -> bool:
-    """Whether a price condition holds on the move prev -> cur (integer points; touching counts)."""
-    if cond == ABOVE:
-        return cur >= level
-    if cond == BELOW:
-        return cur <= level
-    if cond == CROSS_UP:
-        return prev < level <= cur
-    if cond == CROSS_DOWN:
-        return cur <= level < prev
-    return prev < level <= cur or cur <= level < prev
-
-
 class PriceEvaluator(PriceMoves):
     """Owns the price-rule table and index; `on_quote` returns the firings of one quote."""
 

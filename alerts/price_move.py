@@ -22,6 +22,20 @@ PLAIN = F_LIVE | F_ARMED
 """The flags of a live, armed rule (the common case)."""
 
 
+def condition_hit(cond: int, prev: int, cur: int, level: int) -> bool:
+    """Whether a price condition holds on the move prev -> cur (integer points; touching counts). The quote loops
+    (`PriceMoves.move`, `PriceEvaluator._sync`) inline it."""
+    if cond == ABOVE:
+        return cur >= level
+    if cond == BELOW:
+        return cur <= level
+    if cond == CROSS_UP:
+        return prev < level <= cur
+    if cond == CROSS_DOWN:
+        return cur <= level < prev
+    return prev < level <= cur or cur <= level < prev
+
+
 class PriceMoves(PriceFiring):
     """Judges rules on a move for the evaluator: `move` (many candidates, the hot loop), `step` (one rule)."""
 
@@ -180,18 +194,7 @@ class PriceMoves(PriceFiring):
             if rearm:
                 self._rearm(book, slot, cond, level, band, cur)
             return
-        # condition_hit() inlined: the hot path
-        if cond == ABOVE:
-            hit = cur >= level
-        elif cond == BELOW:
-            hit = cur <= level
-        elif cond == CROSS_UP:
-            hit = prev < level <= cur
-        elif cond == CROSS_DOWN:
-            hit = cur <= level < prev
-        else:
-            hit = prev < level <= cur or cur <= level < prev
-        if hit:
+        if condition_hit(cond, prev, cur, level):
             if mode == ONCE:
                 self._fire_once(book, slot, cond, level, cur, prev, at, now, gap, fired)
             else:
