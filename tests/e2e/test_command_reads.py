@@ -12,6 +12,13 @@ QUOTE_STATEMENTS = 2
 statement over two tables), nothing more."""
 
 
+def assert_chat_read_once(counter: StatementCounter) -> None:
+    """The command read its chat's binding, the key and the settings once each."""
+    assert counter.reads_of("chat_bindings") == 1
+    assert counter.reads_of("api_keys") == 1
+    assert counter.reads_of("chat_settings") == 1
+
+
 async def test_quote_reads_binding_key_and_settings_once(bot: BotHarness) -> None:
     counter = StatementCounter(bot.storage.db)
     await bot.say("/quote EURUSD")
@@ -19,9 +26,7 @@ async def test_quote_reads_binding_key_and_settings_once(bot: BotHarness) -> Non
     replies = await bot.say("/quote EURUSD")
     assert replies[0].title == "EURUSD"
     assert len(counter.sql) <= QUOTE_STATEMENTS, counter.sql
-    assert counter.reads_of("chat_bindings") == 1
-    assert counter.reads_of("api_keys") == 1
-    assert counter.reads_of("chat_settings") == 1
+    assert_chat_read_once(counter)
 
 
 async def test_an_order_reads_binding_key_and_settings_once(bot: BotHarness) -> None:
@@ -30,9 +35,7 @@ async def test_an_order_reads_binding_key_and_settings_once(bot: BotHarness) -> 
     counter = StatementCounter(bot.storage.db)
     replies = await bot.say("/buy EURUSD 0.01")
     assert "filled" in reply_text(replies)
-    assert counter.reads_of("chat_bindings") == 1
-    assert counter.reads_of("api_keys") == 1
-    assert counter.reads_of("chat_settings") == 1
+    assert_chat_read_once(counter)
     assert counter.reads_of("chat_setting_values") == 1  # the trail/be defaults come from the same read
 
 
@@ -59,6 +62,4 @@ async def test_setting_an_alert_reads_the_chat_once(bot: BotHarness) -> None:
     counter = StatementCounter(bot.storage.db)
     replies = await bot.say("/alert EURUSD above 1.5")
     assert "Alert #" in reply_text(replies)
-    assert counter.reads_of("chat_bindings") == 1
-    assert counter.reads_of("api_keys") == 1
-    assert counter.reads_of("chat_settings") == 1
+    assert_chat_read_once(counter)
