@@ -26,33 +26,39 @@ import argparse
 import asyncio
 import gc
 import io
-import json
 import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this tree's fxbot, not an installed one
-
-import httpx
 
 from fxbot.adapters.discord.render import render_reply as discord_render
 from fxbot.adapters.telegram.render import render_reply as telegram_render
 from fxbot.adapters.text_render import render_reply_text
-from fxbot.app import App, build
-from fxbot.backends.v1 import V1Backend
+from fxbot.app import build
 from fxbot.chat.types import ButtonPress, ChatKind, ChatRef, ChatUser, IncomingCommand, Reply, ReplyKind
 from fxbot.config import DatabaseSettings, FxSocketSettings, Settings
-from fxbot.domain.broker.factory import KeyKind
 from fxbot.simulator.config import SimConfig
 from fxbot.simulator.runner import start_simulator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling modules
+from command_timing import (
+    GcPauses,
+    Samples,
+    StatementCounter,
+    Trace,
+    TraceEvent,
+    pct,
+    print_slow_runs,
+    timed_and_unpaced,
+)
+from simulator_child import simulator
 
 COMMANDS = [
     "/help",
@@ -91,120 +97,6 @@ IMAGE_COMMANDS = ("/pnl", "/chart")
 IMAGE_RUNS = 20
 
 
-@dataclass(frozen=True)
-class TraceEvent:
-    """One statement through the database gateway or one HTTP exchange: what, which task, when (perf_counter)."""
-
-    kind: str
-    what: str
-    task: str
-    began: float
-    ended: float
-
-
-class Trace:
-    """With `--trace`: every statement and HTTP exchange while commands run, to tell where a slow run's time
-    went (a statement, another task's statement holding the gateway, an exchange, or none of them)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.events: list[TraceEvent] = []
-
-    def add(self, kind: str, what: str, began: float) -> None:
-        if self.enabled:
-            task = asyncio.current_task()
-            self.events.append(TraceEvent(kind, " ".join(what.split())[:90], task.get_name() if task else "-",
-                                          began, time.perf_counter()))
-
-    def during(self, began: float, ended: float) -> list[TraceEvent]:
-        return [e for e in self.events if e.ended >= began and e.began <= ended]
-
-
-class TimingTransport(httpx.AsyncBaseTransport):
-    """Adds up the wall time during which at least one HTTP exchange is in flight (concurrent ones overlap)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, trace: Trace) -> None:
-        self._inner = inner
-        self._trace = trace
-        self.spent = 0.0
-        self.requests = 0
-        self._in_flight = 0
-        self._since = 0.0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        began = time.perf_counter()
-        if self._in_flight == 0:
-            self._since = began
-        self._in_flight += 1
-        self.requests += 1
-        try:
-            response = await self._inner.handle_async_request(request)
-            await response.aread()
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self.spent += time.perf_counter() - self._since
-            self._trace.add("http", f"{request.method} {request.url.path}", began)
-        return response
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-def timed_and_unpaced(app: App, trace: Trace | None = None) -> TimingTransport:
-    """Time the /v1 backend's HTTP exchanges (its shared client's transport wrapped in place) and lift its
-    pacer (measurement only)."""
-    backend = app.services.brokers._backends._backends[KeyKind.V1]  # type: ignore[attr-defined]
-    assert isinstance(backend, V1Backend)
-    backend.pacer.max_requests = 10**9
-    http = backend._http
-    timing = TimingTransport(http._transport, trace or Trace(False))
-    http._transport = timing
-    return timing
-
-
-@dataclass(frozen=True)
-class SimAddress:
-    """Where a simulator listens and its trade key."""
-
-    base_url: str
-    stream_url: str
-    trade_key: str
-
-
-async def serve_simulator() -> None:
-    """Child-process mode: run a simulator (paused market, no rate limit), print its address as one JSON
-    line, and stop when stdin closes."""
-    config = SimConfig(port=0, seed=1, market_paused=True, rate_limit_per_s=10**9)
-    async with await start_simulator(config) as sim:
-        print(json.dumps({"base_url": sim.base_url, "stream_url": sim.stream_url, "trade_key": sim.keys["trade"]}),
-              flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-
-
-@asynccontextmanager
-async def simulator(in_process: bool) -> AsyncIterator[SimAddress]:
-    """A simulator on loopback: in this process (its server work then lands in the bot's measured time), or
-    by default in a child process of its own, as the real API is."""
-    if in_process:
-        config = SimConfig(port=0, seed=1, market_paused=True, rate_limit_per_s=10**9)
-        async with await start_simulator(config) as sim:
-            yield SimAddress(sim.base_url, sim.stream_url, sim.keys["trade"])
-        return
-    child = await asyncio.create_subprocess_exec(sys.executable, __file__, "--serve-simulator",
-                                                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
-    assert child.stdout is not None and child.stdin is not None
-    try:
-        yield SimAddress(**json.loads(await child.stdout.readline()))
-    finally:
-        child.stdin.close()
-        await child.wait()
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
 
 RENDERERS: dict[str, Callable[[Reply], object]] = {
     "console": render_reply_text,
@@ -213,27 +105,6 @@ RENDERERS: dict[str, Callable[[Reply], object]] = {
 }
 
 
-class StatementCounter:
-    """Counts the statements sent through a database gateway (its execute/execute_many/fetch_all, which
-    fetch_one and fetch_value go through), by wrapping them on the instance."""
-
-    def __init__(self, db: Any, trace: Trace) -> None:
-        self.count = 0
-        self._trace = trace
-        for name in ("execute", "execute_many", "fetch_all"):
-            setattr(db, name, self._counted(getattr(db, name)))
-
-    def _counted(self, method: Callable[..., Any]) -> Callable[..., Any]:
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            self.count += 1
-            began = time.perf_counter()
-            try:
-                return await method(*args, **kwargs)
-            finally:
-                self._trace.add("sql", str(args[0]) if args else "?", began)
-
-        return counted
-
 
 UNTIMED_AFTER = {"/alert EURUSD above 9.5": "/alert del all"}
 """Run (not timed) after a command so that repeating it stays the same case (a chat holds at most 200 alerts)."""
@@ -241,44 +112,6 @@ UNTIMED_AFTER_BATCH = {"/buy EURUSD 0.01": "/close all"}
 """Run and confirmed (not timed) after a command's runs of a round, so the positions /positions and /account list
 stay a handful instead of growing by a hundred a round."""
 
-
-@dataclass
-class Samples:
-    """One command's measurements over every round."""
-
-    apis: list[float] = field(default_factory=list)
-    queries: list[int] = field(default_factory=list)
-    requests: list[int] = field(default_factory=list)
-    cpu_s: float = 0.0
-    runs: int = 0
-    rounds: list[dict[str, list[float]]] = field(default_factory=list)  # per round: renderer -> overheads
-    last: list[Reply] = field(default_factory=list)
-
-    def all_of(self, renderer: str) -> list[float]:
-        return [value for one in self.rounds for value in one[renderer]]
-
-    def p99_quietest(self, renderer: str) -> float:
-        """The lowest p99 of the rounds: the figure least disturbed by other work on a shared machine."""
-        return min(_pct(one[renderer], 0.99) for one in self.rounds)
-
-
-class GcPauses:
-    """The collector's pauses while commands ran (gc.callbacks), per generation."""
-
-    def __init__(self) -> None:
-        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
-        self._began = 0.0
-        gc.callbacks.append(self._callback)
-
-    def _callback(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._began = time.perf_counter()
-        else:
-            self.pauses[info["generation"]].append((time.perf_counter() - self._began) * 1000)
-
-    def summary(self) -> str:
-        return "; ".join(f"generation {gen}: {len(p)}, p50 {statistics.median(p):.2f} ms, max {max(p):.2f} ms"
-                         for gen, p in self.pauses.items() if p)
 
 
 async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only: list[str],
@@ -372,8 +205,8 @@ async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only:
                 verdict += f" (answer: {sample.last[0].plain_text[:40]!r})"
             print(f"{text:38} {statistics.median(sample.queries):3.0f} {statistics.median(sample.requests):4.0f} "
                   f"{statistics.median(sample.apis):8.2f} "
-                  f"{sample.cpu_s / sample.runs * 1000:7.2f} | {statistics.median(c):11.3f} {_pct(c, 0.95):6.3f} "
-                  f"{_pct(c, 0.99):7.3f} {best['console']:8.3f} | {best['telegram']:17.3f} | "
+                  f"{sample.cpu_s / sample.runs * 1000:7.2f} | {statistics.median(c):11.3f} {pct(c, 0.95):6.3f} "
+                  f"{pct(c, 0.99):7.3f} {best['console']:8.3f} | {best['telegram']:17.3f} | "
                   f"{best['discord']:16.3f} | {verdict}")
         print(f"garbage collections while measuring: {gc_pauses.summary()}; objects tracked at start "
               f"{tracked_at_start:,}" + (" (start-up's frozen, as the CLI does)" if gc_freeze else ""))
@@ -381,17 +214,6 @@ async def dispatcher_overhead(iterations: int, rounds: int, workdir: Path, only:
         if trace_over:
             print_slow_runs(slow_runs, trace_over)
         await app.close()
-
-
-def print_slow_runs(slow_runs: list[tuple[str, float, float, list[TraceEvent]]], over: float) -> None:
-    """Each run whose overhead passed `over` ms: its statements and exchanges (and other tasks' ones from 5 ms
-    before it), offsets from the command's start in ms."""
-    print(f"\n{len(slow_runs)} runs over {over} ms of overhead; offset and duration in ms, from the command's start:")
-    for text, start, overhead, events in slow_runs:
-        print(f"  {text}: overhead {overhead:.2f} ms")
-        for e in events:
-            print(f"    {(e.began - start) * 1000:7.2f} {(e.ended - e.began) * 1000:6.2f} {e.kind:4} {e.task[:24]:24} "
-                  f"{e.what}")
 
 
 class StampedWriter(io.StringIO):
@@ -437,8 +259,8 @@ async def console_buy_latency(iterations: int, workdir: Path) -> None:
         await runner
         print(f"\nend-to-end /buy (console input -> fill reply on stdout), {iterations} orders on loopback:")
         print(
-            f"  p50 {statistics.median(latencies):.2f} ms   p95 {_pct(latencies, 0.95):.2f} ms   "
-            f"p99 {_pct(latencies, 0.99):.2f} ms   max {max(latencies):.2f} ms   "
+            f"  p50 {statistics.median(latencies):.2f} ms   p95 {pct(latencies, 0.95):.2f} ms   "
+            f"p99 {pct(latencies, 0.99):.2f} ms   max {max(latencies):.2f} ms   "
             f"mean {statistics.fmean(latencies):.2f} ms"
         )
 
@@ -456,11 +278,7 @@ async def main() -> None:
                         help="run the simulator in the bot's process (its work then counts as the bot's)")
     parser.add_argument("--trace", type=float, default=0.0, metavar="MS",
                         help="list the statements and HTTP exchanges of every run whose overhead passes MS ms")
-    parser.add_argument("--serve-simulator", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_simulator:
-        await serve_simulator()
-        return
     print(f"load average at start {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         await dispatcher_overhead(args.iterations, args.rounds, Path(tmp), args.only, args.sim_in_process,
